@@ -1,0 +1,76 @@
+import { Logger, ValidationPipe } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import { AppModule } from './app.module.js';
+import { AllExceptionsFilter } from './common/all-exceptions.filter.js';
+import { AppError } from './common/app-error.js';
+import { flattenValidationErrors } from './common/validation.js';
+import type { AppConfig } from './config/app-config.js';
+
+const MANAGEMENT_BODY_LIMIT = '100kb';
+
+/** Turns a body-parser failure (too large, unreadable, bad JSON) into the service's JSON error. */
+function parserWithJsonErrors(parser: RequestHandler, limit: string): RequestHandler {
+  return (request: Request, response: Response, next: NextFunction) =>
+    parser(request, response, (error?: unknown) => {
+      if (!error) return next();
+      const { status, type } = error as { status?: number; type?: string };
+      const appError =
+        status === 413
+          ? new AppError(413, 'payload_too_large', `request body exceeds the limit of ${limit}`)
+          : type === 'entity.parse.failed'
+            ? AppError.invalid([{ field: 'body', message: 'body is not valid JSON' }])
+            : new AppError(status && status < 500 ? status : 400, 'bad_request', 'the request body could not be read');
+      new AllExceptionsFilter().catch(appError, {
+        switchToHttp: () => ({ getResponse: () => response }),
+      } as never);
+    });
+}
+
+/**
+ * Builds the HTTP application. Shared by main.ts and the tests, so that what
+ * is tested is what runs: the same parsers, validation and error mapping.
+ */
+export async function createApp(config: AppConfig): Promise<NestExpressApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
+    // Webhooks need their exact bytes: the parsers are registered below.
+    bodyParser: false,
+    bufferLogs: false,
+    logger: config.nodeEnv === 'test' ? ['error', 'warn'] : ['log', 'error', 'warn'],
+  });
+  app.disable('x-powered-by');
+  // Webhook bodies stay raw bytes whatever their content type: the signature is over them.
+  app.use(
+    '/webhooks',
+    parserWithJsonErrors(express.raw({ type: () => true, limit: config.bodyLimit }), config.bodyLimit),
+  );
+  app.use(parserWithJsonErrors(express.json({ limit: MANAGEMENT_BODY_LIMIT }), MANAGEMENT_BODY_LIMIT));
+  app.useGlobalFilters(new AllExceptionsFilter());
+  app.useGlobalPipes(
+    new ValidationPipe({
+      whitelist: true,
+      forbidNonWhitelisted: true,
+      transform: true,
+      exceptionFactory: (errors) => AppError.invalid(flattenValidationErrors(errors)),
+    }),
+  );
+  app.enableShutdownHooks();
+  return app;
+}
+
+export function announceConfiguration(config: AppConfig): void {
+  const logger = new Logger('Config');
+  for (const source of config.sources.values()) {
+    const path = source.name === 'default' ? '/webhooks' : `/webhooks/${source.name}`;
+    if (source.generatedSecret) {
+      logger.warn(
+        `WEBHOOK_SECRET is not set: POST ${path} verifies with a generated development secret: ${source.secrets[0]} ` +
+          '(set WEBHOOK_SECRET; NODE_ENV=production refuses to start without it)',
+      );
+    } else {
+      logger.log(`POST ${path}: ${source.schemes.join(', ')}, ${source.secrets.length} secret(s)`);
+    }
+  }
+  if (!config.adminToken) logger.warn('ADMIN_TOKEN is not set: the management API answers 401');
+}

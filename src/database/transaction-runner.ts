@@ -1,0 +1,29 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { DataSource, type EntityManager } from 'typeorm';
+import { isRetryableTransactionError } from './pg-errors.js';
+
+const MAX_ATTEMPTS = 5;
+
+/**
+ * The one way to open a transaction. Serialization failures and deadlocks
+ * (40001, 40P01) roll back and run the whole unit of work again, so `work`
+ * must have no effect outside the EntityManager it is given.
+ */
+@Injectable()
+export class TransactionRunner {
+  private readonly logger = new Logger(TransactionRunner.name);
+
+  constructor(private readonly dataSource: DataSource) {}
+
+  async run<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.dataSource.transaction(work);
+      } catch (error) {
+        if (attempt >= MAX_ATTEMPTS || !isRetryableTransactionError(error)) throw error;
+        this.logger.warn(`transaction attempt ${attempt} hit a serialization failure or deadlock; retrying`);
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
+      }
+    }
+  }
+}

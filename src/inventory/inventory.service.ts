@@ -1,0 +1,110 @@
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { AppError } from '../common/app-error.js';
+import { TransactionRunner } from '../database/transaction-runner.js';
+import { StockRepository, type StockRow } from './stock.repository.js';
+
+export interface StockView {
+  sku: string;
+  on_hand: number;
+  reserved: number;
+  available: number;
+  updated_at: string;
+}
+
+export type ReservationResult = { reserved: true } | { reserved: false; shortSkus: string[] };
+
+export function toStockView(row: StockRow): StockView {
+  return {
+    sku: row.sku,
+    on_hand: row.on_hand,
+    reserved: row.reserved,
+    available: row.on_hand - row.reserved,
+    updated_at: new Date(row.updated_at).toISOString(),
+  };
+}
+
+/** Sums the quantities of lines that name the same SKU, sorted by SKU (the lock order). */
+function quantitiesBySku(lines: { sku: string; quantity: number }[]): { sku: string; quantity: number }[] {
+  const totals = new Map<string, number>();
+  for (const line of lines) totals.set(line.sku, (totals.get(line.sku) ?? 0) + line.quantity);
+  return [...totals]
+    .map(([sku, quantity]) => ({ sku, quantity }))
+    .sort((a, b) => (a.sku < b.sku ? -1 : a.sku > b.sku ? 1 : 0));
+}
+
+@Injectable()
+export class InventoryService {
+  constructor(
+    private readonly stock: StockRepository,
+    private readonly transactions: TransactionRunner,
+  ) {}
+
+  /**
+   * Reserves every line of an order, or nothing: an unknown SKU or one whose
+   * `available` is below its quantity leaves all counters as they were.
+   * Runs in the caller's transaction.
+   */
+  async reserveForOrder(
+    em: EntityManager,
+    orderId: string,
+    lines: { sku: string; quantity: number }[],
+    webhookEventId: string,
+  ): Promise<ReservationResult> {
+    const wanted = quantitiesBySku(lines);
+    if (wanted.length === 0) return { reserved: true };
+
+    const rows = await this.stock.lockInSkuOrder(
+      em,
+      wanted.map((w) => w.sku),
+    );
+    const shortSkus = wanted
+      .filter((w) => {
+        const row = rows.get(w.sku);
+        return !row || row.on_hand - row.reserved < w.quantity;
+      })
+      .map((w) => w.sku);
+    if (shortSkus.length) return { reserved: false, shortSkus };
+
+    // The rows are locked, so the guarded update reserves every SKU; a lower count is a broken invariant.
+    const count = await this.stock.reserve(em, wanted);
+    if (count !== wanted.length) throw new Error(`reserved ${count} of ${wanted.length} locked SKUs for order ${orderId}`);
+    await this.stock.recordMovements(
+      em,
+      wanted.map((w) => ({
+        sku: w.sku,
+        kind: 'reserve',
+        onHandDelta: 0,
+        reservedDelta: w.quantity,
+        orderId,
+        webhookEventId,
+      })),
+    );
+    return { reserved: true };
+  }
+
+  async get(sku: string): Promise<StockView> {
+    const row = await this.transactions.run((em) => this.stock.find(em, sku));
+    if (!row) throw AppError.notFound(`no stock for SKU "${sku}"`);
+    return toStockView(row);
+  }
+
+  /** PUT /inventory/:sku: sets the count an operator counted, creating the SKU; 409 below what is reserved. */
+  async setOnHand(sku: string, onHand: number, reason: string): Promise<StockView> {
+    return this.transactions.run(async (em) => {
+      await this.stock.ensureSku(em, sku);
+      const before = (await this.stock.lockInSkuOrder(em, [sku])).get(sku)!;
+      const after = await this.stock.setOnHand(em, sku, onHand);
+      if (!after) {
+        throw AppError.conflict(
+          `on_hand ${onHand} is below the ${before.reserved} units reserved for SKU "${sku}"; release or fulfil orders first`,
+        );
+      }
+      const delta = after.on_hand - before.on_hand;
+      if (delta !== 0) {
+        await this.stock.recordMovements(em, [{ sku, kind: 'adjust', onHandDelta: delta, reservedDelta: 0, reason }]);
+      }
+      return toStockView(after);
+    });
+  }
+}

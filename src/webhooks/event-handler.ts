@@ -1,0 +1,23 @@
+import type { EntityManager } from 'typeorm';
+
+export interface HandlerContext {
+  source: string;
+  /** Id of the webhook_events record of this delivery. */
+  webhookEventId: string;
+}
+
+export interface HandlerOutcome {
+  status: 'processed' | 'ignored' | 'deferred';
+  reason: string | null;
+  orderStatus?: string;
+}
+
+/** How one event type is checked and applied. `parse` throws a 400 AppError; `apply` runs in the delivery's transaction. */
+export interface EventHandler<C = unknown> {
+  readonly type: string;
+  parse(data: unknown): C;
+  orderIdOf(command: C): string | null;
+  apply(em: EntityManager, command: C, context: HandlerContext): Promise<HandlerOutcome>;
+}
+
+export const EVENT_HANDLERS = Symbol('EVENT_HANDLERS');

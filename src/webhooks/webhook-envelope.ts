@@ -1,0 +1,83 @@
+import { createHash } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+import { plainToInstance, type ClassConstructor } from 'class-transformer';
+import { validateSync } from 'class-validator';
+import { AppError, type FieldProblem } from '../common/app-error.js';
+import { flattenValidationErrors } from '../common/validation.js';
+import { headerValue } from './signature/signature-scheme.js';
+
+export interface WebhookEnvelope {
+  /** The dedupe key: `webhook-id` header, else the body's `id`, else `sha256:<digest of the raw body>`. */
+  eventId: string;
+  type: string;
+  data: unknown;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
+const EVENT_TYPE = /^[A-Za-z0-9_.:-]{1,100}$/;
+
+function invalid(errors: FieldProblem[]): AppError {
+  return AppError.invalid(errors, 'invalid webhook payload');
+}
+
+/** JSON text to a value, dropping `__proto__` keys so no payload can reach an object's prototype. */
+function parseJson(rawBody: Buffer): unknown {
+  let text: string;
+  try {
+    text = utf8.decode(rawBody);
+  } catch {
+    throw invalid([{ field: 'body', message: 'body is not valid UTF-8' }]);
+  }
+  try {
+    return JSON.parse(text, (key, value: unknown) => (key === '__proto__' ? undefined : value));
+  } catch (error) {
+    throw invalid([{ field: 'body', message: `body is not valid JSON (${(error as Error).message})` }]);
+  }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function checkId(value: unknown, field: string, problems: FieldProblem[]): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === 'number' && Number.isSafeInteger(value)) return String(value);
+  if (typeof value === 'string' && value.length >= 1 && value.length <= 200 && !CONTROL_CHARS.test(value)) return value;
+  problems.push({ field, message: `${field} must be a non-empty string of at most 200 characters, or an integer` });
+  return undefined;
+}
+
+/** Parses and checks the envelope `{ id?, event | type, data }`; throws a 400 naming every bad field. */
+export function parseEnvelope(rawBody: Buffer, headers: IncomingHttpHeaders): WebhookEnvelope {
+  const body = parseJson(rawBody);
+  if (!isObject(body)) throw invalid([{ field: 'body', message: 'body must be a JSON object' }]);
+
+  const problems: FieldProblem[] = [];
+  const typeField = body.event !== undefined ? 'event' : 'type';
+  const type = body[typeField];
+  if (type === undefined) problems.push({ field: 'event', message: 'event (or type) is required' });
+  else if (typeof type !== 'string' || !EVENT_TYPE.test(type))
+    problems.push({ field: typeField, message: `${typeField} must be an event name such as new_order` });
+
+  const headerId = checkId(headerValue(headers, 'webhook-id'), 'webhook-id', problems);
+  const bodyId = checkId(body.id, 'id', problems);
+  if (body.data === undefined) problems.push({ field: 'data', message: 'data is required' });
+  if (problems.length) throw invalid(problems);
+
+  return {
+    eventId: headerId ?? bodyId ?? `sha256:${createHash('sha256').update(rawBody).digest('hex')}`,
+    type: type as string,
+    data: body.data,
+  };
+}
+
+/** Validates an event's `data` against its DTO; field paths are reported under `data.`. */
+export function parseEventData<T extends object>(dto: ClassConstructor<T>, data: unknown): T {
+  if (!isObject(data)) throw invalid([{ field: 'data', message: 'data must be a JSON object' }]);
+  const instance = plainToInstance(dto, data);
+  const errors = validateSync(instance, { forbidUnknownValues: true, stopAtFirstError: true });
+  if (errors.length) throw invalid(flattenValidationErrors(errors, 'data'));
+  return instance;
+}

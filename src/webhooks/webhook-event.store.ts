@@ -1,0 +1,68 @@
+import { Injectable } from '@nestjs/common';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { EntityManager } from 'typeorm';
+import type { WebhookEventStatus } from './webhook-event.entity.js';
+
+export interface IncomingEvent {
+  source: string;
+  eventId: string;
+  eventType: string;
+  orderId: string | null;
+  headers: IncomingHttpHeaders;
+  rawBody: Buffer;
+}
+
+/** Headers that may carry credentials of the sender's own; never stored. */
+const UNSTORED_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'set-cookie']);
+
+function storableHeaders(headers: IncomingHttpHeaders): Record<string, string> {
+  const kept: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined || UNSTORED_HEADERS.has(name)) continue;
+    kept[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return kept;
+}
+
+/** The record of every verified delivery: the dedupe key, its bytes and headers, and its outcome. */
+@Injectable()
+export class WebhookEventStore {
+  /**
+   * Claims (source, event id) inside the caller's transaction. Returns the
+   * record's id, or undefined when the event is a duplicate. A delivery that
+   * failed before is claimed again (its attempts counted), so a retry can apply it.
+   * A concurrent claim of the same id waits here until the first commits.
+   */
+  async claim(em: EntityManager, event: IncomingEvent): Promise<string | undefined> {
+    const rows: { id: string }[] = await em.query(
+      `INSERT INTO webhook_events (source, event_id, event_type, order_id, status, headers, raw_body, processed_at)
+       VALUES ($1, $2, $3, $4, 'processed', $5, $6, now())
+       ON CONFLICT (source, event_id) DO UPDATE
+          SET attempts = webhook_events.attempts + 1, status = 'processed', reason = NULL,
+              last_error = NULL, processed_at = now()
+        WHERE webhook_events.status = 'failed'
+       RETURNING id`,
+      [event.source, event.eventId, event.eventType, event.orderId, storableHeaders(event.headers), event.rawBody],
+    );
+    return rows[0]?.id;
+  }
+
+  async setOutcome(em: EntityManager, id: string, status: WebhookEventStatus, reason: string | null): Promise<void> {
+    await em.query(`UPDATE webhook_events SET status = $2, reason = $3 WHERE id = $1`, [id, status, reason]);
+  }
+
+  /**
+   * Keeps a delivery whose handler failed, with the error, so it can be seen
+   * and replayed. Runs in its own transaction after the failed one rolled back.
+   */
+  async recordFailure(em: EntityManager, event: IncomingEvent, error: string): Promise<void> {
+    await em.query(
+      `INSERT INTO webhook_events (source, event_id, event_type, order_id, status, headers, raw_body, last_error)
+       VALUES ($1, $2, $3, $4, 'failed', $5, $6, $7)
+       ON CONFLICT (source, event_id) DO UPDATE
+          SET attempts = webhook_events.attempts + 1, last_error = EXCLUDED.last_error
+        WHERE webhook_events.status = 'failed'`,
+      [event.source, event.eventId, event.eventType, event.orderId, storableHeaders(event.headers), event.rawBody, error],
+    );
+  }
+}
