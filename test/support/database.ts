@@ -1,0 +1,38 @@
+import type { DataSource } from 'typeorm';
+
+const TABLES = ['stock_movements', 'order_status_history', 'order_lines', 'orders', 'webhook_events', 'stock'];
+
+/** Empties every table, so each test starts from nothing. */
+export async function resetDatabase(db: DataSource): Promise<void> {
+  await db.query(`TRUNCATE ${TABLES.join(', ')} RESTART IDENTITY CASCADE`);
+}
+
+export async function seedStock(db: DataSource, stock: Record<string, number>): Promise<void> {
+  for (const [sku, onHand] of Object.entries(stock)) {
+    await db.query(`INSERT INTO stock (sku, on_hand) VALUES ($1, $2)`, [sku, onHand]);
+    await db.query(`INSERT INTO stock_movements (sku, kind, on_hand_delta, reserved_delta, reason) VALUES ($1, 'adjust', $2, 0, 'test seed')`, [sku, onHand]);
+  }
+}
+
+export async function stockOf(db: DataSource, sku: string): Promise<{ on_hand: number; reserved: number } | undefined> {
+  const rows: { on_hand: number; reserved: number }[] = await db.query(
+    `SELECT on_hand, reserved FROM stock WHERE sku = $1`,
+    [sku],
+  );
+  return rows[0];
+}
+
+export async function count(db: DataSource, table: string, where = 'true', params: unknown[] = []): Promise<number> {
+  const rows: { n: string }[] = await db.query(`SELECT count(*) AS n FROM ${table} WHERE ${where}`, params);
+  return Number(rows[0].n);
+}
+
+/** The ledger's sums per SKU must equal the counters; returns the SKUs where they do not. */
+export async function ledgerMismatches(db: DataSource): Promise<unknown[]> {
+  return db.query(`
+    SELECT s.sku, s.on_hand, s.reserved, coalesce(m.on_hand, 0) AS ledger_on_hand, coalesce(m.reserved, 0) AS ledger_reserved
+      FROM stock s
+      LEFT JOIN (SELECT sku, sum(on_hand_delta) AS on_hand, sum(reserved_delta) AS reserved
+                   FROM stock_movements GROUP BY sku) m USING (sku)
+     WHERE s.on_hand <> coalesce(m.on_hand, 0) OR s.reserved <> coalesce(m.reserved, 0)`);
+}

@@ -1,0 +1,44 @@
+import { afterAll, beforeAll } from '@jest/globals';
+import { writeFileSync } from 'node:fs';
+import pg from 'pg';
+import { ensureDatabase } from '../../src/database/database-url.js';
+import { startEmbeddedPostgres } from '../../src/database/embedded-postgres.js';
+import { EMBEDDED_OWNER_FILE, TEST_EMBEDDED_DIR } from './embedded-test-server.js';
+
+/**
+ * Runs before every test file (jest `setupFilesAfterEnv`): the file gets a
+ * scratch database of its own, created here and dropped after it. It lives on
+ * the server of DATABASE_URL when that is set, otherwise on an embedded
+ * PostgreSQL in .data/test-pg that the first file starts and the global
+ * teardown stops. A developer's own database is never touched.
+ */
+let serverUrl: string | undefined;
+let scratchUrl: string | undefined;
+let scratchName: string | undefined;
+
+export function scratchDatabaseUrl(): string {
+  if (!scratchUrl) throw new Error('the scratch database is created in beforeAll; use it from there on');
+  return scratchUrl;
+}
+
+beforeAll(async () => {
+  serverUrl = process.env.DATABASE_URL;
+  if (!serverUrl) {
+    const embedded = await startEmbeddedPostgres(TEST_EMBEDDED_DIR, () => undefined);
+    if (embedded.owned) writeFileSync(EMBEDDED_OWNER_FILE, String(process.pid));
+    serverUrl = embedded.url;
+  }
+  scratchName = `shelfsync_test_${process.pid}_${Date.now()}_${Math.floor(Math.random() * 1e6)}`;
+  scratchUrl = await ensureDatabase(serverUrl, scratchName);
+});
+
+afterAll(async () => {
+  if (!serverUrl || !scratchName) return;
+  const client = new pg.Client({ connectionString: serverUrl });
+  await client.connect();
+  try {
+    await client.query(`DROP DATABASE IF EXISTS ${client.escapeIdentifier(scratchName)} WITH (FORCE)`);
+  } finally {
+    await client.end();
+  }
+});
