@@ -1,0 +1,99 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { count, resetDatabase, seedStock, stockOf } from './support/database.js';
+import { deliver, startTestApp, type TestApp } from './support/test-app.js';
+
+const order = (data: Record<string, unknown>) =>
+  JSON.stringify({ event: 'new_order', data: { order_id: 'o-1', customer_name: 'A', total_amount: 10, ...data } });
+
+describe('malformed deliveries', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(() => t.close());
+  beforeEach(async () => {
+    await resetDatabase(t.db);
+    await seedStock(t.db, { 'SKU-1': 5 });
+  });
+
+  async function expectNothingStored(): Promise<void> {
+    expect(await count(t.db, 'webhook_events')).toBe(0);
+    expect(await count(t.db, 'orders')).toBe(0);
+    expect(await stockOf(t.db, 'SKU-1')).toEqual({ on_hand: 5, reserved: 0 });
+  }
+
+  const cases: [string, string, string[]][] = [
+    ['truncated JSON', '{"event": "new_order", "data": {"order_id": 1', ['body']],
+    ['a JSON array', '[1, 2]', ['body']],
+    ['no event name', JSON.stringify({ data: {} }), ['event']],
+    ['an event name that is not a string', JSON.stringify({ event: 42, data: {} }), ['event']],
+    ['no data', JSON.stringify({ event: 'new_order' }), ['data']],
+    ['data that is not an object', JSON.stringify({ event: 'new_order', data: 'x' }), ['data']],
+    ['a missing order_id', JSON.stringify({ event: 'new_order', data: { customer_name: 'A', total_amount: 1 } }), ['data.order_id']],
+    ['wrong types', order({ order_id: true, customer_name: 5, total_amount: '10' }), ['data.order_id', 'data.customer_name', 'data.total_amount']],
+    ['a negative total', order({ total_amount: -1 }), ['data.total_amount']],
+    ['a zero quantity', order({ items: [{ sku: 'SKU-1', quantity: 0 }] }), ['data.items[0].quantity']],
+    ['a negative quantity', order({ items: [{ sku: 'SKU-1', quantity: -2 }] }), ['data.items[0].quantity']],
+    ['a fractional quantity', order({ items: [{ sku: 'SKU-1', quantity: 1.5 }] }), ['data.items[0].quantity']],
+    ['a line without sku', order({ items: [{ quantity: 1 }] }), ['data.items[0].sku']],
+    ['items that are not an array', order({ items: { sku: 'SKU-1' } }), ['data.items']],
+    ['a bad currency', order({ currency: 'DOLLARS' }), ['data.currency']],
+    ['a bad email', order({ customer_email: 'not-an-email' }), ['data.customer_email']],
+    ['a NUL byte in a name', order({ customer_name: 'A\u0000B' }), ['data.customer_name']],
+    ['a huge number', order({ total_amount: 1e308 }), ['data.total_amount']],
+  ];
+
+  it.each(cases)('answers 400 for %s, naming each bad field, and stores nothing', async (_name, body, fields) => {
+    const res = await deliver(t.url, body);
+    expect(res.status).toBe(400);
+    expect(res.body.error).toBe('invalid_payload');
+    const named = (res.body.errors as { field: string }[]).map((e) => e.field);
+    expect(new Set(named)).toEqual(new Set(fields));
+    for (const field of fields) expect(res.body.message).toContain(field);
+    await expectNothingStored();
+  });
+
+  it('answers 400 for a body that is not UTF-8', async () => {
+    const res = await deliver(t.url, Buffer.from([0x7b, 0xff, 0xfe, 0x7d]));
+    expect(res.status).toBe(400);
+    expect(res.body.message).toMatch(/UTF-8/);
+    await expectNothingStored();
+  });
+
+  it('drops __proto__ keys instead of letting them reach a prototype', async () => {
+    const res = await deliver(t.url, '{"event":"new_order","data":{"__proto__":{"polluted":1},"order_id":"p-1","customer_name":"A","total_amount":1}}');
+    expect(res.status).toBe(200);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('answers 413 for a 2 MB body and stores nothing', async () => {
+    const body = JSON.stringify({ event: 'new_order', data: { order_id: 'big', customer_name: 'x'.repeat(2 * 1024 * 1024), total_amount: 1 } });
+    const res = await deliver(t.url, body);
+    expect(res.status).toBe(413);
+    expect(res.body).toMatchObject({ error: 'payload_too_large' });
+    await expectNothingStored();
+  });
+
+  it('keeps answering normally after a run of bad deliveries', async () => {
+    for (const [, body] of cases) await deliver(t.url, body);
+    const res = await deliver(t.url, order({ items: [{ sku: 'SKU-1', quantity: 1 }] }));
+    expect(res.body).toMatchObject({ status: 'processed', order_status: 'pending' });
+  });
+});
+
+describe('WEBHOOK_BODY_LIMIT', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ WEBHOOK_BODY_LIMIT: '1kb' });
+  });
+  afterAll(() => t.close());
+
+  it('answers 413 above the configured limit', async () => {
+    const small = await deliver(t.url, order({}));
+    const large = await deliver(t.url, order({ customer_name: 'x'.repeat(2000) }));
+    expect(small.status).toBe(200);
+    expect(large.status).toBe(413);
+    expect(large.body.message).toContain('1kb');
+  });
+});
