@@ -2,6 +2,7 @@ import { Body, Controller, Get, Param, Put, UseGuards } from '@nestjs/common';
 import { AdminTokenGuard } from '../auth/admin-token.guard.js';
 import { SetOnHandDto } from './dto/set-on-hand.dto.js';
 import { InventoryService, type StockView } from './inventory.service.js';
+import { SkuPipe } from './sku.pipe.js';
 
 @Controller('inventory')
 @UseGuards(AdminTokenGuard)
@@ -9,12 +10,12 @@ export class InventoryController {
   constructor(private readonly inventory: InventoryService) {}
 
   @Get(':sku')
-  get(@Param('sku') sku: string): Promise<StockView> {
+  get(@Param('sku', SkuPipe) sku: string): Promise<StockView> {
     return this.inventory.get(sku);
   }
 
   @Put(':sku')
-  set(@Param('sku') sku: string, @Body() body: SetOnHandDto): Promise<StockView> {
+  set(@Param('sku', SkuPipe) sku: string, @Body() body: SetOnHandDto): Promise<StockView> {
     return this.inventory.setOnHand(sku, body.on_hand, 'set by operator (PUT /inventory)');
   }
 }

@@ -1,0 +1,92 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import pg from 'pg';
+import { count, resetDatabase, seedStock, stockOf } from './support/database.js';
+import { scratchDatabaseUrl } from './support/scratch-database.js';
+import { TcpProxy } from './support/tcp-proxy.js';
+import { deliver, newOrderEvent, startTestApp, type TestApp } from './support/test-app.js';
+
+async function waitFor(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+describe('database outage', () => {
+  let t: TestApp;
+  let proxy: TcpProxy;
+  /** A direct connection, past the proxy, to look at what was written. */
+  let direct: pg.Client;
+
+  beforeAll(async () => {
+    proxy = TcpProxy.forUrl(scratchDatabaseUrl());
+    await proxy.start();
+    t = await startTestApp({ DATABASE_URL: proxy.rewrite(scratchDatabaseUrl()), DB_CONNECT_TIMEOUT_MS: '1000' });
+    direct = new pg.Client({ connectionString: scratchDatabaseUrl() });
+    await direct.connect();
+  });
+  afterAll(async () => {
+    await direct.end();
+    await t.close();
+    await proxy.stop();
+  });
+  beforeEach(async () => {
+    await resetDatabase(t.db);
+    await seedStock(t.db, { S: 5 });
+  });
+
+  const health = async () => (await fetch(`${t.url}/health`)).status;
+
+  it('answers 503 with retry-after while the database is unreachable, then recovers by itself', async () => {
+    await proxy.cut();
+    const during = await deliver(t.url, newOrderEvent({ id: 'out-1', orderId: 'out-1', items: [{ sku: 'S', quantity: 1 }] }));
+    expect(during.status).toBe(503);
+    expect(during.body).toMatchObject({ error: 'database_unavailable' });
+    expect(during.headers.get('retry-after')).toBe('5');
+    expect(await health()).toBe(503);
+
+    await proxy.restore();
+    await waitFor(async () => (await health()) === 200);
+    // The sender's retry is applied, not taken for a duplicate: the refused attempt left nothing behind.
+    const retry = await deliver(t.url, newOrderEvent({ id: 'out-1', orderId: 'out-1', items: [{ sku: 'S', quantity: 1 }] }));
+    expect(retry.status).toBe(200);
+    expect(retry.body).toMatchObject({ status: 'processed', order_status: 'pending' });
+  });
+
+  it('leaves nothing half-written when the connection drops in the middle of a delivery', async () => {
+    // Hold the SKU's row so the delivery stops half-way, after its event and order rows are written.
+    await direct.query('BEGIN');
+    await direct.query(`SELECT * FROM stock WHERE sku = 'S' FOR UPDATE`);
+    const pending = deliver(t.url, newOrderEvent({ id: 'mid-1', orderId: 'mid-1', items: [{ sku: 'S', quantity: 2 }] }));
+    await waitFor(async () => {
+      const { rows } = await direct.query(
+        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'shelfsync' AND wait_event_type = 'Lock'`,
+      );
+      return rows[0].n > 0;
+    });
+    await proxy.cut();
+    const answer = await pending;
+    await direct.query('COMMIT');
+    expect(answer.status).toBe(503);
+
+    // Once the aborted backend has gone, none of its writes are visible.
+    await waitFor(async () => {
+      const { rows } = await direct.query(
+        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'shelfsync' AND state = 'active'`,
+      );
+      return rows[0].n === 0;
+    });
+    const { rows: events } = await direct.query(`SELECT count(*)::int AS n FROM webhook_events`);
+    const { rows: orders } = await direct.query(`SELECT count(*)::int AS n FROM orders`);
+    const { rows: stock } = await direct.query(`SELECT reserved FROM stock WHERE sku = 'S'`);
+    expect([events[0].n, orders[0].n, stock[0].reserved]).toEqual([0, 0, 0]);
+
+    await proxy.restore();
+    await waitFor(async () => (await health()) === 200);
+    const retry = await deliver(t.url, newOrderEvent({ id: 'mid-1', orderId: 'mid-1', items: [{ sku: 'S', quantity: 2 }] }));
+    expect(retry.body).toMatchObject({ status: 'processed', order_status: 'pending' });
+    expect(await stockOf(t.db, 'S')).toEqual({ on_hand: 5, reserved: 2 });
+    expect(await count(t.db, 'webhook_events')).toBe(1);
+  });
+});
