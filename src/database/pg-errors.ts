@@ -34,7 +34,7 @@ function* chain(error: unknown): Generator<Record<string, unknown>> {
     const record = e as Record<string, unknown>;
     yield record;
     queue.push(record.driverError, record.cause);
-    if (Array.isArray(record.errors)) queue.push(...record.errors);
+    if (Array.isArray(record.errors)) queue.push(...(record.errors as unknown[]));
   }
 }
 

@@ -41,12 +41,12 @@ export class StockRepository {
    * Returns how many SKUs were reserved; fewer than asked means "not enough".
    */
   async reserve(em: EntityManager, wanted: { sku: string; quantity: number }[]): Promise<number> {
-    const [, count] = (await em.query(
+    const [, count] = await em.query<[unknown, number]>(
       `UPDATE stock s SET reserved = s.reserved + w.quantity, updated_at = now()
          FROM unnest($1::text[], $2::int[]) AS w(sku, quantity)
         WHERE s.sku = w.sku AND s.on_hand - s.reserved >= w.quantity`,
       [wanted.map((w) => w.sku), wanted.map((w) => w.quantity)],
-    )) as [unknown, number];
+    );
     return count;
   }
 
@@ -57,12 +57,12 @@ export class StockRepository {
 
   /** Sets on_hand unless that would fall below reserved; returns the new row, or undefined when refused. */
   async setOnHand(em: EntityManager, sku: string, onHand: number): Promise<StockRow | undefined> {
-    const [rows] = (await em.query(
+    const [rows] = await em.query<[StockRow[], number]>(
       `UPDATE stock SET on_hand = $2, updated_at = now()
         WHERE sku = $1 AND reserved <= $2
         RETURNING sku, on_hand, reserved, updated_at`,
       [sku, onHand],
-    )) as [StockRow[], number];
+    );
     return rows[0];
   }
 

@@ -22,9 +22,10 @@ export class SignatureGuard implements CanActivate {
 
   canActivate(context: ExecutionContext): boolean {
     const request = context.switchToHttp().getRequest<WebhookRequest>();
-    const sourceName = (request.params.source as string | undefined)?.toLowerCase() ?? DEFAULT_SOURCE;
-    const source = request.params.source === DEFAULT_SOURCE ? undefined : this.config.sources.get(sourceName);
-    if (!source) throw new AppError(404, 'unknown_source', `no webhook source named "${request.params.source}"`);
+    const named = typeof request.params.source === 'string' ? request.params.source.toLowerCase() : undefined;
+    // `default` is only reachable as POST /webhooks, so that each source has one address.
+    const source = named === DEFAULT_SOURCE ? undefined : this.config.sources.get(named ?? DEFAULT_SOURCE);
+    if (!source) throw new AppError(404, 'unknown_source', `no webhook source named "${named}"`);
 
     const rawBody = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
     const nowSeconds = Math.floor(Date.now() / 1000);
