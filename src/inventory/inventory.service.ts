@@ -66,20 +66,17 @@ export class InventoryService {
       .map((w) => w.sku);
     if (shortSkus.length) return { reserved: false, shortSkus };
 
-    // The rows are locked, so the guarded update reserves every SKU; a lower count is a broken invariant.
-    const count = await this.stock.reserve(em, wanted);
-    if (count !== wanted.length) throw new Error(`reserved ${count} of ${wanted.length} locked SKUs for order ${orderId}`);
-    await this.stock.recordMovements(
-      em,
-      wanted.map((w) => ({
-        sku: w.sku,
-        kind: 'reserve',
-        onHandDelta: 0,
-        reservedDelta: w.quantity,
-        orderId,
-        webhookEventId,
-      })),
-    );
+    // The rows are locked and were checked, so every guarded change applies; fewer is a broken invariant.
+    const movements = wanted.map((w) => ({
+      sku: w.sku,
+      kind: 'reserve' as const,
+      onHandDelta: 0,
+      reservedDelta: w.quantity,
+      orderId,
+      webhookEventId,
+    }));
+    const applied = await this.stock.applyMovements(em, movements);
+    if (applied !== wanted.length) throw new Error(`reserved ${applied} of ${wanted.length} locked SKUs for order ${orderId}`);
     return { reserved: true };
   }
 
@@ -94,16 +91,16 @@ export class InventoryService {
     return this.transactions.run(async (em) => {
       await this.stock.ensureSku(em, sku);
       const before = (await this.stock.lockInSkuOrder(em, [sku])).get(sku)!;
-      const after = await this.stock.setOnHand(em, sku, onHand);
-      if (!after) {
+      if (onHand < before.reserved) {
         throw AppError.conflict(
           `on_hand ${onHand} is below the ${before.reserved} units reserved for SKU "${sku}"; release or fulfil orders first`,
         );
       }
-      const delta = after.on_hand - before.on_hand;
+      const delta = onHand - before.on_hand;
       if (delta !== 0) {
-        await this.stock.recordMovements(em, [{ sku, kind: 'adjust', onHandDelta: delta, reservedDelta: 0, reason }]);
+        await this.stock.applyMovements(em, [{ sku, kind: 'adjust', onHandDelta: delta, reservedDelta: 0, reason }]);
       }
+      const after = (await this.stock.find(em, sku))!;
       return toStockView(after);
     });
   }

@@ -20,9 +20,9 @@ export interface Movement {
 }
 
 /**
- * The only code that writes stock counters. Every write is a single guarded
- * statement; rows are always locked in SKU order, so two transactions never
- * wait on each other in a cycle.
+ * The only code that writes stock counters. Rows are locked in SKU order, so
+ * two transactions never wait on each other in a cycle, and every counter
+ * change is one guarded statement that writes its ledger row with it.
  */
 @Injectable()
 export class StockRepository {
@@ -37,49 +37,32 @@ export class StockRepository {
   }
 
   /**
-   * Adds reservations, each only where `available` still covers it.
-   * Returns how many SKUs were reserved; fewer than asked means "not enough".
+   * Applies counter changes and writes their ledger rows in one statement.
+   * A change is applied only where the result keeps 0 <= reserved <= on_hand;
+   * returns how many were applied, so fewer than given means some were refused
+   * (the caller rolls back). At most one movement per SKU.
    */
-  async reserve(em: EntityManager, wanted: { sku: string; quantity: number }[]): Promise<number> {
-    const [, count] = await em.query<[unknown, number]>(
-      `UPDATE stock s SET reserved = s.reserved + w.quantity, updated_at = now()
-         FROM unnest($1::text[], $2::int[]) AS w(sku, quantity)
-        WHERE s.sku = w.sku AND s.on_hand - s.reserved >= w.quantity`,
-      [wanted.map((w) => w.sku), wanted.map((w) => w.quantity)],
-    );
-    return count;
-  }
-
-  /** Creates the SKU with nothing on hand when it does not exist yet. */
-  async ensureSku(em: EntityManager, sku: string): Promise<void> {
-    await em.query(`INSERT INTO stock (sku) VALUES ($1) ON CONFLICT (sku) DO NOTHING`, [sku]);
-  }
-
-  /** Sets on_hand unless that would fall below reserved; returns the new row, or undefined when refused. */
-  async setOnHand(em: EntityManager, sku: string, onHand: number): Promise<StockRow | undefined> {
-    const [rows] = await em.query<[StockRow[], number]>(
-      `UPDATE stock SET on_hand = $2, updated_at = now()
-        WHERE sku = $1 AND reserved <= $2
-        RETURNING sku, on_hand, reserved, updated_at`,
-      [sku, onHand],
-    );
-    return rows[0];
-  }
-
-  async find(em: EntityManager, sku: string): Promise<StockRow | undefined> {
-    const rows: StockRow[] = await em.query(
-      `SELECT sku, on_hand, reserved, updated_at FROM stock WHERE sku = $1`,
-      [sku],
-    );
-    return rows[0];
-  }
-
-  /** Writes ledger rows; every counter change goes with one. */
-  async recordMovements(em: EntityManager, movements: Movement[]): Promise<void> {
-    if (movements.length === 0) return;
-    await em.query(
-      `INSERT INTO stock_movements (sku, kind, on_hand_delta, reserved_delta, order_id, webhook_event_id, reason)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::int[], $5::text[], $6::bigint[], $7::text[])`,
+  async applyMovements(em: EntityManager, movements: Movement[]): Promise<number> {
+    if (movements.length === 0) return 0;
+    const applied: unknown[] = await em.query(
+      `WITH m AS (
+         SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::int[], $5::text[], $6::bigint[], $7::text[])
+                    AS m(sku, kind, on_hand_delta, reserved_delta, order_id, webhook_event_id, reason)
+       ), changed AS (
+         UPDATE stock s
+            SET on_hand = s.on_hand + m.on_hand_delta,
+                reserved = s.reserved + m.reserved_delta,
+                updated_at = now()
+           FROM m
+          WHERE s.sku = m.sku
+            AND s.reserved + m.reserved_delta >= 0
+            AND s.on_hand + m.on_hand_delta >= s.reserved + m.reserved_delta
+         RETURNING s.sku
+       )
+       INSERT INTO stock_movements (sku, kind, on_hand_delta, reserved_delta, order_id, webhook_event_id, reason)
+       SELECT m.sku, m.kind, m.on_hand_delta, m.reserved_delta, m.order_id, m.webhook_event_id, m.reason
+         FROM m JOIN changed USING (sku)
+       RETURNING id`,
       [
         movements.map((m) => m.sku),
         movements.map((m) => m.kind),
@@ -90,5 +73,19 @@ export class StockRepository {
         movements.map((m) => m.reason ?? null),
       ],
     );
+    return applied.length;
+  }
+
+  /** Creates the SKU with nothing on hand when it does not exist yet. */
+  async ensureSku(em: EntityManager, sku: string): Promise<void> {
+    await em.query(`INSERT INTO stock (sku) VALUES ($1) ON CONFLICT (sku) DO NOTHING`, [sku]);
+  }
+
+  async find(em: EntityManager, sku: string): Promise<StockRow | undefined> {
+    const rows: StockRow[] = await em.query(
+      `SELECT sku, on_hand, reserved, updated_at FROM stock WHERE sku = $1`,
+      [sku],
+    );
+    return rows[0];
   }
 }
