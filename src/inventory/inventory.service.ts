@@ -80,6 +80,39 @@ export class InventoryService {
     return { reserved: true };
   }
 
+  /**
+   * Moves an order's units when its status changes, in the caller's
+   * transaction: `release` frees its reservations, `commit` ships them
+   * (they leave on_hand), `restock` brings shipped units back.
+   */
+  async moveOrderStock(
+    em: EntityManager,
+    orderId: string,
+    lines: { sku: string; quantity: number }[],
+    kind: 'release' | 'commit' | 'restock',
+    webhookEventId: string,
+  ): Promise<void> {
+    const wanted = quantitiesBySku(lines);
+    if (wanted.length === 0) return;
+    await this.stock.lockInSkuOrder(
+      em,
+      wanted.map((w) => w.sku),
+    );
+    const delta = { release: [0, -1], commit: [-1, -1], restock: [1, 0] }[kind];
+    const movements = wanted.map((w) => ({
+      sku: w.sku,
+      kind,
+      onHandDelta: delta[0] * w.quantity,
+      reservedDelta: delta[1] * w.quantity,
+      orderId,
+      webhookEventId,
+    }));
+    const applied = await this.stock.applyMovements(em, movements);
+    if (applied !== wanted.length) {
+      throw new Error(`${kind} of order ${orderId} applied to ${applied} of ${wanted.length} SKUs: its stock no longer matches`);
+    }
+  }
+
   async get(sku: string): Promise<StockView> {
     const row = await this.transactions.run((em) => this.stock.find(em, sku));
     if (!row) throw AppError.notFound(`no stock for SKU "${sku}"`);

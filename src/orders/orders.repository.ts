@@ -50,6 +50,27 @@ export class OrdersRepository {
     return rows[0]?.status;
   }
 
+  /** Compare-and-set: moves the order to `to` only if it is still in `from`. */
+  async transition(em: EntityManager, orderId: string, from: OrderStatus, to: OrderStatus, reason: string | null): Promise<boolean> {
+    const [, changed] = await em.query<[unknown, number]>(
+      `UPDATE orders SET status = $3, status_reason = $4, updated_at = now() WHERE order_id = $1 AND status = $2`,
+      [orderId, from, to, reason],
+    );
+    return changed === 1;
+  }
+
+  async flagNeedsAttention(em: EntityManager, orderId: string): Promise<void> {
+    await em.query(`UPDATE orders SET needs_attention = true, updated_at = now() WHERE order_id = $1`, [orderId]);
+  }
+
+  /** The order's quantities per SKU (lines naming the same SKU added up). */
+  async quantitiesBySku(em: EntityManager, orderId: string): Promise<{ sku: string; quantity: number }[]> {
+    return em.query(
+      `SELECT sku, sum(quantity)::int AS quantity FROM order_lines WHERE order_id = $1 GROUP BY sku ORDER BY sku COLLATE "C"`,
+      [orderId],
+    );
+  }
+
   async setStatus(em: EntityManager, orderId: string, status: OrderStatus, reason: string | null): Promise<void> {
     await em.query(`UPDATE orders SET status = $2, status_reason = $3, updated_at = now() WHERE order_id = $1`, [
       orderId,

@@ -4,6 +4,7 @@ import { AppError } from '../common/app-error.js';
 import { TransactionRunner } from '../database/transaction-runner.js';
 import { InventoryService } from '../inventory/inventory.service.js';
 import type { OrderStatus } from './order-status.js';
+import { decide, type LifecycleEvent, TRANSITIONS } from './order-state-machine.js';
 import { OrdersRepository } from './orders.repository.js';
 import type { Order } from './order.entity.js';
 
@@ -36,6 +37,21 @@ export interface OrderView {
 }
 
 export const INSUFFICIENT_STOCK = 'insufficient_stock';
+
+export interface LifecycleCommand {
+  orderId: string;
+  event: LifecycleEvent;
+  reason: string | null;
+  restock: boolean;
+}
+
+export type LifecycleResult =
+  | { outcome: 'applied'; status: OrderStatus }
+  | { outcome: 'deferred'; reason: string; status?: OrderStatus }
+  | { outcome: 'ignored'; reason: string; status: OrderStatus };
+
+/** A payment for an order that will never ship: someone must refund the customer. */
+const PAID_FOR_NOTHING: OrderStatus[] = ['rejected', 'cancelled'];
 
 @Injectable()
 export class OrdersService {
@@ -78,6 +94,53 @@ export class OrdersService {
       webhookEventId: cause.webhookEventId,
     });
     return { created: true, status, reason };
+  }
+
+  /**
+   * Applies a lifecycle event to an order, in the caller's transaction, as the
+   * state machine decides: apply it (compare-and-set, stock, history), defer it
+   * until the order reaches a status that allows it, or ignore it for good.
+   */
+  async applyLifecycleEvent(
+    em: EntityManager,
+    command: LifecycleCommand,
+    cause: { webhookEventId: string },
+  ): Promise<LifecycleResult> {
+    await this.orders.lockOrderKey(em, command.orderId);
+    const status = await this.orders.findStatus(em, command.orderId);
+    if (!status) return { outcome: 'deferred', reason: 'order_not_found' };
+
+    const decision = decide(status, command.event);
+    if (decision.kind === 'defer') {
+      const needs = TRANSITIONS.filter((t) => t.on === command.event).map((t) => t.from);
+      return { outcome: 'deferred', reason: `awaiting_status: ${[...new Set(needs)].join(' or ')}`, status };
+    }
+    if (decision.kind === 'ignore') {
+      if (command.event === 'payment_succeeded' && PAID_FOR_NOTHING.includes(status)) {
+        await this.orders.flagNeedsAttention(em, command.orderId);
+        return { outcome: 'ignored', reason: `payment_for_${status}_order`, status };
+      }
+      return { outcome: 'ignored', reason: `transition_not_allowed: ${command.event} on a ${status} order`, status };
+    }
+
+    const { transition } = decision;
+    const moved = await this.orders.transition(em, command.orderId, transition.from, transition.to, command.reason);
+    // The order key is locked, so the status read above cannot have changed.
+    if (!moved) throw new Error(`order ${command.orderId} left status ${transition.from} while locked`);
+    const stockMove =
+      transition.stock === 'restock_if_asked' ? (command.restock ? 'restock' : undefined) : transition.stock === 'none' ? undefined : transition.stock;
+    if (stockMove) {
+      const lines = await this.orders.quantitiesBySku(em, command.orderId);
+      await this.inventory.moveOrderStock(em, command.orderId, lines, stockMove, cause.webhookEventId);
+    }
+    await this.orders.addHistory(em, {
+      orderId: command.orderId,
+      from: transition.from,
+      to: transition.to,
+      reason: command.reason,
+      webhookEventId: cause.webhookEventId,
+    });
+    return { outcome: 'applied', status: transition.to };
   }
 
   async get(orderId: string): Promise<OrderView> {

@@ -12,6 +12,14 @@ export interface IncomingEvent {
   rawBody: Buffer;
 }
 
+export interface StoredEvent {
+  id: string;
+  source: string;
+  event_id: string;
+  event_type: string;
+  raw_body: Buffer;
+}
+
 /** Headers that may carry credentials of the sender's own; never stored. */
 const UNSTORED_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'set-cookie']);
 
@@ -48,7 +56,20 @@ export class WebhookEventStore {
   }
 
   async setOutcome(em: EntityManager, id: string, status: WebhookEventStatus, reason: string | null): Promise<void> {
-    await em.query(`UPDATE webhook_events SET status = $2, reason = $3 WHERE id = $1`, [id, status, reason]);
+    await em.query(`UPDATE webhook_events SET status = $2, reason = $3, processed_at = now() WHERE id = $1`, [
+      id,
+      status,
+      reason,
+    ]);
+  }
+
+  /** The order's events waiting for it, oldest first (the caller decides the order to try them in). */
+  async findDeferred(em: EntityManager, orderId: string): Promise<StoredEvent[]> {
+    return em.query(
+      `SELECT id, source, event_id, event_type, raw_body FROM webhook_events
+        WHERE order_id = $1 AND status = 'deferred' ORDER BY id`,
+      [orderId],
+    );
   }
 
   /**

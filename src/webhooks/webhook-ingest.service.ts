@@ -1,6 +1,8 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { IncomingHttpHeaders } from 'node:http';
+import type { EntityManager } from 'typeorm';
 import { AppError } from '../common/app-error.js';
+import { lifecycleRank } from '../orders/order-state-machine.js';
 import { isDatabaseUnavailable } from '../database/pg-errors.js';
 import { TransactionRunner } from '../database/transaction-runner.js';
 import { EVENT_HANDLERS, type EventHandler } from './event-handler.js';
@@ -58,6 +60,7 @@ export class WebhookIngestService {
         }
         const outcome = await handler.apply(em, command, { source: event.source, webhookEventId: id });
         if (outcome.status !== 'processed' || outcome.reason) await this.events.setOutcome(em, id, outcome.status, outcome.reason);
+        if (outcome.status === 'processed' && event.orderId) await this.applyDeferred(em, event.orderId);
         const result: DeliveryResult = { event_id: event.eventId, status: outcome.status };
         if (outcome.reason) result.reason = outcome.reason;
         if (outcome.orderStatus) result.order_status = outcome.orderStatus;
@@ -67,6 +70,32 @@ export class WebhookIngestService {
       if (isDatabaseUnavailable(error)) throw AppError.databaseUnavailable();
       await this.keepFailedDelivery(event, error);
       throw error;
+    }
+  }
+
+  /**
+   * Applies the order's deferred events that its new status allows, in
+   * lifecycle order (not arrival order), until none can move it further.
+   * Those that can never apply any more are recorded as ignored.
+   */
+  private async applyDeferred(em: EntityManager, orderId: string): Promise<void> {
+    for (let progressed = true; progressed; ) {
+      progressed = false;
+      const waiting = (await this.events.findDeferred(em, orderId)).sort(
+        (a, b) => lifecycleRank(a.event_type) - lifecycleRank(b.event_type) || Number(a.id) - Number(b.id),
+      );
+      for (const stored of waiting) {
+        const handler = this.handlers.get(stored.event_type);
+        if (!handler) continue;
+        const command = handler.parse(parseEnvelope(stored.raw_body, {}).data);
+        const outcome = await handler.apply(em, command, { source: stored.source, webhookEventId: stored.id });
+        if (outcome.status === 'deferred') continue;
+        await this.events.setOutcome(em, stored.id, outcome.status, outcome.reason);
+        if (outcome.status === 'processed') {
+          progressed = true;
+          break;
+        }
+      }
     }
   }
 

@@ -1,0 +1,94 @@
+import type { OrderStatus } from './order-status.js';
+
+/** Events that move an existing order; `new_order` creates one and is not in this table. */
+export const LIFECYCLE_EVENTS = [
+  'payment_failed',
+  'payment_succeeded',
+  'order_fulfilled',
+  'order_refunded',
+  'order_cancelled',
+] as const;
+export type LifecycleEvent = (typeof LIFECYCLE_EVENTS)[number];
+
+/** What a transition does to the order's stock. */
+export type StockEffect =
+  | 'none'
+  /** reserved units go back to available */
+  | 'release'
+  /** reserved units leave on_hand (shipped) */
+  | 'commit'
+  /** shipped units come back to on_hand, when the event asks for it */
+  | 'restock_if_asked';
+
+export interface Transition {
+  from: OrderStatus;
+  on: LifecycleEvent;
+  to: OrderStatus;
+  stock: StockEffect;
+}
+
+/**
+ * The order lifecycle, as data: every allowed transition and its effect on
+ * stock. Anything not listed here is not allowed.
+ */
+export const TRANSITIONS: readonly Transition[] = [
+  { from: 'pending', on: 'payment_failed', to: 'payment_failed', stock: 'none' },
+  { from: 'pending', on: 'payment_succeeded', to: 'paid', stock: 'none' },
+  { from: 'payment_failed', on: 'payment_succeeded', to: 'paid', stock: 'none' },
+  { from: 'paid', on: 'order_fulfilled', to: 'fulfilled', stock: 'commit' },
+  { from: 'paid', on: 'order_refunded', to: 'refunded', stock: 'release' },
+  { from: 'fulfilled', on: 'order_refunded', to: 'refunded', stock: 'restock_if_asked' },
+  { from: 'pending', on: 'order_cancelled', to: 'cancelled', stock: 'release' },
+  { from: 'payment_failed', on: 'order_cancelled', to: 'cancelled', stock: 'release' },
+  { from: 'paid', on: 'order_cancelled', to: 'cancelled', stock: 'release' },
+];
+
+/**
+ * The order in which deferred events are tried once their order allows them,
+ * whatever order they arrived in, so a lifecycle delivered backwards ends
+ * where it would have ended delivered in order.
+ */
+export function lifecycleRank(event: string): number {
+  const rank = (LIFECYCLE_EVENTS as readonly string[]).indexOf(event);
+  return rank === -1 ? LIFECYCLE_EVENTS.length : rank;
+}
+
+export function isLifecycleEvent(event: string): event is LifecycleEvent {
+  return (LIFECYCLE_EVENTS as readonly string[]).includes(event);
+}
+
+export function transitionFor(from: OrderStatus, on: LifecycleEvent): Transition | undefined {
+  return TRANSITIONS.find((t) => t.from === from && t.on === on);
+}
+
+/** Every status reachable from `from` by any sequence of events (`from` excluded unless on a cycle). */
+function reachableFrom(from: OrderStatus): Set<OrderStatus> {
+  const seen = new Set<OrderStatus>();
+  const queue: OrderStatus[] = [from];
+  while (queue.length) {
+    const current = queue.shift()!;
+    for (const t of TRANSITIONS) {
+      if (t.from === current && !seen.has(t.to)) {
+        seen.add(t.to);
+        queue.push(t.to);
+      }
+    }
+  }
+  return seen;
+}
+
+export type Decision =
+  | { kind: 'apply'; transition: Transition }
+  /** not yet: a status from which it applies can still be reached */
+  | { kind: 'defer' }
+  /** never: no status from which it applies can be reached any more */
+  | { kind: 'ignore' };
+
+/** What to do with `event` for an order in `status`. */
+export function decide(status: OrderStatus, event: LifecycleEvent): Decision {
+  const transition = transitionFor(status, event);
+  if (transition) return { kind: 'apply', transition };
+  const later = reachableFrom(status);
+  const appliesLater = TRANSITIONS.some((t) => t.on === event && later.has(t.from));
+  return appliesLater ? { kind: 'defer' } : { kind: 'ignore' };
+}

@@ -1,0 +1,246 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { count, ledgerMismatches, resetDatabase, seedStock, stockOf } from './support/database.js';
+import { admin, deliver, newOrderEvent, startTestApp, type TestApp } from './support/test-app.js';
+
+let sequence = 0;
+/** A lifecycle event body with a fresh event id. */
+function lifecycle(event: string, orderId: string, data: Record<string, unknown> = {}): string {
+  sequence += 1;
+  return JSON.stringify({ id: `evt-${event}-${orderId}-${sequence}`, event, data: { order_id: orderId, ...data } });
+}
+
+describe('order lifecycle', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(() => t.close());
+  beforeEach(async () => {
+    await resetDatabase(t.db);
+    await seedStock(t.db, { A: 10, B: 10 });
+  });
+
+  const order = (orderId: string) =>
+    deliver(t.url, newOrderEvent({ id: `new-${orderId}`, orderId, items: [{ sku: 'A', quantity: 2 }, { sku: 'B', quantity: 1 }] }));
+  const send = (event: string, orderId: string, data?: Record<string, unknown>) => deliver(t.url, lifecycle(event, orderId, data));
+  const stock = async () => ({ A: await stockOf(t.db, 'A'), B: await stockOf(t.db, 'B') });
+  const statusOf = async (orderId: string) => (await admin(t.url, 'GET', `/orders/${orderId}`)).body.status;
+
+  describe('allowed transitions, with their stock effects', () => {
+    it('pending -> paid keeps the reservation', async () => {
+      await order('o');
+      const res = await send('payment_succeeded', 'o', { amount: 10, payment_id: 'pay_1' });
+      expect(res.body).toMatchObject({ status: 'processed', order_status: 'paid' });
+      expect(await stock()).toEqual({ A: { on_hand: 10, reserved: 2 }, B: { on_hand: 10, reserved: 1 } });
+    });
+
+    it('pending -> payment_failed keeps the reservation, and a later payment succeeds', async () => {
+      await order('o');
+      expect((await send('payment_failed', 'o', { reason: 'card declined' })).body).toMatchObject({ order_status: 'payment_failed' });
+      expect(await stock()).toEqual({ A: { on_hand: 10, reserved: 2 }, B: { on_hand: 10, reserved: 1 } });
+      expect((await send('payment_succeeded', 'o')).body).toMatchObject({ status: 'processed', order_status: 'paid' });
+    });
+
+    it.each([['pending'], ['payment_failed'], ['paid']])('%s -> cancelled releases the reservation', async (from) => {
+      await order('o');
+      if (from === 'payment_failed') await send('payment_failed', 'o');
+      if (from === 'paid') await send('payment_succeeded', 'o');
+      const res = await send('order_cancelled', 'o', { reason: 'customer asked' });
+      expect(res.body).toMatchObject({ status: 'processed', order_status: 'cancelled' });
+      expect(await stock()).toEqual({ A: { on_hand: 10, reserved: 0 }, B: { on_hand: 10, reserved: 0 } });
+    });
+
+    it('paid -> fulfilled takes the reserved units out of on_hand', async () => {
+      await order('o');
+      await send('payment_succeeded', 'o');
+      expect((await send('order_fulfilled', 'o')).body).toMatchObject({ order_status: 'fulfilled' });
+      expect(await stock()).toEqual({ A: { on_hand: 8, reserved: 0 }, B: { on_hand: 9, reserved: 0 } });
+    });
+
+    it('paid -> refunded releases the reservation', async () => {
+      await order('o');
+      await send('payment_succeeded', 'o');
+      expect((await send('order_refunded', 'o')).body).toMatchObject({ order_status: 'refunded' });
+      expect(await stock()).toEqual({ A: { on_hand: 10, reserved: 0 }, B: { on_hand: 10, reserved: 0 } });
+    });
+
+    it('fulfilled -> refunded with restock brings the units back; without restock it does not', async () => {
+      await order('o1');
+      await send('payment_succeeded', 'o1');
+      await send('order_fulfilled', 'o1');
+      await send('order_refunded', 'o1', { restock: true });
+      expect(await stock()).toEqual({ A: { on_hand: 10, reserved: 0 }, B: { on_hand: 10, reserved: 0 } });
+
+      await order('o2');
+      await send('payment_succeeded', 'o2');
+      await send('order_fulfilled', 'o2');
+      expect((await send('order_refunded', 'o2')).body).toMatchObject({ order_status: 'refunded' });
+      expect(await stock()).toEqual({ A: { on_hand: 8, reserved: 0 }, B: { on_hand: 9, reserved: 0 } });
+      expect(await ledgerMismatches(t.db)).toEqual([]);
+    });
+
+    it('writes a history row per change, with the event that caused it', async () => {
+      await order('o');
+      await send('payment_succeeded', 'o');
+      await send('order_fulfilled', 'o');
+      const res = await admin(t.url, 'GET', '/orders/o');
+      expect((res.body.history as { from_status: string; to_status: string }[]).map((h) => [h.from_status, h.to_status])).toEqual([
+        [null, 'pending'],
+        ['pending', 'paid'],
+        ['paid', 'fulfilled'],
+      ]);
+      const ledger = await t.db.query(`SELECT kind, count(*)::int AS n FROM stock_movements WHERE order_id = 'o' GROUP BY kind ORDER BY kind`);
+      expect(ledger).toEqual([
+        { kind: 'commit', n: 2 },
+        { kind: 'reserve', n: 2 },
+      ]);
+    });
+  });
+
+  describe('transitions that can never happen', () => {
+    it.each([
+      ['fulfilling a cancelled order', ['order_cancelled'], 'order_fulfilled', 'cancelled'],
+      ['refunding a cancelled order', ['order_cancelled'], 'order_refunded', 'cancelled'],
+      ['a failed payment after a successful one', ['payment_succeeded'], 'payment_failed', 'paid'],
+      ['a second payment', ['payment_succeeded'], 'payment_succeeded', 'paid'],
+      ['cancelling a fulfilled order', ['payment_succeeded', 'order_fulfilled'], 'order_cancelled', 'fulfilled'],
+      ['fulfilling twice', ['payment_succeeded', 'order_fulfilled'], 'order_fulfilled', 'fulfilled'],
+    ])('ignores %s, records why, and changes nothing', async (_name, before, event, status) => {
+      await order('o');
+      for (const e of before) await send(e, 'o');
+      const stockBefore = await stock();
+      const res = await send(event, 'o');
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ status: 'ignored', reason: expect.stringContaining('not_allowed'), order_status: status });
+      expect(await statusOf('o')).toBe(status);
+      expect(await stock()).toEqual(stockBefore);
+      const [row] = await t.db.query(`SELECT status, reason FROM webhook_events WHERE event_type = $1 ORDER BY id DESC LIMIT 1`, [event]);
+      expect(row.status).toBe('ignored');
+    });
+
+    it.each([['rejected'], ['cancelled']])('flags a %s order that gets paid as needing attention', async (status) => {
+      if (status === 'rejected') {
+        await deliver(t.url, newOrderEvent({ orderId: 'o', items: [{ sku: 'A', quantity: 99 }] }));
+      } else {
+        await order('o');
+        await send('order_cancelled', 'o');
+      }
+      const res = await send('payment_succeeded', 'o');
+      expect(res.body).toMatchObject({ status: 'ignored', reason: `payment_for_${status}_order` });
+      const view = await admin(t.url, 'GET', '/orders/o');
+      expect(view.body).toMatchObject({ status, needs_attention: true });
+    });
+  });
+
+  describe('out-of-order delivery', () => {
+    it('defers events for an order not seen yet and applies them when it arrives', async () => {
+      const early = await send('payment_succeeded', 'late');
+      expect(early.body).toMatchObject({ status: 'deferred', reason: 'order_not_found' });
+      expect(await count(t.db, 'orders')).toBe(0);
+      const created = await order('late');
+      expect(created.body).toMatchObject({ status: 'processed', order_status: 'pending' });
+      expect(await statusOf('late')).toBe('paid');
+      const [row] = await t.db.query(`SELECT status FROM webhook_events WHERE event_type = 'payment_succeeded'`);
+      expect(row.status).toBe('processed');
+    });
+
+    it('defers fulfilment of an unpaid order until it is paid', async () => {
+      await order('o');
+      const early = await send('order_fulfilled', 'o');
+      expect(early.body).toMatchObject({ status: 'deferred', order_status: 'pending' });
+      expect(await stock()).toEqual({ A: { on_hand: 10, reserved: 2 }, B: { on_hand: 10, reserved: 1 } });
+      const paid = await send('payment_succeeded', 'o');
+      expect(paid.body).toMatchObject({ status: 'processed', order_status: 'paid' });
+      expect(await statusOf('o')).toBe('fulfilled');
+      expect(await stock()).toEqual({ A: { on_hand: 8, reserved: 0 }, B: { on_hand: 9, reserved: 0 } });
+    });
+
+    it('ignores a deferred event once the order can no longer reach a status that allows it', async () => {
+      await order('o');
+      await send('order_fulfilled', 'o');
+      await send('order_cancelled', 'o');
+      const [row] = await t.db.query(`SELECT status, reason FROM webhook_events WHERE event_type = 'order_fulfilled'`);
+      expect(row.status).toBe('ignored');
+      expect(await statusOf('o')).toBe('cancelled');
+      expect(await stock()).toEqual({ A: { on_hand: 10, reserved: 0 }, B: { on_hand: 10, reserved: 0 } });
+    });
+
+    const events = ['new_order', 'payment_succeeded', 'order_fulfilled', 'order_refunded'];
+    const permutations = (items: string[]): string[][] =>
+      items.length <= 1 ? [items] : items.flatMap((item, i) => permutations([...items.slice(0, i), ...items.slice(i + 1)]).map((rest) => [item, ...rest]));
+
+    it('ends every one of the 24 arrival orders of a four-event lifecycle in the same state and stock', async () => {
+      const all = permutations(events);
+      expect(all).toHaveLength(24);
+      await t.db.query(`UPDATE stock SET on_hand = 1000`);
+      await t.db.query(`UPDATE stock_movements SET on_hand_delta = 1000`);
+      for (const [n, arrival] of all.entries()) {
+        const id = `perm-${n}`;
+        for (const event of arrival) {
+          const res =
+            event === 'new_order'
+              ? await deliver(t.url, newOrderEvent({ orderId: id, items: [{ sku: 'A', quantity: 3 }] }))
+              : await send(event, id, event === 'order_refunded' ? { restock: true } : {});
+          expect(res.status).toBe(200);
+        }
+        expect([arrival.join(' > '), await statusOf(id)]).toEqual([arrival.join(' > '), 'refunded']);
+      }
+      // Each order ends refunded with its units back: either shipped and restocked, or (when the
+      // refund arrived while it was only paid) released, the fulfilment then ignored for good.
+      expect(await stockOf(t.db, 'A')).toEqual({ on_hand: 1000, reserved: 0 });
+      const perOrder = await t.db.query(
+        `SELECT order_id, sum(on_hand_delta)::int AS on_hand, sum(reserved_delta)::int AS reserved
+           FROM stock_movements WHERE order_id IS NOT NULL GROUP BY order_id`,
+      );
+      expect(perOrder).toHaveLength(24);
+      expect(perOrder.every((row: { on_hand: number; reserved: number }) => row.on_hand === 0 && row.reserved === 0)).toBe(true);
+      expect(await count(t.db, 'webhook_events', `status = 'deferred'`)).toBe(0);
+      expect(await ledgerMismatches(t.db)).toEqual([]);
+    });
+
+    it('ends a backwards lifecycle where the same lifecycle delivered in order ends', async () => {
+      for (const event of ['order_cancelled', 'order_refunded', 'order_fulfilled', 'payment_succeeded', 'payment_failed']) {
+        expect((await send(event, 'back')).body.status).toBe('deferred');
+      }
+      await order('back');
+      for (const event of ['payment_failed', 'payment_succeeded', 'order_fulfilled', 'order_refunded', 'order_cancelled']) {
+        await send(event, 'fwd');
+      }
+      await order('fwd');
+      const back = (await admin(t.url, 'GET', '/orders/back')).body;
+      const fwd = (await admin(t.url, 'GET', '/orders/fwd')).body;
+      expect(back.status).toBe('refunded');
+      expect(fwd.status).toBe(back.status);
+      const path = (h: { from_status: string; to_status: string }[]) => h.map((x) => `${x.from_status}>${x.to_status}`);
+      expect(path(back.history as never)).toEqual(path(fwd.history as never));
+    });
+  });
+
+  it('serialises concurrent events for one order', async () => {
+    await order('c');
+    const answers = await Promise.all([
+      send('payment_succeeded', 'c'),
+      send('order_fulfilled', 'c'),
+      send('order_cancelled', 'c'),
+      send('payment_failed', 'c'),
+      send('order_refunded', 'c', { restock: true }),
+    ]);
+    expect(answers.every((a) => a.status === 200)).toBe(true);
+    expect(await count(t.db, 'webhook_events', `status = 'deferred'`)).toBeLessThanOrEqual(4);
+    // Whatever the interleaving, the counters match the ledger and the order's history is one chain.
+    expect(await ledgerMismatches(t.db)).toEqual([]);
+    const history = (await admin(t.url, 'GET', '/orders/c')).body.history as { from_status: string | null; to_status: string }[];
+    for (let i = 1; i < history.length; i++) expect(history[i].from_status).toBe(history[i - 1].to_status);
+    const a = (await stockOf(t.db, 'A'))!;
+    expect(a.reserved).toBeGreaterThanOrEqual(0);
+    expect(a.reserved).toBeLessThanOrEqual(a.on_hand);
+  });
+
+  it('answers 400 for a lifecycle event with bad data, and stores nothing', async () => {
+    const res = await deliver(t.url, JSON.stringify({ event: 'order_refunded', data: { order_id: 'o', restock: 'yes' } }));
+    expect(res.status).toBe(400);
+    expect((res.body.errors as { field: string }[]).map((e) => e.field)).toEqual(['data.restock']);
+    expect(await count(t.db, 'webhook_events')).toBe(0);
+  });
+});
