@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { AppError } from '../common/app-error.js';
+import { decodeCursor, DEFAULT_PAGE_SIZE, TEXT_KEY, type Page, toPage } from '../common/pagination.js';
 import { TransactionRunner } from '../database/transaction-runner.js';
 import { StockRepository, type StockRow } from './stock.repository.js';
 
@@ -10,18 +11,22 @@ export interface StockView {
   reserved: number;
   available: number;
   updated_at: string;
+  low_stock_threshold?: number;
 }
 
 export type ReservationResult = { reserved: true } | { reserved: false; shortSkus: string[] };
 
 export function toStockView(row: StockRow): StockView {
-  return {
+  const view: StockView = {
     sku: row.sku,
     on_hand: row.on_hand,
     reserved: row.reserved,
     available: row.on_hand - row.reserved,
     updated_at: new Date(row.updated_at).toISOString(),
   };
+  // Only SKUs given a threshold carry it, so the contract's shape stays as documented for the rest.
+  if (row.low_stock_threshold !== null) view.low_stock_threshold = row.low_stock_threshold;
+  return view;
 }
 
 /** Sums the quantities of lines that name the same SKU, sorted by SKU (the lock order). */
@@ -119,8 +124,11 @@ export class InventoryService {
     return toStockView(row);
   }
 
-  /** PUT /inventory/:sku: sets the count an operator counted, creating the SKU; 409 below what is reserved. */
-  async setOnHand(sku: string, onHand: number, reason: string): Promise<StockView> {
+  /**
+   * PUT /inventory/:sku: sets the count an operator counted (and optionally the
+   * low-stock threshold), creating the SKU; 409 below what is reserved.
+   */
+  async setOnHand(sku: string, onHand: number, lowStockThreshold: number | null | undefined, reason: string): Promise<StockView> {
     return this.transactions.run(async (em) => {
       await this.stock.ensureSku(em, sku);
       const before = (await this.stock.lockInSkuOrder(em, [sku])).get(sku)!;
@@ -133,8 +141,31 @@ export class InventoryService {
       if (delta !== 0) {
         await this.stock.applyMovements(em, [{ sku, kind: 'adjust', onHandDelta: delta, reservedDelta: 0, reason }]);
       }
-      const after = (await this.stock.find(em, sku))!;
-      return toStockView(after);
+      if (lowStockThreshold !== undefined) await this.stock.setLowStockThreshold(em, sku, lowStockThreshold);
+      return toStockView((await this.stock.find(em, sku))!);
     });
+  }
+
+  /** POST /inventory/:sku/adjustments: adds (delta > 0) or removes units; 409 when that would break the invariant. */
+  async adjust(sku: string, delta: number, reason: string): Promise<StockView> {
+    return this.transactions.run(async (em) => {
+      await this.stock.ensureSku(em, sku);
+      const before = (await this.stock.lockInSkuOrder(em, [sku])).get(sku)!;
+      const applied = await this.stock.applyMovements(em, [{ sku, kind: 'adjust', onHandDelta: delta, reservedDelta: 0, reason }]);
+      if (applied === 0) {
+        throw AppError.conflict(
+          `removing ${-delta} units from SKU "${sku}" would leave on_hand ${before.on_hand + delta} ` +
+            `below the ${before.reserved} units reserved`,
+        );
+      }
+      return toStockView((await this.stock.find(em, sku))!);
+    });
+  }
+
+  async list(query: { cursor?: string; limit?: number; lowStock: boolean }): Promise<Page<StockView>> {
+    const limit = query.limit ?? DEFAULT_PAGE_SIZE;
+    const [afterSku] = (decodeCursor(query.cursor, [TEXT_KEY]) ?? []) as [string?];
+    const rows = await this.transactions.run((em) => this.stock.list(em, { afterSku, limit: limit + 1, lowStock: query.lowStock }));
+    return toPage(rows, limit, (row) => [row.sku], toStockView);
   }
 }

@@ -6,7 +6,18 @@ export interface StockRow {
   sku: string;
   on_hand: number;
   reserved: number;
+  low_stock_threshold: number | null;
   updated_at: Date;
+}
+
+const STOCK_COLUMNS = 'sku, on_hand, reserved, low_stock_threshold, updated_at';
+
+export interface LedgerMismatch {
+  sku: string;
+  on_hand: number;
+  reserved: number;
+  ledger_on_hand: number;
+  ledger_reserved: number;
 }
 
 export interface Movement {
@@ -29,7 +40,7 @@ export class StockRepository {
   /** Locks the rows of `skus` in SKU order and returns what exists of them. */
   async lockInSkuOrder(em: EntityManager, skus: string[]): Promise<Map<string, StockRow>> {
     const rows: StockRow[] = await em.query(
-      `SELECT sku, on_hand, reserved, updated_at FROM stock
+      `SELECT ${STOCK_COLUMNS} FROM stock
         WHERE sku = ANY($1::text[]) ORDER BY sku COLLATE "C" FOR UPDATE`,
       [skus],
     );
@@ -38,7 +49,8 @@ export class StockRepository {
 
   /**
    * Applies counter changes and writes their ledger rows in one statement.
-   * A change is applied only where the result keeps 0 <= reserved <= on_hand;
+   * A change is applied only where the result keeps 0 <= reserved <= on_hand
+   * (and on_hand within its integer column);
    * returns how many were applied, so fewer than given means some were refused
    * (the caller rolls back). At most one movement per SKU.
    */
@@ -57,6 +69,7 @@ export class StockRepository {
           WHERE s.sku = m.sku
             AND s.reserved + m.reserved_delta >= 0
             AND s.on_hand + m.on_hand_delta >= s.reserved + m.reserved_delta
+            AND s.on_hand::bigint + m.on_hand_delta <= 2147483647
          RETURNING s.sku
        )
        INSERT INTO stock_movements (sku, kind, on_hand_delta, reserved_delta, order_id, webhook_event_id, reason)
@@ -81,9 +94,41 @@ export class StockRepository {
     await em.query(`INSERT INTO stock (sku) VALUES ($1) ON CONFLICT (sku) DO NOTHING`, [sku]);
   }
 
+  async setLowStockThreshold(em: EntityManager, sku: string, threshold: number | null): Promise<void> {
+    await em.query(`UPDATE stock SET low_stock_threshold = $2, updated_at = now() WHERE sku = $1`, [sku, threshold]);
+  }
+
+  /** SKUs in SKU order after `afterSku`; with `lowStock`, only those whose available is at or below their threshold. */
+  async list(em: EntityManager, query: { afterSku?: string; limit: number; lowStock: boolean }): Promise<StockRow[]> {
+    return em.query(
+      `SELECT ${STOCK_COLUMNS} FROM stock
+        WHERE ($1::text IS NULL OR sku COLLATE "C" > $1::text)
+          AND (NOT $2 OR (low_stock_threshold IS NOT NULL AND on_hand - reserved <= low_stock_threshold))
+        ORDER BY sku COLLATE "C"
+        LIMIT $3`,
+      [query.afterSku ?? null, query.lowStock, query.limit],
+    );
+  }
+
+  /**
+   * SKUs whose counters differ from the sums of their ledger rows. Empty
+   * when every unit is explained; `npm run reconcile` reports it.
+   */
+  async ledgerMismatches(em: EntityManager): Promise<LedgerMismatch[]> {
+    return em.query(
+      `SELECT s.sku, s.on_hand, s.reserved,
+              coalesce(m.on_hand, 0)::int AS ledger_on_hand, coalesce(m.reserved, 0)::int AS ledger_reserved
+         FROM stock s
+         LEFT JOIN (SELECT sku, sum(on_hand_delta) AS on_hand, sum(reserved_delta) AS reserved
+                      FROM stock_movements GROUP BY sku) m USING (sku)
+        WHERE s.on_hand <> coalesce(m.on_hand, 0) OR s.reserved <> coalesce(m.reserved, 0)
+        ORDER BY s.sku COLLATE "C"`,
+    );
+  }
+
   async find(em: EntityManager, sku: string): Promise<StockRow | undefined> {
     const rows: StockRow[] = await em.query(
-      `SELECT sku, on_hand, reserved, updated_at FROM stock WHERE sku = $1`,
+      `SELECT ${STOCK_COLUMNS} FROM stock WHERE sku = $1`,
       [sku],
     );
     return rows[0];

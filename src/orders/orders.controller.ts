@@ -1,11 +1,18 @@
-import { Controller, Get, Param, UseGuards } from '@nestjs/common';
+import { Controller, Get, Param, Query, UseGuards } from '@nestjs/common';
 import { AdminTokenGuard } from '../auth/admin-token.guard.js';
-import { type OrderView, OrdersService } from './orders.service.js';
+import type { Page } from '../common/pagination.js';
+import { ListOrdersQuery } from './dto/list-orders.query.js';
+import { type OrderSummaryView, type OrderView, OrdersService } from './orders.service.js';
 
 @Controller('orders')
 @UseGuards(AdminTokenGuard)
 export class OrdersController {
   constructor(private readonly orders: OrdersService) {}
+
+  @Get()
+  list(@Query() query: ListOrdersQuery): Promise<Page<OrderSummaryView>> {
+    return this.orders.list(query);
+  }
 
   @Get(':order_id')
   get(@Param('order_id') orderId: string): Promise<OrderView> {

@@ -14,6 +14,20 @@ export interface NewOrderRow {
   lines: { sku: string; quantity: number; unitPrice: number | null }[];
 }
 
+export interface OrderSummaryRow {
+  order_id: string;
+  status: OrderStatus;
+  status_reason: string | null;
+  needs_attention: boolean;
+  customer_name: string;
+  total_amount: number;
+  currency: string;
+  created_at: Date;
+  updated_at: Date;
+  /** created_at at full (microsecond) precision, for the keyset cursor. */
+  position: string;
+}
+
 @Injectable()
 export class OrdersRepository {
   /**
@@ -87,6 +101,23 @@ export class OrdersRepository {
       `INSERT INTO order_status_history (order_id, from_status, to_status, reason, webhook_event_id)
        VALUES ($1, $2, $3, $4, $5)`,
       [entry.orderId, entry.from, entry.to, entry.reason, entry.webhookEventId],
+    );
+  }
+
+  /** Orders newest first after the keyset position `after`, optionally of one status. */
+  async list(
+    em: EntityManager,
+    query: { status?: OrderStatus; after?: [string, string]; limit: number },
+  ): Promise<OrderSummaryRow[]> {
+    return em.query(
+      `SELECT order_id, status, status_reason, needs_attention, customer_name, total_amount::float8 AS total_amount,
+              currency, created_at, updated_at, created_at::text AS position
+         FROM orders
+        WHERE ($1::text IS NULL OR status = $1)
+          AND ($2::timestamptz IS NULL OR (created_at, order_id) < ($2::timestamptz, $3::text))
+        ORDER BY created_at DESC, order_id DESC
+        LIMIT $4`,
+      [query.status ?? null, query.after?.[0] ?? null, query.after?.[1] ?? null, query.limit],
     );
   }
 

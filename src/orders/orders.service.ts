@@ -5,7 +5,8 @@ import { TransactionRunner } from '../database/transaction-runner.js';
 import { InventoryService } from '../inventory/inventory.service.js';
 import type { OrderStatus } from './order-status.js';
 import { decide, type LifecycleEvent, TRANSITIONS } from './order-state-machine.js';
-import { OrdersRepository } from './orders.repository.js';
+import { type OrderSummaryRow, OrdersRepository } from './orders.repository.js';
+import { decodeCursor, DEFAULT_PAGE_SIZE, TEXT_KEY, TIMESTAMP_KEY, type Page, toPage } from '../common/pagination.js';
 import type { Order } from './order.entity.js';
 
 export interface CreateOrderCommand {
@@ -35,6 +36,8 @@ export interface OrderView {
   created_at: string;
   updated_at: string;
 }
+
+export type OrderSummaryView = Omit<OrderSummaryRow, 'created_at' | 'updated_at' | 'position'> & { created_at: string; updated_at: string };
 
 export const INSUFFICIENT_STOCK = 'insufficient_stock';
 
@@ -141,6 +144,22 @@ export class OrdersService {
       webhookEventId: cause.webhookEventId,
     });
     return { outcome: 'applied', status: transition.to };
+  }
+
+  async list(query: { status?: OrderStatus; cursor?: string; limit?: number }): Promise<Page<OrderSummaryView>> {
+    const limit = query.limit ?? DEFAULT_PAGE_SIZE;
+    const after = decodeCursor(query.cursor, [TIMESTAMP_KEY, TEXT_KEY]) as [string, string] | undefined;
+    const rows = await this.transactions.run((em) => this.orders.list(em, { status: query.status, after, limit: limit + 1 }));
+    return toPage(
+      rows,
+      limit,
+      (row) => [row.position, row.order_id],
+      ({ position: _position, ...row }) => ({
+        ...row,
+        created_at: new Date(row.created_at).toISOString(),
+        updated_at: new Date(row.updated_at).toISOString(),
+      }),
+    );
   }
 
   async get(orderId: string): Promise<OrderView> {

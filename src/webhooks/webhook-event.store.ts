@@ -12,6 +12,28 @@ export interface IncomingEvent {
   rawBody: Buffer;
 }
 
+const SUMMARY_COLUMNS =
+  'id, source, event_id, event_type, order_id, status, reason, attempts, last_error, received_at, processed_at';
+
+export interface WebhookEventRow {
+  id: string;
+  source: string;
+  event_id: string;
+  event_type: string;
+  order_id: string | null;
+  status: WebhookEventStatus;
+  reason: string | null;
+  attempts: number;
+  last_error: string | null;
+  received_at: Date;
+  processed_at: Date | null;
+}
+
+export interface WebhookEventDetailRow extends WebhookEventRow {
+  headers: Record<string, string>;
+  raw_body: Buffer;
+}
+
 export interface StoredEvent {
   id: string;
   source: string;
@@ -61,6 +83,39 @@ export class WebhookEventStore {
       status,
       reason,
     ]);
+  }
+
+  /** Deliveries newest first, after the keyset position `afterId`, optionally of one status. */
+  async list(
+    em: EntityManager,
+    query: { status?: WebhookEventStatus; afterId?: string; limit: number },
+  ): Promise<WebhookEventRow[]> {
+    return em.query(
+      `SELECT ${SUMMARY_COLUMNS} FROM webhook_events
+        WHERE ($1::text IS NULL OR status = $1) AND ($2::bigint IS NULL OR id < $2::bigint)
+        ORDER BY id DESC LIMIT $3`,
+      [query.status ?? null, query.afterId ?? null, query.limit],
+    );
+  }
+
+  async find(em: EntityManager, id: string, options: { lock?: boolean } = {}): Promise<WebhookEventDetailRow | undefined> {
+    const rows: WebhookEventDetailRow[] = await em.query(
+      `SELECT ${SUMMARY_COLUMNS}, headers, raw_body FROM webhook_events WHERE id = $1${options.lock ? ' FOR UPDATE' : ''}`,
+      [id],
+    );
+    return rows[0];
+  }
+
+  /** A replay is one more attempt at the stored delivery. */
+  async countAttempt(em: EntityManager, id: string): Promise<void> {
+    await em.query(`UPDATE webhook_events SET attempts = attempts + 1, last_error = NULL WHERE id = $1`, [id]);
+  }
+
+  async recordReplayFailure(em: EntityManager, id: string, error: string): Promise<void> {
+    await em.query(
+      `UPDATE webhook_events SET attempts = attempts + 1, status = 'failed', last_error = $2 WHERE id = $1`,
+      [id, error],
+    );
   }
 
   /** The order's events waiting for it, oldest first (the caller decides the order to try them in). */

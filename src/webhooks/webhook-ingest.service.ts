@@ -2,13 +2,14 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { EntityManager } from 'typeorm';
 import { AppError } from '../common/app-error.js';
-import { lifecycleRank } from '../orders/order-state-machine.js';
 import { isDatabaseUnavailable } from '../database/pg-errors.js';
 import { TransactionRunner } from '../database/transaction-runner.js';
-import { EVENT_HANDLERS, type EventHandler } from './event-handler.js';
+import { lifecycleRank } from '../orders/order-state-machine.js';
+import { EVENT_HANDLERS, type EventHandler, type HandlerOutcome } from './event-handler.js';
 import type { VerifiedDelivery } from './signature/signature.guard.js';
 import { parseEnvelope } from './webhook-envelope.js';
 import { type IncomingEvent, WebhookEventStore } from './webhook-event.store.js';
+import { toEventView, type WebhookEventView } from './webhook-events.service.js';
 
 export interface DeliveryResult {
   event_id: string;
@@ -18,11 +19,21 @@ export interface DeliveryResult {
 }
 
 export const UNKNOWN_EVENT_TYPE = 'unknown_event_type';
+const REPLAYABLE = new Set(['failed', 'ignored']);
+
+/** A stored event about to be applied: which record, and for which order. */
+interface EventRecord {
+  id: string;
+  source: string;
+  type: string;
+  orderId: string | null;
+}
 
 /**
  * The path of one verified delivery: parse and validate (400 before any
  * write), then one transaction that claims the event id, applies the event
  * and records its outcome. The answer is sent only after that commit.
+ * Replays of stored deliveries take the same path.
  */
 @Injectable()
 export class WebhookIngestService {
@@ -54,13 +65,8 @@ export class WebhookIngestService {
       return await this.transactions.run(async (em) => {
         const id = await this.events.claim(em, event);
         if (id === undefined) return { event_id: event.eventId, status: 'duplicate' as const };
-        if (!handler) {
-          await this.events.setOutcome(em, id, 'ignored', UNKNOWN_EVENT_TYPE);
-          return { event_id: event.eventId, status: 'ignored' as const, reason: UNKNOWN_EVENT_TYPE };
-        }
-        const outcome = await handler.apply(em, command, { source: event.source, webhookEventId: id });
-        if (outcome.status !== 'processed' || outcome.reason) await this.events.setOutcome(em, id, outcome.status, outcome.reason);
-        if (outcome.status === 'processed' && event.orderId) await this.applyDeferred(em, event.orderId);
+        const record = { id, source: event.source, type: event.eventType, orderId: event.orderId };
+        const outcome = await this.applyAndRecord(em, record, command);
         const result: DeliveryResult = { event_id: event.eventId, status: outcome.status };
         if (outcome.reason) result.reason = outcome.reason;
         if (outcome.orderStatus) result.order_status = outcome.orderStatus;
@@ -71,6 +77,51 @@ export class WebhookIngestService {
       await this.keepFailedDelivery(event, error);
       throw error;
     }
+  }
+
+  /**
+   * POST /webhook-events/:id/replay: applies a failed or ignored delivery
+   * again, as if it had just arrived. A replay that fails leaves the event
+   * `failed` with the new error; either way the answer is the event as it now is.
+   */
+  async replay(id: string): Promise<WebhookEventView> {
+    try {
+      return await this.transactions.run(async (em) => {
+        const stored = await this.events.find(em, id, { lock: true });
+        if (!stored) throw AppError.notFound(`no webhook event ${id}`);
+        if (!REPLAYABLE.has(stored.status)) {
+          throw AppError.conflict(`only failed or ignored events can be replayed; event ${id} is ${stored.status}`);
+        }
+        await this.events.countAttempt(em, id);
+        const handler = this.handlers.get(stored.event_type);
+        const command = handler?.parse(parseEnvelope(stored.raw_body, {}).data);
+        const record = { id, source: stored.source, type: stored.event_type, orderId: stored.order_id };
+        await this.applyAndRecord(em, record, command);
+        return toEventView((await this.events.find(em, id))!);
+      });
+    } catch (error) {
+      if (error instanceof AppError) throw error;
+      if (isDatabaseUnavailable(error)) throw AppError.databaseUnavailable();
+      const message = error instanceof Error ? error.message : String(error);
+      await this.transactions.run((em) => this.events.recordReplayFailure(em, id, message.slice(0, 2000)));
+      return this.transactions.run(async (em) => toEventView((await this.events.find(em, id))!));
+    }
+  }
+
+  /**
+   * Applies one claimed event with its handler and records the outcome on its
+   * record; when it moved an order, the order's deferred events follow.
+   */
+  private async applyAndRecord(em: EntityManager, record: EventRecord, command: unknown): Promise<HandlerOutcome> {
+    const handler = this.handlers.get(record.type);
+    if (!handler) {
+      await this.events.setOutcome(em, record.id, 'ignored', UNKNOWN_EVENT_TYPE);
+      return { status: 'ignored', reason: UNKNOWN_EVENT_TYPE };
+    }
+    const outcome = await handler.apply(em, command, { source: record.source, webhookEventId: record.id });
+    await this.events.setOutcome(em, record.id, outcome.status, outcome.reason);
+    if (outcome.status === 'processed' && record.orderId) await this.applyDeferred(em, record.orderId);
+    return outcome;
   }
 
   /**

@@ -3,15 +3,18 @@ import { OrdersModule } from '../orders/orders.module.js';
 import { SignatureGuard } from './signature/signature.guard.js';
 import { WebhookEventStore } from './webhook-event.store.js';
 import { WebhookIngestService } from './webhook-ingest.service.js';
+import { WebhookEventsController } from './webhook-events.controller.js';
+import { WebhookEventsService } from './webhook-events.service.js';
 import { WebhooksController } from './webhooks.controller.js';
 
 @Module({
   imports: [OrdersModule],
-  controllers: [WebhooksController],
+  controllers: [WebhooksController, WebhookEventsController],
   providers: [
     SignatureGuard,
     WebhookEventStore,
     WebhookIngestService,
+    WebhookEventsService,
   ],
 })
 export class WebhooksModule {}

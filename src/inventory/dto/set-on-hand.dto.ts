@@ -1,4 +1,4 @@
-import { IsDefined, IsInt, Max, Min } from 'class-validator';
+import { IsDefined, IsInt, IsOptional, Max, Min, ValidateIf } from 'class-validator';
 
 export class SetOnHandDto {
   @IsDefined({ message: 'on_hand is required' })
@@ -6,4 +6,12 @@ export class SetOnHandDto {
   @Min(0, { message: 'on_hand must not be negative' })
   @Max(2_147_483_647, { message: 'on_hand must be at most 2147483647' })
   on_hand: number;
+
+  /** `available` at or below it counts as low stock; null removes it. */
+  @IsOptional()
+  @ValidateIf((_, value) => value !== null)
+  @IsInt({ message: 'low_stock_threshold must be an integer or null' })
+  @Min(0, { message: 'low_stock_threshold must not be negative' })
+  @Max(2_147_483_647)
+  low_stock_threshold?: number | null;
 }

@@ -1,0 +1,9 @@
+import { IsIn, IsOptional } from 'class-validator';
+import { PageQueryDto } from '../../common/pagination.js';
+import { ORDER_STATUSES, type OrderStatus } from '../order-status.js';
+
+export class ListOrdersQuery extends PageQueryDto {
+  @IsOptional()
+  @IsIn(ORDER_STATUSES, { message: `status must be one of ${ORDER_STATUSES.join(', ')}` })
+  status?: OrderStatus;
+}
