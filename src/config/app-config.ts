@@ -109,14 +109,18 @@ export class AppConfig implements AppConfigValues {
   dbConnectTimeoutMs!: number;
   sources!: Map<string, WebhookSource>;
 
-  static fromEnv(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  /**
+   * `webhookSources: false` is for command-line tools (migrations, reconcile)
+   * that never receive webhooks and so need no WEBHOOK_SECRET.
+   */
+  static fromEnv(env: NodeJS.ProcessEnv = process.env, options: { webhookSources?: boolean } = {}): AppConfig {
     const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
     const parsed = plainToInstance(EnvSchema, present, { excludeExtraneousValues: false });
     const problems = validateSync(parsed, { forbidUnknownValues: false }).flatMap((e) =>
       Object.values(e.constraints ?? {}),
     );
     const nodeEnv = (parsed.NODE_ENV ?? 'development') as AppConfigValues['nodeEnv'];
-    const sources = parseSources(present, nodeEnv, problems);
+    const sources = options.webhookSources === false ? new Map<string, WebhookSource>() : parseSources(present, nodeEnv, problems);
     if (problems.length > 0) throw new ConfigError(problems);
 
     return Object.assign(new AppConfig(), {

@@ -10,7 +10,7 @@ import { resolveDatabaseUrl } from './database-url.js';
 import { runMigrations } from './migrate.js';
 
 const log = (line: string) => console.log(`[migrations] ${line}`);
-const config = AppConfig.fromEnv();
+const config = AppConfig.fromEnv(process.env, { webhookSources: false });
 const { url, embedded } = await resolveDatabaseUrl(config, log);
 const dataSource = await new DataSource(
   dataSourceOptions(url, { poolSize: 2, connectTimeoutMs: config.dbConnectTimeoutMs }),

@@ -1,0 +1,145 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { count, resetDatabase, seedStock, stockOf } from './support/database.js';
+import { admin, deliver, newOrderEvent, startTestApp, type TestApp } from './support/test-app.js';
+
+/** Makes every `paid` history row fail inside the database: a real error in the middle of a handler. */
+async function breakPayments(t: TestApp): Promise<void> {
+  await t.db.query(`
+    CREATE OR REPLACE FUNCTION fail_paid() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      IF NEW.to_status = 'paid' THEN RAISE EXCEPTION 'payments are broken for this test'; END IF;
+      RETURN NEW;
+    END $$`);
+  await t.db.query(`CREATE TRIGGER fail_paid BEFORE INSERT ON order_status_history FOR EACH ROW EXECUTE FUNCTION fail_paid()`);
+}
+
+async function repairPayments(t: TestApp): Promise<void> {
+  await t.db.query(`DROP TRIGGER IF EXISTS fail_paid ON order_status_history`);
+}
+
+describe('event log and replay', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(() => t.close());
+  beforeEach(async () => {
+    await repairPayments(t);
+    await resetDatabase(t.db);
+    await seedStock(t.db, { A: 10 });
+  });
+
+  const order = (orderId: string) => deliver(t.url, newOrderEvent({ id: `new-${orderId}`, orderId, items: [{ sku: 'A', quantity: 2 }] }));
+  const pay = (orderId: string, id = `pay-${orderId}`) =>
+    deliver(t.url, JSON.stringify({ id, event: 'payment_succeeded', data: { order_id: orderId } }));
+
+  it('keeps a delivery whose handler fails as failed, answers 500, and rolls back its effects', async () => {
+    await order('o');
+    await breakPayments(t);
+    const res = await pay('o');
+    expect(res.status).toBe(500);
+    expect(res.body).toMatchObject({ error: 'internal_error' });
+    expect(JSON.stringify(res.body)).not.toMatch(/payments are broken/);
+
+    const list = await admin(t.url, 'GET', '/webhook-events?status=failed');
+    expect(list.body.items).toHaveLength(1);
+    const [failed] = list.body.items as { id: string; status: string; attempts: number; last_error: string }[];
+    expect(failed).toMatchObject({ status: 'failed', attempts: 1, event_type: 'payment_succeeded', order_id: 'o' });
+    expect(failed.last_error).toMatch(/payments are broken/);
+    expect((await admin(t.url, 'GET', '/orders/o')).body.status).toBe('pending');
+
+    // The sender retries while it is still broken: still failed, one more attempt.
+    expect((await pay('o')).status).toBe(500);
+    expect((await admin(t.url, 'GET', `/webhook-events/${failed.id}`)).body).toMatchObject({ status: 'failed', attempts: 2 });
+  });
+
+  it('applies a failed delivery when the sender retries after the fault is gone', async () => {
+    await order('o');
+    await breakPayments(t);
+    await pay('o');
+    await repairPayments(t);
+    const retry = await pay('o');
+    expect(retry.status).toBe(200);
+    expect(retry.body).toMatchObject({ status: 'processed', order_status: 'paid' });
+    const [event] = await t.db.query(`SELECT status, attempts, last_error FROM webhook_events WHERE event_id = 'pay-o'`);
+    expect(event).toEqual({ status: 'processed', attempts: 2, last_error: null });
+  });
+
+  it('replays a failed delivery on request', async () => {
+    await order('o');
+    await breakPayments(t);
+    await pay('o');
+    const [{ id }] = await t.db.query(`SELECT id FROM webhook_events WHERE status = 'failed'`);
+
+    const stillBroken = await admin(t.url, 'POST', `/webhook-events/${id}/replay`);
+    expect(stillBroken.status).toBe(200);
+    expect(stillBroken.body).toMatchObject({ status: 'failed', attempts: 2, last_error: expect.stringMatching(/payments are broken/) });
+
+    await repairPayments(t);
+    const replayed = await admin(t.url, 'POST', `/webhook-events/${id}/replay`);
+    expect(replayed.body).toMatchObject({ status: 'processed', attempts: 3, last_error: null });
+    expect((await admin(t.url, 'GET', '/orders/o')).body.status).toBe('paid');
+  });
+
+  it('replays an ignored delivery: still ignored while nothing changed, and nothing moves', async () => {
+    await order('o');
+    await deliver(t.url, JSON.stringify({ id: 'cancel', event: 'order_cancelled', data: { order_id: 'o' } }));
+    await deliver(t.url, JSON.stringify({ id: 'ship', event: 'order_fulfilled', data: { order_id: 'o' } }));
+    const [{ id }] = await t.db.query(`SELECT id FROM webhook_events WHERE event_id = 'ship'`);
+    const replayed = await admin(t.url, 'POST', `/webhook-events/${id}/replay`);
+    expect(replayed.body).toMatchObject({ status: 'ignored', attempts: 2 });
+    expect(await stockOf(t.db, 'A')).toEqual({ on_hand: 10, reserved: 0 });
+  });
+
+  it('replays an ignored payment once the operator recreated the missing state', async () => {
+    // A new_order rejected for lack of stock, then paid: ignored, flagged. The operator restocks
+    // and cannot resurrect the order, so the replay stays ignored — but it is recorded as an attempt.
+    await deliver(t.url, newOrderEvent({ id: 'big', orderId: 'big', items: [{ sku: 'A', quantity: 50 }] }));
+    await pay('big');
+    const [{ id }] = await t.db.query(`SELECT id FROM webhook_events WHERE event_id = 'pay-big'`);
+    const replayed = await admin(t.url, 'POST', `/webhook-events/${id}/replay`);
+    expect(replayed.body).toMatchObject({ status: 'ignored', reason: 'payment_for_rejected_order', attempts: 2 });
+  });
+
+  it('refuses to replay a processed or deferred delivery (409) and unknown ids (404, 400)', async () => {
+    await order('o');
+    await deliver(t.url, JSON.stringify({ id: 'early', event: 'payment_succeeded', data: { order_id: 'later' } }));
+    const [processed] = await t.db.query(`SELECT id FROM webhook_events WHERE event_id = 'new-o'`);
+    const [deferred] = await t.db.query(`SELECT id FROM webhook_events WHERE event_id = 'early'`);
+    expect((await admin(t.url, 'POST', `/webhook-events/${processed.id}/replay`)).status).toBe(409);
+    expect((await admin(t.url, 'POST', `/webhook-events/${deferred.id}/replay`)).status).toBe(409);
+    expect((await admin(t.url, 'POST', '/webhook-events/999999/replay')).status).toBe(404);
+    expect((await admin(t.url, 'POST', '/webhook-events/abc/replay')).status).toBe(400);
+    expect(await count(t.db, 'orders', `status = 'pending'`)).toBe(1);
+  });
+
+  it('shows one delivery with its headers and raw body, and lists them newest first, by status, a page at a time', async () => {
+    const body = '{ "id": "look", "event": "new_order", "data": {"order_id": "look", "customer_name": "A", "total_amount": 1} }';
+    await deliver(t.url, body, { headers: { 'x-gateway': 'acme', authorization: 'Bearer gateway-credential' } });
+    for (let i = 0; i < 5; i++) await order(`o${i}`);
+    await deliver(t.url, JSON.stringify({ id: 'odd', event: 'customer_waved', data: {} }));
+
+    const [{ id }] = await t.db.query(`SELECT id FROM webhook_events WHERE event_id = 'look'`);
+    const one = await admin(t.url, 'GET', `/webhook-events/${id}`);
+    expect(one.body).toMatchObject({ id: String(id), event_id: 'look', event_type: 'new_order', status: 'processed', attempts: 1, raw_body: body });
+    expect((one.body.headers as Record<string, string>)['x-gateway']).toBe('acme');
+    expect((one.body.headers as Record<string, string>).authorization).toBeUndefined();
+
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = await admin(t.url, 'GET', `/webhook-events?limit=3${cursor ? `&cursor=${cursor}` : ''}`);
+      expect(page.status).toBe(200);
+      seen.push(...(page.body.items as { event_id: string }[]).map((e) => e.event_id));
+      cursor = page.body.next_cursor as string | null;
+    } while (cursor);
+    expect(seen).toEqual(['odd', 'new-o4', 'new-o3', 'new-o2', 'new-o1', 'new-o0', 'look']);
+
+    const ignored = await admin(t.url, 'GET', '/webhook-events?status=ignored');
+    expect((ignored.body.items as { event_id: string }[]).map((e) => e.event_id)).toEqual(['odd']);
+    expect((await admin(t.url, 'GET', '/webhook-events?status=nope')).status).toBe(400);
+    expect((await admin(t.url, 'GET', '/webhook-events?cursor=forged')).status).toBe(400);
+    expect((await admin(t.url, 'GET', '/webhook-events?limit=0')).status).toBe(400);
+  });
+});
