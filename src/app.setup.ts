@@ -21,7 +21,9 @@ function parserWithJsonErrors(parser: RequestHandler, limit: string): RequestHan
           ? new AppError(413, 'payload_too_large', `request body exceeds the limit of ${limit}`)
           : type === 'entity.parse.failed'
             ? AppError.invalid([{ field: 'body', message: 'body is not valid JSON' }])
-            : new AppError(status && status < 500 ? status : 400, 'bad_request', 'the request body could not be read');
+            : status === 415
+              ? new AppError(415, 'unsupported_media_type', (error as Error).message)
+              : new AppError(status && status < 500 ? status : 400, 'bad_request', 'the request body could not be read');
       new AllExceptionsFilter().catch(appError, {
         switchToHttp: () => ({ getResponse: () => response }),
       } as never);
@@ -43,7 +45,8 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
   // Webhook bodies stay raw bytes whatever their content type: the signature is over them.
   app.use(
     '/webhooks',
-    parserWithJsonErrors(express.raw({ type: () => true, limit: config.bodyLimit }), config.bodyLimit),
+    // inflate: false — the signature covers the bytes on the wire, so compressed bodies are refused (415).
+    parserWithJsonErrors(express.raw({ type: () => true, limit: config.bodyLimit, inflate: false }), config.bodyLimit),
   );
   app.use(parserWithJsonErrors(express.json({ limit: MANAGEMENT_BODY_LIMIT }), MANAGEMENT_BODY_LIMIT));
   app.useGlobalFilters(new AllExceptionsFilter());
@@ -52,6 +55,7 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
       whitelist: true,
       forbidNonWhitelisted: true,
       transform: true,
+      stopAtFirstError: true,
       exceptionFactory: (errors) => AppError.invalid(flattenValidationErrors(errors)),
     }),
   );

@@ -137,6 +137,12 @@ describe('management API', () => {
       });
     });
 
+    it('answers 400 for an order id a database cannot hold', async () => {
+      const res = await admin(t.url, 'GET', '/orders/a%00b');
+      expect(res.status).toBe(400);
+      expect((res.body.errors as { field: string }[])[0].field).toBe('order_id');
+    });
+
     it('answers 404 for an unknown order', async () => {
       const res = await admin(t.url, 'GET', '/orders/nope');
       expect(res.status).toBe(404);

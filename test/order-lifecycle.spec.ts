@@ -139,7 +139,8 @@ describe('order lifecycle', () => {
       expect(early.body).toMatchObject({ status: 'deferred', reason: 'order_not_found' });
       expect(await count(t.db, 'orders')).toBe(0);
       const created = await order('late');
-      expect(created.body).toMatchObject({ status: 'processed', order_status: 'pending' });
+      // The answer tells where the order ended, once the deferred payment applied too.
+      expect(created.body).toMatchObject({ status: 'processed', order_status: 'paid' });
       expect(await statusOf('late')).toBe('paid');
       const [row] = await t.db.query(`SELECT status FROM webhook_events WHERE event_type = 'payment_succeeded'`);
       expect(row.status).toBe('processed');
@@ -151,7 +152,7 @@ describe('order lifecycle', () => {
       expect(early.body).toMatchObject({ status: 'deferred', order_status: 'pending' });
       expect(await stock()).toEqual({ A: { on_hand: 10, reserved: 2 }, B: { on_hand: 10, reserved: 1 } });
       const paid = await send('payment_succeeded', 'o');
-      expect(paid.body).toMatchObject({ status: 'processed', order_status: 'paid' });
+      expect(paid.body).toMatchObject({ status: 'processed', order_status: 'fulfilled' });
       expect(await statusOf('o')).toBe('fulfilled');
       expect(await stock()).toEqual({ A: { on_hand: 8, reserved: 0 }, B: { on_hand: 9, reserved: 0 } });
     });
@@ -235,6 +236,26 @@ describe('order lifecycle', () => {
     const a = (await stockOf(t.db, 'A'))!;
     expect(a.reserved).toBeGreaterThanOrEqual(0);
     expect(a.reserved).toBeLessThanOrEqual(a.on_hand);
+  });
+
+  it('keeps a deferred event that fails when its turn comes as failed, without failing the delivery that released it', async () => {
+    expect((await send('order_cancelled', 'poison')).body.status).toBe('deferred');
+    // A stored body that no longer validates (as after a stricter release) stands for any failure.
+    await t.db.query(
+      `UPDATE webhook_events SET raw_body = convert_to('{"event":"order_cancelled","data":{"order_id":"poison","reason":42}}', 'UTF8')
+        WHERE event_type = 'order_cancelled'`,
+    );
+    await send('payment_succeeded', 'poison');
+    const created = await order('poison');
+    expect(created.status).toBe(200);
+    expect(created.body).toMatchObject({ status: 'processed', order_status: 'paid' });
+    const events = await t.db.query(`SELECT event_type, status, last_error FROM webhook_events ORDER BY id`);
+    expect(events).toEqual([
+      { event_type: 'order_cancelled', status: 'failed', last_error: expect.stringContaining('reason') },
+      { event_type: 'payment_succeeded', status: 'processed', last_error: null },
+      { event_type: 'new_order', status: 'processed', last_error: null },
+    ]);
+    expect(await stock()).toEqual({ A: { on_hand: 10, reserved: 2 }, B: { on_hand: 10, reserved: 1 } });
   });
 
   it('answers 400 for a lifecycle event with bad data, and stores nothing', async () => {

@@ -1,6 +1,6 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { Response } from 'express';
-import { isDatabaseUnavailable } from '../database/pg-errors.js';
+import { isDatabaseUnavailable, isRetryableTransactionError } from '../database/pg-errors.js';
 import { AppError } from './app-error.js';
 
 export interface ErrorBody {
@@ -57,6 +57,6 @@ export function toAppError(exception: unknown): AppError {
         : exception.message;
     return new AppError(status, CODE_BY_STATUS[status] ?? (status >= 500 ? 'internal_error' : 'bad_request'), message);
   }
-  if (isDatabaseUnavailable(exception)) return AppError.databaseUnavailable();
+  if (isDatabaseUnavailable(exception) || isRetryableTransactionError(exception)) return AppError.databaseUnavailable();
   return new AppError(500, 'internal_error', 'internal error');
 }

@@ -1,8 +1,10 @@
-import { Stock } from '../inventory/stock.entity.js';
-import { StockMovement } from '../inventory/stock-movement.entity.js';
 import { Order } from '../orders/order.entity.js';
 import { OrderLine } from '../orders/order-line.entity.js';
 import { OrderStatusHistory } from '../orders/order-status-history.entity.js';
-import { WebhookEvent } from '../webhooks/webhook-event.entity.js';
 
-export const entities = [WebhookEvent, Order, OrderLine, OrderStatusHistory, Stock, StockMovement];
+/**
+ * Entities are mapped only where the ORM's reading helps (an order with its
+ * lines and history); everything else is written and read with explicit SQL
+ * in the repositories. The schema itself is owned by migrations/.
+ */
+export const entities = [Order, OrderLine, OrderStatusHistory];

@@ -29,7 +29,7 @@ export function toStockView(row: StockRow): StockView {
   return view;
 }
 
-/** Sums the quantities of lines that name the same SKU, sorted by SKU (the lock order). */
+/** Sums the quantities of lines that name the same SKU (the rows are locked in SQL, in SKU byte order). */
 function quantitiesBySku(lines: { sku: string; quantity: number }[]): { sku: string; quantity: number }[] {
   const totals = new Map<string, number>();
   for (const line of lines) totals.set(line.sku, (totals.get(line.sku) ?? 0) + line.quantity);
@@ -93,18 +93,18 @@ export class InventoryService {
   async moveOrderStock(
     em: EntityManager,
     orderId: string,
-    lines: { sku: string; quantity: number }[],
+    /** One entry per SKU, as OrdersRepository.quantitiesBySku gives them. */
+    quantities: { sku: string; quantity: number }[],
     kind: 'release' | 'commit' | 'restock',
     webhookEventId: string,
   ): Promise<void> {
-    const wanted = quantitiesBySku(lines);
-    if (wanted.length === 0) return;
+    if (quantities.length === 0) return;
     await this.stock.lockInSkuOrder(
       em,
-      wanted.map((w) => w.sku),
+      quantities.map((w) => w.sku),
     );
     const delta = { release: [0, -1], commit: [-1, -1], restock: [1, 0] }[kind];
-    const movements = wanted.map((w) => ({
+    const movements = quantities.map((w) => ({
       sku: w.sku,
       kind,
       onHandDelta: delta[0] * w.quantity,
@@ -113,8 +113,8 @@ export class InventoryService {
       webhookEventId,
     }));
     const applied = await this.stock.applyMovements(em, movements);
-    if (applied !== wanted.length) {
-      throw new Error(`${kind} of order ${orderId} applied to ${applied} of ${wanted.length} SKUs: its stock no longer matches`);
+    if (applied !== quantities.length) {
+      throw new Error(`${kind} of order ${orderId} applied to ${applied} of ${quantities.length} SKUs: its stock no longer matches`);
     }
   }
 

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import type { StockMovementKind } from './stock-movement.entity.js';
+import type { StockMovementKind } from './stock-movement-kind.js';
 
 export interface StockRow {
   sku: string;

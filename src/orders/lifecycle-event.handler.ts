@@ -2,15 +2,19 @@ import type { EntityManager } from 'typeorm';
 import { LifecycleEventDto } from '../webhooks/dto/lifecycle-event.dto.js';
 import type { EventHandler, HandlerContext, HandlerOutcome } from '../webhooks/event-handler.js';
 import { parseEventData } from '../webhooks/webhook-envelope.js';
-import type { LifecycleEvent } from './order-state-machine.js';
+import { type LifecycleEvent, lifecycleRank } from './order-state-machine.js';
 import type { LifecycleCommand, OrdersService } from './orders.service.js';
 
 /** payment_succeeded, payment_failed, order_cancelled, order_fulfilled, order_refunded: one instance per type. */
 export class LifecycleEventHandler implements EventHandler<LifecycleCommand> {
+  readonly deferralRank: number;
+
   constructor(
     readonly type: LifecycleEvent,
     private readonly orders: OrdersService,
-  ) {}
+  ) {
+    this.deferralRank = lifecycleRank(type);
+  }
 
   parse(data: unknown): LifecycleCommand {
     const dto = parseEventData(LifecycleEventDto, data);

@@ -9,6 +9,8 @@ import { type CreateOrderCommand, OrdersService } from './orders.service.js';
 @Injectable()
 export class NewOrderHandler implements EventHandler<CreateOrderCommand> {
   readonly type = 'new_order';
+  /** Never deferred: it creates the order the others wait for. */
+  readonly deferralRank = 0;
 
   constructor(private readonly orders: OrdersService) {}
 

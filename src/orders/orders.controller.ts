@@ -2,6 +2,7 @@ import { Controller, Get, Param, Query, UseGuards } from '@nestjs/common';
 import { AdminTokenGuard } from '../auth/admin-token.guard.js';
 import type { Page } from '../common/pagination.js';
 import { ListOrdersQuery } from './dto/list-orders.query.js';
+import { OrderIdPipe } from './order-id.pipe.js';
 import { type OrderSummaryView, type OrderView, OrdersService } from './orders.service.js';
 
 @Controller('orders')
@@ -15,7 +16,7 @@ export class OrdersController {
   }
 
   @Get(':order_id')
-  get(@Param('order_id') orderId: string): Promise<OrderView> {
+  get(@Param('order_id', OrderIdPipe) orderId: string): Promise<OrderView> {
     return this.orders.get(orderId);
   }
 }

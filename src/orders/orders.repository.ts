@@ -85,14 +85,6 @@ export class OrdersRepository {
     );
   }
 
-  async setStatus(em: EntityManager, orderId: string, status: OrderStatus, reason: string | null): Promise<void> {
-    await em.query(`UPDATE orders SET status = $2, status_reason = $3, updated_at = now() WHERE order_id = $1`, [
-      orderId,
-      status,
-      reason,
-    ]);
-  }
-
   async addHistory(
     em: EntityManager,
     entry: { orderId: string; from: OrderStatus | null; to: OrderStatus; reason: string | null; webhookEventId: string | null },

@@ -88,7 +88,7 @@ export class OrdersService {
     );
     const status: OrderStatus = reservation.reserved ? 'pending' : 'rejected';
     const reason = reservation.reserved ? null : INSUFFICIENT_STOCK;
-    if (!reservation.reserved) await this.orders.setStatus(em, command.orderId, status, reason);
+    if (!reservation.reserved) await this.orders.transition(em, command.orderId, 'pending', status, reason);
     await this.orders.addHistory(em, {
       orderId: command.orderId,
       from: null,

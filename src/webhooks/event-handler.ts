@@ -15,6 +15,11 @@ export interface HandlerOutcome {
 /** How one event type is checked and applied. `parse` throws a 400 AppError; `apply` runs in the delivery's transaction. */
 export interface EventHandler<C = unknown> {
   readonly type: string;
+  /**
+   * Deferred events of one order are tried lowest rank first, whatever order
+   * they arrived in (the lifecycle order of the contract).
+   */
+  readonly deferralRank: number;
   parse(data: unknown): C;
   orderIdOf(command: C): string | null;
   apply(em: EntityManager, command: C, context: HandlerContext): Promise<HandlerOutcome>;

@@ -4,6 +4,7 @@ import { plainToInstance, type ClassConstructor } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import { AppError, type FieldProblem } from '../common/app-error.js';
 import { flattenValidationErrors } from '../common/validation.js';
+import { isPlainText } from '../common/validators.js';
 import { headerValue } from './signature/signature-scheme.js';
 
 export interface WebhookEnvelope {
@@ -14,8 +15,8 @@ export interface WebhookEnvelope {
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
-// eslint-disable-next-line no-control-regex
-const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
+/** Deeper JSON than any gateway sends; refused before it can exhaust a recursive step. */
+const MAX_DEPTH = 32;
 const EVENT_TYPE = /^[A-Za-z0-9_.:-]{1,100}$/;
 
 function invalid(errors: FieldProblem[]): AppError {
@@ -37,6 +38,20 @@ function parseJson(rawBody: Buffer): unknown {
   }
 }
 
+/** Nesting depth of a parsed JSON value, measured without recursion. */
+function depthOf(root: unknown): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[root, 1]];
+  while (stack.length) {
+    const [value, depth] = stack.pop()!;
+    if (typeof value !== 'object' || value === null) continue;
+    deepest = Math.max(deepest, depth);
+    if (deepest > MAX_DEPTH) return deepest;
+    for (const child of Object.values(value)) stack.push([child, depth + 1]);
+  }
+  return deepest;
+}
+
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -44,7 +59,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
 function checkId(value: unknown, field: string, problems: FieldProblem[]): string | undefined {
   if (value === undefined || value === null) return undefined;
   if (typeof value === 'number' && Number.isSafeInteger(value)) return String(value);
-  if (typeof value === 'string' && value.length >= 1 && value.length <= 200 && !CONTROL_CHARS.test(value)) return value;
+  if (isPlainText(value, 1, 200)) return value;
   problems.push({ field, message: `${field} must be a non-empty string of at most 200 characters, or an integer` });
   return undefined;
 }
@@ -53,6 +68,9 @@ function checkId(value: unknown, field: string, problems: FieldProblem[]): strin
 export function parseEnvelope(rawBody: Buffer, headers: IncomingHttpHeaders): WebhookEnvelope {
   const body = parseJson(rawBody);
   if (!isObject(body)) throw invalid([{ field: 'body', message: 'body must be a JSON object' }]);
+  if (depthOf(body) > MAX_DEPTH) {
+    throw invalid([{ field: 'body', message: `body nests deeper than ${MAX_DEPTH} levels` }]);
+  }
 
   const problems: FieldProblem[] = [];
   const typeField = body.event !== undefined ? 'event' : 'type';

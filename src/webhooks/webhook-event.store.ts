@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { EntityManager } from 'typeorm';
-import type { WebhookEventStatus } from './webhook-event.entity.js';
+import type { WebhookEventStatus } from './webhook-event-status.js';
 
 export interface IncomingEvent {
   source: string;
@@ -69,7 +69,10 @@ export class WebhookEventStore {
        VALUES ($1, $2, $3, $4, 'processed', $5, $6, now())
        ON CONFLICT (source, event_id) DO UPDATE
           SET attempts = webhook_events.attempts + 1, status = 'processed', reason = NULL,
-              last_error = NULL, processed_at = now()
+              last_error = NULL, processed_at = now(),
+              -- what is applied now is this delivery, so the record shows (and a replay uses) its bytes
+              event_type = EXCLUDED.event_type, order_id = EXCLUDED.order_id,
+              headers = EXCLUDED.headers, raw_body = EXCLUDED.raw_body
         WHERE webhook_events.status = 'failed'
        RETURNING id`,
       [event.source, event.eventId, event.eventType, event.orderId, storableHeaders(event.headers), event.rawBody],
@@ -111,6 +114,11 @@ export class WebhookEventStore {
     await em.query(`UPDATE webhook_events SET attempts = attempts + 1, last_error = NULL WHERE id = $1`, [id]);
   }
 
+  /** A deferred event that failed when its turn came: kept with the error, out of the queue, replayable. */
+  async markFailed(em: EntityManager, id: string, error: string): Promise<void> {
+    await em.query(`UPDATE webhook_events SET status = 'failed', last_error = $2 WHERE id = $1`, [id, error]);
+  }
+
   async recordReplayFailure(em: EntityManager, id: string, error: string): Promise<void> {
     await em.query(
       `UPDATE webhook_events SET attempts = attempts + 1, status = 'failed', last_error = $2 WHERE id = $1`,
@@ -136,7 +144,9 @@ export class WebhookEventStore {
       `INSERT INTO webhook_events (source, event_id, event_type, order_id, status, headers, raw_body, last_error)
        VALUES ($1, $2, $3, $4, 'failed', $5, $6, $7)
        ON CONFLICT (source, event_id) DO UPDATE
-          SET attempts = webhook_events.attempts + 1, last_error = EXCLUDED.last_error
+          SET attempts = webhook_events.attempts + 1, last_error = EXCLUDED.last_error,
+              event_type = EXCLUDED.event_type, order_id = EXCLUDED.order_id,
+              headers = EXCLUDED.headers, raw_body = EXCLUDED.raw_body
         WHERE webhook_events.status = 'failed'`,
       [event.source, event.eventId, event.eventType, event.orderId, storableHeaders(event.headers), event.rawBody, error],
     );

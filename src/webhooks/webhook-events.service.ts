@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { AppError } from '../common/app-error.js';
 import { decodeCursor, DEFAULT_PAGE_SIZE, ID_KEY, type Page, toPage } from '../common/pagination.js';
 import { TransactionRunner } from '../database/transaction-runner.js';
-import type { WebhookEventStatus } from './webhook-event.entity.js';
+import type { WebhookEventStatus } from './webhook-event-status.js';
 import { type WebhookEventDetailRow, type WebhookEventRow, WebhookEventStore } from './webhook-event.store.js';
 
 export interface WebhookEventView {

@@ -2,13 +2,12 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { EntityManager } from 'typeorm';
 import { AppError } from '../common/app-error.js';
-import { isDatabaseUnavailable } from '../database/pg-errors.js';
+import { isDatabaseUnavailable, isRetryableTransactionError } from '../database/pg-errors.js';
 import { TransactionRunner } from '../database/transaction-runner.js';
-import { lifecycleRank } from '../orders/order-state-machine.js';
 import { EVENT_HANDLERS, type EventHandler, type HandlerOutcome } from './event-handler.js';
 import type { VerifiedDelivery } from './signature/signature.guard.js';
 import { parseEnvelope } from './webhook-envelope.js';
-import { type IncomingEvent, WebhookEventStore } from './webhook-event.store.js';
+import { type IncomingEvent, type StoredEvent, WebhookEventStore } from './webhook-event.store.js';
 import { toEventView, type WebhookEventView } from './webhook-events.service.js';
 
 export interface DeliveryResult {
@@ -73,7 +72,8 @@ export class WebhookIngestService {
         return result;
       });
     } catch (error) {
-      if (isDatabaseUnavailable(error)) throw AppError.databaseUnavailable();
+      // Unreachable database, or contention that outlasted the retries: the sender should try again.
+      if (isDatabaseUnavailable(error) || isRetryableTransactionError(error)) throw AppError.databaseUnavailable();
       await this.keepFailedDelivery(event, error);
       throw error;
     }
@@ -101,7 +101,7 @@ export class WebhookIngestService {
       });
     } catch (error) {
       if (error instanceof AppError) throw error;
-      if (isDatabaseUnavailable(error)) throw AppError.databaseUnavailable();
+      if (isDatabaseUnavailable(error) || isRetryableTransactionError(error)) throw AppError.databaseUnavailable();
       const message = error instanceof Error ? error.message : String(error);
       await this.transactions.run((em) => this.events.recordReplayFailure(em, id, message.slice(0, 2000)));
       return this.transactions.run(async (em) => toEventView((await this.events.find(em, id))!));
@@ -110,7 +110,8 @@ export class WebhookIngestService {
 
   /**
    * Applies one claimed event with its handler and records the outcome on its
-   * record; when it moved an order, the order's deferred events follow.
+   * record. When it moved an order, the order's deferred events follow, and
+   * the outcome carries the status the order ended in.
    */
   private async applyAndRecord(em: EntityManager, record: EventRecord, command: unknown): Promise<HandlerOutcome> {
     const handler = this.handlers.get(record.type);
@@ -120,33 +121,64 @@ export class WebhookIngestService {
     }
     const outcome = await handler.apply(em, command, { source: record.source, webhookEventId: record.id });
     await this.events.setOutcome(em, record.id, outcome.status, outcome.reason);
-    if (outcome.status === 'processed' && record.orderId) await this.applyDeferred(em, record.orderId);
+    if (outcome.status === 'processed' && record.orderId) {
+      const finalStatus = await this.applyDeferred(em, record.orderId);
+      if (finalStatus) return { ...outcome, orderStatus: finalStatus };
+    }
     return outcome;
   }
 
   /**
    * Applies the order's deferred events that its new status allows, in
    * lifecycle order (not arrival order), until none can move it further.
-   * Those that can never apply any more are recorded as ignored.
+   * Those that can never apply any more are recorded as ignored. Each runs in
+   * a savepoint: one that fails is kept as `failed` (replayable) without
+   * failing the delivery that released it. Returns the order's status after
+   * the last one applied, if any was.
    */
-  private async applyDeferred(em: EntityManager, orderId: string): Promise<void> {
+  private async applyDeferred(em: EntityManager, orderId: string): Promise<string | undefined> {
+    let finalStatus: string | undefined;
     for (let progressed = true; progressed; ) {
       progressed = false;
       const waiting = (await this.events.findDeferred(em, orderId)).sort(
-        (a, b) => lifecycleRank(a.event_type) - lifecycleRank(b.event_type) || Number(a.id) - Number(b.id),
+        (a, b) => this.rankOf(a.event_type) - this.rankOf(b.event_type) || Number(a.id) - Number(b.id),
       );
       for (const stored of waiting) {
-        const handler = this.handlers.get(stored.event_type);
-        if (!handler) continue;
-        const command = handler.parse(parseEnvelope(stored.raw_body, {}).data);
-        const outcome = await handler.apply(em, command, { source: stored.source, webhookEventId: stored.id });
-        if (outcome.status === 'deferred') continue;
+        const outcome = await this.applyInSavepoint(em, stored);
+        if (!outcome || outcome.status === 'deferred') continue;
         await this.events.setOutcome(em, stored.id, outcome.status, outcome.reason);
         if (outcome.status === 'processed') {
+          finalStatus = outcome.orderStatus;
           progressed = true;
           break;
         }
       }
+    }
+    return finalStatus;
+  }
+
+  private rankOf(type: string): number {
+    return this.handlers.get(type)?.deferralRank ?? Number.MAX_SAFE_INTEGER;
+  }
+
+  /** One deferred event, isolated: undefined when it failed (and was marked so). */
+  private async applyInSavepoint(em: EntityManager, stored: StoredEvent): Promise<HandlerOutcome | undefined> {
+    const handler = this.handlers.get(stored.event_type);
+    if (!handler) return undefined;
+    await em.query('SAVEPOINT deferred_event');
+    try {
+      const command = handler.parse(parseEnvelope(stored.raw_body, {}).data);
+      const outcome = await handler.apply(em, command, { source: stored.source, webhookEventId: stored.id });
+      await em.query('RELEASE SAVEPOINT deferred_event');
+      return outcome;
+    } catch (error) {
+      // A lost connection or a deadlock concerns the whole transaction, not this event.
+      if (isDatabaseUnavailable(error) || isRetryableTransactionError(error)) throw error;
+      await em.query('ROLLBACK TO SAVEPOINT deferred_event');
+      const message = error instanceof Error ? error.message : String(error);
+      this.logger.warn(`deferred event ${stored.source}/${stored.event_id} failed: ${message}`);
+      await this.events.markFailed(em, stored.id, message.slice(0, 2000));
+      return undefined;
     }
   }
 

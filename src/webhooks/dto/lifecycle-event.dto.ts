@@ -1,5 +1,5 @@
-import { IsBoolean, IsDefined, IsNumber, IsOptional, Max, Min } from 'class-validator';
-import { IsOrderId, IsPlainText } from '../../common/validators.js';
+import { IsBoolean, IsDefined, IsOptional, Max, Min } from 'class-validator';
+import { IsAmount, IsOrderId, IsPlainText } from '../../common/validators.js';
 
 /**
  * `data` of the events that move an existing order (payment_succeeded,
@@ -12,7 +12,7 @@ export class LifecycleEventDto {
   order_id: string | number;
 
   @IsOptional()
-  @IsNumber({ allowNaN: false, allowInfinity: false, maxDecimalPlaces: 4 }, { message: 'amount must be a number with at most 4 decimals' })
+  @IsAmount()
   @Min(0, { message: 'amount must not be negative' })
   @Max(1e12, { message: 'amount must be at most 1000000000000' })
   amount?: number;

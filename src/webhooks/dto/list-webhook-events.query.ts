@@ -1,8 +1,6 @@
 import { IsIn, IsOptional } from 'class-validator';
 import { PageQueryDto } from '../../common/pagination.js';
-import type { WebhookEventStatus } from '../webhook-event.entity.js';
-
-const STATUSES: WebhookEventStatus[] = ['processed', 'ignored', 'deferred', 'failed'];
+import { WEBHOOK_EVENT_STATUSES as STATUSES, type WebhookEventStatus } from '../webhook-event-status.js';
 
 export class ListWebhookEventsQuery extends PageQueryDto {
   @IsOptional()

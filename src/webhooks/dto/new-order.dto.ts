@@ -5,7 +5,6 @@ import {
   IsDefined,
   IsEmail,
   IsInt,
-  IsNumber,
   IsOptional,
   Matches,
   Max,
@@ -13,10 +12,9 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
-import { IsOrderId, IsPlainText } from '../../common/validators.js';
+import { IsAmount, IsOrderId, IsPlainText } from '../../common/validators.js';
 
 const MAX_AMOUNT = 1e12;
-const money = { allowNaN: false, allowInfinity: false, maxDecimalPlaces: 4 };
 
 export class NewOrderItemDto {
   @IsDefined({ message: 'sku is required' })
@@ -30,7 +28,7 @@ export class NewOrderItemDto {
   quantity: number;
 
   @IsOptional()
-  @IsNumber(money, { message: 'unit_price must be a number with at most 4 decimals' })
+  @IsAmount()
   @Min(0, { message: 'unit_price must not be negative' })
   @Max(MAX_AMOUNT)
   unit_price?: number;
@@ -52,7 +50,7 @@ export class NewOrderDto {
   customer_email?: string;
 
   @IsDefined({ message: 'total_amount is required' })
-  @IsNumber(money, { message: 'total_amount must be a number with at most 4 decimals' })
+  @IsAmount()
   @Min(0, { message: 'total_amount must not be negative' })
   @Max(MAX_AMOUNT, { message: `total_amount must be at most ${MAX_AMOUNT}` })
   total_amount: number;
