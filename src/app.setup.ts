@@ -1,4 +1,4 @@
-import { Logger, ValidationPipe } from '@nestjs/common';
+import { ConsoleLogger, Logger, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
@@ -38,8 +38,13 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
     // Webhooks need their exact bytes: the parsers are registered below.
     bodyParser: false,
-    bufferLogs: false,
-    logger: config.nodeEnv === 'test' ? ['error', 'warn'] : ['log', 'error', 'warn'],
+    // Start-up errors reach main.ts, which reports them in one line.
+    abortOnError: false,
+    logger: new ConsoleLogger({
+      logLevels: config.nodeEnv === 'test' ? ['error', 'warn'] : ['log', 'error', 'warn'],
+      // Colours for a terminal only; a log file or collector gets plain lines.
+      colors: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR,
+    }),
   });
   app.disable('x-powered-by');
   // Webhook bodies stay raw bytes whatever their content type: the signature is over them.

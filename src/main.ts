@@ -4,20 +4,17 @@ import { announceConfiguration, createApp } from './app.setup.js';
 import { AppConfig, ConfigError } from './config/app-config.js';
 
 async function main(): Promise<void> {
-  let config: AppConfig;
-  try {
-    config = AppConfig.fromEnv();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(`shelfsync cannot start: ${error.message}`);
-      process.exit(1);
-    }
-    throw error;
-  }
+  const config = AppConfig.fromEnv();
   announceConfiguration(config);
   const app = await createApp(config);
   await app.listen(config.port);
-  new Logger('Main').log(`shelfsync listening on port ${config.port}`);
+  const { port } = app.getHttpServer().address() as { port: number };
+  new Logger('Main').log(`shelfsync listening on port ${port}`);
 }
 
-await main();
+main().catch((error: unknown) => {
+  // One line that says why, instead of a stack: a bad variable, or a database that is not there.
+  const reason = error instanceof ConfigError ? error.message : error instanceof Error ? error.message : String(error);
+  console.error(`shelfsync cannot start: ${reason}`);
+  process.exit(1);
+});

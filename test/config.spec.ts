@@ -40,6 +40,18 @@ describe('configuration', () => {
     }
   });
 
+  it('reports one problem per bad variable', () => {
+    expect(problems({ PORT: 'abc', WEBHOOK_SECRET: 's' })).toEqual(['PORT must be an integer']);
+  });
+
+  it('refuses a WEBHOOK_SECRET that names no secret rather than generating one', () => {
+    expect(problems({ WEBHOOK_SECRET: ' , ' })).toEqual([expect.stringContaining('WEBHOOK_SECRET is set but names no secret')]);
+  });
+
+  it('needs no webhook secret for command-line tools', () => {
+    expect(AppConfig.fromEnv({ NODE_ENV: 'production' }, { webhookSources: false }).sources.size).toBe(0);
+  });
+
   it('refuses to run in production without WEBHOOK_SECRET', () => {
     expect(problems({ NODE_ENV: 'production' })).toEqual([expect.stringContaining('WEBHOOK_SECRET is required')]);
   });

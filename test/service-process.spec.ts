@@ -1,10 +1,26 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { scratchDatabaseUrl } from './support/scratch-database.js';
 import { spawnService, type ServiceProcess } from './support/service-process.js';
 import { deliver, newOrderEvent } from './support/test-app.js';
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function waitUntil(check: () => boolean, timeoutMs = 10_000): Promise<void> {
+  for (const until = Date.now() + timeoutMs; !check(); ) {
+    if (Date.now() > until) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
 
 /** The service as a user runs it: the built entry point in its own process. */
 describe('the service process', () => {
@@ -34,6 +50,16 @@ describe('the service process', () => {
     expect(service.output()).toMatch(/DATABASE_URL must look like postgres/);
   });
 
+  it('exits within seconds, with one line and no password, when the database is not there', async () => {
+    const started = Date.now();
+    service = await spawnService({ WEBHOOK_SECRET: 's', DATABASE_URL: 'postgres://someone:hunter2secret@127.0.0.1:1/nowhere' });
+    expect((await service.exited).code).toBe(1);
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(service.output()).toMatch(/shelfsync cannot start: .*ECONNREFUSED/);
+    expect(service.output()).toMatch(/using the database of DATABASE_URL: 127\.0\.0\.1:1\/nowhere/);
+    expect(service.output()).not.toContain('hunter2secret');
+  });
+
   it('prints a generated secret in development that verifies deliveries', async () => {
     service = await spawnService({ DATABASE_URL: scratchDatabaseUrl(), ADMIN_TOKEN: 't' });
     const secret = /generated development secret: ([0-9a-f]+)/.exec(service.output())?.[1];
@@ -60,5 +86,25 @@ describe('the service process', () => {
     await service.exited;
     // The embedded server went down with the service.
     expect(existsSync(join(dir, '.data/pg/postmaster.pid'))).toBe(false);
+
+    // After a kill -9 the server is left running: the next start adopts it, and stops it when it stops.
+    service = await spawnService({ WEBHOOK_SECRET: 'zero-setup' }, { cwd: dir });
+    const postmaster = Number(readFileSync(join(dir, '.data/pg/postmaster.pid'), 'utf8').split('\n')[0]);
+    service.child.kill('SIGKILL');
+    await service.exited;
+    expect(isAlive(postmaster)).toBe(true);
+    service = await spawnService({ WEBHOOK_SECRET: 'zero-setup' }, { cwd: dir });
+    expect(service.output()).toMatch(/adopting the embedded PostgreSQL left running/);
+    expect((await deliver(service.url, newOrderEvent({ id: 'zero-2', orderId: 'zero-2' }), { secret: 'zero-setup' })).status).toBe(200);
+    service.child.kill('SIGTERM');
+    await service.exited;
+    await waitUntil(() => !isAlive(postmaster));
+
+    // A postmaster.pid naming some other live process (a recycled pid) does not stop a start.
+    writeFileSync(join(dir, '.data/pg/postmaster.pid'), `1\n${join(dir, '.data/pg')}\n0\n5999\n`);
+    service = await spawnService({ WEBHOOK_SECRET: 'zero-setup' }, { cwd: dir });
+    expect(service.output()).toMatch(/listening on port/);
+    const orders = await deliver(service.url, newOrderEvent({ id: 'zero-3', orderId: 'zero-1' }), { secret: 'zero-setup' });
+    expect(orders.body).toMatchObject({ status: 'ignored', reason: 'order_already_exists' });
   });
 });

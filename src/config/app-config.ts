@@ -37,9 +37,9 @@ class EnvSchema {
 
   @IsOptional()
   @Transform(toInt)
-  @IsInt({ message: 'PORT must be an integer' })
   @Min(0)
   @Max(65535)
+  @IsInt({ message: 'PORT must be an integer' })
   PORT?: number;
 
   @IsOptional()
@@ -52,9 +52,9 @@ class EnvSchema {
 
   @IsOptional()
   @Transform(toInt)
-  @IsInt({ message: 'WEBHOOK_TOLERANCE_SECONDS must be an integer' })
   @Min(1)
   @Max(86_400)
+  @IsInt({ message: 'WEBHOOK_TOLERANCE_SECONDS must be an integer' })
   WEBHOOK_TOLERANCE_SECONDS?: number;
 
   @IsOptional()
@@ -67,16 +67,16 @@ class EnvSchema {
 
   @IsOptional()
   @Transform(toInt)
-  @IsInt({ message: 'DB_POOL_SIZE must be an integer' })
   @Min(1)
   @Max(200)
+  @IsInt({ message: 'DB_POOL_SIZE must be an integer' })
   DB_POOL_SIZE?: number;
 
   @IsOptional()
   @Transform(toInt)
-  @IsInt({ message: 'DB_CONNECT_TIMEOUT_MS must be an integer' })
   @Min(100)
   @Max(60_000)
+  @IsInt({ message: 'DB_CONNECT_TIMEOUT_MS must be an integer' })
   DB_CONNECT_TIMEOUT_MS?: number;
 }
 
@@ -116,7 +116,8 @@ export class AppConfig implements AppConfigValues {
   static fromEnv(env: NodeJS.ProcessEnv = process.env, options: { webhookSources?: boolean } = {}): AppConfig {
     const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
     const parsed = plainToInstance(EnvSchema, present, { excludeExtraneousValues: false });
-    const problems = validateSync(parsed, { forbidUnknownValues: false }).flatMap((e) =>
+    // stopAtFirstError: one problem per variable; rules run bottom-up, so each type check sits last.
+    const problems = validateSync(parsed, { forbidUnknownValues: false, stopAtFirstError: true }).flatMap((e) =>
       Object.values(e.constraints ?? {}),
     );
     const nodeEnv = (parsed.NODE_ENV ?? 'development') as AppConfigValues['nodeEnv'];
@@ -170,7 +171,9 @@ function parseSources(env: Record<string, string | undefined>, nodeEnv: string, 
 
   const defaultSecrets = parseSecrets(env.WEBHOOK_SECRET ?? '');
   let generatedSecret = false;
-  if (defaultSecrets.length === 0) {
+  if (env.WEBHOOK_SECRET !== undefined && defaultSecrets.length === 0) {
+    problems.push('WEBHOOK_SECRET is set but names no secret (comma-separated, non-empty)');
+  } else if (defaultSecrets.length === 0) {
     if (nodeEnv === 'production') {
       problems.push('WEBHOOK_SECRET is required when NODE_ENV=production (comma-separated for rotation)');
     } else {

@@ -9,12 +9,23 @@ const EMBEDDED_DATABASE = 'shelfsync';
  * DATABASE_URL when it is set; otherwise the embedded PostgreSQL in .data/pg
  * (started, or joined when already running) with its `shelfsync` database.
  */
+/** The embedded server this process uses, if any (one per process). */
+let embeddedInUse: EmbeddedServer | undefined;
+
+export function embeddedServerInUse(): EmbeddedServer | undefined {
+  return embeddedInUse;
+}
+
 export async function resolveDatabaseUrl(
   config: Pick<AppConfig, 'databaseUrl'>,
   log: (line: string) => void,
 ): Promise<{ url: string; embedded?: EmbeddedServer }> {
-  if (config.databaseUrl) return { url: config.databaseUrl };
+  if (config.databaseUrl) {
+    log(`using the database of DATABASE_URL: ${describeUrl(config.databaseUrl)}`);
+    return { url: config.databaseUrl };
+  }
   const embedded = await startEmbeddedPostgres(EMBEDDED_DIR, log);
+  embeddedInUse = embedded;
   const url = await ensureDatabase(embedded.url, EMBEDDED_DATABASE);
   return { url, embedded };
 }
@@ -35,4 +46,14 @@ export async function ensureDatabase(serverUrl: string, name: string): Promise<s
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
   return url.toString();
+}
+
+/** host:port/database of a connection string, without its credentials (for logs). */
+export function describeUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.hostname}:${parsed.port || 5432}${parsed.pathname}`;
+  } catch {
+    return '(unparsable URL)';
+  }
 }

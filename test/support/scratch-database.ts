@@ -1,16 +1,15 @@
 import { afterAll, beforeAll } from '@jest/globals';
-import { writeFileSync } from 'node:fs';
 import pg from 'pg';
 import { ensureDatabase } from '../../src/database/database-url.js';
 import { startEmbeddedPostgres } from '../../src/database/embedded-postgres.js';
-import { EMBEDDED_OWNER_FILE, TEST_EMBEDDED_DIR } from './embedded-test-server.js';
+import { TEST_EMBEDDED_DIR } from './embedded-test-server.js';
 
 /**
  * Runs before every test file (jest `setupFilesAfterEnv`): the file gets a
  * scratch database of its own, created here and dropped after it. It lives on
  * the server of DATABASE_URL when that is set, otherwise on an embedded
- * PostgreSQL in .data/test-pg that the first file starts and the global
- * teardown stops. A developer's own database is never touched.
+ * PostgreSQL in .data/test-pg that the first file starts (its owner file
+ * names this jest process) and the global teardown stops. A developer's own database is never touched.
  */
 let serverUrl: string | undefined;
 let scratchUrl: string | undefined;
@@ -25,7 +24,6 @@ beforeAll(async () => {
   serverUrl = process.env.DATABASE_URL;
   if (!serverUrl) {
     const embedded = await startEmbeddedPostgres(TEST_EMBEDDED_DIR, () => undefined);
-    if (embedded.owned) writeFileSync(EMBEDDED_OWNER_FILE, String(process.pid));
     serverUrl = embedded.url;
   }
   scratchName = `shelfsync_test_${process.pid}_${Date.now()}_${Math.floor(Math.random() * 1e6)}`;
