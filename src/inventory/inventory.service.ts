@@ -154,8 +154,10 @@ export class InventoryService {
       const applied = await this.stock.applyMovements(em, [{ sku, kind: 'adjust', onHandDelta: delta, reservedDelta: 0, reason }]);
       if (applied === 0) {
         throw AppError.conflict(
-          `removing ${-delta} units from SKU "${sku}" would leave on_hand ${before.on_hand + delta} ` +
-            `below the ${before.reserved} units reserved`,
+          delta > 0
+            ? `adding ${delta} units to SKU "${sku}" would take on_hand past 2147483647`
+            : `removing ${-delta} units from SKU "${sku}" would leave on_hand ${before.on_hand + delta} ` +
+                `below the ${before.reserved} units reserved`,
         );
       }
       return toStockView((await this.stock.find(em, sku))!);

@@ -67,8 +67,9 @@ export class StockRepository {
                 updated_at = now()
            FROM m
           WHERE s.sku = m.sku
-            AND s.reserved + m.reserved_delta >= 0
-            AND s.on_hand + m.on_hand_delta >= s.reserved + m.reserved_delta
+            -- in bigint, so that no sum can overflow before the guard refuses it
+            AND s.reserved::bigint + m.reserved_delta >= 0
+            AND s.on_hand::bigint + m.on_hand_delta >= s.reserved::bigint + m.reserved_delta
             AND s.on_hand::bigint + m.on_hand_delta <= 2147483647
          RETURNING s.sku
        )

@@ -1,0 +1,68 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { count, resetDatabase, seedStock, stockOf } from './support/database.js';
+import { deliver, newOrderEvent, startTestApp, type TestApp } from './support/test-app.js';
+
+/**
+ * Makes the ledger insert raise `sqlstate` on its first `times` calls. A
+ * sequence counts them because, unlike a table, it is not rolled back.
+ */
+async function failLedgerInserts(t: TestApp, sqlstate: string, times: number): Promise<void> {
+  await t.db.query(`DROP SEQUENCE IF EXISTS ledger_failures; CREATE SEQUENCE ledger_failures`);
+  await t.db.query(`
+    CREATE OR REPLACE FUNCTION fail_ledger() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      IF nextval('ledger_failures') <= ${times} THEN
+        RAISE EXCEPTION 'injected failure' USING ERRCODE = '${sqlstate}';
+      END IF;
+      RETURN NEW;
+    END $$`);
+  await t.db.query(`CREATE TRIGGER fail_ledger BEFORE INSERT ON stock_movements FOR EACH ROW EXECUTE FUNCTION fail_ledger()`);
+}
+
+describe('transaction retries', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(() => t.close());
+  beforeEach(async () => {
+    await t.db.query(`DROP TRIGGER IF EXISTS fail_ledger ON stock_movements`);
+    await resetDatabase(t.db);
+    await seedStock(t.db, { A: 5 });
+  });
+
+  it.each([
+    ['a serialization failure (40001)', '40001'],
+    ['a deadlock (40P01)', '40P01'],
+  ])('runs the whole delivery again after %s, and applies it once', async (_name, sqlstate) => {
+    await failLedgerInserts(t, sqlstate, 2);
+    const res = await deliver(t.url, newOrderEvent({ id: 'retry-1', orderId: 'r1', items: [{ sku: 'A', quantity: 2 }] }));
+    expect(res.body).toMatchObject({ status: 'processed', order_status: 'pending' });
+    expect(await stockOf(t.db, 'A')).toEqual({ on_hand: 5, reserved: 2 });
+    expect(await count(t.db, 'stock_movements', `kind = 'reserve'`)).toBe(1);
+    const [event] = await t.db.query(`SELECT status, attempts FROM webhook_events`);
+    expect(event).toEqual({ status: 'processed', attempts: 1 });
+  });
+
+  it('answers 503 once the retries are spent, keeping nothing, so the sender tries again later', async () => {
+    await failLedgerInserts(t, '40001', 1000);
+    const res = await deliver(t.url, newOrderEvent({ id: 'retry-2', orderId: 'r2', items: [{ sku: 'A', quantity: 2 }] }));
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('5');
+    expect(await count(t.db, 'webhook_events')).toBe(0);
+    expect(await count(t.db, 'orders')).toBe(0);
+    const [{ attempts }] = await t.db.query(`SELECT last_value::int AS attempts FROM ledger_failures`);
+    expect(attempts).toBe(5);
+  });
+
+  it('does not retry other errors: the delivery is kept as failed and answered 500', async () => {
+    await failLedgerInserts(t, '23514', 1000);
+    const res = await deliver(t.url, newOrderEvent({ id: 'retry-3', orderId: 'r3', items: [{ sku: 'A', quantity: 2 }] }));
+    expect(res.status).toBe(500);
+    const [{ attempts }] = await t.db.query(`SELECT last_value::int AS attempts FROM ledger_failures`);
+    expect(attempts).toBe(1);
+    const [event] = await t.db.query(`SELECT status, last_error FROM webhook_events`);
+    expect(event).toEqual({ status: 'failed', last_error: 'injected failure' });
+  });
+});
