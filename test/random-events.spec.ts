@@ -64,7 +64,7 @@ describe('a randomised run of 500 mixed deliveries', () => {
       fc.asyncProperty(fc.array(delivery, { minLength: 500, maxLength: 500 }), async (deliveries) => {
         await resetDatabase(t.db);
         await seedStock(t.db, Object.fromEntries(SKUS.map((sku) => [sku, 20])));
-        const sent = bodies(deliveries as Delivery[]);
+        const sent = bodies(deliveries);
 
         // Real parallel requests, ten at a time, in the generated order.
         const statuses: number[] = [];

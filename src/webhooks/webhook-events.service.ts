@@ -5,19 +5,12 @@ import { TransactionRunner } from '../database/transaction-runner.js';
 import type { WebhookEventStatus } from './webhook-event-status.js';
 import { type WebhookEventDetailRow, type WebhookEventRow, WebhookEventStore } from './webhook-event.store.js';
 
-export interface WebhookEventView {
+/** A stored delivery as the API shows it: the row, with times as ISO strings. */
+export type WebhookEventView = Omit<WebhookEventRow, 'id' | 'received_at' | 'processed_at'> & {
   id: string;
-  source: string;
-  event_id: string;
-  event_type: string;
-  order_id: string | null;
-  status: WebhookEventStatus;
-  reason: string | null;
-  attempts: number;
-  last_error: string | null;
   received_at: string;
   processed_at: string | null;
-}
+};
 
 export interface WebhookEventDetailView extends WebhookEventView {
   headers: Record<string, string>;
