@@ -75,13 +75,50 @@ describe('configuration', () => {
     expect(config.sources.has('signature')).toBe(false);
   });
 
-  it('refuses a named source without a secret, and schemes this version cannot verify', () => {
-    const found = problems({ WEBHOOK_SECRET: 's', WEBHOOK_ACME_SCHEME: 'hmac-sha256', WEBHOOK_SIGNATURE_SCHEME: 'stripe' });
-    expect(found).toEqual(
-      expect.arrayContaining([
-        expect.stringContaining('WEBHOOK_ACME_SECRET is required'),
-        expect.stringContaining('"stripe" is not supported by this version'),
-      ]),
-    );
+  it('refuses a named source without a secret, unknown schemes and secrets that do not fit their scheme', () => {
+    const found = problems({
+      WEBHOOK_SECRET: 'plain secret',
+      WEBHOOK_SIGNATURE_SCHEME: 'standard-webhooks',
+      WEBHOOK_ACME_SCHEME: 'hmac-sha256',
+      WEBHOOK_OTHER_SECRET: 's',
+      WEBHOOK_OTHER_SCHEME: 'md5',
+    });
+    expect(found).toEqual([
+      'WEBHOOK_SECRET: secret 1 is not a standard-webhooks secret (whsec_ followed by base64)',
+      expect.stringContaining('WEBHOOK_ACME_SECRET is required'),
+      'WEBHOOK_OTHER_SCHEME: unknown scheme "md5" (supported: hmac-sha256, standard-webhooks, stripe)',
+    ]);
+  });
+
+  it('reads allowed addresses per source and refuses what is not an address or range', () => {
+    const config = AppConfig.fromEnv({
+      WEBHOOK_SECRET: 's',
+      WEBHOOK_ALLOWED_IPS: '10.0.0.0/8, 192.168.1.7',
+      WEBHOOK_SHOP_SECRET: 's',
+      WEBHOOK_SHOP_ALLOWED_IPS: '2001:db8::/32',
+    });
+    expect(config.sources.get('default')!.allowedIps).toEqual(['10.0.0.0/8', '192.168.1.7']);
+    expect(config.sources.get('shop')!.allowedIps).toEqual(['2001:db8::/32']);
+    expect(problems({ WEBHOOK_SECRET: 's', WEBHOOK_ALLOWED_IPS: '10.0.0.0/33,example.com' })).toEqual([
+      'WEBHOOK_ALLOWED_IPS: "10.0.0.0/33" is not an address or CIDR range',
+      'WEBHOOK_ALLOWED_IPS: "example.com" is not an address or CIDR range',
+    ]);
+  });
+
+  it('wants both TLS files or neither, and files that exist', () => {
+    expect(problems({ WEBHOOK_SECRET: 's', TLS_CERT_FILE: '/etc/hostname' })).toEqual([
+      expect.stringContaining('TLS_CERT_FILE and TLS_KEY_FILE go together'),
+    ]);
+    expect(problems({ WEBHOOK_SECRET: 's', TLS_CERT_FILE: '/nope.pem', TLS_KEY_FILE: '/etc/hostname' })).toEqual([
+      'TLS_CERT_FILE: no file at /nope.pem',
+    ]);
+  });
+
+  it('reads TRUST_PROXY as express does', () => {
+    expect(AppConfig.fromEnv({ WEBHOOK_SECRET: 's' }).trustProxy).toBe(false);
+    expect(AppConfig.fromEnv({ WEBHOOK_SECRET: 's', TRUST_PROXY: 'true' }).trustProxy).toBe(true);
+    expect(AppConfig.fromEnv({ WEBHOOK_SECRET: 's', TRUST_PROXY: '2' }).trustProxy).toBe(2);
+    expect(AppConfig.fromEnv({ WEBHOOK_SECRET: 's', TRUST_PROXY: '10.0.0.1, 10.0.0.2' }).trustProxy).toBe('10.0.0.1, 10.0.0.2');
+    expect(problems({ WEBHOOK_SECRET: 's', TRUST_PROXY: 'yes please' })).toEqual([expect.stringContaining('TRUST_PROXY')]);
   });
 });

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { plainToInstance, Transform } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, validateSync } from 'class-validator';
 
-export const SIGNATURE_SCHEMES = ['hmac-sha256'] as const;
+export const SIGNATURE_SCHEMES = ['hmac-sha256', 'standard-webhooks', 'stripe'] as const;
 export type SignatureSchemeName = (typeof SIGNATURE_SCHEMES)[number];
-/** Schemes named by the contract that this version cannot verify yet: refused at boot, never ignored. */
-const PLANNED_SCHEMES = ['standard-webhooks', 'stripe'];
 
 export const DEFAULT_SOURCE = 'default';
 
@@ -17,6 +17,8 @@ export interface WebhookSource {
   secrets: string[];
   /** True when no secret was configured and one was generated for development. */
   generatedSecret: boolean;
+  /** Addresses or CIDR ranges allowed to deliver (WEBHOOK_[<NAME>_]ALLOWED_IPS); undefined: any. */
+  allowedIps?: string[];
 }
 
 export class ConfigError extends Error {
@@ -67,6 +69,34 @@ class EnvSchema {
 
   @IsOptional()
   @Transform(toInt)
+  @Min(0)
+  @Max(10_000_000)
+  @IsInt({ message: 'WEBHOOK_RATE_LIMIT must be an integer (requests per minute per address; 0 turns it off)' })
+  WEBHOOK_RATE_LIMIT?: number;
+
+  @IsOptional()
+  @Transform(toInt)
+  @Min(0)
+  @Max(10_000_000)
+  @IsInt({ message: 'ADMIN_RATE_LIMIT must be an integer (requests per minute per address; 0 turns it off)' })
+  ADMIN_RATE_LIMIT?: number;
+
+  @IsOptional()
+  @Matches(/^(true|false|\d{1,2}|[0-9a-fA-F.:/,\s]+|loopback|linklocal|uniquelocal)$/, {
+    message: 'TRUST_PROXY must be true, false, a number of proxy hops, or a comma-separated list of proxy addresses',
+  })
+  TRUST_PROXY?: string;
+
+  @IsOptional()
+  @IsString()
+  TLS_CERT_FILE?: string;
+
+  @IsOptional()
+  @IsString()
+  TLS_KEY_FILE?: string;
+
+  @IsOptional()
+  @Transform(toInt)
   @Min(1)
   @Max(200)
   @IsInt({ message: 'DB_POOL_SIZE must be an integer' })
@@ -91,6 +121,12 @@ export interface AppConfigValues {
   dbPoolSize: number;
   dbConnectTimeoutMs: number;
   sources: Map<string, WebhookSource>;
+  /** Requests per minute per client address; 0 turns the limit off. */
+  webhookRateLimit: number;
+  adminRateLimit: number;
+  /** Express's `trust proxy`: whether (and which) x-forwarded-for to believe for the client address. */
+  trustProxy: boolean | number | string;
+  tls?: { certFile: string; keyFile: string };
 }
 
 /**
@@ -108,6 +144,10 @@ export class AppConfig implements AppConfigValues {
   dbPoolSize!: number;
   dbConnectTimeoutMs!: number;
   sources!: Map<string, WebhookSource>;
+  webhookRateLimit!: number;
+  adminRateLimit!: number;
+  trustProxy!: boolean | number | string;
+  tls?: { certFile: string; keyFile: string };
 
   /**
    * `webhookSources: false` is for command-line tools (migrations, reconcile)
@@ -122,6 +162,7 @@ export class AppConfig implements AppConfigValues {
     );
     const nodeEnv = (parsed.NODE_ENV ?? 'development') as AppConfigValues['nodeEnv'];
     const sources = options.webhookSources === false ? new Map<string, WebhookSource>() : parseSources(present, nodeEnv, problems);
+    const tls = parseTls(parsed.TLS_CERT_FILE, parsed.TLS_KEY_FILE, problems);
     if (problems.length > 0) throw new ConfigError(problems);
 
     return Object.assign(new AppConfig(), {
@@ -135,6 +176,11 @@ export class AppConfig implements AppConfigValues {
       dbPoolSize: parsed.DB_POOL_SIZE ?? 20,
       dbConnectTimeoutMs: parsed.DB_CONNECT_TIMEOUT_MS ?? 5_000,
       sources,
+      // High enough for a gateway's flash sale from a few addresses; a flood from one address stops here.
+      webhookRateLimit: parsed.WEBHOOK_RATE_LIMIT ?? 120_000,
+      adminRateLimit: parsed.ADMIN_RATE_LIMIT ?? 600,
+      trustProxy: parseTrustProxy(parsed.TRUST_PROXY),
+      tls,
     } satisfies AppConfigValues);
   }
 }
@@ -147,8 +193,6 @@ function parseSchemes(variable: string, value: string | undefined, problems: str
   const schemes: SignatureSchemeName[] = [];
   for (const name of names) {
     if ((SIGNATURE_SCHEMES as readonly string[]).includes(name)) schemes.push(name as SignatureSchemeName);
-    else if (PLANNED_SCHEMES.includes(name))
-      problems.push(`${variable}: scheme "${name}" is not supported by this version (supported: ${SIGNATURE_SCHEMES.join(', ')})`);
     else problems.push(`${variable}: unknown scheme "${name}" (supported: ${SIGNATURE_SCHEMES.join(', ')})`);
   }
   if (names.length === 0) problems.push(`${variable} names no scheme`);
@@ -162,7 +206,7 @@ function parseSecrets(value: string): string[] {
     .filter(Boolean);
 }
 
-const NAMED_SOURCE = /^WEBHOOK_([A-Z0-9]+(?:_[A-Z0-9]+)*)_(SECRET|SCHEME)$/;
+const NAMED_SOURCE = /^WEBHOOK_([A-Z0-9]+(?:_[A-Z0-9]+)*?)_(SECRET|SCHEME|ALLOWED_IPS)$/;
 /** WEBHOOK_SIGNATURE_SCHEME has the shape of a named source's variable but belongs to the default one. */
 const NOT_A_SOURCE = new Set(['SIGNATURE']);
 
@@ -181,20 +225,24 @@ function parseSources(env: Record<string, string | undefined>, nodeEnv: string, 
       generatedSecret = true;
     }
   }
+  const defaultSchemes = parseSchemes('WEBHOOK_SIGNATURE_SCHEME', env.WEBHOOK_SIGNATURE_SCHEME, problems);
+  checkSecretsFit('WEBHOOK_SECRET', defaultSchemes, defaultSecrets, problems);
   sources.set(DEFAULT_SOURCE, {
     name: DEFAULT_SOURCE,
-    schemes: parseSchemes('WEBHOOK_SIGNATURE_SCHEME', env.WEBHOOK_SIGNATURE_SCHEME, problems),
+    schemes: defaultSchemes,
     secrets: defaultSecrets,
     generatedSecret,
+    allowedIps: parseAllowedIps('WEBHOOK_ALLOWED_IPS', env.WEBHOOK_ALLOWED_IPS, problems),
   });
 
-  const named = new Map<string, { secret?: string; scheme?: string }>();
+  const named = new Map<string, { secret?: string; scheme?: string; allowedIps?: string }>();
   for (const [key, value] of Object.entries(env)) {
     const match = NAMED_SOURCE.exec(key);
     if (!match || NOT_A_SOURCE.has(match[1])) continue;
     const entry = named.get(match[1]) ?? {};
     if (match[2] === 'SECRET') entry.secret = value;
-    else entry.scheme = value;
+    else if (match[2] === 'SCHEME') entry.scheme = value;
+    else entry.allowedIps = value;
     named.set(match[1], entry);
   }
   for (const [upper, entry] of named) {
@@ -205,15 +253,65 @@ function parseSources(env: Record<string, string | undefined>, nodeEnv: string, 
     }
     const secrets = parseSecrets(entry.secret ?? '');
     if (secrets.length === 0) {
-      problems.push(`WEBHOOK_${upper}_SECRET is required because WEBHOOK_${upper}_SCHEME is set`);
+      problems.push(`WEBHOOK_${upper}_SECRET is required because WEBHOOK_${upper}_SCHEME or _ALLOWED_IPS is set`);
       continue;
     }
+    const schemes = parseSchemes(`WEBHOOK_${upper}_SCHEME`, entry.scheme, problems);
+    checkSecretsFit(`WEBHOOK_${upper}_SECRET`, schemes, secrets, problems);
     sources.set(name, {
       name,
-      schemes: parseSchemes(`WEBHOOK_${upper}_SCHEME`, entry.scheme, problems),
+      schemes,
       secrets,
       generatedSecret: false,
+      allowedIps: parseAllowedIps(`WEBHOOK_${upper}_ALLOWED_IPS`, entry.allowedIps, problems),
     });
   }
   return sources;
+}
+
+/** Standard Webhooks keys are base64 (`whsec_<base64>`); a secret that is not cannot verify anything. */
+function checkSecretsFit(variable: string, schemes: SignatureSchemeName[], secrets: string[], problems: string[]): void {
+  if (!schemes.includes('standard-webhooks')) return;
+  secrets.forEach((secret, i) => {
+    const encoded = secret.startsWith('whsec_') ? secret.slice('whsec_'.length) : secret;
+    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(encoded)) {
+      problems.push(`${variable}: secret ${i + 1} is not a standard-webhooks secret (whsec_ followed by base64)`);
+    }
+  });
+}
+
+function parseAllowedIps(variable: string, value: string | undefined, problems: string[]): string[] | undefined {
+  if (value === undefined) return undefined;
+  const entries = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const entry of entries) {
+    const [address, prefix, extra] = entry.split('/');
+    const family = isIP(address);
+    const maxPrefix = family === 6 ? 128 : 32;
+    const prefixOk = prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= maxPrefix);
+    if (!family || !prefixOk || extra !== undefined) problems.push(`${variable}: "${entry}" is not an address or CIDR range`);
+  }
+  if (entries.length === 0) problems.push(`${variable} is set but lists no address`);
+  return entries;
+}
+
+function parseTrustProxy(value: string | undefined): boolean | number | string {
+  if (value === undefined || value === 'false') return false;
+  if (value === 'true') return true;
+  if (/^\d{1,2}$/.test(value)) return Number(value);
+  return value;
+}
+
+function parseTls(certFile: string | undefined, keyFile: string | undefined, problems: string[]) {
+  if (certFile === undefined && keyFile === undefined) return undefined;
+  if (certFile === undefined || keyFile === undefined) {
+    problems.push('TLS_CERT_FILE and TLS_KEY_FILE go together: set both to serve HTTPS, or neither');
+    return undefined;
+  }
+  for (const [variable, file] of [['TLS_CERT_FILE', certFile], ['TLS_KEY_FILE', keyFile]]) {
+    if (!existsSync(file)) problems.push(`${variable}: no file at ${file}`);
+  }
+  return { certFile, keyFile };
 }

@@ -1,7 +1,11 @@
 import type { SignatureSchemeName } from '../../config/app-config.js';
 import { HmacSha256Scheme } from './hmac-sha256.scheme.js';
 import type { SignatureScheme } from './signature-scheme.js';
+import { StandardWebhooksScheme } from './standard-webhooks.scheme.js';
+import { StripeScheme } from './stripe.scheme.js';
 
 export const SCHEMES: Record<SignatureSchemeName, SignatureScheme> = {
   'hmac-sha256': new HmacSha256Scheme(),
+  'standard-webhooks': new StandardWebhooksScheme(),
+  stripe: new StripeScheme(),
 };

@@ -1,6 +1,7 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import type { Request } from 'express';
-import { AppConfig, DEFAULT_SOURCE, type WebhookSource } from '../../config/app-config.js';
+import { BlockList, isIPv4 } from 'node:net';
+import { AppConfig, DEFAULT_SOURCE, type SignatureSchemeName, type WebhookSource } from '../../config/app-config.js';
 import { AppError } from '../../common/app-error.js';
 import { SCHEMES } from './schemes.js';
 
@@ -12,31 +13,76 @@ export interface VerifiedDelivery {
 
 export type WebhookRequest = Request & { verifiedDelivery?: VerifiedDelivery };
 
+interface PreparedSource {
+  source: WebhookSource;
+  /** The HMAC keys of each scheme the source accepts, derived once from its secrets. */
+  keys: [SignatureSchemeName, Buffer[]][];
+  allowed?: BlockList;
+}
+
+function blockListOf(entries: string[]): BlockList {
+  const list = new BlockList();
+  for (const entry of entries) {
+    const [address, prefix] = entry.split('/');
+    const type = isIPv4(address) ? 'ipv4' : 'ipv6';
+    if (prefix === undefined) list.addAddress(address, type);
+    else list.addSubnet(address, Number(prefix), type);
+  }
+  return list;
+}
+
+/** An IPv4 client seen through an IPv6 socket (::ffff:10.0.0.1) is the IPv4 address it carries. */
+function clientAddress(request: Request): { address: string; type: 'ipv4' | 'ipv6' } {
+  const raw = request.ip ?? request.socket.remoteAddress ?? '';
+  const address = raw.startsWith('::ffff:') && isIPv4(raw.slice(7)) ? raw.slice(7) : raw;
+  return { address, type: isIPv4(address) ? 'ipv4' : 'ipv6' };
+}
+
 /**
- * Checks the signature over the raw request bytes before anything of the body
- * is parsed. Unknown source: 404. Missing or wrong signature: 401.
+ * Checks a delivery before anything of its body is parsed: the source exists
+ * (404), the sender's address is allowed (403), and one of the source's
+ * schemes verifies the signature over the raw bytes with one of its secrets (401).
  */
 @Injectable()
 export class SignatureGuard implements CanActivate {
-  constructor(private readonly config: AppConfig) {}
+  private readonly sources = new Map<string, PreparedSource>();
+  private readonly toleranceSeconds: number;
+
+  constructor(config: AppConfig) {
+    this.toleranceSeconds = config.toleranceSeconds;
+    for (const source of config.sources.values()) {
+      this.sources.set(source.name, {
+        source,
+        keys: source.schemes.map((name) => [name, source.secrets.map((secret) => SCHEMES[name].keyOf(secret))]),
+        allowed: source.allowedIps ? blockListOf(source.allowedIps) : undefined,
+      });
+    }
+  }
 
   canActivate(context: ExecutionContext): boolean {
     const request = context.switchToHttp().getRequest<WebhookRequest>();
     const named = typeof request.params.source === 'string' ? request.params.source.toLowerCase() : undefined;
     // `default` is only reachable as POST /webhooks, so that each source has one address.
-    const source = named === DEFAULT_SOURCE ? undefined : this.config.sources.get(named ?? DEFAULT_SOURCE);
-    if (!source) throw new AppError(404, 'unknown_source', `no webhook source named "${named}"`);
+    const prepared = named === DEFAULT_SOURCE ? undefined : this.sources.get(named ?? DEFAULT_SOURCE);
+    if (!prepared) throw new AppError(404, 'unknown_source', `no webhook source named "${named}"`);
+
+    if (prepared.allowed) {
+      const client = clientAddress(request);
+      if (!prepared.allowed.check(client.address, client.type)) {
+        throw new AppError(403, 'forbidden', `address ${client.address} may not deliver to this source`);
+      }
+    }
 
     const rawBody = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-    const nowSeconds = Math.floor(Date.now() / 1000);
+    const clock = { nowSeconds: Math.floor(Date.now() / 1000), toleranceSeconds: this.toleranceSeconds };
     const reasons: string[] = [];
-    for (const schemeName of source.schemes) {
-      const result = SCHEMES[schemeName].verify(rawBody, request.headers, source.secrets, nowSeconds);
+    for (const [name, keys] of prepared.keys) {
+      const result = SCHEMES[name].verify(rawBody, request.headers, keys, clock);
       if (result.ok) {
-        request.verifiedDelivery = { source, rawBody };
+        request.verifiedDelivery = { source: prepared.source, rawBody };
         return true;
       }
-      reasons.push(source.schemes.length > 1 ? `${schemeName}: ${result.reason}` : result.reason);
+      reasons.push(prepared.keys.length > 1 ? `${name}: ${result.reason}` : result.reason);
     }
     throw new AppError(401, 'invalid_signature', `signature verification failed: ${reasons.join('; ')}`);
   }
