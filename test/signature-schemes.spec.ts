@@ -100,7 +100,7 @@ describe('signature schemes', () => {
       ['an hmac-sha256 signature', (p: string) => ({ payload: p, headers: { 'x-signature': 'ab'.repeat(32) } })],
     ])('refuses %s with 401 and stores nothing', async (_name, make) => {
       const { payload, headers } = make(body('sw-bad'));
-      const res = await send('/webhooks/sw', payload, headers as Record<string, string>);
+      const res = await send('/webhooks/sw', payload, headers);
       expect(res.status).toBe(401);
       expect(res.body.error).toBe('invalid_signature');
       expect(await count(t.db, 'webhook_events')).toBe(0);
@@ -141,7 +141,7 @@ describe('signature schemes', () => {
       ['a Standard Webhooks signature', (p: string) => ({ payload: p, headers: swHeaders(p) })],
     ])('refuses %s with 401', async (_name, make) => {
       const { payload, headers } = make(body('st-bad'));
-      const res = await send('/webhooks/stripe', payload, headers as Record<string, string>);
+      const res = await send('/webhooks/stripe', payload, headers);
       expect(res.status).toBe(401);
       expect(await count(t.db, 'webhook_events')).toBe(0);
     });
