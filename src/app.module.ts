@@ -3,6 +3,8 @@ import type { AppConfig } from './config/app-config.js';
 import { ConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { HealthModule } from './health/health.module.js';
+import { APP_GUARD } from '@nestjs/core';
+import { RateLimitGuard } from './common/rate-limit.guard.js';
 import { InventoryModule } from './inventory/inventory.module.js';
 import { OrdersModule } from './orders/orders.module.js';
 import { WebhooksModule } from './webhooks/webhooks.module.js';
@@ -12,7 +14,16 @@ export class AppModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), DatabaseModule, WebhooksModule, OrdersModule, InventoryModule, HealthModule],
+      imports: [
+        ConfigModule.forRoot(config),
+        DatabaseModule,
+        WebhooksModule,
+        OrdersModule,
+        InventoryModule,
+        HealthModule,
+      ],
+      // Before every other guard: a flood is turned away before any work.
+      providers: [{ provide: APP_GUARD, useClass: RateLimitGuard }],
     };
   }
 }

@@ -1,6 +1,8 @@
 import { ConsoleLogger, Logger, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { readFileSync } from 'node:fs';
+import helmet from 'helmet';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { AppModule } from './app.module.js';
 import { AllExceptionsFilter } from './common/all-exceptions.filter.js';
@@ -36,6 +38,10 @@ function parserWithJsonErrors(parser: RequestHandler, limit: string): RequestHan
  */
 export async function createApp(config: AppConfig): Promise<NestExpressApplication> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
+    // HTTPS straight from the service when TLS_CERT_FILE and TLS_KEY_FILE are set.
+    httpsOptions: config.tls
+      ? { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) }
+      : undefined,
     // Webhooks need their exact bytes: the parsers are registered below.
     bodyParser: false,
     // Start-up errors reach main.ts, which reports them in one line.
@@ -46,7 +52,11 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
       colors: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR,
     }),
   });
+  announceConfiguration(config);
   app.disable('x-powered-by');
+  // Which x-forwarded-for to believe for the client address (rate limits, allowed addresses).
+  app.set('trust proxy', config.trustProxy);
+  app.use(helmet());
   // Webhook bodies stay raw bytes whatever their content type: the signature is over them.
   app.use(
     '/webhooks',
@@ -68,7 +78,7 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
   return app;
 }
 
-export function announceConfiguration(config: AppConfig): void {
+function announceConfiguration(config: AppConfig): void {
   const logger = new Logger('Config');
   for (const source of config.sources.values()) {
     const path = source.name === 'default' ? '/webhooks' : `/webhooks/${source.name}`;

@@ -1,11 +1,10 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
-import { announceConfiguration, createApp } from './app.setup.js';
+import { createApp } from './app.setup.js';
 import { AppConfig, ConfigError } from './config/app-config.js';
 
 async function main(): Promise<void> {
   const config = AppConfig.fromEnv();
-  announceConfiguration(config);
   const app = await createApp(config);
   await app.listen(config.port);
   const { port } = app.getHttpServer().address() as { port: number };

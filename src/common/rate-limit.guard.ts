@@ -1,0 +1,65 @@
+import { type CanActivate, type ExecutionContext, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { AppConfig } from '../config/app-config.js';
+import { AppError } from './app-error.js';
+
+const WINDOW_MS = 60_000;
+/** Probes and scrapers are never limited. */
+const UNLIMITED_PATHS = new Set(['/health', '/metrics']);
+
+interface Window {
+  startedAt: number;
+  count: number;
+}
+
+/**
+ * Per-address request limits, checked before anything else of a request:
+ * WEBHOOK_RATE_LIMIT for /webhooks, ADMIN_RATE_LIMIT for everything else,
+ * in requests per minute (fixed one-minute windows); 0 turns a limit off.
+ * Beyond it: 429 with retry-after. Counted per instance, in memory, so behind
+ * a balancer of N instances an address gets up to N times the limit.
+ *
+ * (Written here rather than taken from @nestjs/throttler, which is CommonJS
+ * and requires the ESM-only @nestjs/common 12: it runs, but jest cannot load
+ * it on Node 20, so it could not be tested.)
+ */
+@Injectable()
+export class RateLimitGuard implements CanActivate, OnModuleDestroy {
+  private readonly windows = new Map<string, Window>();
+  private readonly sweeper: NodeJS.Timeout;
+
+  constructor(private readonly config: AppConfig) {
+    // Forget finished windows, so addresses seen once do not pile up.
+    this.sweeper = setInterval(() => this.sweep(Date.now()), WINDOW_MS).unref();
+  }
+
+  canActivate(context: ExecutionContext): boolean {
+    const request = context.switchToHttp().getRequest<Request>();
+    if (UNLIMITED_PATHS.has(request.path)) return true;
+    const webhooks = request.path === '/webhooks' || request.path.startsWith('/webhooks/');
+    const limit = webhooks ? this.config.webhookRateLimit : this.config.adminRateLimit;
+    if (limit === 0) return true;
+
+    const now = Date.now();
+    const key = `${webhooks ? 'webhooks' : 'admin'} ${request.ip ?? request.socket.remoteAddress}`;
+    let window = this.windows.get(key);
+    if (!window || now - window.startedAt >= WINDOW_MS) {
+      window = { startedAt: now, count: 0 };
+      this.windows.set(key, window);
+    }
+    window.count += 1;
+    if (window.count <= limit) return true;
+
+    const retryAfter = Math.max(1, Math.ceil((window.startedAt + WINDOW_MS - now) / 1000));
+    context.switchToHttp().getResponse<Response>().setHeader('retry-after', String(retryAfter));
+    throw new AppError(429, 'too_many_requests', `more than ${limit} requests a minute from this address; retry in ${retryAfter} s`);
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.sweeper);
+  }
+
+  private sweep(now: number): void {
+    for (const [key, window] of this.windows) if (now - window.startedAt >= WINDOW_MS) this.windows.delete(key);
+  }
+}

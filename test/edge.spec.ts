@@ -1,0 +1,130 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { admin, ADMIN_TOKEN, deliver, newOrderEvent, startTestApp, type TestApp } from './support/test-app.js';
+
+describe('the edge', () => {
+  let t: TestApp | undefined;
+  afterEach(async () => {
+    await t?.close();
+    t = undefined;
+  });
+
+  it('limits requests per address: 429 with retry-after past the limit, webhooks and admin counted apart', async () => {
+    t = await startTestApp({ WEBHOOK_RATE_LIMIT: '5', ADMIN_RATE_LIMIT: '3' });
+    const webhooks = [];
+    for (let i = 0; i < 7; i++) webhooks.push(await deliver(t.url, newOrderEvent({ id: `rl-${i}`, orderId: `rl-${i}` })));
+    expect(webhooks.map((r) => r.status)).toEqual([200, 200, 200, 200, 200, 429, 429]);
+    expect(Number(webhooks[5].headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(webhooks[5].body.error).toBe('too_many_requests');
+
+    const adminCalls = [];
+    for (let i = 0; i < 4; i++) adminCalls.push((await admin(t.url, 'GET', '/inventory/X')).status);
+    expect(adminCalls).toEqual([404, 404, 404, 429]);
+    // Health checks are never limited.
+    for (let i = 0; i < 10; i++) expect((await fetch(`${t.url}/health`)).status).toBe(200);
+  });
+
+  it('turns a limit off with 0', async () => {
+    t = await startTestApp({ ADMIN_RATE_LIMIT: '0' });
+    for (let i = 0; i < 20; i++) expect((await admin(t.url, 'GET', '/inventory/X')).status).toBe(404);
+  });
+
+  it('refuses a delivery from outside the allowed addresses with 403, before its signature is looked at', async () => {
+    t = await startTestApp({ WEBHOOK_ALLOWED_IPS: '10.0.0.0/8', WEBHOOK_LOCAL_SECRET: 'l', WEBHOOK_LOCAL_ALLOWED_IPS: '127.0.0.0/8' });
+    const refused = await deliver(t.url, newOrderEvent({ orderId: 'ip-1' }), { signature: 'bad' });
+    expect(refused.status).toBe(403);
+    expect(refused.body).toMatchObject({ error: 'forbidden', message: expect.stringContaining('127.0.0.1') });
+    const allowed = await deliver(t.url, newOrderEvent({ orderId: 'ip-2' }), { path: '/webhooks/local', secret: 'l' });
+    expect(allowed.status).toBe(200);
+  });
+
+  it('believes x-forwarded-for only with TRUST_PROXY', async () => {
+    const forwarded = { 'x-forwarded-for': '10.1.2.3' };
+    t = await startTestApp({ WEBHOOK_ALLOWED_IPS: '10.0.0.0/8' });
+    expect((await deliver(t.url, newOrderEvent({ orderId: 'xf-1' }), { headers: forwarded })).status).toBe(403);
+    await t.close();
+    t = await startTestApp({ WEBHOOK_ALLOWED_IPS: '10.0.0.0/8', TRUST_PROXY: 'loopback' });
+    expect((await deliver(t.url, newOrderEvent({ orderId: 'xf-2' }), { headers: forwarded })).status).toBe(200);
+    expect((await deliver(t.url, newOrderEvent({ orderId: 'xf-3' }))).status).toBe(403);
+  });
+
+  it('sends security headers', async () => {
+    t = await startTestApp();
+    const res = await fetch(`${t.url}/health`);
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(res.headers.get('strict-transport-security')).toMatch(/max-age=/);
+    expect(res.headers.get('x-powered-by')).toBeNull();
+  });
+
+  it('keeps secrets out of its log, error bodies and stored events', async () => {
+    const secret = 'very-secret-webhook-key';
+    const lines: string[] = [];
+    const write = process.stdout.write.bind(process.stdout);
+    const writeErr = process.stderr.write.bind(process.stderr);
+    const capture = (chunk: string | Uint8Array) => {
+      lines.push(chunk.toString());
+      return true;
+    };
+    process.stdout.write = capture;
+    process.stderr.write = capture;
+    try {
+      t = await startTestApp({ NODE_ENV: 'development', WEBHOOK_SECRET: secret });
+      await deliver(t.url, newOrderEvent({ orderId: 's-1' }), { secret: 'wrong' });
+      const ok = await deliver(t.url, newOrderEvent({ id: 's-2', orderId: 's-2' }), { secret, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+      expect(ok.status).toBe(200);
+      await admin(t.url, 'GET', '/inventory/nope', undefined, 'wrong-token');
+      const [{ id }] = await t.db.query(`SELECT id FROM webhook_events`);
+      const stored = await admin(t.url, 'GET', `/webhook-events/${id}`);
+      expect(JSON.stringify(stored.body)).not.toContain(secret);
+      expect(JSON.stringify(stored.body)).not.toContain(ADMIN_TOKEN);
+    } finally {
+      process.stdout.write = write;
+      process.stderr.write = writeErr;
+    }
+    const log = lines.join('');
+    expect(log).toContain('POST /webhooks: hmac-sha256, 1 secret(s)');
+    expect(log).not.toContain(secret);
+    expect(log).not.toContain(ADMIN_TOKEN);
+  });
+});
+
+describe('HTTPS', () => {
+  let dir: string;
+  let t: TestApp;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'shelfsync-tls-'));
+    execFileSync('openssl', [
+      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
+      '-addext', 'subjectAltName=IP:127.0.0.1',
+      '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
+    ], { stdio: 'ignore' });
+    t = await startTestApp({ TLS_CERT_FILE: join(dir, 'cert.pem'), TLS_KEY_FILE: join(dir, 'key.pem') });
+  });
+  afterAll(async () => {
+    await t.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('serves HTTPS with TLS_CERT_FILE and TLS_KEY_FILE', async () => {
+    const port = new URL(t.url).port;
+    const body = await new Promise<string>((resolve, reject) => {
+      const req = httpsRequest(
+        { host: '127.0.0.1', port, path: '/health', ca: readFileSync(join(dir, 'cert.pem')) },
+        (res) => {
+          let text = '';
+          res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+          res.on('end', () => resolve(`${res.statusCode} ${text}`));
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+    expect(body).toBe('200 {"status":"ok","database":"up"}');
+    await expect(fetch(`http://127.0.0.1:${port}/health`)).rejects.toThrow();
+  });
+});
