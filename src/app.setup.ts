@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import helmet from 'helmet';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { AppModule } from './app.module.js';
+import { setupOpenApi } from './docs/openapi.js';
 import { AllExceptionsFilter } from './common/all-exceptions.filter.js';
 import { AppError } from './common/app-error.js';
 import { flattenValidationErrors } from './common/validation.js';
@@ -74,6 +75,7 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
       exceptionFactory: (errors) => AppError.invalid(flattenValidationErrors(errors)),
     }),
   );
+  setupOpenApi(app);
   app.enableShutdownHooks();
   return app;
 }

@@ -128,3 +128,39 @@ describe('HTTPS', () => {
     await expect(fetch(`http://127.0.0.1:${port}/health`)).rejects.toThrow();
   });
 });
+
+describe('OpenAPI', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(() => t.close());
+
+  it('describes the whole API at /docs-json, the webhook signature headers included', async () => {
+    const res = await fetch(`${t.url}/docs-json`);
+    expect(res.status).toBe(200);
+    const doc = (await res.json()) as { paths: Record<string, Record<string, { parameters?: { name: string; in: string }[] }>> };
+    expect(Object.keys(doc.paths).sort()).toEqual([
+      '/health',
+      '/inventory',
+      '/inventory/{sku}',
+      '/inventory/{sku}/adjustments',
+      '/orders',
+      '/orders/{order_id}',
+      '/webhook-events',
+      '/webhook-events/{id}',
+      '/webhook-events/{id}/replay',
+      '/webhooks',
+      '/webhooks/{source}',
+    ]);
+    const headers = doc.paths['/webhooks'].post.parameters!.filter((p) => p.in === 'header').map((p) => p.name);
+    expect(headers).toEqual(expect.arrayContaining(['x-signature', 'webhook-id', 'webhook-timestamp', 'webhook-signature', 'stripe-signature']));
+    expect(Object.keys(doc.paths['/inventory/{sku}'])).toEqual(expect.arrayContaining(['get', 'put']));
+  });
+
+  it('serves the page at /docs', async () => {
+    const res = await fetch(`${t.url}/docs`);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain('swagger');
+  });
+});

@@ -1,15 +1,18 @@
 import { Controller, Get, HttpCode, HttpStatus, Res } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { DataSource } from 'typeorm';
 
 const HEALTH_TIMEOUT_MS = 2_000;
 
+@ApiTags('health')
 @Controller('health')
 export class HealthController {
   constructor(private readonly dataSource: DataSource) {}
 
   /** 200 when the database answers within two seconds, 503 otherwise. */
   @Get()
+  @ApiOperation({ summary: '200 when the database answers within two seconds, 503 otherwise' })
   @HttpCode(HttpStatus.OK)
   async check(@Res({ passthrough: true }) response: Response): Promise<{ status: string; database: string }> {
     let timer: NodeJS.Timeout | undefined;

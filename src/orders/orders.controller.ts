@@ -1,21 +1,28 @@
 import { Controller, Get, Param, Query, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { AdminTokenGuard } from '../auth/admin-token.guard.js';
 import type { Page } from '../common/pagination.js';
 import { ListOrdersQuery } from './dto/list-orders.query.js';
 import { OrderIdPipe } from './order-id.pipe.js';
 import { type OrderSummaryView, type OrderView, OrdersService } from './orders.service.js';
 
+@ApiTags('orders')
+@ApiBearerAuth('admin')
+@ApiResponse({ status: 401, description: 'missing or wrong admin token' })
 @Controller('orders')
 @UseGuards(AdminTokenGuard)
 export class OrdersController {
   constructor(private readonly orders: OrdersService) {}
 
   @Get()
+  @ApiOperation({ summary: 'Orders newest first, optionally of one status: {items, next_cursor}' })
   list(@Query() query: ListOrdersQuery): Promise<Page<OrderSummaryView>> {
     return this.orders.list(query);
   }
 
   @Get(':order_id')
+  @ApiOperation({ summary: 'One order with its items and status history' })
+  @ApiResponse({ status: 404, description: 'unknown order' })
   get(@Param('order_id', OrderIdPipe) orderId: string): Promise<OrderView> {
     return this.orders.get(orderId);
   }

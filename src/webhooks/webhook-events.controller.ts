@@ -1,4 +1,5 @@
 import { Controller, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { AdminTokenGuard } from '../auth/admin-token.guard.js';
 import type { Page } from '../common/pagination.js';
 import { EventRecordIdPipe } from './event-record-id.pipe.js';
@@ -6,6 +7,9 @@ import { ListWebhookEventsQuery } from './dto/list-webhook-events.query.js';
 import { WebhookIngestService } from './webhook-ingest.service.js';
 import { type WebhookEventDetailView, type WebhookEventView, WebhookEventsService } from './webhook-events.service.js';
 
+@ApiTags('webhook-events')
+@ApiBearerAuth('admin')
+@ApiResponse({ status: 401, description: 'missing or wrong admin token' })
 @Controller('webhook-events')
 @UseGuards(AdminTokenGuard)
 export class WebhookEventsController {
@@ -15,16 +19,21 @@ export class WebhookEventsController {
   ) {}
 
   @Get()
+  @ApiOperation({ summary: 'Received deliveries newest first, optionally of one status: {items, next_cursor}' })
   list(@Query() query: ListWebhookEventsQuery): Promise<Page<WebhookEventView>> {
     return this.events.list(query);
   }
 
   @Get(':id')
+  @ApiOperation({ summary: 'One delivery with its headers and raw body' })
+  @ApiResponse({ status: 404, description: 'unknown id' })
   get(@Param('id', EventRecordIdPipe) id: string): Promise<WebhookEventDetailView> {
     return this.events.get(id);
   }
 
   @Post(':id/replay')
+  @ApiOperation({ summary: 'Apply a failed or ignored delivery again; answers the delivery as it now is' })
+  @ApiResponse({ status: 409, description: 'the delivery is neither failed nor ignored' })
   @HttpCode(200)
   replay(@Param('id', EventRecordIdPipe) id: string): Promise<WebhookEventView> {
     return this.ingest.replay(id);

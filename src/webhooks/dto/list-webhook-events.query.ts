@@ -1,8 +1,10 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional } from 'class-validator';
 import { PageQueryDto } from '../../common/pagination.js';
 import { WEBHOOK_EVENT_STATUSES as STATUSES, type WebhookEventStatus } from '../webhook-event-status.js';
 
 export class ListWebhookEventsQuery extends PageQueryDto {
+  @ApiPropertyOptional({ enum: STATUSES })
   @IsOptional()
   @IsIn(STATUSES, { message: `status must be one of ${STATUSES.join(', ')}` })
   status?: WebhookEventStatus;
