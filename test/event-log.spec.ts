@@ -102,6 +102,36 @@ describe('event log and replay', () => {
     expect(replayed.body).toMatchObject({ status: 'ignored', reason: 'payment_for_rejected_order', attempts: 2 });
   });
 
+  it('applies a failed delivery once when replays and the sender\'s retries race', async () => {
+    await order('o');
+    await breakPayments(t);
+    await pay('o');
+    await repairPayments(t);
+    const [{ id }] = await t.db.query(`SELECT id FROM webhook_events WHERE status = 'failed'`);
+    const answers = await Promise.all([
+      ...Array.from({ length: 5 }, () => admin(t.url, 'POST', `/webhook-events/${id}/replay`)),
+      ...Array.from({ length: 5 }, () => pay('o')),
+    ]);
+    expect(answers.every((a) => [200, 409].includes(a.status))).toBe(true);
+    expect(await count(t.db, 'order_status_history', `to_status = 'paid'`)).toBe(1);
+    const [event] = await t.db.query(`SELECT status FROM webhook_events WHERE id = $1`, [id]);
+    expect(event.status).toBe('processed');
+  });
+
+  it('records a replay of a stored body that no longer validates as a failed attempt', async () => {
+    await order('o');
+    await breakPayments(t);
+    await pay('o');
+    const [{ id }] = await t.db.query(`SELECT id FROM webhook_events WHERE status = 'failed'`);
+    await t.db.query(
+      `UPDATE webhook_events SET raw_body = convert_to('{"event":"payment_succeeded","data":{"order_id":"o","amount":"ten"}}', 'UTF8') WHERE id = $1`,
+      [id],
+    );
+    const replayed = await admin(t.url, 'POST', `/webhook-events/${id}/replay`);
+    expect(replayed.status).toBe(200);
+    expect(replayed.body).toMatchObject({ status: 'failed', attempts: 2, last_error: expect.stringContaining('data.amount') });
+  });
+
   it('refuses to replay a processed or deferred delivery (409) and unknown ids (404, 400)', async () => {
     await order('o');
     await deliver(t.url, JSON.stringify({ id: 'early', event: 'payment_succeeded', data: { order_id: 'later' } }));

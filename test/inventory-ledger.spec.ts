@@ -134,6 +134,11 @@ describe('inventory and its ledger', () => {
         expect.objectContaining({ order_id: 'o2', status: 'rejected' }),
       ]);
       expect((await admin(t.url, 'GET', '/orders?status=lost')).status).toBe(400);
+      // A forged cursor is refused, never turned into a query error.
+      for (const forged of [['2026-99-99 99:99:99+00', 'x'], ['0'], ['-1'], ['99999999999999999999']]) {
+        const cursor = Buffer.from(JSON.stringify(forged)).toString('base64url');
+        expect((await admin(t.url, 'GET', `/orders?cursor=${cursor}`)).status).toBe(400);
+      }
     });
   });
 

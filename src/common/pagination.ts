@@ -57,8 +57,6 @@ export function decodeCursor(cursor: string | undefined, shape: RegExp[]): strin
 // eslint-disable-next-line no-control-regex
 export const TEXT_KEY = /^[^\u0000]{1,200}$/;
 export const ID_KEY = /^[1-9][0-9]{0,17}$/;
-/** timestamptz as PostgreSQL prints it, e.g. 2026-11-22 17:12:13.123456+00 */
-export const TIMESTAMP_KEY = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?[+-]\d{2}(:\d{2})?$/;
 
 /** Cuts a page fetched with `limit + 1` rows to `limit` and makes the next cursor from the last row kept. */
 export function toPage<R, T>(rows: R[], limit: number, keyOf: (row: R) => string[], view: (row: R) => T): Page<T> {

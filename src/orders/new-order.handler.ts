@@ -10,7 +10,7 @@ import { type CreateOrderCommand, OrdersService } from './orders.service.js';
 export class NewOrderHandler implements EventHandler<CreateOrderCommand> {
   readonly type = 'new_order';
   /** Never deferred: it creates the order the others wait for. */
-  readonly deferralRank = 0;
+  readonly deferralRank = -1;
 
   constructor(private readonly orders: OrdersService) {}
 

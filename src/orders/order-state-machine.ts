@@ -25,6 +25,8 @@ export interface Transition {
   on: LifecycleEvent;
   to: OrderStatus;
   stock: StockEffect;
+  /** The customer paid for an order that will not ship: someone must look (and refund). */
+  needsAttention?: true;
 }
 
 /**
@@ -40,7 +42,7 @@ export const TRANSITIONS: readonly Transition[] = [
   { from: 'fulfilled', on: 'order_refunded', to: 'refunded', stock: 'restock_if_asked' },
   { from: 'pending', on: 'order_cancelled', to: 'cancelled', stock: 'release' },
   { from: 'payment_failed', on: 'order_cancelled', to: 'cancelled', stock: 'release' },
-  { from: 'paid', on: 'order_cancelled', to: 'cancelled', stock: 'release' },
+  { from: 'paid', on: 'order_cancelled', to: 'cancelled', stock: 'release', needsAttention: true },
 ];
 
 /**

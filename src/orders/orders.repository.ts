@@ -24,7 +24,7 @@ export interface OrderSummaryRow {
   currency: string;
   created_at: Date;
   updated_at: Date;
-  /** created_at at full (microsecond) precision, for the keyset cursor. */
+  /** The order's arrival number, for the keyset cursor. */
   position: string;
 }
 
@@ -96,20 +96,24 @@ export class OrdersRepository {
     );
   }
 
-  /** Orders newest first after the keyset position `after`, optionally of one status. */
+  /** Orders newest first (by arrival) before the keyset position `beforeSeq`, optionally of one status. */
   async list(
     em: EntityManager,
-    query: { status?: OrderStatus; after?: [string, string]; limit: number },
+    query: { status?: OrderStatus; beforeSeq?: string; limit: number },
   ): Promise<OrderSummaryRow[]> {
+    const conditions: string[] = [];
+    const params: unknown[] = [];
+    // Conditions are added only when given, so each shape of query gets a plan that uses its index.
+    if (query.status) conditions.push(`status = $${params.push(query.status)}`);
+    if (query.beforeSeq) conditions.push(`seq < $${params.push(query.beforeSeq)}::bigint`);
     return em.query(
       `SELECT order_id, status, status_reason, needs_attention, customer_name, total_amount::float8 AS total_amount,
-              currency, created_at, updated_at, created_at::text AS position
+              currency, created_at, updated_at, seq::text AS position
          FROM orders
-        WHERE ($1::text IS NULL OR status = $1)
-          AND ($2::timestamptz IS NULL OR (created_at, order_id) < ($2::timestamptz, $3::text))
-        ORDER BY created_at DESC, order_id DESC
-        LIMIT $4`,
-      [query.status ?? null, query.after?.[0] ?? null, query.after?.[1] ?? null, query.limit],
+        ${conditions.length ? `WHERE ${conditions.join(' AND ')}` : ''}
+        ORDER BY seq DESC
+        LIMIT $${params.push(query.limit)}`,
+      params,
     );
   }
 

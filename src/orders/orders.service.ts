@@ -6,7 +6,7 @@ import { InventoryService } from '../inventory/inventory.service.js';
 import type { OrderStatus } from './order-status.js';
 import { decide, type LifecycleEvent, TRANSITIONS } from './order-state-machine.js';
 import { type OrderSummaryRow, OrdersRepository } from './orders.repository.js';
-import { decodeCursor, DEFAULT_PAGE_SIZE, TEXT_KEY, TIMESTAMP_KEY, type Page, toPage } from '../common/pagination.js';
+import { decodeCursor, DEFAULT_PAGE_SIZE, ID_KEY, type Page, toPage } from '../common/pagination.js';
 import type { Order } from './order.entity.js';
 
 export interface CreateOrderCommand {
@@ -130,6 +130,7 @@ export class OrdersService {
     const moved = await this.orders.transition(em, command.orderId, transition.from, transition.to, command.reason);
     // The order key is locked, so the status read above cannot have changed.
     if (!moved) throw new Error(`order ${command.orderId} left status ${transition.from} while locked`);
+    if (transition.needsAttention) await this.orders.flagNeedsAttention(em, command.orderId);
     const stockMove =
       transition.stock === 'restock_if_asked' ? (command.restock ? 'restock' : undefined) : transition.stock === 'none' ? undefined : transition.stock;
     if (stockMove) {
@@ -148,12 +149,12 @@ export class OrdersService {
 
   async list(query: { status?: OrderStatus; cursor?: string; limit?: number }): Promise<Page<OrderSummaryView>> {
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
-    const after = decodeCursor(query.cursor, [TIMESTAMP_KEY, TEXT_KEY]) as [string, string] | undefined;
-    const rows = await this.transactions.run((em) => this.orders.list(em, { status: query.status, after, limit: limit + 1 }));
+    const [beforeSeq] = (decodeCursor(query.cursor, [ID_KEY]) ?? []) as [string?];
+    const rows = await this.transactions.run((em) => this.orders.list(em, { status: query.status, beforeSeq, limit: limit + 1 }));
     return toPage(
       rows,
       limit,
-      (row) => [row.position, row.order_id],
+      (row) => [row.position],
       ({ position: _position, ...row }) => ({
         ...row,
         created_at: new Date(row.created_at).toISOString(),

@@ -39,6 +39,7 @@ export interface StoredEvent {
   source: string;
   event_id: string;
   event_type: string;
+  reason: string | null;
   raw_body: Buffer;
 }
 
@@ -81,11 +82,17 @@ export class WebhookEventStore {
   }
 
   async setOutcome(em: EntityManager, id: string, status: WebhookEventStatus, reason: string | null): Promise<void> {
-    await em.query(`UPDATE webhook_events SET status = $2, reason = $3, processed_at = now() WHERE id = $1`, [
+    // processed_at: when it was applied or set aside for good; a deferred event has not been, yet.
+    await em.query(
+      `UPDATE webhook_events SET status = $2, reason = $3,
+              processed_at = CASE WHEN $2 IN ('processed', 'ignored') THEN now() END
+        WHERE id = $1`,
+      [
       id,
       status,
       reason,
-    ]);
+      ],
+    );
   }
 
   /** Deliveries newest first, after the keyset position `afterId`, optionally of one status. */
@@ -116,12 +123,12 @@ export class WebhookEventStore {
 
   /** A deferred event that failed when its turn came: kept with the error, out of the queue, replayable. */
   async markFailed(em: EntityManager, id: string, error: string): Promise<void> {
-    await em.query(`UPDATE webhook_events SET status = 'failed', last_error = $2 WHERE id = $1`, [id, error]);
+    await em.query(`UPDATE webhook_events SET status = 'failed', reason = NULL, last_error = $2 WHERE id = $1`, [id, error]);
   }
 
   async recordReplayFailure(em: EntityManager, id: string, error: string): Promise<void> {
     await em.query(
-      `UPDATE webhook_events SET attempts = attempts + 1, status = 'failed', last_error = $2 WHERE id = $1`,
+      `UPDATE webhook_events SET attempts = attempts + 1, status = 'failed', reason = NULL, last_error = $2 WHERE id = $1`,
       [id, error],
     );
   }
@@ -129,7 +136,7 @@ export class WebhookEventStore {
   /** The order's events waiting for it, oldest first (the caller decides the order to try them in). */
   async findDeferred(em: EntityManager, orderId: string): Promise<StoredEvent[]> {
     return em.query(
-      `SELECT id, source, event_id, event_type, raw_body FROM webhook_events
+      `SELECT id, source, event_id, event_type, reason, raw_body FROM webhook_events
         WHERE order_id = $1 AND status = 'deferred' ORDER BY id`,
       [orderId],
     );

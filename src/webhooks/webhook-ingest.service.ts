@@ -100,7 +100,8 @@ export class WebhookIngestService {
         return toEventView((await this.events.find(em, id))!);
       });
     } catch (error) {
-      if (error instanceof AppError) throw error;
+      // 404 and 409 are about the request; a stored body that no longer validates (400) is this attempt failing.
+      if (error instanceof AppError && error.status !== 400) throw error;
       if (isDatabaseUnavailable(error) || isRetryableTransactionError(error)) throw AppError.databaseUnavailable();
       const message = error instanceof Error ? error.message : String(error);
       await this.transactions.run((em) => this.events.recordReplayFailure(em, id, message.slice(0, 2000)));
@@ -133,8 +134,8 @@ export class WebhookIngestService {
    * lifecycle order (not arrival order), until none can move it further.
    * Those that can never apply any more are recorded as ignored. Each runs in
    * a savepoint: one that fails is kept as `failed` (replayable) without
-   * failing the delivery that released it. Returns the order's status after
-   * the last one applied, if any was.
+   * failing the delivery that released it, and the rest of the order's queue
+   * waits behind it. Returns the order's status after the last one applied.
    */
   private async applyDeferred(em: EntityManager, orderId: string): Promise<string | undefined> {
     let finalStatus: string | undefined;
@@ -145,7 +146,13 @@ export class WebhookIngestService {
       );
       for (const stored of waiting) {
         const outcome = await this.applyInSavepoint(em, stored);
-        if (!outcome || outcome.status === 'deferred') continue;
+        // A failed step stops the order's queue: the events after it wait, rather than apply to a status
+        // the lifecycle would never have given them. Replaying the failed one resumes the queue.
+        if (!outcome) return finalStatus;
+        if (outcome.status === 'deferred') {
+          if (outcome.reason !== stored.reason) await this.events.setOutcome(em, stored.id, 'deferred', outcome.reason);
+          continue;
+        }
         await this.events.setOutcome(em, stored.id, outcome.status, outcome.reason);
         if (outcome.status === 'processed') {
           finalStatus = outcome.orderStatus;
