@@ -1,12 +1,14 @@
 import { Body, Controller, Get, Param, Post, Put, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { AdminTokenGuard } from '../auth/admin-token.guard.js';
+import { PlainTextParamPipe } from '../common/plain-text-param.pipe.js';
 import type { Page } from '../common/pagination.js';
 import { AdjustmentDto } from './dto/adjustment.dto.js';
 import { ListStockQuery } from './dto/list-stock.query.js';
 import { SetOnHandDto } from './dto/set-on-hand.dto.js';
 import { InventoryService, type StockView } from './inventory.service.js';
-import { SkuPipe } from './sku.pipe.js';
+
+const SKU = new PlainTextParamPipe('sku', 100);
 
 @ApiTags('inventory')
 @ApiBearerAuth('admin')
@@ -25,21 +27,21 @@ export class InventoryController {
   @Get(':sku')
   @ApiOperation({ summary: 'One SKU: {sku, on_hand, reserved, available, updated_at}' })
   @ApiResponse({ status: 404, description: 'unknown SKU' })
-  get(@Param('sku', SkuPipe) sku: string): Promise<StockView> {
+  get(@Param('sku', SKU) sku: string): Promise<StockView> {
     return this.inventory.get(sku);
   }
 
   @Put(':sku')
   @ApiOperation({ summary: 'Set the count on hand (creates the SKU); written to the ledger' })
   @ApiResponse({ status: 409, description: 'below the units reserved' })
-  set(@Param('sku', SkuPipe) sku: string, @Body() body: SetOnHandDto): Promise<StockView> {
+  set(@Param('sku', SKU) sku: string, @Body() body: SetOnHandDto): Promise<StockView> {
     return this.inventory.setOnHand(sku, body.on_hand, body.low_stock_threshold, 'set by operator (PUT /inventory)');
   }
 
   @Post(':sku/adjustments')
   @ApiOperation({ summary: 'Add or remove units, with a reason kept in the ledger' })
   @ApiResponse({ status: 409, description: 'would break 0 <= reserved <= on_hand' })
-  adjust(@Param('sku', SkuPipe) sku: string, @Body() body: AdjustmentDto): Promise<StockView> {
+  adjust(@Param('sku', SKU) sku: string, @Body() body: AdjustmentDto): Promise<StockView> {
     return this.inventory.adjust(sku, body.delta, body.reason);
   }
 }

@@ -1,9 +1,9 @@
 import { Controller, Get, Param, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { AdminTokenGuard } from '../auth/admin-token.guard.js';
+import { PlainTextParamPipe } from '../common/plain-text-param.pipe.js';
 import type { Page } from '../common/pagination.js';
 import { ListOrdersQuery } from './dto/list-orders.query.js';
-import { OrderIdPipe } from './order-id.pipe.js';
 import { type OrderSummaryView, type OrderView, OrdersService } from './orders.service.js';
 
 @ApiTags('orders')
@@ -23,7 +23,7 @@ export class OrdersController {
   @Get(':order_id')
   @ApiOperation({ summary: 'One order with its items and status history' })
   @ApiResponse({ status: 404, description: 'unknown order' })
-  get(@Param('order_id', OrderIdPipe) orderId: string): Promise<OrderView> {
+  get(@Param('order_id', new PlainTextParamPipe('order_id', 128)) orderId: string): Promise<OrderView> {
     return this.orders.get(orderId);
   }
 }
