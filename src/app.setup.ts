@@ -90,8 +90,13 @@ function announceConfiguration(config: AppConfig): void {
           '(set WEBHOOK_SECRET; NODE_ENV=production refuses to start without it)',
       );
     } else {
-      logger.log(`POST ${path}: ${source.schemes.join(', ')}, ${source.secrets.length} secret(s)`);
+      const from = source.allowedIps ? `, from ${source.allowedIps.join(', ')} only` : '';
+      logger.log(`POST ${path}: ${source.schemes.join(', ')}, ${source.secrets.length} secret(s)${from}`);
     }
   }
   if (!config.adminToken) logger.warn('ADMIN_TOKEN is not set: the management API answers 401');
+  logger.log(
+    `${config.tls ? 'HTTPS' : 'plain HTTP'}; rate limits per address: webhooks ${config.webhookRateLimit || 'off'}, ` +
+      `management ${config.adminRateLimit || 'off'} a minute; trust proxy: ${String(config.trustProxy)}`,
+  );
 }

@@ -1,5 +1,5 @@
 import { Controller, Get, HttpCode, HttpStatus, Res } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { DataSource } from 'typeorm';
 
@@ -12,7 +12,9 @@ export class HealthController {
 
   /** 200 when the database answers within two seconds, 503 otherwise. */
   @Get()
-  @ApiOperation({ summary: '200 when the database answers within two seconds, 503 otherwise' })
+  @ApiOperation({ summary: 'Whether the service can reach its database' })
+  @ApiResponse({ status: 200, description: '{status: ok, database: up}' })
+  @ApiResponse({ status: 503, description: '{status: unavailable, database: down}: the database did not answer within two seconds' })
   @HttpCode(HttpStatus.OK)
   async check(@Res({ passthrough: true }) response: Response): Promise<{ status: string; database: string }> {
     let timer: NodeJS.Timeout | undefined;

@@ -13,19 +13,23 @@ const SKU = new PlainTextParamPipe('sku', 100);
 @ApiTags('inventory')
 @ApiBearerAuth('admin')
 @ApiResponse({ status: 401, description: 'missing or wrong admin token' })
+@ApiResponse({ status: 400, description: 'invalid parameter, query or body; `errors` names each field' })
+@ApiResponse({ status: 429, description: 'too many requests from this address; see retry-after' })
 @Controller('inventory')
 @UseGuards(AdminTokenGuard)
 export class InventoryController {
   constructor(private readonly inventory: InventoryService) {}
 
   @Get()
-  @ApiOperation({ summary: 'All SKUs in SKU order, a page at a time: {items, next_cursor}' })
+  @ApiOperation({ summary: 'All SKUs in SKU order, a page at a time' })
+  @ApiResponse({ status: 200, description: '{items: [{sku, on_hand, reserved, available, updated_at, low_stock_threshold?}], next_cursor}' })
   list(@Query() query: ListStockQuery): Promise<Page<StockView>> {
     return this.inventory.list({ cursor: query.cursor, limit: query.limit, lowStock: query.low_stock === 'true' });
   }
 
   @Get(':sku')
-  @ApiOperation({ summary: 'One SKU: {sku, on_hand, reserved, available, updated_at}' })
+  @ApiOperation({ summary: 'One SKU' })
+  @ApiResponse({ status: 200, description: '{sku, on_hand, reserved, available, updated_at, low_stock_threshold?}' })
   @ApiResponse({ status: 404, description: 'unknown SKU' })
   get(@Param('sku', SKU) sku: string): Promise<StockView> {
     return this.inventory.get(sku);
@@ -33,13 +37,15 @@ export class InventoryController {
 
   @Put(':sku')
   @ApiOperation({ summary: 'Set the count on hand (creates the SKU); written to the ledger' })
+  @ApiResponse({ status: 200, description: 'the SKU as it now is' })
   @ApiResponse({ status: 409, description: 'below the units reserved' })
   set(@Param('sku', SKU) sku: string, @Body() body: SetOnHandDto): Promise<StockView> {
     return this.inventory.setOnHand(sku, body.on_hand, body.low_stock_threshold, 'set by operator (PUT /inventory)');
   }
 
   @Post(':sku/adjustments')
-  @ApiOperation({ summary: 'Add or remove units, with a reason kept in the ledger' })
+  @ApiOperation({ summary: 'Add or remove units, with a reason kept in the ledger (adding creates the SKU)' })
+  @ApiResponse({ status: 201, description: 'the SKU as it now is' })
   @ApiResponse({ status: 409, description: 'would break 0 <= reserved <= on_hand' })
   adjust(@Param('sku', SKU) sku: string, @Body() body: AdjustmentDto): Promise<StockView> {
     return this.inventory.adjust(sku, body.delta, body.reason);

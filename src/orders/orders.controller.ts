@@ -9,19 +9,23 @@ import { type OrderSummaryView, type OrderView, OrdersService } from './orders.s
 @ApiTags('orders')
 @ApiBearerAuth('admin')
 @ApiResponse({ status: 401, description: 'missing or wrong admin token' })
+@ApiResponse({ status: 400, description: 'invalid parameter, query or body; `errors` names each field' })
+@ApiResponse({ status: 429, description: 'too many requests from this address; see retry-after' })
 @Controller('orders')
 @UseGuards(AdminTokenGuard)
 export class OrdersController {
   constructor(private readonly orders: OrdersService) {}
 
   @Get()
-  @ApiOperation({ summary: 'Orders newest first, optionally of one status: {items, next_cursor}' })
+  @ApiOperation({ summary: 'Orders newest first, optionally of one status' })
+  @ApiResponse({ status: 200, description: '{items: [{order_id, status, status_reason, needs_attention, customer_name, total_amount, currency, created_at, updated_at}], next_cursor}' })
   list(@Query() query: ListOrdersQuery): Promise<Page<OrderSummaryView>> {
     return this.orders.list(query);
   }
 
   @Get(':order_id')
   @ApiOperation({ summary: 'One order with its items and status history' })
+  @ApiResponse({ status: 200, description: '{order_id, status, status_reason, needs_attention, customer_name, customer_email, total_amount, currency, items, history, created_at, updated_at}' })
   @ApiResponse({ status: 404, description: 'unknown order' })
   get(@Param('order_id', new PlainTextParamPipe('order_id', 128)) orderId: string): Promise<OrderView> {
     return this.orders.get(orderId);

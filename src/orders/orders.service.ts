@@ -32,7 +32,7 @@ export interface OrderView {
   total_amount: number;
   currency: string;
   items: { sku: string; quantity: number; unit_price: number | null }[];
-  history: { from_status: string | null; to_status: string; reason: string | null; at: string }[];
+  history: { from_status: string | null; to_status: string; reason: string | null; webhook_event_id: string | null; at: string }[];
   created_at: string;
   updated_at: string;
 }
@@ -185,6 +185,8 @@ function toOrderView(order: Order): OrderView {
       from_status: h.fromStatus,
       to_status: h.toStatus,
       reason: h.reason,
+      // GET /webhook-events/:id shows the delivery that caused the change.
+      webhook_event_id: h.webhookEventId,
       at: h.createdAt.toISOString(),
     })),
     created_at: order.createdAt.toISOString(),

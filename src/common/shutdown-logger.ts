@@ -1,0 +1,11 @@
+import { type BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
+
+/** Says when and why the service stops, before requests in flight are finished and connections closed. */
+@Injectable()
+export class ShutdownLogger implements BeforeApplicationShutdown {
+  private readonly logger = new Logger('Main');
+
+  beforeApplicationShutdown(signal?: string): void {
+    this.logger.log(`${signal ? `received ${signal}: ` : ''}stopping: finishing requests in flight, then closing the database pool`);
+  }
+}
