@@ -143,6 +143,19 @@ describe('new_order', () => {
     expect(again.body.status).toBe('duplicate');
   });
 
+  it('takes a signed delivery replayed under a new webhook-id for a duplicate, so it cannot claim a future event id', async () => {
+    await seedStock(t.db, { S: 5 });
+    const captured = newOrderEvent({ id: 'evt_100', orderId: 'o100', items: [{ sku: 'S', quantity: 1 }] });
+    expect((await deliver(t.url, captured)).body).toMatchObject({ event_id: 'evt_100', status: 'processed' });
+    // An attacker resends the captured bytes and signature, naming the id of an event yet to come.
+    const replayed = await deliver(t.url, captured, { headers: { 'webhook-id': 'evt_101' } });
+    expect(replayed.body).toMatchObject({ status: 'duplicate' });
+    const real = await deliver(t.url, newOrderEvent({ id: 'evt_101', orderId: 'o101' }), { headers: { 'webhook-id': 'evt_101' } });
+    expect(real.body).toMatchObject({ event_id: 'evt_101', status: 'processed', order_status: 'pending' });
+    expect(await count(t.db, 'webhook_events')).toBe(2);
+    expect(await stockOf(t.db, 'S')).toEqual({ on_hand: 5, reserved: 1 });
+  });
+
   it('accepts `type` as the event name', async () => {
     const res = await deliver(t.url, JSON.stringify({ type: 'new_order', data: { order_id: 't-1', customer_name: 'A', total_amount: 0 } }));
     expect(res.body).toMatchObject({ status: 'processed', order_status: 'pending' });

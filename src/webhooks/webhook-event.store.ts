@@ -59,26 +59,34 @@ function storableHeaders(headers: IncomingHttpHeaders): Record<string, string> {
 @Injectable()
 export class WebhookEventStore {
   /**
-   * Claims (source, event id) inside the caller's transaction. Returns the
-   * record's id, or undefined when the event is a duplicate. A delivery that
-   * failed before is claimed again (its attempts counted), so a retry can apply it.
-   * A concurrent claim of the same id waits here until the first commits.
+   * Claims the delivery inside the caller's transaction. Returns the record's
+   * id, or undefined when it is a duplicate: its event id, or its very bytes,
+   * were seen on this source before (the bytes too, because an unsigned
+   * `webhook-id` could otherwise make a replayed capture pass for a new event
+   * and take a future event's id). A delivery that failed before is claimed
+   * again (its attempts counted), so a retry can apply it. A concurrent claim
+   * of the same event waits here until the first commits.
    */
   async claim(em: EntityManager, event: IncomingEvent): Promise<string | undefined> {
-    const rows: { id: string }[] = await em.query(
-      `INSERT INTO webhook_events (source, event_id, event_type, order_id, status, headers, raw_body, processed_at)
-       VALUES ($1, $2, $3, $4, 'processed', $5, $6, now())
-       ON CONFLICT (source, event_id) DO UPDATE
-          SET attempts = webhook_events.attempts + 1, status = 'processed', reason = NULL,
-              last_error = NULL, processed_at = now(),
-              -- what is applied now is this delivery, so the record shows (and a replay uses) its bytes
-              event_type = EXCLUDED.event_type, order_id = EXCLUDED.order_id,
-              headers = EXCLUDED.headers, raw_body = EXCLUDED.raw_body
-        WHERE webhook_events.status = 'failed'
+    const fresh: { id: string }[] = await em.query(
+      `INSERT INTO webhook_events (source, event_id, event_type, order_id, status, headers, raw_body, body_sha256)
+       VALUES ($1, $2, $3, $4, 'processed', $5, $6, sha256($6))
+       ON CONFLICT DO NOTHING
        RETURNING id`,
       [event.source, event.eventId, event.eventType, event.orderId, storableHeaders(event.headers), event.rawBody],
     );
-    return rows[0]?.id;
+    if (fresh.length) return fresh[0].id;
+    // TypeORM answers an UPDATE with [rows, count].
+    const [retried] = await em.query<[{ id: string }[], number]>(
+      `UPDATE webhook_events
+          SET attempts = attempts + 1, status = 'processed', reason = NULL, last_error = NULL,
+              -- what is applied now is this delivery, so the record shows (and a replay uses) its bytes
+              event_type = $3, order_id = $4, headers = $5, raw_body = $6, body_sha256 = sha256($6)
+        WHERE source = $1 AND (event_id = $2 OR body_sha256 = sha256($6)) AND status = 'failed'
+       RETURNING id`,
+      [event.source, event.eventId, event.eventType, event.orderId, storableHeaders(event.headers), event.rawBody],
+    );
+    return retried[0]?.id;
   }
 
   async setOutcome(em: EntityManager, id: string, status: WebhookEventStatus, reason: string | null): Promise<void> {
@@ -147,15 +155,21 @@ export class WebhookEventStore {
    * and replayed. Runs in its own transaction after the failed one rolled back.
    */
   async recordFailure(em: EntityManager, event: IncomingEvent, error: string): Promise<void> {
+    const params = [event.source, event.eventId, event.eventType, event.orderId, storableHeaders(event.headers), event.rawBody, error];
+    const fresh: unknown[] = await em.query(
+      `INSERT INTO webhook_events (source, event_id, event_type, order_id, status, headers, raw_body, body_sha256, last_error)
+       VALUES ($1, $2, $3, $4, 'failed', $5, $6, sha256($6), $7)
+       ON CONFLICT DO NOTHING
+       RETURNING id`,
+      params,
+    );
+    if (fresh.length) return;
     await em.query(
-      `INSERT INTO webhook_events (source, event_id, event_type, order_id, status, headers, raw_body, last_error)
-       VALUES ($1, $2, $3, $4, 'failed', $5, $6, $7)
-       ON CONFLICT (source, event_id) DO UPDATE
-          SET attempts = webhook_events.attempts + 1, last_error = EXCLUDED.last_error,
-              event_type = EXCLUDED.event_type, order_id = EXCLUDED.order_id,
-              headers = EXCLUDED.headers, raw_body = EXCLUDED.raw_body
-        WHERE webhook_events.status = 'failed'`,
-      [event.source, event.eventId, event.eventType, event.orderId, storableHeaders(event.headers), event.rawBody, error],
+      `UPDATE webhook_events
+          SET attempts = attempts + 1, last_error = $7, event_type = $3, order_id = $4, headers = $5, raw_body = $6,
+              body_sha256 = sha256($6)
+        WHERE source = $1 AND (event_id = $2 OR body_sha256 = sha256($6)) AND status = 'failed'`,
+      params,
     );
   }
 }
