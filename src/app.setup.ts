@@ -57,7 +57,12 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
   app.disable('x-powered-by');
   // Which x-forwarded-for to believe for the client address (rate limits, allowed addresses).
   app.set('trust proxy', config.trustProxy);
-  app.use(helmet());
+  app.use(
+    helmet({
+      // Over plain HTTP, upgrade-insecure-requests would send the /docs page's own scripts to https and blank it.
+      contentSecurityPolicy: { directives: { upgradeInsecureRequests: config.tls ? [] : null } },
+    }),
+  );
   // Webhook bodies stay raw bytes whatever their content type: the signature is over them.
   app.use(
     '/webhooks',
@@ -91,6 +96,12 @@ function announceConfiguration(config: AppConfig): void {
       );
     } else {
       const from = source.allowedIps ? `, from ${source.allowedIps.join(', ')} only` : '';
+      if (source.schemes.includes('hmac-sha256') && source.schemes.length > 1) {
+        logger.warn(
+          `POST ${path} accepts hmac-sha256 beside a timestamped scheme with the same secrets: ` +
+            'hmac-sha256 has no timestamp, so such a source loses the timestamped scheme\'s protection against replays',
+        );
+      }
       logger.log(`POST ${path}: ${source.schemes.join(', ')}, ${source.secrets.length} secret(s)${from}`);
     }
   }

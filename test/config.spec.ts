@@ -84,7 +84,7 @@ describe('configuration', () => {
       WEBHOOK_OTHER_SCHEME: 'md5',
     });
     expect(found).toEqual([
-      'WEBHOOK_SECRET: secret 1 is not a standard-webhooks secret (whsec_ followed by base64)',
+      'WEBHOOK_SECRET: secret 1 is not a standard-webhooks secret (whsec_ and the base64 of at least 16 bytes)',
       expect.stringContaining('WEBHOOK_ACME_SECRET is required'),
       'WEBHOOK_OTHER_SCHEME: unknown scheme "md5" (supported: hmac-sha256, standard-webhooks, stripe)',
     ]);
@@ -114,11 +114,23 @@ describe('configuration', () => {
     ]);
   });
 
-  it('reads TRUST_PROXY as express does', () => {
+  it('reads TRUST_PROXY as express does, refusing what a client could spoof', () => {
     expect(AppConfig.fromEnv({ WEBHOOK_SECRET: 's' }).trustProxy).toBe(false);
-    expect(AppConfig.fromEnv({ WEBHOOK_SECRET: 's', TRUST_PROXY: 'true' }).trustProxy).toBe(true);
     expect(AppConfig.fromEnv({ WEBHOOK_SECRET: 's', TRUST_PROXY: '2' }).trustProxy).toBe(2);
-    expect(AppConfig.fromEnv({ WEBHOOK_SECRET: 's', TRUST_PROXY: '10.0.0.1, 10.0.0.2' }).trustProxy).toBe('10.0.0.1, 10.0.0.2');
-    expect(problems({ WEBHOOK_SECRET: 's', TRUST_PROXY: 'yes please' })).toEqual([expect.stringContaining('TRUST_PROXY')]);
+    expect(AppConfig.fromEnv({ WEBHOOK_SECRET: 's', TRUST_PROXY: '10.0.0.1, 10.0.0.0/8' }).trustProxy).toBe('10.0.0.1, 10.0.0.0/8');
+    expect(AppConfig.fromEnv({ WEBHOOK_SECRET: 's', TRUST_PROXY: 'loopback, uniquelocal' }).trustProxy).toBe('loopback, uniquelocal');
+    expect(problems({ WEBHOOK_SECRET: 's', TRUST_PROXY: 'true' })).toEqual([expect.stringContaining("any client's x-forwarded-for")]);
+    for (const bad of ['abc', '1.2.3.4/99', 'yes please']) {
+      expect(problems({ WEBHOOK_SECRET: 's', TRUST_PROXY: bad })).toEqual([expect.stringMatching(/^TRUST_PROXY: /)]);
+    }
+  });
+
+  it('refuses standard-webhooks secrets too short or not canonical base64 to be keys', () => {
+    for (const secret of ['whsec_A', 'whsec_AA', 'whsec_' + Buffer.alloc(8).toString('base64'), 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaS']) {
+      expect(problems({ WEBHOOK_SECRET: secret, WEBHOOK_SIGNATURE_SCHEME: 'standard-webhooks' })).toHaveLength(1);
+    }
+    expect(problems({ WEBHOOK_SECRET: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', WEBHOOK_SIGNATURE_SCHEME: 'standard-webhooks', PORT: 'x' })).toEqual([
+      'PORT must be an integer',
+    ]);
   });
 });

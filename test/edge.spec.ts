@@ -4,6 +4,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { ExecutionContext } from '@nestjs/common';
+import { clientKey, RateLimitGuard } from '../src/common/rate-limit.guard.js';
+import type { AppConfig } from '../src/config/app-config.js';
 import { admin, ADMIN_TOKEN, deliver, newOrderEvent, startTestApp, type TestApp } from './support/test-app.js';
 
 describe('the edge', () => {
@@ -26,6 +29,41 @@ describe('the edge', () => {
     expect(adminCalls).toEqual([404, 404, 404, 429]);
     // Health checks are never limited.
     for (let i = 0; i < 10; i++) expect((await fetch(`${t.url}/health`)).status).toBe(200);
+  });
+
+  it('counts each client address apart, and an IPv6 /64 as one address', async () => {
+    t = await startTestApp({ ADMIN_RATE_LIMIT: '2', TRUST_PROXY: 'loopback' });
+    const from = async (address: string) =>
+      (await fetch(`${t!.url}/inventory/X`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'x-forwarded-for': address } })).status;
+    expect([await from('10.0.0.1'), await from('10.0.0.1'), await from('10.0.0.1')]).toEqual([404, 404, 429]);
+    expect(await from('10.0.0.2')).toBe(404);
+    expect([await from('2001:db8:1:2::1'), await from('2001:db8:1:2::ffff'), await from('2001:db8:1:2:aaaa::9')]).toEqual([404, 404, 429]);
+    expect(await from('2001:db8:1:3::1')).toBe(404);
+  });
+
+  it('groups IPv6 addresses by /64 however they are written', () => {
+    expect(clientKey('2001:db8:1:2::1')).toBe('2001:db8:1:2::/64');
+    expect(clientKey('2001:0DB8:0001:0002:ffff:ffff:ffff:ffff')).toBe('2001:db8:1:2::/64');
+    expect(clientKey('::1')).toBe('0:0:0:0::/64');
+    expect(clientKey('::ffff:10.1.2.3')).toBe('10.1.2.3');
+    expect(clientKey('192.0.2.7')).toBe('192.0.2.7');
+  });
+
+  it('holds at most 100,000 address windows, forgetting the oldest', () => {
+    const guard = new RateLimitGuard({ webhookRateLimit: 5, adminRateLimit: 5 } as AppConfig);
+    const request = (ip: string) =>
+      ({
+        switchToHttp: () => ({ getRequest: () => ({ path: '/inventory', ip, socket: {} }), getResponse: () => ({ setHeader: () => undefined }) }),
+      }) as unknown as ExecutionContext;
+    try {
+      for (let i = 0; i < 150_000; i++) guard.canActivate(request(`10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`));
+      expect(guard.trackedAddresses).toBeLessThanOrEqual(100_000);
+      // The newest are kept: the last address is still counted (its second request passes, its sixth does not).
+      for (let i = 0; i < 4; i++) guard.canActivate(request('10.2.73.239'));
+      expect(() => guard.canActivate(request('10.2.73.239'))).toThrow(/more than 5 requests/);
+    } finally {
+      guard.onModuleDestroy();
+    }
   });
 
   it('turns a limit off with 0', async () => {
@@ -58,6 +96,9 @@ describe('the edge', () => {
     expect(res.headers.get('x-content-type-options')).toBe('nosniff');
     expect(res.headers.get('strict-transport-security')).toMatch(/max-age=/);
     expect(res.headers.get('x-powered-by')).toBeNull();
+    // Over plain HTTP the policy must not send the /docs page's scripts to https.
+    expect(res.headers.get('content-security-policy')).toMatch(/script-src 'self'/);
+    expect(res.headers.get('content-security-policy')).not.toMatch(/upgrade-insecure-requests/);
   });
 
   it('keeps secrets out of its log, error bodies and stored events', async () => {

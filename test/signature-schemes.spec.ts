@@ -147,11 +147,69 @@ describe('signature schemes', () => {
     });
   });
 
+  it('reads Svix\'s svix-* header names as Standard Webhooks, svix-id as the event id', async () => {
+    const payload = body('svix-1');
+    const signed = swHeaders(payload, SW_NEW, { id: 'msg_svix_1' });
+    const headers = { 'svix-id': signed['webhook-id'], 'svix-timestamp': signed['webhook-timestamp'], 'svix-signature': signed['webhook-signature'] };
+    const res = await send('/webhooks/sw', payload, headers);
+    expect(res.body).toMatchObject({ event_id: 'msg_svix_1', status: 'processed' });
+  });
+
+  it('never tells a caller the signature it expected', async () => {
+    const payload = body('oracle');
+    const right = Stripe.webhooks.generateTestHeaderString({ payload, secret: STRIPE_NEW, timestamp: now() });
+    const expectedHex = right.split('v1=')[1];
+    const res = await send('/webhooks/stripe', payload, { 'stripe-signature': right.replace(/v1=.*/, `v1=${'0'.repeat(64)}`) });
+    expect(res.status).toBe(401);
+    expect(JSON.stringify(res.body)).not.toContain(expectedHex);
+  });
+
+  it('answers 404 for /webhooks/default: the default source has one address', async () => {
+    const payload = body('default');
+    expect((await deliver(t.url, payload, { path: '/webhooks/default' })).status).toBe(404);
+  });
+
   it('keeps duplicates per source: one event id on two sources is two events', async () => {
     const payload = body('per-source', { id: 'evt_shared' });
     expect((await send('/webhooks/stripe', payload, stripeHeader(payload))).body.status).toBe('processed');
     const viaDefault = await deliver(t.url, payload);
     expect(viaDefault.body).toMatchObject({ event_id: 'evt_shared', status: 'ignored', reason: 'order_already_exists' });
     expect(await count(t.db, 'webhook_events')).toBe(2);
+  });
+});
+
+describe('timestamp tolerance and sources with several schemes', () => {
+  let t: TestApp;
+  const MULTI = 'whsec_' + Buffer.from('sixteen-or-more-random-bytes').toString('base64');
+
+  beforeAll(async () => {
+    t = await startTestApp({
+      WEBHOOK_TOLERANCE_SECONDS: '60',
+      WEBHOOK_MULTI_SECRET: MULTI,
+      WEBHOOK_MULTI_SCHEME: 'stripe,standard-webhooks',
+    });
+  });
+  afterAll(() => t.close());
+
+  const send = (payload: string, headers: Record<string, string>) => deliver(t.url, payload, { path: '/webhooks/multi', signature: null, headers });
+
+  it.each([
+    [-50, 200],
+    [-70, 401],
+    [50, 200],
+    [70, 401],
+  ])('with WEBHOOK_TOLERANCE_SECONDS=60, a timestamp %i s away answers %i', async (offset, status) => {
+    const payload = body(`tol${offset}`);
+    expect((await send(payload, stripeHeader(payload, MULTI, now() + offset))).status).toBe(status);
+  });
+
+  it('accepts any of the schemes a source names, each with its own reading of the secret', async () => {
+    const a = body('multi-stripe');
+    const b = body('multi-sw');
+    expect((await send(a, stripeHeader(a, MULTI))).status).toBe(200);
+    expect((await send(b, swHeaders(b, MULTI))).status).toBe(200);
+    const refused = await send(b, { 'x-signature': 'ab'.repeat(32) });
+    expect(refused.status).toBe(401);
+    expect(refused.body.message).toMatch(/stripe: .*; standard-webhooks: /);
   });
 });

@@ -1,9 +1,12 @@
 import { type CanActivate, type ExecutionContext, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import { isIPv4, isIPv6 } from 'node:net';
 import { AppConfig } from '../config/app-config.js';
 import { AppError } from './app-error.js';
 
 const WINDOW_MS = 60_000;
+/** Beyond this many addresses in one window, the oldest windows are forgotten: memory stays bounded. */
+const MAX_TRACKED = 100_000;
 /** Probes and scrapers are never limited. */
 const UNLIMITED_PATHS = new Set(['/health', '/metrics']);
 
@@ -23,6 +26,20 @@ interface Window {
  * and requires the ESM-only @nestjs/common 12: it runs, but jest cannot load
  * it on Node 20, so it could not be tested.)
  */
+/**
+ * The address a limit counts against: an IPv4 address, or an IPv6 /64 (one
+ * subscriber's network holds a whole /64, so single IPv6 addresses are free).
+ */
+export function clientKey(address: string): string {
+  const plain = address.startsWith('::ffff:') && isIPv4(address.slice(7)) ? address.slice(7) : address;
+  if (!isIPv6(plain)) return plain;
+  const [head, tail = ''] = plain.split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const groups = [...left, ...Array(8 - left.length - right.length).fill('0'), ...right];
+  return `${groups.slice(0, 4).map((g) => g.toLowerCase().replace(/^0+(?=.)/, '')).join(':')}::/64`;
+}
+
 @Injectable()
 export class RateLimitGuard implements CanActivate, OnModuleDestroy {
   private readonly windows = new Map<string, Window>();
@@ -36,16 +53,19 @@ export class RateLimitGuard implements CanActivate, OnModuleDestroy {
   canActivate(context: ExecutionContext): boolean {
     const request = context.switchToHttp().getRequest<Request>();
     if (UNLIMITED_PATHS.has(request.path)) return true;
-    const webhooks = request.path === '/webhooks' || request.path.startsWith('/webhooks/');
+    const path = request.path.toLowerCase();
+    const webhooks = path === '/webhooks' || path.startsWith('/webhooks/');
     const limit = webhooks ? this.config.webhookRateLimit : this.config.adminRateLimit;
     if (limit === 0) return true;
 
     const now = Date.now();
-    const key = `${webhooks ? 'webhooks' : 'admin'} ${request.ip ?? request.socket.remoteAddress}`;
+    const key = `${webhooks ? 'webhooks' : 'admin'} ${clientKey(request.ip ?? request.socket.remoteAddress ?? '')}`;
     let window = this.windows.get(key);
     if (!window || now - window.startedAt >= WINDOW_MS) {
+      this.windows.delete(key);
       window = { startedAt: now, count: 0 };
       this.windows.set(key, window);
+      if (this.windows.size > MAX_TRACKED) this.forgetOldest();
     }
     window.count += 1;
     if (window.count <= limit) return true;
@@ -55,8 +75,21 @@ export class RateLimitGuard implements CanActivate, OnModuleDestroy {
     throw new AppError(429, 'too_many_requests', `more than ${limit} requests a minute from this address; retry in ${retryAfter} s`);
   }
 
+  /** How many address windows are held (bounded by MAX_TRACKED). */
+  get trackedAddresses(): number {
+    return this.windows.size;
+  }
+
   onModuleDestroy(): void {
     clearInterval(this.sweeper);
+  }
+
+  /** Maps keep insertion order, and a new window is always inserted last: the first are the oldest. */
+  private forgetOldest(): void {
+    for (const key of this.windows.keys()) {
+      if (this.windows.size <= MAX_TRACKED * 0.9) return;
+      this.windows.delete(key);
+    }
   }
 
   private sweep(now: number): void {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
+import proxyaddr from 'proxy-addr';
 import { plainToInstance, Transform } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, validateSync } from 'class-validator';
 
@@ -82,9 +83,7 @@ class EnvSchema {
   ADMIN_RATE_LIMIT?: number;
 
   @IsOptional()
-  @Matches(/^(true|false|\d{1,2}|[0-9a-fA-F.:/,\s]+|loopback|linklocal|uniquelocal)$/, {
-    message: 'TRUST_PROXY must be true, false, a number of proxy hops, or a comma-separated list of proxy addresses',
-  })
+  @IsString()
   TRUST_PROXY?: string;
 
   @IsOptional()
@@ -163,6 +162,7 @@ export class AppConfig implements AppConfigValues {
     const nodeEnv = (parsed.NODE_ENV ?? 'development') as AppConfigValues['nodeEnv'];
     const sources = options.webhookSources === false ? new Map<string, WebhookSource>() : parseSources(present, nodeEnv, problems);
     const tls = parseTls(parsed.TLS_CERT_FILE, parsed.TLS_KEY_FILE, problems);
+    const trustProxy = parseTrustProxy(parsed.TRUST_PROXY, problems);
     if (problems.length > 0) throw new ConfigError(problems);
 
     return Object.assign(new AppConfig(), {
@@ -179,7 +179,7 @@ export class AppConfig implements AppConfigValues {
       // High enough for a gateway's flash sale from a few addresses; a flood from one address stops here.
       webhookRateLimit: parsed.WEBHOOK_RATE_LIMIT ?? 120_000,
       adminRateLimit: parsed.ADMIN_RATE_LIMIT ?? 600,
-      trustProxy: parseTrustProxy(parsed.TRUST_PROXY),
+      trustProxy,
       tls,
     } satisfies AppConfigValues);
   }
@@ -269,13 +269,17 @@ function parseSources(env: Record<string, string | undefined>, nodeEnv: string, 
   return sources;
 }
 
-/** Standard Webhooks keys are base64 (`whsec_<base64>`); a secret that is not cannot verify anything. */
+/**
+ * Standard Webhooks keys are `whsec_` and base64 of at least 16 random bytes
+ * (a secret that decodes to a few bytes, or none, would let anyone sign).
+ */
 function checkSecretsFit(variable: string, schemes: SignatureSchemeName[], secrets: string[], problems: string[]): void {
   if (!schemes.includes('standard-webhooks')) return;
   secrets.forEach((secret, i) => {
     const encoded = secret.startsWith('whsec_') ? secret.slice('whsec_'.length) : secret;
-    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(encoded)) {
-      problems.push(`${variable}: secret ${i + 1} is not a standard-webhooks secret (whsec_ followed by base64)`);
+    const key = Buffer.from(encoded, 'base64');
+    if (key.toString('base64') !== encoded || key.length < 16) {
+      problems.push(`${variable}: secret ${i + 1} is not a standard-webhooks secret (whsec_ and the base64 of at least 16 bytes)`);
     }
   });
 }
@@ -297,10 +301,25 @@ function parseAllowedIps(variable: string, value: string | undefined, problems: 
   return entries;
 }
 
-function parseTrustProxy(value: string | undefined): boolean | number | string {
+/**
+ * Express's `trust proxy`, restricted to settings that cannot be spoofed:
+ * a number of proxy hops, or the proxies' addresses, ranges or names
+ * (loopback, linklocal, uniquelocal). `true` would believe the left-most
+ * x-forwarded-for entry, which the client writes itself.
+ */
+function parseTrustProxy(value: string | undefined, problems: string[]): boolean | number | string {
   if (value === undefined || value === 'false') return false;
-  if (value === 'true') return true;
   if (/^\d{1,2}$/.test(value)) return Number(value);
+  const explain = 'give the number of proxies in front, or their addresses (e.g. loopback, 10.0.0.0/8)';
+  if (value === 'true') {
+    problems.push(`TRUST_PROXY=true would believe any client's x-forwarded-for; ${explain}`);
+    return false;
+  }
+  try {
+    proxyaddr.compile(value.split(',').map((entry) => entry.trim()));
+  } catch (error) {
+    problems.push(`TRUST_PROXY: ${(error as Error).message}; ${explain}`);
+  }
   return value;
 }
 

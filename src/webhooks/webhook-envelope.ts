@@ -8,7 +8,10 @@ import { isPlainText } from '../common/validators.js';
 import { headerValue } from './signature/signature-scheme.js';
 
 export interface WebhookEnvelope {
-  /** The dedupe key: `webhook-id` header, else the body's `id`, else `sha256:<digest of the raw body>`. */
+  /**
+   * The dedupe key: the `webhook-id` header (or Svix's `svix-id`), else the
+   * body's `id`, else `sha256:<digest of the raw body>`.
+   */
   eventId: string;
   type: string;
   data: unknown;
@@ -79,7 +82,7 @@ export function parseEnvelope(rawBody: Buffer, headers: IncomingHttpHeaders): We
   else if (typeof type !== 'string' || !EVENT_TYPE.test(type))
     problems.push({ field: typeField, message: `${typeField} must be an event name such as new_order` });
 
-  const headerId = checkId(headerValue(headers, 'webhook-id'), 'webhook-id', problems);
+  const headerId = checkId(headerValue(headers, 'webhook-id') ?? headerValue(headers, 'svix-id'), 'webhook-id', problems);
   const bodyId = checkId(body.id, 'id', problems);
   if (body.data === undefined) problems.push({ field: 'data', message: 'data is required' });
   if (problems.length) throw invalid(problems);

@@ -11,10 +11,17 @@ import {
 
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 
+/** `webhook-<name>`, or Svix's `svix-<name>`. */
+export function standardHeader(headers: IncomingHttpHeaders, name: 'id' | 'timestamp' | 'signature'): string | undefined {
+  return headerValue(headers, `webhook-${name}`) ?? headerValue(headers, `svix-${name}`);
+}
+
 /**
  * Standard Webhooks (standardwebhooks.com): `webhook-id`, `webhook-timestamp`
  * and `webhook-signature: v1,<base64> [v1,<base64> ...]` over
  * `{id}.{timestamp}.{body}`, keyed with the base64-decoded `whsec_` secret.
+ * Svix, which defined the standard, sends the same headers named `svix-*`
+ * unless told otherwise; they are read too.
  */
 export class StandardWebhooksScheme implements SignatureScheme {
   readonly name = 'standard-webhooks';
@@ -27,11 +34,11 @@ export class StandardWebhooksScheme implements SignatureScheme {
   }
 
   verify(rawBody: Buffer, headers: IncomingHttpHeaders, keys: readonly Buffer[], clock: SignatureClock): VerificationResult {
-    const id = headerValue(headers, 'webhook-id');
-    const signatures = headerValue(headers, 'webhook-signature');
+    const id = standardHeader(headers, 'id');
+    const signatures = standardHeader(headers, 'signature');
     if (!id) return { ok: false, reason: 'missing webhook-id header' };
     if (!signatures) return { ok: false, reason: 'missing webhook-signature header' };
-    const timestamp = checkTimestamp(headerValue(headers, 'webhook-timestamp'), 'webhook-timestamp', clock);
+    const timestamp = checkTimestamp(standardHeader(headers, 'timestamp'), 'webhook-timestamp', clock);
     if ('reason' in timestamp) return { ok: false, reason: timestamp.reason };
 
     // Space-separated `version,signature` pairs; versions other than v1 are skipped.
