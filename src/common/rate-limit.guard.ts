@@ -36,7 +36,7 @@ export function clientKey(address: string): string {
   const [head, tail = ''] = plain.split('::');
   const left = head ? head.split(':') : [];
   const right = tail ? tail.split(':') : [];
-  const groups = [...left, ...Array(8 - left.length - right.length).fill('0'), ...right];
+  const groups: string[] = [...left, ...new Array<string>(8 - left.length - right.length).fill('0'), ...right];
   return `${groups.slice(0, 4).map((g) => g.toLowerCase().replace(/^0+(?=.)/, '')).join(':')}::/64`;
 }
 
