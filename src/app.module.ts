@@ -3,6 +3,7 @@ import type { AppConfig } from './config/app-config.js';
 import { ConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { HealthModule } from './health/health.module.js';
+import { MetricsModule } from './metrics/metrics.module.js';
 import { APP_GUARD } from '@nestjs/core';
 import { RateLimitGuard } from './common/rate-limit.guard.js';
 import { ShutdownLogger } from './common/shutdown-logger.js';
@@ -22,6 +23,7 @@ export class AppModule {
         OrdersModule,
         InventoryModule,
         HealthModule,
+        MetricsModule,
       ],
       // Before every other guard: a flood is turned away before any work.
       providers: [{ provide: APP_GUARD, useClass: RateLimitGuard }, ShutdownLogger],

@@ -45,6 +45,10 @@ describe('database outage', () => {
     expect(during.body).toMatchObject({ error: 'database_unavailable' });
     expect(during.headers.get('retry-after')).toBe('5');
     expect(await health()).toBe(503);
+    // Metrics still answer, counting the refusal, without the figures only the database knows.
+    const metrics = await (await fetch(`${t.url}/metrics`)).text();
+    expect(metrics).toMatch(/^shelfsync_webhook_deliveries_total\{source="default",event_type="new_order",outcome="unavailable"\} 1$/m);
+    expect(metrics).toMatch(/^shelfsync_deferred_events nan$/im);
 
     await proxy.restore();
     await waitFor(async () => (await health()) === 200);

@@ -4,6 +4,7 @@ import type { EntityManager } from 'typeorm';
 import { AppError } from '../common/app-error.js';
 import { isDatabaseUnavailable, isRetryableTransactionError } from '../database/pg-errors.js';
 import { TransactionRunner } from '../database/transaction-runner.js';
+import { type DeliveryOutcome, MetricsService } from '../metrics/metrics.service.js';
 import { EVENT_HANDLERS, type EventHandler, type HandlerOutcome } from './event-handler.js';
 import type { VerifiedDelivery } from './signature/signature.guard.js';
 import { parseEnvelope } from './webhook-envelope.js';
@@ -42,13 +43,37 @@ export class WebhookIngestService {
   constructor(
     private readonly transactions: TransactionRunner,
     private readonly events: WebhookEventStore,
+    private readonly metrics: MetricsService,
     @Inject(EVENT_HANDLERS) handlers: EventHandler[],
   ) {
     this.handlers = new Map(handlers.map((h) => [h.type, h]));
   }
 
   async receive(delivery: VerifiedDelivery, headers: IncomingHttpHeaders): Promise<DeliveryResult> {
+    const started = performance.now();
+    const seen: { type?: string } = {};
+    const record = (outcome: DeliveryOutcome) =>
+      this.metrics.recordDelivery(delivery.source.name, this.typeLabel(seen.type), outcome, (performance.now() - started) / 1000);
+    try {
+      const result = await this.ingest(delivery, headers, seen);
+      record(result.status);
+      return result;
+    } catch (error) {
+      const status = error instanceof AppError ? error.status : 500;
+      record(status === 503 ? 'unavailable' : status < 500 ? 'invalid' : 'failed');
+      throw error;
+    }
+  }
+
+  /** Event types label metrics only when the service knows them, so a sender cannot add label values at will. */
+  private typeLabel(type: string | undefined): string {
+    if (type === undefined) return 'unparsed';
+    return this.handlers.has(type) ? type : 'other';
+  }
+
+  private async ingest(delivery: VerifiedDelivery, headers: IncomingHttpHeaders, seen: { type?: string }): Promise<DeliveryResult> {
     const envelope = parseEnvelope(delivery.rawBody, headers);
+    seen.type = envelope.type;
     const handler = this.handlers.get(envelope.type);
     const command = handler?.parse(envelope.data);
     const event: IncomingEvent = {

@@ -3,6 +3,7 @@ import type { Request } from 'express';
 import { BlockList, isIPv4 } from 'node:net';
 import { AppConfig, DEFAULT_SOURCE, type SignatureSchemeName, type WebhookSource } from '../../config/app-config.js';
 import { AppError } from '../../common/app-error.js';
+import { MetricsService } from '../../metrics/metrics.service.js';
 import { SCHEMES } from './schemes.js';
 
 /** What the guard hands on to the controller: a delivery whose bytes are proven to come from `source`. */
@@ -48,7 +49,10 @@ export class SignatureGuard implements CanActivate {
   private readonly sources = new Map<string, PreparedSource>();
   private readonly toleranceSeconds: number;
 
-  constructor(config: AppConfig) {
+  constructor(
+    config: AppConfig,
+    private readonly metrics: MetricsService,
+  ) {
     this.toleranceSeconds = config.toleranceSeconds;
     for (const source of config.sources.values()) {
       this.sources.set(source.name, {
@@ -84,6 +88,7 @@ export class SignatureGuard implements CanActivate {
       }
       reasons.push(prepared.keys.length > 1 ? `${name}: ${result.reason}` : result.reason);
     }
+    this.metrics.recordSignatureFailure(prepared.source.name);
     throw new AppError(401, 'invalid_signature', `signature verification failed: ${reasons.join('; ')}`);
   }
 }

@@ -1,0 +1,18 @@
+import { Controller, Get, Header, Res } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { MetricsService } from './metrics.service.js';
+
+@ApiTags('health')
+@Controller('metrics')
+export class MetricsController {
+  constructor(private readonly metrics: MetricsService) {}
+
+  /** Prometheus text format; needs no token, as /health, so a scraper can read it. */
+  @Get()
+  @Header('cache-control', 'no-store')
+  @ApiOperation({ summary: 'Prometheus metrics: deliveries, processing time, pool, signature failures, deferred events, low stock' })
+  async scrape(@Res() response: Response): Promise<void> {
+    response.type(this.metrics.registry.contentType).send(await this.metrics.registry.metrics());
+  }
+}

@@ -1,0 +1,113 @@
+import { Injectable } from '@nestjs/common';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { DataSource } from 'typeorm';
+
+/** What a delivery came to, as counted: the outcomes of the contract plus the refusals. */
+export type DeliveryOutcome =
+  | 'processed'
+  | 'duplicate'
+  | 'ignored'
+  | 'deferred'
+  | 'invalid'
+  | 'failed'
+  | 'unavailable';
+
+interface PgPool {
+  totalCount: number;
+  idleCount: number;
+  waitingCount: number;
+}
+
+const SCRAPE_QUERY_TIMEOUT_MS = 2_000;
+
+/**
+ * The service's Prometheus metrics, on a registry of its own (so several
+ * instances in one process, as in tests, never collide). Counters are
+ * updated where things happen; database-derived gauges are read at scrape.
+ */
+@Injectable()
+export class MetricsService {
+  readonly registry = new Registry();
+
+  private readonly deliveries = new Counter({
+    name: 'shelfsync_webhook_deliveries_total',
+    help: 'Verified webhook deliveries by source, event type and outcome',
+    labelNames: ['source', 'event_type', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  private readonly duration = new Histogram({
+    name: 'shelfsync_webhook_processing_seconds',
+    help: 'Time from a verified delivery to its answer, by outcome',
+    labelNames: ['outcome'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+
+  private readonly signatureFailures = new Counter({
+    name: 'shelfsync_webhook_signature_failures_total',
+    help: 'Deliveries refused for a missing or wrong signature or timestamp, by source',
+    labelNames: ['source'] as const,
+    registers: [this.registry],
+  });
+
+  constructor(private readonly dataSource: DataSource) {
+    collectDefaultMetrics({ register: this.registry, prefix: 'shelfsync_' });
+    const pool = () => (this.dataSource.driver as unknown as { master?: PgPool }).master;
+    new Gauge({
+      name: 'shelfsync_db_pool_connections',
+      help: 'Database pool connections by state: in_use, idle, waiting (requests queued for one)',
+      labelNames: ['state'] as const,
+      registers: [this.registry],
+      collect() {
+        const p = pool();
+        if (!p) return;
+        this.set({ state: 'in_use' }, p.totalCount - p.idleCount);
+        this.set({ state: 'idle' }, p.idleCount);
+        this.set({ state: 'waiting' }, p.waitingCount);
+      },
+    });
+    const fromDatabase = (sql: string) => async () => {
+      const rows = await Promise.race([
+        this.dataSource.query<{ n: string }[]>(sql),
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timed out')), SCRAPE_QUERY_TIMEOUT_MS).unref()),
+      ]);
+      return Number(rows[0].n);
+    };
+    this.databaseGauge(
+      'shelfsync_deferred_events',
+      'Deliveries waiting for their order to reach a status that allows them',
+      fromDatabase(`SELECT count(*) AS n FROM webhook_events WHERE status = 'deferred'`),
+    );
+    this.databaseGauge(
+      'shelfsync_low_stock_skus',
+      'SKUs whose available units are at or below their low-stock threshold',
+      fromDatabase(`SELECT count(*) AS n FROM stock WHERE low_stock_threshold IS NOT NULL AND on_hand - reserved <= low_stock_threshold`),
+    );
+  }
+
+  recordDelivery(source: string, eventType: string, outcome: DeliveryOutcome, seconds: number): void {
+    this.deliveries.inc({ source, event_type: eventType, outcome });
+    this.duration.observe({ outcome }, seconds);
+  }
+
+  recordSignatureFailure(source: string): void {
+    this.signatureFailures.inc({ source });
+  }
+
+  /** A gauge read from the database at scrape; while the database is away it reads NaN, never a false zero. */
+  private databaseGauge(name: string, help: string, read: () => Promise<number>): void {
+    new Gauge({
+      name,
+      help,
+      registers: [this.registry],
+      async collect() {
+        try {
+          this.set(await read());
+        } catch {
+          this.set(Number.NaN);
+        }
+      },
+    });
+  }
+}
