@@ -81,7 +81,6 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
     }),
   );
   setupOpenApi(app);
-  app.enableShutdownHooks();
   return app;
 }
 

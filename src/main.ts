@@ -1,14 +1,45 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import { createApp } from './app.setup.js';
 import { AppConfig, ConfigError } from './config/app-config.js';
+
+/** How long a stop may take: requests in flight finish within it, or the process exits anyway. */
+const SHUTDOWN_TIMEOUT_MS = 10_000;
 
 async function main(): Promise<void> {
   const config = AppConfig.fromEnv();
   const app = await createApp(config);
+  stopGracefullyOn(['SIGTERM', 'SIGINT'], app);
   await app.listen(config.port);
   const { port } = app.getHttpServer().address() as { port: number };
   new Logger('Main').log(`shelfsync listening on port ${port}`);
+}
+
+/**
+ * On a stop signal: accept no new connections, let the requests in flight
+ * finish (each commits or rolls back whole), close the database pool (and an
+ * embedded server this process runs), then exit 0. Past the timeout, exit 1.
+ */
+function stopGracefullyOn(signals: NodeJS.Signals[], app: NestExpressApplication): void {
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    setTimeout(() => {
+      console.error(`shelfsync did not stop within ${SHUTDOWN_TIMEOUT_MS / 1000} s; exiting`);
+      process.exit(1);
+    }, SHUTDOWN_TIMEOUT_MS).unref();
+    new Logger('Main').log(`received ${signal}: stopping`);
+    app.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error(`shelfsync stopped with an error: ${error instanceof Error ? error.message : String(error)}`);
+        process.exit(1);
+      },
+    );
+  };
+  for (const signal of signals) process.on(signal, () => stop(signal));
 }
 
 main().catch((error: unknown) => {

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { scratchDatabaseUrl } from './support/scratch-database.js';
 import { spawnService, type ServiceProcess } from './support/service-process.js';
 import { deliver, newOrderEvent } from './support/test-app.js';
@@ -12,6 +13,13 @@ function isAlive(pid: number): boolean {
     return true;
   } catch {
     return false;
+  }
+}
+
+async function waitUntilAsync(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  for (const until = Date.now() + timeoutMs; !(await check()); ) {
+    if (Date.now() > until) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
 
@@ -70,6 +78,40 @@ describe('the service process', () => {
     expect((await fetch(`${service.url}/health`)).status).toBe(200);
   });
 
+  it('on SIGTERM finishes the delivery in flight, takes no new one, closes its connections and exits 0', async () => {
+    service = await spawnService({ WEBHOOK_SECRET: 's', DATABASE_URL: scratchDatabaseUrl() });
+    const direct = new pg.Client({ connectionString: scratchDatabaseUrl() });
+    await direct.connect();
+    try {
+      await direct.query(`INSERT INTO stock (sku, on_hand) VALUES ('G', 5)`);
+      await direct.query(`INSERT INTO stock_movements (sku, kind, on_hand_delta, reserved_delta) VALUES ('G', 'adjust', 5, 0)`);
+      // Hold the SKU so the delivery is caught half-way when the signal comes.
+      await direct.query('BEGIN');
+      await direct.query(`SELECT * FROM stock WHERE sku = 'G' FOR UPDATE`);
+      const inFlight = deliver(service.url, newOrderEvent({ id: 'g1', orderId: 'g1', items: [{ sku: 'G', quantity: 2 }] }), { secret: 's' });
+      const waiting = `SELECT count(*)::int AS n FROM pg_stat_activity
+                        WHERE datname = current_database() AND application_name = 'shelfsync' AND wait_event_type = 'Lock'`;
+      await waitUntilAsync(async () => (await direct.query(waiting)).rows[0].n > 0);
+
+      service.child.kill('SIGTERM');
+      await waitUntilAsync(async () => service!.output().includes('received SIGTERM'));
+      await expect(fetch(`${service.url}/health`)).rejects.toThrow();
+      await direct.query('COMMIT');
+
+      const answer = await inFlight;
+      expect(answer.status).toBe(200);
+      expect(answer.body).toMatchObject({ status: 'processed', order_status: 'pending' });
+      expect(await service.exited).toEqual({ code: 0, signal: null });
+      const { rows } = await direct.query(
+        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'shelfsync'`,
+      );
+      expect(rows[0].n).toBe(0);
+      expect((await direct.query(`SELECT reserved FROM stock WHERE sku = 'G'`)).rows[0].reserved).toBe(2);
+    } finally {
+      await direct.end();
+    }
+  });
+
   it('runs with no database set up: an embedded PostgreSQL in .data/, stopped with the service', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'shelfsync-zero-setup-'));
     // The embedded server runs as the `postgres` user when we are root; it must reach the folder.
@@ -83,7 +125,7 @@ describe('the service process', () => {
     expect(res.body).toMatchObject({ status: 'processed' });
 
     service.child.kill('SIGTERM');
-    await service.exited;
+    expect(await service.exited).toEqual({ code: 0, signal: null });
     // The embedded server went down with the service.
     expect(existsSync(join(dir, '.data/pg/postmaster.pid'))).toBe(false);
 
@@ -97,7 +139,7 @@ describe('the service process', () => {
     expect(service.output()).toMatch(/adopting the embedded PostgreSQL left running/);
     expect((await deliver(service.url, newOrderEvent({ id: 'zero-2', orderId: 'zero-2' }), { secret: 'zero-setup' })).status).toBe(200);
     service.child.kill('SIGTERM');
-    await service.exited;
+    expect(await service.exited).toEqual({ code: 0, signal: null });
     await waitUntil(() => !isAlive(postmaster));
 
     // A postmaster.pid naming some other live process (a recycled pid) does not stop a start.

@@ -5,7 +5,7 @@ import { type BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/comm
 export class ShutdownLogger implements BeforeApplicationShutdown {
   private readonly logger = new Logger('Main');
 
-  beforeApplicationShutdown(signal?: string): void {
-    this.logger.log(`${signal ? `received ${signal}: ` : ''}stopping: finishing requests in flight, then closing the database pool`);
+  beforeApplicationShutdown(): void {
+    this.logger.log('finishing requests in flight, then closing the database pool');
   }
 }

@@ -22,9 +22,9 @@ export function dataSourceOptions(url: string, pool: PoolSettings): DataSourceOp
     extra: {
       // A request waits at most this long for a connection, then answers 503.
       connectionTimeoutMillis: pool.connectTimeoutMs,
-      // No statement or lock can hold a delivery forever.
-      statement_timeout: 15_000,
-      lock_timeout: 10_000,
+      // No statement or lock holds a request for long: a sender hears 503 within seconds and retries.
+      statement_timeout: 8_000,
+      lock_timeout: 5_000,
       idle_in_transaction_session_timeout: 30_000,
     },
   };

