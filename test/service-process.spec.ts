@@ -94,7 +94,7 @@ describe('the service process', () => {
       await waitUntilAsync(async () => (await direct.query(waiting)).rows[0].n > 0);
 
       service.child.kill('SIGTERM');
-      await waitUntilAsync(async () => service!.output().includes('received SIGTERM'));
+      await waitUntilAsync(() => Promise.resolve(service!.output().includes('received SIGTERM')));
       await expect(fetch(`${service.url}/health`)).rejects.toThrow();
       await direct.query('COMMIT');
 
