@@ -18,6 +18,7 @@ describe('database error classification', () => {
     ['a terminated connection', new Error('Connection terminated unexpectedly')],
     ['a pool that waited too long', new Error('timeout exceeded when trying to connect')],
     ['a cause chain', Object.assign(new Error('outer'), { cause: pgError('ECONNREFUSED') })],
+    ['a transaction whose connection was closed under it', Object.assign(new Error('released'), { name: 'QueryRunnerProviderAlreadyReleasedError' })],
   ])('treats %s as the database being unavailable (503)', (_name, error) => {
     expect(isDatabaseUnavailable(error)).toBe(true);
   });
