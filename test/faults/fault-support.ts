@@ -4,7 +4,7 @@ import pg from 'pg';
 
 export const SECRET = 'fault-suite-secret';
 
-export function signedHeaders(body: string): Record<string, string> {
+export function signedHeaders(body: string | Buffer): Record<string, string> {
   return { 'content-type': 'application/json', 'x-signature': createHmac('sha256', SECRET).update(body).digest('hex') };
 }
 
