@@ -94,3 +94,38 @@ describe('database outage', () => {
     expect(await count(t.db, 'webhook_events')).toBe(1);
   });
 });
+
+describe('an exhausted pool and a lock held too long', () => {
+  let t: TestApp;
+  let direct: pg.Client;
+
+  beforeAll(async () => {
+    t = await startTestApp({ DB_POOL_SIZE: '2', DB_CONNECT_TIMEOUT_MS: '500' });
+    direct = new pg.Client({ connectionString: scratchDatabaseUrl() });
+    await direct.connect();
+  });
+  afterAll(async () => {
+    await direct.end();
+    await t.close();
+  });
+
+  it('answers 503 within seconds, never hanging, and serves again once the lock is gone', async () => {
+    await resetDatabase(t.db);
+    await seedStock(t.db, { S: 5 });
+    await direct.query('BEGIN');
+    await direct.query(`SELECT * FROM stock WHERE sku = 'S' FOR UPDATE`);
+    const started = Date.now();
+    // Two deliveries wait on the lock and hold both connections; the third finds no connection.
+    const blocked = [1, 2].map((i) => deliver(t.url, newOrderEvent({ id: `b${i}`, orderId: `b${i}`, items: [{ sku: 'S', quantity: 1 }] })));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const starved = await deliver(t.url, newOrderEvent({ id: 'b3', orderId: 'b3' }));
+    expect(starved.status).toBe(503);
+    // The lock timeout (5 s) turns the waiting ones into 503s too, well within 10 s.
+    const answers = await Promise.all(blocked);
+    expect(answers.map((a) => a.status)).toEqual([503, 503]);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    await direct.query('COMMIT');
+    const after = await deliver(t.url, newOrderEvent({ id: 'b1', orderId: 'b1', items: [{ sku: 'S', quantity: 1 }] }));
+    expect(after.body).toMatchObject({ status: 'processed', order_status: 'pending' });
+  });
+});
