@@ -186,6 +186,7 @@ describe('OpenAPI', () => {
       '/inventory',
       '/inventory/{sku}',
       '/inventory/{sku}/adjustments',
+      '/metrics',
       '/orders',
       '/orders/{order_id}',
       '/webhook-events',
