@@ -1,4 +1,7 @@
-import { ConsoleLogger, Logger, ValidationPipe } from '@nestjs/common';
+import { Logger, ValidationPipe } from '@nestjs/common';
+import type { Logger as PinoLogger } from 'pino';
+import { createLogger, NestPinoLogger } from './logging/logger.js';
+import { assignRequestId } from './logging/request-id.js';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { readFileSync } from 'node:fs';
@@ -14,7 +17,7 @@ import type { AppConfig } from './config/app-config.js';
 const MANAGEMENT_BODY_LIMIT = '100kb';
 
 /** Turns a body-parser failure (too large, unreadable, bad JSON) into the service's JSON error. */
-function parserWithJsonErrors(parser: RequestHandler, limit: string): RequestHandler {
+function parserWithJsonErrors(parser: RequestHandler, limit: string, logger: PinoLogger): RequestHandler {
   return (request: Request, response: Response, next: NextFunction) =>
     parser(request, response, (error?: unknown) => {
       if (!error) return next();
@@ -27,8 +30,8 @@ function parserWithJsonErrors(parser: RequestHandler, limit: string): RequestHan
             : status === 415
               ? new AppError(415, 'unsupported_media_type', (error as Error).message)
               : new AppError(status && status < 500 ? status : 400, 'bad_request', 'the request body could not be read');
-      new AllExceptionsFilter().catch(appError, {
-        switchToHttp: () => ({ getResponse: () => response }),
+      new AllExceptionsFilter(logger).catch(appError, {
+        switchToHttp: () => ({ getResponse: () => response, getRequest: () => request }),
       } as never);
     });
 }
@@ -38,7 +41,8 @@ function parserWithJsonErrors(parser: RequestHandler, limit: string): RequestHan
  * is tested is what runs: the same parsers, validation and error mapping.
  */
 export async function createApp(config: AppConfig): Promise<NestExpressApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
+  const logger = createLogger(config);
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, logger), {
     // HTTPS straight from the service when TLS_CERT_FILE and TLS_KEY_FILE are set.
     httpsOptions: config.tls
       ? { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) }
@@ -47,14 +51,11 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
     bodyParser: false,
     // Start-up errors reach main.ts, which reports them in one line.
     abortOnError: false,
-    logger: new ConsoleLogger({
-      logLevels: config.nodeEnv === 'test' ? ['error', 'warn'] : ['log', 'error', 'warn'],
-      // Colours for a terminal only; a log file or collector gets plain lines.
-      colors: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR,
-    }),
+    logger: new NestPinoLogger(logger),
   });
   announceConfiguration(config);
   app.disable('x-powered-by');
+  app.use(assignRequestId);
   // Which x-forwarded-for to believe for the client address (rate limits, allowed addresses).
   app.set('trust proxy', config.trustProxy);
   app.use(
@@ -67,10 +68,10 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
   app.use(
     '/webhooks',
     // inflate: false — the signature covers the bytes on the wire, so compressed bodies are refused (415).
-    parserWithJsonErrors(express.raw({ type: () => true, limit: config.bodyLimit, inflate: false }), config.bodyLimit),
+    parserWithJsonErrors(express.raw({ type: () => true, limit: config.bodyLimit, inflate: false }), config.bodyLimit, logger),
   );
-  app.use(parserWithJsonErrors(express.json({ limit: MANAGEMENT_BODY_LIMIT }), MANAGEMENT_BODY_LIMIT));
-  app.useGlobalFilters(new AllExceptionsFilter());
+  app.use(parserWithJsonErrors(express.json({ limit: MANAGEMENT_BODY_LIMIT }), MANAGEMENT_BODY_LIMIT, logger));
+  app.useGlobalFilters(new AllExceptionsFilter(logger));
   app.useGlobalPipes(
     new ValidationPipe({
       whitelist: true,

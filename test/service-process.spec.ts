@@ -68,6 +68,44 @@ describe('the service process', () => {
     expect(service.output()).not.toContain('hunter2secret');
   });
 
+  it('logs one JSON line per delivery in production, with its request id and outcome, and never a secret or a body', async () => {
+    const secret = 'production-secret-xyz';
+    service = await spawnService({ NODE_ENV: 'production', WEBHOOK_SECRET: secret, ADMIN_TOKEN: 'admin-token-xyz', DATABASE_URL: scratchDatabaseUrl() });
+    const body = newOrderEvent({ id: 'log-1', orderId: 'log-1' });
+    const ok = await deliver(service.url, body, { secret, headers: { 'x-request-id': 'req-42' } });
+    expect(ok.headers.get('x-request-id')).toBe('req-42');
+    const refused = await deliver(service.url, body, { secret: 'wrong' });
+    await fetch(`${service.url}/inventory/x`, { headers: { authorization: 'Bearer admin-token-xyz' } });
+    service.child.kill('SIGTERM');
+    await service.exited;
+
+    const lines = service
+      .output()
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines.find((l) => l.msg === 'delivery')).toMatchObject({
+      level: 30,
+      service: 'shelfsync',
+      request_id: 'req-42',
+      source: 'default',
+      event_id: 'log-1',
+      event_type: 'new_order',
+      outcome: 'processed',
+      duration_ms: expect.any(Number),
+    });
+    expect(lines.find((l) => l.msg === 'delivery refused')).toMatchObject({
+      level: 40,
+      request_id: refused.headers.get('x-request-id'),
+      status: 401,
+      error: 'invalid_signature',
+    });
+    expect(lines.some((l) => l.context === 'Main' && String(l.msg).includes('listening on port'))).toBe(true);
+    expect(service.output()).not.toContain(secret);
+    expect(service.output()).not.toContain('admin-token-xyz');
+    expect(service.output()).not.toContain('Test Customer');
+  });
+
   it('prints a generated secret in development that verifies deliveries', async () => {
     service = await spawnService({ DATABASE_URL: scratchDatabaseUrl(), ADMIN_TOKEN: 't' });
     const secret = /generated development secret: ([0-9a-f]+)/.exec(service.output())?.[1];

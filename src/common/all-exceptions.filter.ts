@@ -1,5 +1,7 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { Response } from 'express';
+import type { Logger as PinoLogger } from 'pino';
+import type { RequestWithId } from '../logging/request-id.js';
 import { isDatabaseUnavailable, isRetryableTransactionError } from '../database/pg-errors.js';
 import { AppError } from './app-error.js';
 
@@ -30,11 +32,21 @@ const CODE_BY_STATUS: Record<number, string> = {
 export class AllExceptionsFilter implements ExceptionFilter {
   private readonly logger = new Logger('HTTP');
 
+  constructor(private readonly log?: PinoLogger) {}
+
   catch(exception: unknown, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse<Response>();
+    const request = host.switchToHttp().getRequest<RequestWithId | undefined>();
     const error = toAppError(exception);
     if (error.status >= 500 && error.code === 'internal_error') {
       this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
+    }
+    // A delivery turned away before it was verified still leaves a line, without its body.
+    if (request?.path?.toLowerCase().startsWith('/webhooks') && error.status < 500 && this.log) {
+      this.log.warn(
+        { request_id: request.requestId, path: request.path, status: error.status, error: error.code },
+        'delivery refused',
+      );
     }
     if (response.headersSent) return;
     for (const [name, value] of Object.entries(error.headers ?? {})) response.setHeader(name, value);

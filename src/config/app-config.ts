@@ -87,6 +87,16 @@ class EnvSchema {
   TRUST_PROXY?: string;
 
   @IsOptional()
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+    message: 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',
+  })
+  LOG_LEVEL?: string;
+
+  @IsOptional()
+  @IsIn(['json', 'pretty'], { message: 'LOG_FORMAT must be json or pretty' })
+  LOG_FORMAT?: string;
+
+  @IsOptional()
   @IsString()
   TLS_CERT_FILE?: string;
 
@@ -126,6 +136,9 @@ export interface AppConfigValues {
   /** Express's `trust proxy`: whether (and which) x-forwarded-for to believe for the client address. */
   trustProxy: boolean | number | string;
   tls?: { certFile: string; keyFile: string };
+  logLevel: string;
+  /** JSON lines, or readable ones (the default in development). */
+  logFormat: 'json' | 'pretty';
 }
 
 /**
@@ -147,6 +160,8 @@ export class AppConfig implements AppConfigValues {
   adminRateLimit!: number;
   trustProxy!: boolean | number | string;
   tls?: { certFile: string; keyFile: string };
+  logLevel!: string;
+  logFormat!: 'json' | 'pretty';
 
   /**
    * `webhookSources: false` is for command-line tools (migrations, reconcile)
@@ -181,6 +196,8 @@ export class AppConfig implements AppConfigValues {
       adminRateLimit: parsed.ADMIN_RATE_LIMIT ?? 600,
       trustProxy,
       tls,
+      logLevel: parsed.LOG_LEVEL ?? (nodeEnv === 'test' ? 'error' : 'info'),
+      logFormat: (parsed.LOG_FORMAT ?? (nodeEnv === 'development' ? 'pretty' : 'json')) as 'json' | 'pretty',
     } satisfies AppConfigValues);
   }
 }

@@ -1,6 +1,8 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { IncomingHttpHeaders } from 'node:http';
+import type { Logger as PinoLogger } from 'pino';
 import type { EntityManager } from 'typeorm';
+import { PINO_LOGGER } from '../logging/logging.module.js';
 import { AppError } from '../common/app-error.js';
 import { isDatabaseUnavailable, isRetryableTransactionError } from '../database/pg-errors.js';
 import { TransactionRunner } from '../database/transaction-runner.js';
@@ -44,16 +46,31 @@ export class WebhookIngestService {
     private readonly transactions: TransactionRunner,
     private readonly events: WebhookEventStore,
     private readonly metrics: MetricsService,
+    @Inject(PINO_LOGGER) private readonly log: PinoLogger,
     @Inject(EVENT_HANDLERS) handlers: EventHandler[],
   ) {
     this.handlers = new Map(handlers.map((h) => [h.type, h]));
   }
 
-  async receive(delivery: VerifiedDelivery, headers: IncomingHttpHeaders): Promise<DeliveryResult> {
+  async receive(delivery: VerifiedDelivery, headers: IncomingHttpHeaders, requestId?: string): Promise<DeliveryResult> {
     const started = performance.now();
-    const seen: { type?: string } = {};
-    const record = (outcome: DeliveryOutcome) =>
-      this.metrics.recordDelivery(delivery.source.name, this.typeLabel(seen.type), outcome, (performance.now() - started) / 1000);
+    const seen: { type?: string; eventId?: string } = {};
+    const record = (outcome: DeliveryOutcome) => {
+      const seconds = (performance.now() - started) / 1000;
+      this.metrics.recordDelivery(delivery.source.name, this.typeLabel(seen.type), outcome, seconds);
+      // One line per delivery: what it was and what became of it, never its body.
+      this.log[outcome === 'failed' ? 'error' : outcome === 'invalid' || outcome === 'unavailable' ? 'warn' : 'info'](
+        {
+          request_id: requestId,
+          source: delivery.source.name,
+          event_id: seen.eventId,
+          event_type: seen.type,
+          outcome,
+          duration_ms: Math.round(seconds * 10_000) / 10,
+        },
+        'delivery',
+      );
+    };
     try {
       const result = await this.ingest(delivery, headers, seen);
       record(result.status);
@@ -71,9 +88,14 @@ export class WebhookIngestService {
     return this.handlers.has(type) ? type : 'other';
   }
 
-  private async ingest(delivery: VerifiedDelivery, headers: IncomingHttpHeaders, seen: { type?: string }): Promise<DeliveryResult> {
+  private async ingest(
+    delivery: VerifiedDelivery,
+    headers: IncomingHttpHeaders,
+    seen: { type?: string; eventId?: string },
+  ): Promise<DeliveryResult> {
     const envelope = parseEnvelope(delivery.rawBody, headers);
     seen.type = envelope.type;
+    seen.eventId = envelope.eventId;
     const handler = this.handlers.get(envelope.type);
     const command = handler?.parse(envelope.data);
     const event: IncomingEvent = {

@@ -65,7 +65,7 @@ export class WebhooksController {
   @ApiOperation({ summary: 'Receive a signed event from the default source (WEBHOOK_SECRET, WEBHOOK_SIGNATURE_SCHEME)' })
   @documented()
   receive(@Req() request: WebhookRequest): Promise<DeliveryResult> {
-    return this.ingest.receive(request.verifiedDelivery!, request.headers);
+    return this.ingest.receive(request.verifiedDelivery!, request.headers, request.requestId);
   }
 
   @Post(':source')
@@ -74,6 +74,6 @@ export class WebhooksController {
   @ApiParam({ name: 'source', description: 'the lower-cased <NAME> of WEBHOOK_<NAME>_SECRET' })
   @documented()
   receiveFromSource(@Param('source') _source: string, @Req() request: WebhookRequest): Promise<DeliveryResult> {
-    return this.ingest.receive(request.verifiedDelivery!, request.headers);
+    return this.ingest.receive(request.verifiedDelivery!, request.headers, request.requestId);
   }
 }

@@ -1,5 +1,6 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import type { Request } from 'express';
+import type { RequestWithId } from '../../logging/request-id.js';
 import { BlockList, isIPv4 } from 'node:net';
 import { AppConfig, DEFAULT_SOURCE, type SignatureSchemeName, type WebhookSource } from '../../config/app-config.js';
 import { AppError } from '../../common/app-error.js';
@@ -12,7 +13,7 @@ export interface VerifiedDelivery {
   rawBody: Buffer;
 }
 
-export type WebhookRequest = Request & { verifiedDelivery?: VerifiedDelivery };
+export type WebhookRequest = RequestWithId & { verifiedDelivery?: VerifiedDelivery };
 
 interface PreparedSource {
   source: WebhookSource;
