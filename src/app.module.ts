@@ -4,6 +4,7 @@ import type { AppConfig } from './config/app-config.js';
 import { LoggingModule } from './logging/logging.module.js';
 import { ConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
+import { ConsoleModule } from './console/console.module.js';
 import { HealthModule } from './health/health.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { APP_GUARD } from '@nestjs/core';
@@ -27,6 +28,7 @@ export class AppModule {
         InventoryModule,
         HealthModule,
         MetricsModule,
+        ConsoleModule,
       ],
       // Before every other guard: a flood is turned away before any work.
       providers: [{ provide: APP_GUARD, useClass: RateLimitGuard }, ShutdownLogger],

@@ -70,6 +70,8 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
     // inflate: false — the signature covers the bytes on the wire, so compressed bodies are refused (415).
     parserWithJsonErrors(express.raw({ type: () => true, limit: config.bodyLimit, inflate: false }), config.bodyLimit, logger),
   );
+  // The console's forms.
+  app.use('/console', parserWithJsonErrors(express.urlencoded({ extended: false, limit: '10kb' }), '10kb', logger));
   app.use(parserWithJsonErrors(express.json({ limit: MANAGEMENT_BODY_LIMIT }), MANAGEMENT_BODY_LIMIT, logger));
   app.useGlobalFilters(new AllExceptionsFilter(logger));
   app.useGlobalPipes(

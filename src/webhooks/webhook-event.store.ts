@@ -15,6 +15,16 @@ export interface IncomingEvent {
 const SUMMARY_COLUMNS =
   'id, source, event_id, event_type, order_id, status, reason, attempts, last_error, received_at, processed_at';
 
+export interface EventListQuery {
+  status?: WebhookEventStatus;
+  eventType?: string;
+  source?: string;
+  /** Only deliveries received in the last this many minutes. */
+  sinceMinutes?: number;
+  afterId?: string;
+  limit: number;
+}
+
 export interface WebhookEventRow {
   id: string;
   source: string;
@@ -104,15 +114,29 @@ export class WebhookEventStore {
   }
 
   /** Deliveries newest first, after the keyset position `afterId`, optionally of one status. */
-  async list(
-    em: EntityManager,
-    query: { status?: WebhookEventStatus; afterId?: string; limit: number },
-  ): Promise<WebhookEventRow[]> {
+  async list(em: EntityManager, query: EventListQuery): Promise<WebhookEventRow[]> {
+    const conditions: string[] = [];
+    const params: unknown[] = [];
+    if (query.status) conditions.push(`status = $${params.push(query.status)}`);
+    if (query.eventType) conditions.push(`event_type = $${params.push(query.eventType)}`);
+    if (query.source) conditions.push(`source = $${params.push(query.source)}`);
+    if (query.sinceMinutes) conditions.push(`received_at > now() - make_interval(mins => $${params.push(query.sinceMinutes)})`);
+    if (query.afterId) conditions.push(`id < $${params.push(query.afterId)}::bigint`);
     return em.query(
       `SELECT ${SUMMARY_COLUMNS} FROM webhook_events
-        WHERE ($1::text IS NULL OR status = $1) AND ($2::bigint IS NULL OR id < $2::bigint)
-        ORDER BY id DESC LIMIT $3`,
-      [query.status ?? null, query.afterId ?? null, query.limit],
+        ${conditions.length ? `WHERE ${conditions.join(' AND ')}` : ''}
+        ORDER BY id DESC LIMIT $${params.push(query.limit)}`,
+      params,
+    );
+  }
+
+  /** Deliveries per minute and status over the last `minutes`, for the console's chart. */
+  async countPerMinute(em: EntityManager, minutes: number): Promise<{ minute: Date; status: WebhookEventStatus; n: number }[]> {
+    return em.query(
+      `SELECT date_trunc('minute', received_at) AS minute, status, count(*)::int AS n
+         FROM webhook_events WHERE received_at > now() - make_interval(mins => $1)
+        GROUP BY 1, 2 ORDER BY 1`,
+      [minutes],
     );
   }
 

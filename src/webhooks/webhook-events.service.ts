@@ -46,11 +46,17 @@ export class WebhookEventsService {
     private readonly transactions: TransactionRunner,
   ) {}
 
-  async list(query: { status?: WebhookEventStatus; cursor?: string; limit?: number }): Promise<Page<WebhookEventView>> {
+  async list(
+    query: { status?: WebhookEventStatus; eventType?: string; source?: string; sinceMinutes?: number; cursor?: string; limit?: number },
+  ): Promise<Page<WebhookEventView>> {
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
     const [afterId] = (decodeCursor(query.cursor, [ID_KEY]) ?? []) as [string?];
-    const rows = await this.transactions.run((em) => this.events.list(em, { status: query.status, afterId, limit: limit + 1 }));
+    const rows = await this.transactions.run((em) => this.events.list(em, { ...query, afterId, limit: limit + 1 }));
     return toPage(rows, limit, (row) => [String(row.id)], toEventView);
+  }
+
+  async countPerMinute(minutes: number) {
+    return this.transactions.run((em) => this.events.countPerMinute(em, minutes));
   }
 
   async get(id: string): Promise<WebhookEventDetailView> {

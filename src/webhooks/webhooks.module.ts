@@ -16,5 +16,6 @@ import { WebhooksController } from './webhooks.controller.js';
     WebhookIngestService,
     WebhookEventsService,
   ],
+  exports: [WebhookEventsService, WebhookIngestService],
 })
 export class WebhooksModule {}

@@ -1,0 +1,190 @@
+import { Body, Controller, Get, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { isAdminToken, isValidSession, issueSession } from '../auth/admin-token.js';
+import { AppError } from '../common/app-error.js';
+import { isPlainText } from '../common/validators.js';
+import { AppConfig } from '../config/app-config.js';
+import { InventoryService } from '../inventory/inventory.service.js';
+import { OrdersService } from '../orders/orders.service.js';
+import { WEBHOOK_EVENT_STATUSES, type WebhookEventStatus } from '../webhooks/webhook-event-status.js';
+import { WebhookEventsService } from '../webhooks/webhook-events.service.js';
+import { WebhookIngestService } from '../webhooks/webhook-ingest.service.js';
+import { deliveriesPage, deliveryPage, type Flash, inventoryPage, loginPage, orderPage, orderSearchPage } from './views.js';
+
+const COOKIE = 'shelfsync_console';
+const ID = /^[1-9][0-9]{0,17}$/;
+
+type Form = Record<string, string | undefined>;
+
+function sessionOf(request: Request): string | undefined {
+  for (const part of (request.headers.cookie ?? '').split(';')) {
+    const [name, ...value] = part.trim().split('=');
+    if (name === COOKIE) return value.join('=');
+  }
+  return undefined;
+}
+
+function flashFrom(query: Form): Flash | undefined {
+  if (query.notice && isPlainText(query.notice, 1, 300)) return { message: query.notice };
+  if (query.problem && isPlainText(query.problem, 1, 300)) return { message: query.problem, error: true };
+  return undefined;
+}
+
+/**
+ * The operator's console at /console: server-rendered pages, no script, no
+ * separate front end. A login form turns the admin token into a session
+ * cookie (HttpOnly, SameSite=Strict, never the token itself), so the token
+ * never appears in a URL. Every page reads through the same services as the API.
+ */
+@ApiExcludeController()
+@Controller('console')
+export class ConsoleController {
+  constructor(
+    private readonly config: AppConfig,
+    private readonly events: WebhookEventsService,
+    private readonly ingest: WebhookIngestService,
+    private readonly inventory: InventoryService,
+    private readonly orders: OrdersService,
+  ) {}
+
+  @Get()
+  home(@Res() response: Response): void {
+    response.redirect(303, '/console/deliveries');
+  }
+
+  @Get('login')
+  loginForm(@Res() response: Response): void {
+    this.send(response, 200, loginPage(this.config.adminToken ? undefined : 'The console is disabled: ADMIN_TOKEN is not set.'));
+  }
+
+  @Post('login')
+  login(@Body() form: Form, @Res() response: Response): void {
+    if (!isAdminToken(this.config.adminToken, form.token ?? '')) {
+      this.send(response, 401, loginPage(this.config.adminToken ? 'That is not the admin token.' : 'The console is disabled: ADMIN_TOKEN is not set.'));
+      return;
+    }
+    const secure = this.config.tls ? '; Secure' : '';
+    response.setHeader('set-cookie', `${COOKIE}=${issueSession(this.config.adminToken!)}; HttpOnly; SameSite=Strict; Path=/console; Max-Age=43200${secure}`);
+    response.redirect(303, '/console/deliveries');
+  }
+
+  @Post('logout')
+  logout(@Res() response: Response): void {
+    response.setHeader('set-cookie', `${COOKIE}=; HttpOnly; SameSite=Strict; Path=/console; Max-Age=0`);
+    response.redirect(303, '/console/login');
+  }
+
+  @Get('deliveries')
+  async deliveries(@Req() request: Request, @Query() query: Form, @Res() response: Response): Promise<void> {
+    if (!this.signedIn(request, response)) return;
+    const status = WEBHOOK_EVENT_STATUSES.includes(query.status as WebhookEventStatus) ? (query.status as WebhookEventStatus) : undefined;
+    const text = (value?: string) => (value && isPlainText(value, 1, 100) ? value : undefined);
+    const since = ['15', '60', '1440'].includes(query.since ?? '') ? Number(query.since) : undefined;
+    const filters = { status, type: text(query.type), source: text(query.source)?.toLowerCase(), since: since ? String(since) : undefined };
+    const list = (cursor?: string) =>
+      this.events.list({ status, eventType: filters.type, source: filters.source, sinceMinutes: since, cursor, limit: 50 });
+    // A cursor edited by hand starts the list over rather than failing the page.
+    const page = await list(query.cursor).catch((error: unknown) => {
+      if (error instanceof AppError && error.status === 400) return list();
+      throw error;
+    });
+    const counts = await this.events.countPerMinute(60);
+    this.send(response, 200, deliveriesPage({ items: page.items, nextCursor: page.next_cursor, filters, counts, now: new Date() }));
+  }
+
+  @Get('deliveries/:id')
+  async delivery(@Req() request: Request, @Param('id') id: string, @Query() query: Form, @Res() response: Response): Promise<void> {
+    if (!this.signedIn(request, response)) return;
+    if (!ID.test(id)) return this.send(response, 404, orderSearchPage(`No delivery ${id}.`));
+    try {
+      this.send(response, 200, deliveryPage(await this.events.get(id), flashFrom(query)));
+    } catch (error) {
+      if (error instanceof AppError && error.status === 404) return this.send(response, 404, orderSearchPage(`No delivery ${id}.`));
+      throw error;
+    }
+  }
+
+  @Post('deliveries/:id/replay')
+  async replay(@Req() request: Request, @Param('id') id: string, @Res() response: Response): Promise<void> {
+    if (!this.signedIn(request, response)) return;
+    if (!ID.test(id)) return this.send(response, 404, orderSearchPage(`No delivery ${id}.`));
+    let flash: string;
+    try {
+      const event = await this.ingest.replay(id);
+      flash = `notice=${encodeURIComponent(`Replayed: the delivery is now ${event.status}.`)}`;
+    } catch (error) {
+      if (!(error instanceof AppError) || error.status >= 500) throw error;
+      flash = `problem=${encodeURIComponent(error.message)}`;
+    }
+    response.redirect(303, `/console/deliveries/${id}?${flash}`);
+  }
+
+  @Get('inventory')
+  async stock(@Req() request: Request, @Query() query: Form, @Res() response: Response): Promise<void> {
+    if (!this.signedIn(request, response)) return;
+    const list = (cursor?: string) => this.inventory.list({ cursor, limit: 100, lowStock: false });
+    const page = await list(query.cursor).catch((error: unknown) => {
+      if (error instanceof AppError && error.status === 400) return list();
+      throw error;
+    });
+    this.send(response, 200, inventoryPage(page.items, page.next_cursor, flashFrom(query)));
+  }
+
+  @Post('inventory/:sku/adjust')
+  async adjust(@Req() request: Request, @Param('sku') sku: string, @Body() form: Form, @Res() response: Response): Promise<void> {
+    if (!this.signedIn(request, response)) return;
+    const delta = Number(form.delta);
+    let flash: string;
+    if (!isPlainText(sku, 1, 100) || !Number.isSafeInteger(delta) || delta === 0 || Math.abs(delta) > 1e9) {
+      flash = `problem=${encodeURIComponent('Give a whole number of units to add (positive) or remove (negative).')}`;
+    } else if (!isPlainText(form.reason, 1, 500)) {
+      flash = `problem=${encodeURIComponent('Give a reason: it goes to the stock ledger.')}`;
+    } else {
+      try {
+        const after = await this.inventory.adjust(sku, delta, form.reason);
+        flash = `notice=${encodeURIComponent(`${sku}: ${delta > 0 ? 'added' : 'removed'} ${Math.abs(delta)}, now ${after.on_hand} on hand.`)}`;
+      } catch (error) {
+        if (!(error instanceof AppError) || error.status >= 500) throw error;
+        flash = `problem=${encodeURIComponent(error.message)}`;
+      }
+    }
+    response.redirect(303, `/console/inventory?${flash}`);
+  }
+
+  @Get('orders')
+  orderSearch(@Req() request: Request, @Res() response: Response): void {
+    if (!this.signedIn(request, response)) return;
+    this.send(response, 200, orderSearchPage());
+  }
+
+  @Get('orders/find')
+  findOrder(@Req() request: Request, @Query() query: Form, @Res() response: Response): void {
+    if (!this.signedIn(request, response)) return;
+    response.redirect(303, `/console/orders/${encodeURIComponent(query.order_id ?? '')}`);
+  }
+
+  @Get('orders/:order_id')
+  async order(@Req() request: Request, @Param('order_id') orderId: string, @Res() response: Response): Promise<void> {
+    if (!this.signedIn(request, response)) return;
+    if (!isPlainText(orderId, 1, 128)) return this.send(response, 404, orderSearchPage('That is not an order id.'));
+    try {
+      this.send(response, 200, orderPage(await this.orders.get(orderId)));
+    } catch (error) {
+      if (error instanceof AppError && error.status === 404) return this.send(response, 404, orderSearchPage(`No order ${orderId}.`));
+      throw error;
+    }
+  }
+
+  /** Pages need a session: without one, the browser goes to the login form. */
+  private signedIn(request: Request, response: Response): boolean {
+    if (isValidSession(this.config.adminToken, sessionOf(request))) return true;
+    response.redirect(303, '/console/login');
+    return false;
+  }
+
+  private send(response: Response, status: number, page: string): void {
+    response.status(status).type('html').setHeader('cache-control', 'no-store');
+    response.send(page);
+  }
+}

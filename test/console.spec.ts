@@ -1,0 +1,93 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { resetDatabase, seedStock, stockOf } from './support/database.js';
+import { ADMIN_TOKEN, deliver, newOrderEvent, startTestApp, type TestApp } from './support/test-app.js';
+
+describe('the console, over HTTP', () => {
+  let t: TestApp;
+  let cookie: string;
+
+  const page = (path: string, options: RequestInit = {}) =>
+    fetch(`${t.url}${path}`, { redirect: 'manual', ...options, headers: { cookie, ...(options.headers as Record<string, string>) } });
+  const form = (path: string, fields: Record<string, string>) =>
+    page(path, { method: 'POST', body: new URLSearchParams(fields), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    const login = await fetch(`${t.url}/console/login`, {
+      method: 'POST',
+      redirect: 'manual',
+      body: new URLSearchParams({ token: ADMIN_TOKEN }),
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    expect(login.status).toBe(303);
+    cookie = login.headers.get('set-cookie')!.split(';')[0];
+  });
+  afterAll(() => t.close());
+  beforeEach(async () => {
+    await resetDatabase(t.db);
+    await seedStock(t.db, { A: 10 });
+  });
+
+  it('sends a visitor without a session to the login form, and keeps the token out of URLs and cookies', async () => {
+    const anonymous = await fetch(`${t.url}/console/deliveries`, { redirect: 'manual' });
+    expect(anonymous.status).toBe(303);
+    expect(anonymous.headers.get('location')).toBe('/console/login');
+    const wrong = await fetch(`${t.url}/console/login`, {
+      method: 'POST',
+      body: new URLSearchParams({ token: 'nope' }),
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    expect(wrong.status).toBe(401);
+    expect(await wrong.text()).toContain('That is not the admin token.');
+    expect(cookie).not.toContain(ADMIN_TOKEN);
+    const forged = await fetch(`${t.url}/console/deliveries`, { redirect: 'manual', headers: { cookie: 'shelfsync_console=9999999999999.AAAA' } });
+    expect(forged.status).toBe(303);
+  });
+
+  it('lists deliveries and shows one, escaping everything a sender wrote', async () => {
+    await deliver(t.url, JSON.stringify({ id: 'x<script>', event: 'new_order', data: { order_id: '<img src=x onerror=alert(1)>', customer_name: '<b>bold</b>', total_amount: 1 } }));
+    const list = await (await page('/console/deliveries')).text();
+    expect(list).toContain('&lt;img src=x onerror=alert(1)&gt;');
+    expect(list).not.toContain('<img src=x');
+    expect(list).not.toContain('<script>');
+    const [{ id }] = await t.db.query(`SELECT id FROM webhook_events`);
+    const detail = await (await page(`/console/deliveries/${id}`)).text();
+    expect(detail).toContain('&lt;b&gt;bold&lt;/b&gt;');
+    expect(detail).not.toContain('<b>bold</b>');
+  });
+
+  it('filters deliveries by status, type and source', async () => {
+    await deliver(t.url, newOrderEvent({ id: 'keep', orderId: 'o1' }));
+    await deliver(t.url, JSON.stringify({ id: 'odd', event: 'customer_waved', data: {} }));
+    const ignored = await (await page('/console/deliveries?status=ignored&since=60')).text();
+    expect(ignored).toContain('data-event-id="odd"');
+    expect(ignored).not.toContain('data-event-id="keep"');
+    const byType = await (await page('/console/deliveries?type=new_order&source=default')).text();
+    expect(byType).toContain('data-event-id="keep"');
+    expect(byType).not.toContain('data-event-id="odd"');
+  });
+
+  it('adjusts stock from the inventory page and says what happened', async () => {
+    const added = await form('/console/inventory/A/adjust', { delta: '5', reason: 'found a box' });
+    expect(added.status).toBe(303);
+    const after = await (await page(added.headers.get('location')!)).text();
+    expect(after).toContain('A: added 5, now 15 on hand.');
+    expect(await stockOf(t.db, 'A')).toEqual({ on_hand: 15, reserved: 0 });
+    const refused = await form('/console/inventory/A/adjust', { delta: '-100', reason: 'oops' });
+    expect(decodeURIComponent(refused.headers.get('location')!)).toContain('below the 0 units reserved');
+    const noReason = await form('/console/inventory/A/adjust', { delta: '1', reason: '' });
+    expect(decodeURIComponent(noReason.headers.get('location')!)).toContain('Give a reason');
+    expect(await stockOf(t.db, 'A')).toEqual({ on_hand: 15, reserved: 0 });
+  });
+
+  it('shows an order with its history as a timeline linking each change to its delivery', async () => {
+    await deliver(t.url, newOrderEvent({ id: 'n', orderId: '42', items: [{ sku: 'A', quantity: 2 }] }));
+    await deliver(t.url, JSON.stringify({ id: 'p', event: 'payment_succeeded', data: { order_id: 42 } }));
+    const order = await (await page('/console/orders/42')).text();
+    expect(order).toContain('created → pending');
+    expect(order).toContain('pending → paid');
+    expect(order).toMatch(/href="\/console\/deliveries\/\d+"/);
+    expect((await page('/console/orders/find?order_id=42')).headers.get('location')).toBe('/console/orders/42');
+    expect((await page('/console/orders/nope')).status).toBe(404);
+  });
+});
