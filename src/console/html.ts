@@ -1,6 +1,7 @@
 /** Text made safe to put inside HTML, attributes included. Every value from a delivery or a user goes through it. */
 export function escapeHtml(value: unknown): string {
-  return String(value ?? '')
+  const text = typeof value === 'string' ? value : value === null || value === undefined ? '' : JSON.stringify(value) ?? '';
+  return text
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')

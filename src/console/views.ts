@@ -40,7 +40,7 @@ export function loginPage(error?: string): string {
 /** Deliveries per minute over the last hour, stacked by status, as an inline SVG (no script needed). */
 function chart(counts: { minute: Date; status: WebhookEventStatus; n: number }[], now: Date): Html {
   const start = Math.floor(now.getTime() / 60_000) - 59;
-  const columns = Array.from({ length: 60 }, () => ({}) as Partial<Record<WebhookEventStatus, number>>);
+  const columns = Array.from({ length: 60 }, (): Partial<Record<WebhookEventStatus, number>> => ({}));
   for (const c of counts) {
     const index = Math.floor(new Date(c.minute).getTime() / 60_000) - start;
     if (index >= 0 && index < 60) columns[index][c.status] = (columns[index][c.status] ?? 0) + c.n;
