@@ -24,7 +24,13 @@ export class WebhookEventsController {
   @ApiOperation({ summary: 'Received deliveries newest first, optionally of one status' })
   @ApiResponse({ status: 200, description: '{items: [{id, source, event_id, event_type, order_id, status, reason, attempts, last_error, received_at, processed_at}], next_cursor}' })
   list(@Query() query: ListWebhookEventsQuery): Promise<Page<WebhookEventView>> {
-    return this.events.list(query);
+    return this.events.list({
+      status: query.status,
+      eventType: query.event_type,
+      source: query.source?.toLowerCase(),
+      cursor: query.cursor,
+      limit: query.limit,
+    });
   }
 
   @Get(':id')

@@ -1,6 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional } from 'class-validator';
 import { PageQueryDto } from '../../common/pagination.js';
+import { IsPlainText } from '../../common/validators.js';
 import { WEBHOOK_EVENT_STATUSES as STATUSES, type WebhookEventStatus } from '../webhook-event-status.js';
 
 export class ListWebhookEventsQuery extends PageQueryDto {
@@ -8,4 +9,14 @@ export class ListWebhookEventsQuery extends PageQueryDto {
   @IsOptional()
   @IsIn(STATUSES, { message: `status must be one of ${STATUSES.join(', ')}` })
   status?: WebhookEventStatus;
+
+  @ApiPropertyOptional({ example: 'new_order' })
+  @IsOptional()
+  @IsPlainText(1, 100)
+  event_type?: string;
+
+  @ApiPropertyOptional({ example: 'default' })
+  @IsOptional()
+  @IsPlainText(1, 100)
+  source?: string;
 }
