@@ -69,7 +69,9 @@ function storableHeaders(headers: IncomingHttpHeaders): Record<string, string> {
 @Injectable()
 export class WebhookEventStore {
   /**
-   * Claims the delivery inside the caller's transaction. Returns the record's
+   * Claims the delivery inside the caller's transaction, provisionally as
+   * `processed` (the common outcome, so it needs no second write; any other
+   * outcome is recorded by setOutcome in the same transaction). Returns the record's
    * id, or undefined when it is a duplicate: its event id, or its very bytes,
    * were seen on this source before (the bytes too, because an unsigned
    * `webhook-id` could otherwise make a replayed capture pass for a new event
@@ -79,8 +81,8 @@ export class WebhookEventStore {
    */
   async claim(em: EntityManager, event: IncomingEvent): Promise<string | undefined> {
     const fresh: { id: string }[] = await em.query(
-      `INSERT INTO webhook_events (source, event_id, event_type, order_id, status, headers, raw_body, body_sha256)
-       VALUES ($1, $2, $3, $4, 'processed', $5, $6, sha256($6))
+      `INSERT INTO webhook_events (source, event_id, event_type, order_id, status, headers, raw_body, body_sha256, processed_at)
+       VALUES ($1, $2, $3, $4, 'processed', $5, $6, sha256($6), now())
        ON CONFLICT DO NOTHING
        RETURNING id`,
       [event.source, event.eventId, event.eventType, event.orderId, storableHeaders(event.headers), event.rawBody],
@@ -89,7 +91,7 @@ export class WebhookEventStore {
     // TypeORM answers an UPDATE with [rows, count].
     const [retried] = await em.query<[{ id: string }[], number]>(
       `UPDATE webhook_events
-          SET attempts = attempts + 1, status = 'processed', reason = NULL, last_error = NULL,
+          SET attempts = attempts + 1, status = 'processed', reason = NULL, last_error = NULL, processed_at = now(),
               -- what is applied now is this delivery, so the record shows (and a replay uses) its bytes
               event_type = $3, order_id = $4, headers = $5, raw_body = $6, body_sha256 = sha256($6)
         WHERE source = $1 AND (event_id = $2 OR body_sha256 = sha256($6)) AND status = 'failed'
@@ -148,9 +150,14 @@ export class WebhookEventStore {
     return rows[0];
   }
 
-  /** A replay is one more attempt at the stored delivery. */
-  async countAttempt(em: EntityManager, id: string): Promise<void> {
-    await em.query(`UPDATE webhook_events SET attempts = attempts + 1, last_error = NULL WHERE id = $1`, [id]);
+  /** A replay is one more attempt at the stored delivery, provisionally `processed` as a fresh claim is. */
+  async claimForReplay(em: EntityManager, id: string): Promise<void> {
+    await em.query(
+      `UPDATE webhook_events
+          SET attempts = attempts + 1, status = 'processed', reason = NULL, last_error = NULL, processed_at = now()
+        WHERE id = $1`,
+      [id],
+    );
   }
 
   /** A deferred event that failed when its turn came: kept with the error, out of the queue, replayable. */

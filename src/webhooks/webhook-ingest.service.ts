@@ -139,7 +139,7 @@ export class WebhookIngestService {
         if (!REPLAYABLE.has(stored.status)) {
           throw AppError.conflict(`only failed or ignored events can be replayed; event ${id} is ${stored.status}`);
         }
-        await this.events.countAttempt(em, id);
+        await this.events.claimForReplay(em, id);
         const handler = this.handlers.get(stored.event_type);
         const command = handler?.parse(parseEnvelope(stored.raw_body, {}).data);
         const record = { id, source: stored.source, type: stored.event_type, orderId: stored.order_id };
@@ -168,7 +168,8 @@ export class WebhookIngestService {
       return { status: 'ignored', reason: UNKNOWN_EVENT_TYPE };
     }
     const outcome = await handler.apply(em, command, { source: record.source, webhookEventId: record.id });
-    await this.events.setOutcome(em, record.id, outcome.status, outcome.reason);
+    // The claim recorded `processed` already: only another outcome, or a reason, needs writing.
+    if (outcome.status !== 'processed' || outcome.reason) await this.events.setOutcome(em, record.id, outcome.status, outcome.reason);
     if (outcome.status === 'processed' && record.orderId) {
       const finalStatus = await this.applyDeferred(em, record.orderId);
       if (finalStatus) return { ...outcome, orderStatus: finalStatus };
