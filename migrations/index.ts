@@ -1,10 +1,16 @@
 import { InitialSchema1763800000000 } from './1763800000000-initial-schema.js';
 import { OrdersListingOrder1763900000000 } from './1763900000000-orders-listing-order.js';
 import { WebhookBodyDigest1764000000000 } from './1764000000000-webhook-body-digest.js';
+import { WebhookEventsReceivedIndex1764100000000 } from './1764100000000-webhook-events-received-index.js';
 
 /**
  * Every migration, oldest first. Listed explicitly (no glob) so the same list
  * works from TypeScript under jest and from dist/ in production.
  * A new migration file must be added here.
  */
-export const migrations = [InitialSchema1763800000000, OrdersListingOrder1763900000000, WebhookBodyDigest1764000000000];
+export const migrations = [
+  InitialSchema1763800000000,
+  OrdersListingOrder1763900000000,
+  WebhookBodyDigest1764000000000,
+  WebhookEventsReceivedIndex1764100000000,
+];

@@ -36,6 +36,22 @@ function parserWithJsonErrors(parser: RequestHandler, limit: string, logger: Pin
     });
 }
 
+const stopStates = new WeakMap<NestExpressApplication, { stopping: boolean }>();
+
+/**
+ * Begins a graceful stop's first half: answers from now on close their
+ * connections, and idle keep-alive connections are closed (now, and until
+ * the server has closed), so that `app.close()` finishes once the requests
+ * in flight have been answered.
+ */
+export function drainConnections(app: NestExpressApplication): void {
+  const state = stopStates.get(app);
+  if (state) state.stopping = true;
+  const server = app.getHttpServer() as { closeIdleConnections?: () => void };
+  server.closeIdleConnections?.();
+  setInterval(() => server.closeIdleConnections?.(), 100).unref();
+}
+
 /**
  * Builds the HTTP application. Shared by main.ts and the tests, so that what
  * is tested is what runs: the same parsers, validation and error mapping.
@@ -55,6 +71,13 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
   });
   announceConfiguration(config);
   app.disable('x-powered-by');
+  // While stopping, every answer closes its connection, so keep-alive clients cannot hold the stop open.
+  const state = { stopping: false };
+  stopStates.set(app, state);
+  app.use((_request: Request, response: Response, next: NextFunction) => {
+    if (state.stopping) response.setHeader('connection', 'close');
+    next();
+  });
   app.use(assignRequestId);
   // Which x-forwarded-for to believe for the client address (rate limits, allowed addresses).
   app.set('trust proxy', config.trustProxy);

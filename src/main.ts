@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { createApp } from './app.setup.js';
+import { createApp, drainConnections } from './app.setup.js';
 import { AppConfig, ConfigError } from './config/app-config.js';
 
 /** How long a stop may take: requests in flight finish within it, or the process exits anyway. */
@@ -31,6 +31,7 @@ function stopGracefullyOn(signals: NodeJS.Signals[], app: NestExpressApplication
       process.exit(1);
     }, SHUTDOWN_TIMEOUT_MS).unref();
     new Logger('Main').log(`received ${signal}: stopping`);
+    drainConnections(app);
     app.close().then(
       () => process.exit(0),
       (error: unknown) => {

@@ -44,12 +44,51 @@ describe('the console, over HTTP', () => {
     expect(forged.status).toBe(303);
   });
 
+  it('sets a session cookie a script cannot read and another site cannot send, valid only until it expires', async () => {
+    const login = await fetch(`${t.url}/console/login`, {
+      method: 'POST',
+      redirect: 'manual',
+      body: new URLSearchParams({ token: ADMIN_TOKEN }),
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    const attributes = login.headers.get('set-cookie')!;
+    expect(attributes).toMatch(/; HttpOnly/);
+    expect(attributes).toMatch(/; SameSite=Strict/);
+    expect(attributes).toMatch(/; Path=\/console/);
+    const { issueSession } = await import('../src/auth/admin-token.js');
+    const expired = issueSession(ADMIN_TOKEN, Date.now() - 13 * 3_600_000);
+    const old = await fetch(`${t.url}/console/deliveries`, { redirect: 'manual', headers: { cookie: `shelfsync_console=${expired}` } });
+    expect(old.status).toBe(303);
+  });
+
+  it('refuses the console\'s actions without a session, and from another site even with one', async () => {
+    const anonymous = { 'content-type': 'application/x-www-form-urlencoded' };
+    const replay = await fetch(`${t.url}/console/deliveries/1/replay`, { method: 'POST', redirect: 'manual', headers: anonymous });
+    const adjust = await fetch(`${t.url}/console/inventory/A/adjust`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: anonymous,
+      body: new URLSearchParams({ delta: '5', reason: 'x' }),
+    });
+    expect([replay.status, adjust.status]).toEqual([303, 303]);
+    expect(adjust.headers.get('location')).toBe('/console/login');
+    const crossSite = await page('/console/inventory/A/adjust', {
+      method: 'POST',
+      body: new URLSearchParams({ delta: '5', reason: 'x' }),
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' },
+    });
+    expect(crossSite.status).toBe(403);
+    expect(await stockOf(t.db, 'A')).toEqual({ on_hand: 10, reserved: 0 });
+  });
+
   it('lists deliveries and shows one, escaping everything a sender wrote', async () => {
-    await deliver(t.url, JSON.stringify({ id: 'x<script>', event: 'new_order', data: { order_id: '<img src=x onerror=alert(1)>', customer_name: '<b>bold</b>', total_amount: 1 } }));
+    await deliver(t.url, JSON.stringify({ id: 'x<script>"q', event: 'new_order', data: { order_id: '<img src=x onerror=alert(1)>', customer_name: '<b>bold</b>', total_amount: 1 } }));
     const list = await (await page('/console/deliveries')).text();
     expect(list).toContain('&lt;img src=x onerror=alert(1)&gt;');
     expect(list).not.toContain('<img src=x');
     expect(list).not.toContain('<script>');
+    // In an attribute, a quote must not end it.
+    expect(list).toContain('data-event-id="x&lt;script&gt;&quot;q"');
     const [{ id }] = await t.db.query(`SELECT id FROM webhook_events`);
     const detail = await (await page(`/console/deliveries/${id}`)).text();
     expect(detail).toContain('&lt;b&gt;bold&lt;/b&gt;');

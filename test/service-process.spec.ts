@@ -150,6 +150,40 @@ describe('the service process', () => {
     }
   });
 
+  it('stops within seconds and exits 0 while keep-alive senders keep delivering', async () => {
+    service = await spawnService({ WEBHOOK_SECRET: 's', DATABASE_URL: scratchDatabaseUrl() });
+    const url = service.url;
+    let stop = false;
+    let answered = 0;
+    // Node's fetch keeps connections alive: these senders never let a connection go idle by themselves.
+    const senders = Array.from({ length: 6 }, async (_, w) => {
+      for (let i = 0; !stop; i++) {
+        try {
+          const res = await deliver(url, newOrderEvent({ id: `ka-${w}-${i}`, orderId: `ka-${w}-${i}` }), { secret: 's' });
+          if (res.status === 200) answered += 1;
+        } catch {
+          // refused once the server has closed: a real sender retries elsewhere or later
+        }
+      }
+    });
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const signalled = Date.now();
+    service.child.kill('SIGTERM');
+    const exit = await service.exited;
+    const took = Date.now() - signalled;
+    stop = true;
+    await Promise.all(senders);
+    expect(exit).toEqual({ code: 0, signal: null });
+    expect(took).toBeLessThan(5_000);
+    expect(answered).toBeGreaterThan(0);
+    // Every delivery that was answered 200 is in the database.
+    const direct = new pg.Client({ connectionString: scratchDatabaseUrl() });
+    await direct.connect();
+    const { rows } = await direct.query(`SELECT count(*)::int AS n FROM webhook_events WHERE event_id LIKE 'ka-%'`);
+    await direct.end();
+    expect(rows[0].n).toBeGreaterThanOrEqual(answered);
+  });
+
   it('runs with no database set up: an embedded PostgreSQL in .data/, stopped with the service', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'shelfsync-zero-setup-'));
     // The embedded server runs as the `postgres` user when we are root; it must reach the folder.

@@ -57,6 +57,14 @@ describe('signature schemes', () => {
       expect((await send('/webhooks/sw', payload, headers)).body.status).toBe('duplicate');
     });
 
+    it('takes two events with the same bytes but different signed ids for two events', async () => {
+      const payload = JSON.stringify({ type: 'customer_waved', data: { hello: 'again' } });
+      const first = await send('/webhooks/sw', payload, swHeaders(payload, SW_NEW, { id: 'msg_wave_1' }));
+      const second = await send('/webhooks/sw', payload, swHeaders(payload, SW_NEW, { id: 'msg_wave_2' }));
+      expect([first.body.status, second.body.status]).toEqual(['ignored', 'ignored']);
+      expect(await count(t.db, 'webhook_events')).toBe(2);
+    });
+
     it('verifies the published test vector', () => {
       const scheme = new StandardWebhooksScheme();
       const headers = {

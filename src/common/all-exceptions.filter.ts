@@ -42,7 +42,9 @@ export class AllExceptionsFilter implements ExceptionFilter {
       this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
     }
     // A delivery turned away before it was verified still leaves a line, without its body.
-    if (request?.path?.toLowerCase().startsWith('/webhooks') && error.status < 500 && this.log) {
+    const verified = Boolean((request as { verifiedDelivery?: unknown } | undefined)?.verifiedDelivery);
+    // Verified deliveries log their own line (with their outcome); this one is for those turned away before.
+    if (request?.path?.toLowerCase().startsWith('/webhooks') && !verified && error.status < 500 && this.log) {
       this.log.warn(
         { request_id: request.requestId, path: request.path, status: error.status, error: error.code },
         'delivery refused',

@@ -7,8 +7,8 @@ import { AppError } from './app-error.js';
 const WINDOW_MS = 60_000;
 /** Beyond this many addresses in one window, the oldest windows are forgotten: memory stays bounded. */
 const MAX_TRACKED = 100_000;
-/** Probes and scrapers are never limited. */
-const UNLIMITED_PATHS = new Set(['/health', '/metrics']);
+/** Health probes are never limited (metrics are, as management requests: a scraper needs a few a minute). */
+const UNLIMITED_PATHS = new Set(['/health']);
 
 interface Window {
   startedAt: number;

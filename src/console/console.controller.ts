@@ -59,18 +59,21 @@ export class ConsoleController {
   }
 
   @Post('login')
-  login(@Body() form: Form, @Res() response: Response): void {
+  login(@Req() request: Request, @Body() form: Form, @Res() response: Response): void {
+    if (!this.sameOrigin(request, response)) return;
     if (!isAdminToken(this.config.adminToken, form.token ?? '')) {
       this.send(response, 401, loginPage(this.config.adminToken ? 'That is not the admin token.' : 'The console is disabled: ADMIN_TOKEN is not set.'));
       return;
     }
-    const secure = this.config.tls ? '; Secure' : '';
+    // Secure whenever the browser came over HTTPS, directly or through a trusted proxy (TRUST_PROXY).
+    const secure = request.secure ? '; Secure' : '';
     response.setHeader('set-cookie', `${COOKIE}=${issueSession(this.config.adminToken!)}; HttpOnly; SameSite=Strict; Path=/console; Max-Age=43200${secure}`);
     response.redirect(303, '/console/deliveries');
   }
 
   @Post('logout')
-  logout(@Res() response: Response): void {
+  logout(@Req() request: Request, @Res() response: Response): void {
+    if (!this.sameOrigin(request, response)) return;
     response.setHeader('set-cookie', `${COOKIE}=; HttpOnly; SameSite=Strict; Path=/console; Max-Age=0`);
     response.redirect(303, '/console/login');
   }
@@ -107,7 +110,7 @@ export class ConsoleController {
 
   @Post('deliveries/:id/replay')
   async replay(@Req() request: Request, @Param('id') id: string, @Res() response: Response): Promise<void> {
-    if (!this.signedIn(request, response)) return;
+    if (!this.sameOrigin(request, response) || !this.signedIn(request, response)) return;
     if (!ID.test(id)) return this.send(response, 404, orderSearchPage(`No delivery ${id}.`));
     let flash: string;
     try {
@@ -133,7 +136,7 @@ export class ConsoleController {
 
   @Post('inventory/:sku/adjust')
   async adjust(@Req() request: Request, @Param('sku') sku: string, @Body() form: Form, @Res() response: Response): Promise<void> {
-    if (!this.signedIn(request, response)) return;
+    if (!this.sameOrigin(request, response) || !this.signedIn(request, response)) return;
     const delta = Number(form.delta);
     let flash: string;
     if (!isPlainText(sku, 1, 100) || !Number.isSafeInteger(delta) || delta === 0 || Math.abs(delta) > 1e9) {
@@ -174,6 +177,22 @@ export class ConsoleController {
       if (error instanceof AppError && error.status === 404) return this.send(response, 404, orderSearchPage(`No order ${orderId}.`));
       throw error;
     }
+  }
+
+  /**
+   * A form posted from another site is refused (403), beyond what the
+   * SameSite=Strict cookie already stops: browsers say where a request comes
+   * from (Sec-Fetch-Site, Origin), and it must be this console.
+   */
+  private sameOrigin(request: Request, response: Response): boolean {
+    const site = request.headers['sec-fetch-site'];
+    const origin = request.headers.origin;
+    const fromElsewhere =
+      (typeof site === 'string' && site !== 'same-origin' && site !== 'none') ||
+      (typeof origin === 'string' && origin !== 'null' && new URL(origin).host !== request.headers.host);
+    if (!fromElsewhere) return true;
+    this.send(response, 403, loginPage('That form came from another site; open the console itself.'));
+    return false;
   }
 
   /** Pages need a session: without one, the browser goes to the login form. */

@@ -19,6 +19,27 @@ interface PgPool {
 }
 
 const SCRAPE_QUERY_TIMEOUT_MS = 2_000;
+/** Database-derived figures are read at most this often, however often (or however many at once) scrape. */
+const DATABASE_FIGURES_TTL_MS = 15_000;
+
+/**
+ * `read`, run at most once per TTL and never twice at once: a flood of
+ * scrapes costs the database one query, not one per scrape.
+ */
+function cached(read: () => Promise<number>): () => Promise<number> {
+  let value: { at: number; result: Promise<number> } | undefined;
+  return () => {
+    if (!value || Date.now() - value.at > DATABASE_FIGURES_TTL_MS) {
+      const result = read();
+      value = { at: Date.now(), result };
+      // A failed read is not kept: the next scrape tries again.
+      result.catch(() => {
+        if (value?.result === result) value = undefined;
+      });
+    }
+    return value.result;
+  };
+}
 
 /**
  * The service's Prometheus metrics, on a registry of its own (so several
@@ -67,13 +88,14 @@ export class MetricsService {
         this.set({ state: 'waiting' }, p.waitingCount);
       },
     });
-    const fromDatabase = (sql: string) => async () => {
-      const rows = await Promise.race([
-        this.dataSource.query<{ n: string }[]>(sql),
-        new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timed out')), SCRAPE_QUERY_TIMEOUT_MS).unref()),
-      ]);
-      return Number(rows[0].n);
-    };
+    const fromDatabase = (sql: string) =>
+      cached(async () => {
+        const rows = await Promise.race([
+          this.dataSource.query<{ n: string }[]>(sql),
+          new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timed out')), SCRAPE_QUERY_TIMEOUT_MS).unref()),
+        ]);
+        return Number(rows[0].n);
+      });
     this.databaseGauge(
       'shelfsync_deferred_events',
       'Deliveries waiting for their order to reach a status that allows them',

@@ -6,6 +6,12 @@ import type { WebhookEventStatus } from './webhook-event-status.js';
 export interface IncomingEvent {
   source: string;
   eventId: string;
+  /**
+   * True when the event id is covered by the signature (Standard Webhooks'
+   * webhook-id): then it alone decides what is a duplicate. Otherwise the
+   * body's bytes do too, so an unsigned header cannot make a resent capture new.
+   */
+  idIsSigned: boolean;
   eventType: string;
   orderId: string | null;
   headers: IncomingHttpHeaders;
@@ -82,10 +88,10 @@ export class WebhookEventStore {
   async claim(em: EntityManager, event: IncomingEvent): Promise<string | undefined> {
     const fresh: { id: string }[] = await em.query(
       `INSERT INTO webhook_events (source, event_id, event_type, order_id, status, headers, raw_body, body_sha256, processed_at)
-       VALUES ($1, $2, $3, $4, 'processed', $5, $6, sha256($6), now())
+       VALUES ($1, $2, $3, $4, 'processed', $5, $6, CASE WHEN $7 THEN NULL ELSE sha256($6) END, now())
        ON CONFLICT DO NOTHING
        RETURNING id`,
-      [event.source, event.eventId, event.eventType, event.orderId, storableHeaders(event.headers), event.rawBody],
+      [event.source, event.eventId, event.eventType, event.orderId, storableHeaders(event.headers), event.rawBody, event.idIsSigned],
     );
     if (fresh.length) return fresh[0].id;
     // TypeORM answers an UPDATE with [rows, count].
@@ -93,10 +99,11 @@ export class WebhookEventStore {
       `UPDATE webhook_events
           SET attempts = attempts + 1, status = 'processed', reason = NULL, last_error = NULL, processed_at = now(),
               -- what is applied now is this delivery, so the record shows (and a replay uses) its bytes
-              event_type = $3, order_id = $4, headers = $5, raw_body = $6, body_sha256 = sha256($6)
-        WHERE source = $1 AND (event_id = $2 OR body_sha256 = sha256($6)) AND status = 'failed'
+              event_type = $3, order_id = $4, headers = $5, raw_body = $6,
+              body_sha256 = CASE WHEN $7 THEN NULL ELSE sha256($6) END
+        WHERE source = $1 AND (event_id = $2 OR (NOT $7 AND body_sha256 = sha256($6))) AND status = 'failed'
        RETURNING id`,
-      [event.source, event.eventId, event.eventType, event.orderId, storableHeaders(event.headers), event.rawBody],
+      [event.source, event.eventId, event.eventType, event.orderId, storableHeaders(event.headers), event.rawBody, event.idIsSigned],
     );
     return retried[0]?.id;
   }
@@ -186,10 +193,19 @@ export class WebhookEventStore {
    * and replayed. Runs in its own transaction after the failed one rolled back.
    */
   async recordFailure(em: EntityManager, event: IncomingEvent, error: string): Promise<void> {
-    const params = [event.source, event.eventId, event.eventType, event.orderId, storableHeaders(event.headers), event.rawBody, error];
+    const params = [
+      event.source,
+      event.eventId,
+      event.eventType,
+      event.orderId,
+      storableHeaders(event.headers),
+      event.rawBody,
+      error,
+      event.idIsSigned,
+    ];
     const fresh: unknown[] = await em.query(
       `INSERT INTO webhook_events (source, event_id, event_type, order_id, status, headers, raw_body, body_sha256, last_error)
-       VALUES ($1, $2, $3, $4, 'failed', $5, $6, sha256($6), $7)
+       VALUES ($1, $2, $3, $4, 'failed', $5, $6, CASE WHEN $8 THEN NULL ELSE sha256($6) END, $7)
        ON CONFLICT DO NOTHING
        RETURNING id`,
       params,
@@ -198,8 +214,8 @@ export class WebhookEventStore {
     await em.query(
       `UPDATE webhook_events
           SET attempts = attempts + 1, last_error = $7, event_type = $3, order_id = $4, headers = $5, raw_body = $6,
-              body_sha256 = sha256($6)
-        WHERE source = $1 AND (event_id = $2 OR body_sha256 = sha256($6)) AND status = 'failed'`,
+              body_sha256 = CASE WHEN $8 THEN NULL ELSE sha256($6) END
+        WHERE source = $1 AND (event_id = $2 OR (NOT $8 AND body_sha256 = sha256($6))) AND status = 'failed'`,
       params,
     );
   }

@@ -101,6 +101,7 @@ export class WebhookIngestService {
     const event: IncomingEvent = {
       source: delivery.source.name,
       eventId: envelope.eventId,
+      idIsSigned: delivery.scheme === 'standard-webhooks',
       eventType: envelope.type,
       orderId: handler ? handler.orderIdOf(command) : null,
       headers,

@@ -11,6 +11,8 @@ import { SCHEMES } from './schemes.js';
 export interface VerifiedDelivery {
   source: WebhookSource;
   rawBody: Buffer;
+  /** The scheme that verified it. */
+  scheme: SignatureSchemeName;
 }
 
 export type WebhookRequest = RequestWithId & { verifiedDelivery?: VerifiedDelivery };
@@ -84,7 +86,7 @@ export class SignatureGuard implements CanActivate {
     for (const [name, keys] of prepared.keys) {
       const result = SCHEMES[name].verify(rawBody, request.headers, keys, clock);
       if (result.ok) {
-        request.verifiedDelivery = { source: prepared.source, rawBody };
+        request.verifiedDelivery = { source: prepared.source, rawBody, scheme: name };
         return true;
       }
       reasons.push(prepared.keys.length > 1 ? `${name}: ${result.reason}` : result.reason);
