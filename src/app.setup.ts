@@ -1,23 +1,22 @@
+import { readFileSync } from 'node:fs';
 import { Logger, ValidationPipe } from '@nestjs/common';
-import type { Logger as PinoLogger } from 'pino';
-import { createLogger, NestPinoLogger } from './logging/logger.js';
-import { assignRequestId } from './logging/request-id.js';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { readFileSync } from 'node:fs';
-import helmet from 'helmet';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import helmet from 'helmet';
 import { AppModule } from './app.module.js';
-import { setupOpenApi } from './docs/openapi.js';
 import { AllExceptionsFilter } from './common/all-exceptions.filter.js';
 import { AppError } from './common/app-error.js';
 import { flattenValidationErrors } from './common/validation.js';
 import type { AppConfig } from './config/app-config.js';
+import { setupOpenApi } from './docs/openapi.js';
+import { createLogger, NestPinoLogger } from './logging/logger.js';
+import { assignRequestId } from './logging/request-id.js';
 
 const MANAGEMENT_BODY_LIMIT = '100kb';
 
 /** Turns a body-parser failure (too large, unreadable, bad JSON) into the service's JSON error. */
-function parserWithJsonErrors(parser: RequestHandler, limit: string, logger: PinoLogger): RequestHandler {
+function parserWithJsonErrors(parser: RequestHandler, limit: string, errors: AllExceptionsFilter): RequestHandler {
   return (request: Request, response: Response, next: NextFunction) =>
     parser(request, response, (error?: unknown) => {
       if (!error) return next();
@@ -30,9 +29,7 @@ function parserWithJsonErrors(parser: RequestHandler, limit: string, logger: Pin
             : status === 415
               ? new AppError(415, 'unsupported_media_type', (error as Error).message)
               : new AppError(status && status < 500 ? status : 400, 'bad_request', 'the request body could not be read');
-      new AllExceptionsFilter(logger).catch(appError, {
-        switchToHttp: () => ({ getResponse: () => response, getRequest: () => request }),
-      } as never);
+      errors.respond(request, response, appError);
     });
 }
 
@@ -58,6 +55,7 @@ export function drainConnections(app: NestExpressApplication): void {
  */
 export async function createApp(config: AppConfig): Promise<NestExpressApplication> {
   const logger = createLogger(config);
+  const errors = new AllExceptionsFilter(logger);
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, logger), {
     // HTTPS straight from the service when TLS_CERT_FILE and TLS_KEY_FILE are set.
     httpsOptions: config.tls
@@ -91,12 +89,12 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
   app.use(
     '/webhooks',
     // inflate: false — the signature covers the bytes on the wire, so compressed bodies are refused (415).
-    parserWithJsonErrors(express.raw({ type: () => true, limit: config.bodyLimit, inflate: false }), config.bodyLimit, logger),
+    parserWithJsonErrors(express.raw({ type: () => true, limit: config.bodyLimit, inflate: false }), config.bodyLimit, errors),
   );
   // The console's forms.
-  app.use('/console', parserWithJsonErrors(express.urlencoded({ extended: false, limit: '10kb' }), '10kb', logger));
-  app.use(parserWithJsonErrors(express.json({ limit: MANAGEMENT_BODY_LIMIT }), MANAGEMENT_BODY_LIMIT, logger));
-  app.useGlobalFilters(new AllExceptionsFilter(logger));
+  app.use('/console', parserWithJsonErrors(express.urlencoded({ extended: false, limit: '10kb' }), '10kb', errors));
+  app.use(parserWithJsonErrors(express.json({ limit: MANAGEMENT_BODY_LIMIT }), MANAGEMENT_BODY_LIMIT, errors));
+  app.useGlobalFilters(errors);
   app.useGlobalPipes(
     new ValidationPipe({
       whitelist: true,

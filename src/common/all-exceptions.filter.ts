@@ -35,15 +35,18 @@ export class AllExceptionsFilter implements ExceptionFilter {
   constructor(private readonly log?: PinoLogger) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
-    const response = host.switchToHttp().getResponse<Response>();
-    const request = host.switchToHttp().getRequest<RequestWithId | undefined>();
+    const http = host.switchToHttp();
+    this.respond(http.getRequest<RequestWithId | undefined>(), http.getResponse<Response>(), exception);
+  }
+
+  /** Writes `exception` as the JSON error; also for errors raised before Nest routes a request (body parsers). */
+  respond(request: RequestWithId | undefined, response: Response, exception: unknown): void {
     const error = toAppError(exception);
     if (error.status >= 500 && error.code === 'internal_error') {
       this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
     }
-    // A delivery turned away before it was verified still leaves a line, without its body.
+    // Verified deliveries log their own line, with their outcome; this one is for those turned away before.
     const verified = Boolean((request as { verifiedDelivery?: unknown } | undefined)?.verifiedDelivery);
-    // Verified deliveries log their own line (with their outcome); this one is for those turned away before.
     if (request?.path?.toLowerCase().startsWith('/webhooks') && !verified && error.status < 500 && this.log) {
       this.log.warn(
         { request_id: request.requestId, path: request.path, status: error.status, error: error.code },
