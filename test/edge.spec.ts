@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { ExecutionContext } from '@nestjs/common';
 import { clientKey, RateLimitGuard } from '../src/common/rate-limit.guard.js';
 import type { AppConfig } from '../src/config/app-config.js';
-import { admin, ADMIN_TOKEN, deliver, newOrderEvent, startTestApp, type TestApp } from './support/test-app.js';
+import { admin, ADMIN_TOKEN, deliver, newOrderEvent, startTestApp, useTestApp, type TestApp } from './support/test-app.js';
 
 describe('the edge', () => {
   let t: TestApp | undefined;
@@ -171,11 +171,7 @@ describe('HTTPS', () => {
 });
 
 describe('OpenAPI', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await startTestApp();
-  });
-  afterAll(() => t.close());
+  const t = useTestApp();
 
   it('describes the whole API at /docs-json, the webhook signature headers included', async () => {
     const res = await fetch(`${t.url}/docs-json`);

@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { beforeEach, describe, expect, it } from '@jest/globals';
 import { count, resetDatabase, seedStock, stockOf } from './support/database.js';
-import { admin, deliver, newOrderEvent, startTestApp, type TestApp } from './support/test-app.js';
+import { admin, deliver, newOrderEvent, useTestApp, type TestApp } from './support/test-app.js';
 
 /** Makes every `paid` history row fail inside the database: a real error in the middle of a handler. */
 async function breakPayments(t: TestApp): Promise<void> {
@@ -18,12 +18,7 @@ async function repairPayments(t: TestApp): Promise<void> {
 }
 
 describe('event log and replay', () => {
-  let t: TestApp;
-
-  beforeAll(async () => {
-    t = await startTestApp();
-  });
-  afterAll(() => t.close());
+  const t = useTestApp();
   beforeEach(async () => {
     await repairPayments(t);
     await resetDatabase(t.db);

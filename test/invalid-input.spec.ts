@@ -1,17 +1,12 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { beforeEach, describe, expect, it } from '@jest/globals';
 import { count, resetDatabase, seedStock, stockOf } from './support/database.js';
-import { deliver, startTestApp, type TestApp } from './support/test-app.js';
+import { deliver, useTestApp } from './support/test-app.js';
 
 const order = (data: Record<string, unknown>) =>
   JSON.stringify({ event: 'new_order', data: { order_id: 'o-1', customer_name: 'A', total_amount: 10, ...data } });
 
 describe('malformed deliveries', () => {
-  let t: TestApp;
-
-  beforeAll(async () => {
-    t = await startTestApp();
-  });
-  afterAll(() => t.close());
+  const t = useTestApp();
   beforeEach(async () => {
     await resetDatabase(t.db);
     await seedStock(t.db, { 'SKU-1': 5 });
@@ -105,11 +100,7 @@ describe('malformed deliveries', () => {
 });
 
 describe('WEBHOOK_BODY_LIMIT', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await startTestApp({ WEBHOOK_BODY_LIMIT: '1kb' });
-  });
-  afterAll(() => t.close());
+  const t = useTestApp({ WEBHOOK_BODY_LIMIT: '1kb' });
 
   it('answers 413 above the configured limit', async () => {
     const small = await deliver(t.url, order({}));

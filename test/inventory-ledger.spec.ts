@@ -1,10 +1,10 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { beforeEach, describe, expect, it } from '@jest/globals';
 import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { ledgerMismatches, resetDatabase, stockOf } from './support/database.js';
 import { scratchDatabaseUrl } from './support/scratch-database.js';
-import { admin, deliver, newOrderEvent, startTestApp, type TestApp } from './support/test-app.js';
+import { admin, deliver, newOrderEvent, useTestApp } from './support/test-app.js';
 
 const run = promisify(execFile);
 
@@ -22,12 +22,7 @@ async function reconcile(): Promise<{ code: number; stdout: string }> {
 }
 
 describe('inventory and its ledger', () => {
-  let t: TestApp;
-
-  beforeAll(async () => {
-    t = await startTestApp();
-  });
-  afterAll(() => t.close());
+  const t = useTestApp();
   beforeEach(() => resetDatabase(t.db));
 
   describe('POST /inventory/:sku/adjustments', () => {

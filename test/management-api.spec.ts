@@ -1,14 +1,9 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { beforeEach, describe, expect, it } from '@jest/globals';
 import { ledgerMismatches, resetDatabase, stockOf } from './support/database.js';
-import { admin, ADMIN_TOKEN, deliver, newOrderEvent, startTestApp, type TestApp } from './support/test-app.js';
+import { admin, ADMIN_TOKEN, deliver, newOrderEvent, useTestApp } from './support/test-app.js';
 
 describe('management API', () => {
-  let t: TestApp;
-
-  beforeAll(async () => {
-    t = await startTestApp();
-  });
-  afterAll(() => t.close());
+  const t = useTestApp();
   beforeEach(() => resetDatabase(t.db));
 
   describe('authentication', () => {
@@ -152,11 +147,7 @@ describe('management API', () => {
 });
 
 describe('management API without ADMIN_TOKEN', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await startTestApp({ ADMIN_TOKEN: undefined });
-  });
-  afterAll(() => t.close());
+  const t = useTestApp({ ADMIN_TOKEN: undefined });
 
   it('answers 401 to every caller and says why', async () => {
     const res = await admin(t.url, 'GET', '/inventory/SKU-1', undefined, 'anything');

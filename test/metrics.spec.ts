@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { beforeAll, describe, expect, it } from '@jest/globals';
 import { resetDatabase, seedStock } from './support/database.js';
-import { admin, deliver, newOrderEvent, startTestApp, type TestApp } from './support/test-app.js';
+import { admin, deliver, newOrderEvent, useTestApp } from './support/test-app.js';
 
 /** The value of one sample line of a Prometheus text page, by its name and labels as printed. */
 function sample(page: string, series: string): number | undefined {
@@ -9,13 +9,11 @@ function sample(page: string, series: string): number | undefined {
 }
 
 describe('GET /metrics', () => {
-  let t: TestApp;
+  const t = useTestApp({ WEBHOOK_SHOP_SECRET: 'shop' });
   beforeAll(async () => {
-    t = await startTestApp({ WEBHOOK_SHOP_SECRET: 'shop' });
     await resetDatabase(t.db);
     await seedStock(t.db, { A: 10 });
   });
-  afterAll(() => t.close());
 
   it('counts deliveries by source, type and outcome, with signature failures, deferred events and low stock', async () => {
     await deliver(t.url, newOrderEvent({ id: 'm1', orderId: 'm1', items: [{ sku: 'A', quantity: 1 }] }));

@@ -1,14 +1,9 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { beforeEach, describe, expect, it } from '@jest/globals';
 import { count, ledgerMismatches, resetDatabase, seedStock, stockOf } from './support/database.js';
-import { admin, deliver, newOrderEvent, startTestApp, type TestApp } from './support/test-app.js';
+import { admin, deliver, newOrderEvent, useTestApp } from './support/test-app.js';
 
 describe('new_order', () => {
-  let t: TestApp;
-
-  beforeAll(async () => {
-    t = await startTestApp();
-  });
-  afterAll(() => t.close());
+  const t = useTestApp();
   beforeEach(() => resetDatabase(t.db));
 
   it('reserves every line and answers processed/pending', async () => {

@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { beforeEach, describe, expect, it } from '@jest/globals';
 import { count, ledgerMismatches, resetDatabase, seedStock, stockOf } from './support/database.js';
-import { admin, deliver, newOrderEvent, startTestApp, type TestApp } from './support/test-app.js';
+import { admin, deliver, newOrderEvent, useTestApp } from './support/test-app.js';
 
 let sequence = 0;
 /** A lifecycle event body with a fresh event id. */
@@ -10,12 +10,7 @@ function lifecycle(event: string, orderId: string, data: Record<string, unknown>
 }
 
 describe('order lifecycle', () => {
-  let t: TestApp;
-
-  beforeAll(async () => {
-    t = await startTestApp();
-  });
-  afterAll(() => t.close());
+  const t = useTestApp();
   beforeEach(async () => {
     await resetDatabase(t.db);
     await seedStock(t.db, { A: 10, B: 10 });

@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { resetDatabase, seedStock } from './support/database.js';
-import { deliver, startTestApp, type TestApp } from './support/test-app.js';
+import { deliver, useTestApp } from './support/test-app.js';
 
 const SKUS = ['P1', 'P2', 'P3'];
 /** Two lifecycles an order may follow (a prefix of one), each ending the same in any arrival order. */
@@ -42,11 +42,7 @@ function eventsOf(orders: { sku: string; quantity: number; steps: number; restoc
 }
 
 describe('the delivery pipeline, as a property', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await startTestApp();
-  });
-  afterAll(() => t.close());
+  const t = useTestApp();
 
   async function state() {
     return {

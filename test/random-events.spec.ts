@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { decide, isLifecycleEvent } from '../src/orders/order-state-machine.js';
 import type { OrderStatus } from '../src/orders/order-status.js';
 import { ledgerMismatches, resetDatabase, seedStock } from './support/database.js';
-import { deliver, startTestApp, type TestApp } from './support/test-app.js';
+import { deliver, useTestApp } from './support/test-app.js';
 
 const SKUS = ['S1', 'S2', 'S3', 'S4', 'S5'];
 const ORDERS = Array.from({ length: 25 }, (_, i) => `r${i}`);
@@ -53,11 +53,7 @@ function bodies(deliveries: Delivery[]): string[] {
 }
 
 describe('a randomised run of 500 mixed deliveries', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await startTestApp();
-  });
-  afterAll(() => t.close());
+  const t = useTestApp();
 
   it('keeps every invariant: ledger equals counters, reservations match open orders, each event applied once', async () => {
     await fc.assert(

@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { beforeEach, describe, expect, it } from '@jest/globals';
 import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { resetDatabase, seedStock, stockOf } from './support/database.js';
-import { admin, startTestApp, type TestApp, WEBHOOK_SECRET } from './support/test-app.js';
+import { admin, useTestApp, WEBHOOK_SECRET } from './support/test-app.js';
 
 const run = promisify(execFile);
 const SOURCES = {
@@ -28,11 +28,7 @@ async function send(url: string, args: string[]): Promise<{ code: number; stdout
 }
 
 describe('npm run send', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await startTestApp(SOURCES);
-  });
-  afterAll(() => t.close());
+  const t = useTestApp(SOURCES);
   beforeEach(async () => {
     await resetDatabase(t.db);
     await seedStock(t.db, { 'SKU-1': 5 });

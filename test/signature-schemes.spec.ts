@@ -3,7 +3,7 @@ import { Webhook } from 'standardwebhooks';
 import Stripe from 'stripe';
 import { StandardWebhooksScheme } from '../src/webhooks/signature/standard-webhooks.scheme.js';
 import { count, resetDatabase } from './support/database.js';
-import { deliver, startTestApp, type TestApp } from './support/test-app.js';
+import { deliver, startTestApp, useTestApp, type TestApp } from './support/test-app.js';
 
 const SW_OLD = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 const SW_NEW = 'whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD';
@@ -31,17 +31,12 @@ function stripeHeader(payload: string, secret = STRIPE_NEW, timestamp = now()) {
 }
 
 describe('signature schemes', () => {
-  let t: TestApp;
-
-  beforeAll(async () => {
-    t = await startTestApp({
+  const t = useTestApp({
       WEBHOOK_SW_SECRET: `${SW_OLD},${SW_NEW}`,
       WEBHOOK_SW_SCHEME: 'standard-webhooks',
       WEBHOOK_STRIPE_SECRET: `${STRIPE_OLD},${STRIPE_NEW}`,
       WEBHOOK_STRIPE_SCHEME: 'stripe',
     });
-  });
-  afterAll(() => t.close());
   beforeEach(() => resetDatabase(t.db));
 
   const send = (path: string, payload: string, headers: Record<string, string>) =>

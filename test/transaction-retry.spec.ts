@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { beforeEach, describe, expect, it } from '@jest/globals';
 import { count, resetDatabase, seedStock, stockOf } from './support/database.js';
-import { deliver, newOrderEvent, startTestApp, type TestApp } from './support/test-app.js';
+import { deliver, newOrderEvent, useTestApp, type TestApp } from './support/test-app.js';
 
 /**
  * Makes the ledger insert raise `sqlstate` on its first `times` calls. A
@@ -20,12 +20,7 @@ async function failLedgerInserts(t: TestApp, sqlstate: string, times: number): P
 }
 
 describe('transaction retries', () => {
-  let t: TestApp;
-
-  beforeAll(async () => {
-    t = await startTestApp();
-  });
-  afterAll(() => t.close());
+  const t = useTestApp();
   beforeEach(async () => {
     await t.db.query(`DROP TRIGGER IF EXISTS fail_ledger ON stock_movements`);
     await resetDatabase(t.db);

@@ -1,16 +1,11 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { beforeEach, describe, expect, it } from '@jest/globals';
 import { count, resetDatabase } from './support/database.js';
-import { deliver, sign, startTestApp, type TestApp } from './support/test-app.js';
+import { deliver, sign, useTestApp } from './support/test-app.js';
 
 const SEED = '{"event": "new_order", "data": {"order_id": 12345, "customer_name": "John Doe", "total_amount": 100.00}}';
 
 describe('POST /webhooks signature (hmac-sha256)', () => {
-  let t: TestApp;
-
-  beforeAll(async () => {
-    t = await startTestApp({ WEBHOOK_SECRET: 'old-secret, current-secret' });
-  });
-  afterAll(() => t.close());
+  const t = useTestApp({ WEBHOOK_SECRET: 'old-secret, current-secret' });
   beforeEach(() => resetDatabase(t.db));
 
   it('accepts the gateway example payload byte for byte and creates the order', async () => {
@@ -83,11 +78,7 @@ describe('POST /webhooks signature (hmac-sha256)', () => {
 });
 
 describe('named sources', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await startTestApp({ WEBHOOK_SHOP_EU_SECRET: 'eu-secret' });
-  });
-  afterAll(() => t.close());
+  const t = useTestApp({ WEBHOOK_SHOP_EU_SECRET: 'eu-secret' });
   beforeEach(() => resetDatabase(t.db));
 
   it('serves WEBHOOK_<NAME>_SECRET at /webhooks/<name> with its own secret only', async () => {

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { afterAll, beforeAll } from '@jest/globals';
 import { createHmac } from 'node:crypto';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DataSource } from 'typeorm';
@@ -109,4 +110,17 @@ export function newOrderEvent(options: OrderEventOptions): string {
       items: options.items ?? [],
     },
   });
+}
+
+/**
+ * The service for one describe block: started before its tests, closed after
+ * them. The object is filled in by the time the first test runs.
+ */
+export function useTestApp(env: Record<string, string | undefined> = {}): TestApp {
+  const app = {} as TestApp;
+  beforeAll(async () => {
+    Object.assign(app, await startTestApp(env));
+  });
+  afterAll(() => app.close());
+  return app;
 }
