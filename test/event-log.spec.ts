@@ -1,16 +1,15 @@
 import { beforeEach, describe, expect, it } from '@jest/globals';
-import { count, resetDatabase, seedStock, stockOf } from './support/database.js';
+import { count, resetDatabase, seedStock, stockOf, failInserts } from './support/database.js';
 import { admin, deliver, newOrderEvent, useTestApp, type TestApp } from './support/test-app.js';
 
 /** Makes every `paid` history row fail inside the database: a real error in the middle of a handler. */
 async function breakPayments(t: TestApp): Promise<void> {
-  await t.db.query(`
-    CREATE OR REPLACE FUNCTION fail_paid() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-      IF NEW.to_status = 'paid' THEN RAISE EXCEPTION 'payments are broken for this test'; END IF;
-      RETURN NEW;
-    END $$`);
-  await t.db.query(`CREATE TRIGGER fail_paid BEFORE INSERT ON order_status_history FOR EACH ROW EXECUTE FUNCTION fail_paid()`);
+  await failInserts(t.db, {
+    name: 'fail_paid',
+    table: 'order_status_history',
+    when: `NEW.to_status = 'paid'`,
+    message: 'payments are broken for this test',
+  });
 }
 
 async function repairPayments(t: TestApp): Promise<void> {

@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from '@jest/globals';
-import { count, ledgerMismatches, resetDatabase, seedStock, stockOf } from './support/database.js';
+import { count, ledgerMismatches, resetDatabase, seedStock, stockOf, failInserts } from './support/database.js';
 import { admin, deliver, newOrderEvent, useTestApp } from './support/test-app.js';
 
 let sequence = 0;
@@ -226,13 +226,12 @@ describe('order lifecycle', () => {
 
     it('holds an order\'s later deferred events behind one that fails, and resumes when it is replayed', async () => {
       // Fulfilment fails inside the database, after its transition was written: the savepoint must undo it.
-      await t.db.query(`
-        CREATE OR REPLACE FUNCTION fail_fulfilment() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-          IF NEW.kind = 'commit' THEN RAISE EXCEPTION 'the warehouse system is down'; END IF;
-          RETURN NEW;
-        END $$`);
-      await t.db.query(`CREATE TRIGGER fail_fulfilment BEFORE INSERT ON stock_movements FOR EACH ROW EXECUTE FUNCTION fail_fulfilment()`);
+      const repair = await failInserts(t.db, {
+        name: 'fail_fulfilment',
+        table: 'stock_movements',
+        when: `NEW.kind = 'commit'`,
+        message: 'the warehouse system is down',
+      });
       try {
         await order('held');
         await send('order_refunded', 'held');
@@ -249,7 +248,7 @@ describe('order lifecycle', () => {
         expect(await statusOf('held')).toBe('paid');
         expect(await stock()).toEqual({ A: { on_hand: 10, reserved: 2 }, B: { on_hand: 10, reserved: 1 } });
       } finally {
-        await t.db.query(`DROP TRIGGER fail_fulfilment ON stock_movements`);
+        await repair();
       }
       const [{ id }] = await t.db.query(`SELECT id FROM webhook_events WHERE event_type = 'order_fulfilled'`);
       const replayed = await admin(t.url, 'POST', `/webhook-events/${id}/replay`);

@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from '@jest/globals';
-import { count, resetDatabase, seedStock, stockOf } from './support/database.js';
+import { count, resetDatabase, seedStock, stockOf, failInserts } from './support/database.js';
 import { deliver, newOrderEvent, useTestApp, type TestApp } from './support/test-app.js';
 
 /**
@@ -8,15 +8,13 @@ import { deliver, newOrderEvent, useTestApp, type TestApp } from './support/test
  */
 async function failLedgerInserts(t: TestApp, sqlstate: string, times: number): Promise<void> {
   await t.db.query(`DROP SEQUENCE IF EXISTS ledger_failures; CREATE SEQUENCE ledger_failures`);
-  await t.db.query(`
-    CREATE OR REPLACE FUNCTION fail_ledger() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-      IF nextval('ledger_failures') <= ${times} THEN
-        RAISE EXCEPTION 'injected failure' USING ERRCODE = '${sqlstate}';
-      END IF;
-      RETURN NEW;
-    END $$`);
-  await t.db.query(`CREATE TRIGGER fail_ledger BEFORE INSERT ON stock_movements FOR EACH ROW EXECUTE FUNCTION fail_ledger()`);
+  await failInserts(t.db, {
+    name: 'fail_ledger',
+    table: 'stock_movements',
+    when: `nextval('ledger_failures') <= ${times}`,
+    message: 'injected failure',
+    sqlstate,
+  });
 }
 
 describe('transaction retries', () => {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdirSync } from 'node:fs';
 import { type Browser, chromium, type Page } from 'playwright-core';
-import { resetDatabase, seedStock } from '../support/database.js';
+import { resetDatabase, seedStock, failInserts } from '../support/database.js';
 import { ADMIN_TOKEN, deliver, newOrderEvent, startTestApp, type TestApp } from '../support/test-app.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -44,10 +44,12 @@ describe('the console in a browser', () => {
 
   it('finds a failed delivery, replays it once the fault is gone, and shows its new status', async () => {
     await deliver(t.url, newOrderEvent({ id: 'new-42', orderId: '42', items: [{ sku: 'SKU-1', quantity: 2 }] }));
-    await t.db.query(`
-      CREATE OR REPLACE FUNCTION fail_paid() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN IF NEW.to_status = 'paid' THEN RAISE EXCEPTION 'the payments table is locked for maintenance'; END IF; RETURN NEW; END $$`);
-    await t.db.query(`CREATE TRIGGER fail_paid BEFORE INSERT ON order_status_history FOR EACH ROW EXECUTE FUNCTION fail_paid()`);
+    const repair = await failInserts(t.db, {
+      name: 'fail_paid',
+      table: 'order_status_history',
+      when: `NEW.to_status = 'paid'`,
+      message: 'the payments table is locked for maintenance',
+    });
     expect((await deliver(t.url, JSON.stringify({ id: 'pay-42', event: 'payment_succeeded', data: { order_id: 42 } }))).status).toBe(500);
 
     await page.goto(`${t.url}/console/deliveries`);
@@ -61,7 +63,7 @@ describe('the console in a browser', () => {
     expect(await page.textContent('#status')).toContain('failed');
     expect(await page.textContent('#last-error')).toContain('locked for maintenance');
 
-    await t.db.query(`DROP TRIGGER fail_paid ON order_status_history`);
+    await repair();
     await page.click('#replay');
     await page.waitForSelector('.flash');
     expect(await page.textContent('.flash')).toContain('Replayed: the delivery is now processed.');

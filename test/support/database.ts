@@ -36,3 +36,25 @@ export async function ledgerMismatches(db: DataSource): Promise<unknown[]> {
                    FROM stock_movements GROUP BY sku) m USING (sku)
      WHERE s.on_hand <> coalesce(m.on_hand, 0) OR s.reserved <> coalesce(m.reserved, 0)`);
 }
+
+/**
+ * Makes inserts into `table` fail inside the database while `when` (SQL over
+ * NEW) holds: a real error in the middle of a handler, for the failure paths.
+ * Returns the function that removes the fault.
+ */
+export async function failInserts(
+  db: DataSource,
+  fault: { name: string; table: string; when: string; message: string; sqlstate?: string },
+): Promise<() => Promise<void>> {
+  await db.query(`
+    CREATE OR REPLACE FUNCTION ${fault.name}() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      IF ${fault.when} THEN RAISE EXCEPTION '${fault.message}' USING ERRCODE = '${fault.sqlstate ?? 'P0001'}'; END IF;
+      RETURN NEW;
+    END $$`);
+  await db.query(`DROP TRIGGER IF EXISTS ${fault.name} ON ${fault.table}`);
+  await db.query(`CREATE TRIGGER ${fault.name} BEFORE INSERT ON ${fault.table} FOR EACH ROW EXECUTE FUNCTION ${fault.name}()`);
+  return async () => {
+    await db.query(`DROP TRIGGER IF EXISTS ${fault.name} ON ${fault.table}`);
+  };
+}
