@@ -3,7 +3,7 @@ import type { EntityManager } from 'typeorm';
 import { AppError } from '../common/app-error.js';
 import { decodeCursor, DEFAULT_PAGE_SIZE, TEXT_KEY, type Page, toPage } from '../common/pagination.js';
 import { TransactionRunner } from '../database/transaction-runner.js';
-import { StockRepository, type StockRow } from './stock.repository.js';
+import { type Movement, StockRepository, type StockRow } from './stock.repository.js';
 
 export interface StockView {
   sku: string;
@@ -46,43 +46,50 @@ export class InventoryService {
   ) {}
 
   /**
-   * Reserves every line of an order, or nothing: an unknown SKU or one whose
-   * `available` is below its quantity leaves all counters as they were.
-   * Runs in the caller's transaction.
+   * Reserves the lines of orders in the caller's transaction, each all or
+   * nothing (an unknown SKU or one whose `available` is below its quantity
+   * leaves all of that order's counters as they were), in the order given: an earlier order takes the units first,
+   * exactly as if they had arrived one by one. The SKUs of all of them are
+   * locked together (in SKU order) and changed by one statement.
    */
-  async reserveForOrder(
+  async reserveForOrders(
     em: EntityManager,
-    orderId: string,
-    lines: { sku: string; quantity: number }[],
-    webhookEventId: string,
-  ): Promise<ReservationResult> {
-    const wanted = quantitiesBySku(lines);
-    if (wanted.length === 0) return { reserved: true };
+    orders: { orderId: string; lines: { sku: string; quantity: number }[]; webhookEventId: string }[],
+  ): Promise<ReservationResult[]> {
+    const wanted = orders.map((order) => quantitiesBySku(order.lines));
+    const skus = [...new Set(wanted.flat().map((w) => w.sku))];
+    if (skus.length === 0) return orders.map(() => ({ reserved: true }));
 
-    const rows = await this.stock.lockInSkuOrder(
-      em,
-      wanted.map((w) => w.sku),
-    );
-    const shortSkus = wanted
-      .filter((w) => {
-        const row = rows.get(w.sku);
-        return !row || row.on_hand - row.reserved < w.quantity;
-      })
-      .map((w) => w.sku);
-    if (shortSkus.length) return { reserved: false, shortSkus };
+    const rows = await this.stock.lockInSkuOrder(em, skus);
+    // What is still available of each locked SKU as the orders take their units, in turn.
+    const available = new Map([...rows.values()].map((row) => [row.sku, row.on_hand - row.reserved]));
+    const movements: Movement[] = [];
+    const results = wanted.map((lines, i): ReservationResult => {
+      const shortSkus = lines
+        .filter((w) => {
+          const left = available.get(w.sku); // undefined: no such SKU
+          return left === undefined || left < w.quantity;
+        })
+        .map((w) => w.sku);
+      if (shortSkus.length) return { reserved: false, shortSkus };
+      for (const w of lines) {
+        available.set(w.sku, available.get(w.sku)! - w.quantity);
+        movements.push({
+          sku: w.sku,
+          kind: 'reserve',
+          onHandDelta: 0,
+          reservedDelta: w.quantity,
+          orderId: orders[i].orderId,
+          webhookEventId: orders[i].webhookEventId,
+        });
+      }
+      return { reserved: true };
+    });
 
     // The rows are locked and were checked, so every guarded change applies; fewer is a broken invariant.
-    const movements = wanted.map((w) => ({
-      sku: w.sku,
-      kind: 'reserve' as const,
-      onHandDelta: 0,
-      reservedDelta: w.quantity,
-      orderId,
-      webhookEventId,
-    }));
     const applied = await this.stock.applyMovements(em, movements);
-    if (applied !== wanted.length) throw new Error(`reserved ${applied} of ${wanted.length} locked SKUs for order ${orderId}`);
-    return { reserved: true };
+    if (applied !== movements.length) throw new Error(`reserved ${applied} of ${movements.length} checked order lines`);
+    return results;
   }
 
   /**

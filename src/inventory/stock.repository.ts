@@ -49,33 +49,37 @@ export class StockRepository {
 
   /**
    * Applies counter changes and writes their ledger rows in one statement.
-   * A change is applied only where the result keeps 0 <= reserved <= on_hand
-   * (and on_hand within its integer column);
-   * returns how many were applied, so fewer than given means some were refused
-   * (the caller rolls back). At most one movement per SKU.
+   * The movements of one SKU are added up and applied together, only where
+   * the result keeps 0 <= reserved <= on_hand (and on_hand within its integer
+   * column); each movement still gets its own ledger row. Returns how many
+   * ledger rows were written, so fewer than given means some SKU was refused
+   * (the caller rolls back).
    */
   async applyMovements(em: EntityManager, movements: Movement[]): Promise<number> {
     if (movements.length === 0) return 0;
     const applied: unknown[] = await em.query(
       `WITH m AS (
          SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::int[], $5::text[], $6::bigint[], $7::text[])
-                    AS m(sku, kind, on_hand_delta, reserved_delta, order_id, webhook_event_id, reason)
+                    WITH ORDINALITY AS m(sku, kind, on_hand_delta, reserved_delta, order_id, webhook_event_id, reason, n)
+       ), per_sku AS (
+         -- in bigint, so that no sum can overflow before the guard refuses it
+         SELECT sku, sum(on_hand_delta) AS on_hand_delta, sum(reserved_delta) AS reserved_delta FROM m GROUP BY sku
        ), changed AS (
          UPDATE stock s
-            SET on_hand = s.on_hand + m.on_hand_delta,
-                reserved = s.reserved + m.reserved_delta,
+            SET on_hand = s.on_hand + d.on_hand_delta,
+                reserved = s.reserved + d.reserved_delta,
                 updated_at = now()
-           FROM m
-          WHERE s.sku = m.sku
-            -- in bigint, so that no sum can overflow before the guard refuses it
-            AND s.reserved::bigint + m.reserved_delta >= 0
-            AND s.on_hand::bigint + m.on_hand_delta >= s.reserved::bigint + m.reserved_delta
-            AND s.on_hand::bigint + m.on_hand_delta <= 2147483647
+           FROM per_sku d
+          WHERE s.sku = d.sku
+            AND s.reserved::bigint + d.reserved_delta >= 0
+            AND s.on_hand::bigint + d.on_hand_delta >= s.reserved::bigint + d.reserved_delta
+            AND s.on_hand::bigint + d.on_hand_delta <= 2147483647
          RETURNING s.sku
        )
        INSERT INTO stock_movements (sku, kind, on_hand_delta, reserved_delta, order_id, webhook_event_id, reason)
        SELECT m.sku, m.kind, m.on_hand_delta, m.reserved_delta, m.order_id, m.webhook_event_id, m.reason
          FROM m JOIN changed USING (sku)
+        ORDER BY m.n
        RETURNING id`,
       [
         movements.map((m) => m.sku),

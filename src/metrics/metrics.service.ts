@@ -65,6 +65,13 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  private readonly batchSizes = new Histogram({
+    name: 'shelfsync_group_commit_batch_size',
+    help: 'Deliveries applied together in one transaction (group commit), per transaction',
+    buckets: [1, 2, 4, 8, 16, 32, 64],
+    registers: [this.registry],
+  });
+
   private readonly signatureFailures = new Counter({
     name: 'shelfsync_webhook_signature_failures_total',
     help: 'Deliveries refused for a missing or wrong signature or timestamp, by source',
@@ -111,6 +118,10 @@ export class MetricsService {
   recordDelivery(source: string, eventType: string, outcome: DeliveryOutcome, seconds: number): void {
     this.deliveries.inc({ source, event_type: eventType, outcome });
     this.duration.observe({ outcome }, seconds);
+  }
+
+  recordBatch(size: number): void {
+    this.batchSizes.observe(size);
   }
 
   recordSignatureFailure(source: string): void {

@@ -35,10 +35,19 @@ export class NewOrderHandler implements EventHandler<CreateOrderCommand> {
   }
 
   async apply(em: EntityManager, command: CreateOrderCommand, context: HandlerContext): Promise<HandlerOutcome> {
-    const result = await this.orders.createOrder(em, command, context);
-    if (!result.created) {
-      return { status: 'ignored', reason: 'order_already_exists', orderStatus: result.status };
-    }
-    return { status: 'processed', reason: result.reason, orderStatus: result.status };
+    const [outcome] = await this.applyBatch(em, [{ command, context }]);
+    return outcome;
+  }
+
+  async applyBatch(em: EntityManager, events: { command: CreateOrderCommand; context: HandlerContext }[]): Promise<HandlerOutcome[]> {
+    const results = await this.orders.createOrders(
+      em,
+      events.map(({ command, context }) => ({ command, cause: context })),
+    );
+    return results.map((result) =>
+      result.created
+        ? { status: 'processed', reason: result.reason, orderStatus: result.status }
+        : { status: 'ignored', reason: 'order_already_exists', orderStatus: result.status },
+    );
   }
 }

@@ -14,6 +14,14 @@ export interface NewOrderRow {
   lines: { sku: string; quantity: number; unitPrice: number | null }[];
 }
 
+export interface HistoryEntry {
+  orderId: string;
+  from: OrderStatus | null;
+  to: OrderStatus;
+  reason: string | null;
+  webhookEventId: string | null;
+}
+
 export interface OrderSummaryRow {
   order_id: string;
   status: OrderStatus;
@@ -31,32 +39,65 @@ export interface OrderSummaryRow {
 @Injectable()
 export class OrdersRepository {
   /**
-   * Takes the transaction-scoped lock of one order id. Every event for the
-   * order takes it first, so they never interleave, even before the row exists.
+   * Takes the transaction-scoped locks of order ids. Every event for an order
+   * takes its lock first, so they never interleave, even before the row
+   * exists. Several are taken in one fixed order (of their keys), so two
+   * transactions locking overlapping sets never wait on each other in a cycle.
    */
-  async lockOrderKey(em: EntityManager, orderId: string): Promise<void> {
-    await em.query(`SELECT pg_advisory_xact_lock(hashtextextended('order:' || $1, 0))`, [orderId]);
+  async lockOrderKeys(em: EntityManager, orderIds: string[]): Promise<void> {
+    await em.query(
+      `SELECT pg_advisory_xact_lock(key)
+         FROM (SELECT DISTINCT hashtextextended('order:' || id, 0) AS key FROM unnest($1::text[]) AS id ORDER BY key) AS keys`,
+      [orderIds],
+    );
   }
 
-  /** Inserts the order and its lines; false when an order with this id exists already. */
-  async insert(em: EntityManager, order: NewOrderRow): Promise<boolean> {
-    const inserted: unknown[] = await em.query(
-      `INSERT INTO orders (order_id, status, customer_name, customer_email, total_amount, currency, source)
-       VALUES ($1, $2, $3, $4, $5, $6, $7)
-       ON CONFLICT (order_id) DO NOTHING
-       RETURNING order_id`,
-      [order.orderId, order.status, order.customerName, order.customerEmail, order.totalAmount, order.currency, order.source],
+  /**
+   * Inserts orders (of distinct ids) and their lines in one statement; returns
+   * the ids of those inserted: an order whose id exists already is skipped.
+   */
+  async insert(em: EntityManager, orders: NewOrderRow[]): Promise<Set<string>> {
+    const lines = orders.flatMap((order) => order.lines.map((line) => ({ orderId: order.orderId, ...line })));
+    const inserted: { order_id: string }[] = await em.query(
+      `WITH o AS (
+         INSERT INTO orders (order_id, status, customer_name, customer_email, total_amount, currency, source)
+         SELECT order_id, status, customer_name, customer_email, total_amount, currency, source
+           FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::numeric[], $6::text[], $7::text[])
+                WITH ORDINALITY AS o(order_id, status, customer_name, customer_email, total_amount, currency, source, n)
+          ORDER BY n
+         ON CONFLICT (order_id) DO NOTHING
+         RETURNING order_id
+       ), l AS (
+         INSERT INTO order_lines (order_id, line_no, sku, quantity, unit_price)
+         SELECT l.order_id, row_number() OVER (PARTITION BY l.order_id ORDER BY l.n), l.sku, l.quantity, l.unit_price
+           FROM unnest($8::text[], $9::text[], $10::int[], $11::numeric[]) WITH ORDINALITY AS l(order_id, sku, quantity, unit_price, n)
+           JOIN o USING (order_id)
+       )
+       SELECT order_id FROM o`,
+      [
+        orders.map((o) => o.orderId),
+        orders.map((o) => o.status),
+        orders.map((o) => o.customerName),
+        orders.map((o) => o.customerEmail),
+        orders.map((o) => o.totalAmount),
+        orders.map((o) => o.currency),
+        orders.map((o) => o.source),
+        lines.map((l) => l.orderId),
+        lines.map((l) => l.sku),
+        lines.map((l) => l.quantity),
+        lines.map((l) => l.unitPrice),
+      ],
     );
-    if (inserted.length === 0) return false;
-    if (order.lines.length) {
-      await em.query(
-        `INSERT INTO order_lines (order_id, line_no, sku, quantity, unit_price)
-         SELECT $1, line_no, sku, quantity, unit_price
-           FROM unnest($2::text[], $3::int[], $4::numeric[]) WITH ORDINALITY AS l(sku, quantity, unit_price, line_no)`,
-        [order.orderId, order.lines.map((l) => l.sku), order.lines.map((l) => l.quantity), order.lines.map((l) => l.unitPrice)],
-      );
-    }
-    return true;
+    return new Set(inserted.map((row) => row.order_id));
+  }
+
+  /** The statuses of the orders that exist among `orderIds`. */
+  async findStatuses(em: EntityManager, orderIds: string[]): Promise<Map<string, OrderStatus>> {
+    const rows: { order_id: string; status: OrderStatus }[] = await em.query(
+      `SELECT order_id, status FROM orders WHERE order_id = ANY($1::text[])`,
+      [orderIds],
+    );
+    return new Map(rows.map((row) => [row.order_id, row.status]));
   }
 
   async findStatus(em: EntityManager, orderId: string): Promise<OrderStatus | undefined> {
@@ -73,6 +114,14 @@ export class OrdersRepository {
     return changed === 1;
   }
 
+  /** New orders that could not have their stock: `rejected`, from `pending`. */
+  async reject(em: EntityManager, orderIds: string[], reason: string): Promise<void> {
+    await em.query(
+      `UPDATE orders SET status = 'rejected', status_reason = $2, updated_at = now() WHERE order_id = ANY($1::text[]) AND status = 'pending'`,
+      [orderIds, reason],
+    );
+  }
+
   async flagNeedsAttention(em: EntityManager, orderId: string): Promise<void> {
     await em.query(`UPDATE orders SET needs_attention = true, updated_at = now() WHERE order_id = $1`, [orderId]);
   }
@@ -85,14 +134,18 @@ export class OrdersRepository {
     );
   }
 
-  async addHistory(
-    em: EntityManager,
-    entry: { orderId: string; from: OrderStatus | null; to: OrderStatus; reason: string | null; webhookEventId: string | null },
-  ): Promise<void> {
+  async addHistory(em: EntityManager, entries: HistoryEntry[]): Promise<void> {
+    if (entries.length === 0) return;
     await em.query(
       `INSERT INTO order_status_history (order_id, from_status, to_status, reason, webhook_event_id)
-       VALUES ($1, $2, $3, $4, $5)`,
-      [entry.orderId, entry.from, entry.to, entry.reason, entry.webhookEventId],
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[])`,
+      [
+        entries.map((e) => e.orderId),
+        entries.map((e) => e.from),
+        entries.map((e) => e.to),
+        entries.map((e) => e.reason),
+        entries.map((e) => e.webhookEventId),
+      ],
     );
   }
 

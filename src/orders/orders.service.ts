@@ -5,7 +5,7 @@ import { TransactionRunner } from '../database/transaction-runner.js';
 import { InventoryService } from '../inventory/inventory.service.js';
 import type { OrderStatus } from './order-status.js';
 import { decide, type LifecycleEvent, TRANSITIONS } from './order-state-machine.js';
-import { type OrderSummaryRow, OrdersRepository } from './orders.repository.js';
+import { type HistoryEntry, type OrderSummaryRow, OrdersRepository } from './orders.repository.js';
 import { decodeCursor, DEFAULT_PAGE_SIZE, ID_KEY, type Page, toPage } from '../common/pagination.js';
 import type { Order } from './order.entity.js';
 
@@ -65,38 +65,57 @@ export class OrdersService {
   ) {}
 
   /**
-   * Creates an order from a delivery, in the caller's transaction: `pending`
-   * with every line reserved, or `rejected` with nothing reserved. An order id
-   * seen before changes nothing.
+   * Creates orders from deliveries, in the caller's transaction: each
+   * `pending` with every line reserved, or `rejected` with nothing reserved;
+   * an order id seen before changes nothing. Several are created with the
+   * outcomes they would have had arriving one by one in the order given: the stock goes to
+   * earlier orders first, and a repeated order id is created only once.
+   * A handful of statements in all, whatever the number of orders.
    */
-  async createOrder(
+  async createOrders(
     em: EntityManager,
-    command: CreateOrderCommand,
-    cause: { source: string; webhookEventId: string },
-  ): Promise<CreateOrderResult> {
-    await this.orders.lockOrderKey(em, command.orderId);
-    const inserted = await this.orders.insert(em, { ...command, status: 'pending', source: cause.source });
-    if (!inserted) {
-      return { created: false, status: (await this.orders.findStatus(em, command.orderId))! };
-    }
-
-    const reservation = await this.inventory.reserveForOrder(
+    requests: { command: CreateOrderCommand; cause: { source: string; webhookEventId: string } }[],
+  ): Promise<CreateOrderResult[]> {
+    await this.orders.lockOrderKeys(
       em,
-      command.orderId,
-      command.lines,
-      cause.webhookEventId,
+      requests.map((r) => r.command.orderId),
     );
-    const status: OrderStatus = reservation.reserved ? 'pending' : 'rejected';
-    const reason = reservation.reserved ? null : INSUFFICIENT_STOCK;
-    if (!reservation.reserved) await this.orders.transition(em, command.orderId, 'pending', status, reason);
-    await this.orders.addHistory(em, {
-      orderId: command.orderId,
-      from: null,
-      to: status,
-      reason: reservation.reserved ? null : `${INSUFFICIENT_STOCK}: ${reservation.shortSkus.join(', ')}`,
-      webhookEventId: cause.webhookEventId,
+    // The first request for each order id creates it; a repeat is an order seen before.
+    const seen = new Set<string>();
+    const firsts = requests.filter(({ command }) => !seen.has(command.orderId) && seen.add(command.orderId));
+    const inserted = await this.orders.insert(
+      em,
+      firsts.map(({ command, cause }) => ({ ...command, status: 'pending', source: cause.source })),
+    );
+    const created = firsts.filter((r) => inserted.has(r.command.orderId));
+
+    const reservations = await this.inventory.reserveForOrders(
+      em,
+      created.map(({ command, cause }) => ({ orderId: command.orderId, lines: command.lines, webhookEventId: cause.webhookEventId })),
+    );
+    const results = new Map<(typeof requests)[number], CreateOrderResult>();
+    const history: HistoryEntry[] = [];
+    created.forEach((request, i) => {
+      const reservation = reservations[i];
+      const status: OrderStatus = reservation.reserved ? 'pending' : 'rejected';
+      const reason = reservation.reserved ? null : INSUFFICIENT_STOCK;
+      results.set(request, { created: true, status, reason });
+      history.push({
+        orderId: request.command.orderId,
+        from: null,
+        to: status,
+        reason: reservation.reserved ? null : `${INSUFFICIENT_STOCK}: ${reservation.shortSkus.join(', ')}`,
+        webhookEventId: request.cause.webhookEventId,
+      });
     });
-    return { created: true, status, reason };
+    const rejected = created.filter((request) => results.get(request)!.status === 'rejected').map((r) => r.command.orderId);
+    if (rejected.length) await this.orders.reject(em, rejected, INSUFFICIENT_STOCK);
+    await this.orders.addHistory(em, history);
+
+    // Every other request names an order that exists (from before, or created above): it changes nothing.
+    const existing = requests.filter((r) => !results.has(r));
+    const statuses = existing.length ? await this.orders.findStatuses(em, existing.map((r) => r.command.orderId)) : new Map<string, OrderStatus>();
+    return requests.map((r) => results.get(r) ?? { created: false, status: statuses.get(r.command.orderId)! });
   }
 
   /**
@@ -109,7 +128,7 @@ export class OrdersService {
     command: LifecycleCommand,
     cause: { webhookEventId: string },
   ): Promise<LifecycleResult> {
-    await this.orders.lockOrderKey(em, command.orderId);
+    await this.orders.lockOrderKeys(em, [command.orderId]);
     const status = await this.orders.findStatus(em, command.orderId);
     if (!status) return { outcome: 'deferred', reason: 'order_not_found' };
 
@@ -137,13 +156,9 @@ export class OrdersService {
       const lines = await this.orders.quantitiesBySku(em, command.orderId);
       await this.inventory.moveOrderStock(em, command.orderId, lines, stockMove, cause.webhookEventId);
     }
-    await this.orders.addHistory(em, {
-      orderId: command.orderId,
-      from: transition.from,
-      to: transition.to,
-      reason: command.reason,
-      webhookEventId: cause.webhookEventId,
-    });
+    await this.orders.addHistory(em, [
+      { orderId: command.orderId, from: transition.from, to: transition.to, reason: command.reason, webhookEventId: cause.webhookEventId },
+    ]);
     return { outcome: 'applied', status: transition.to };
   }
 

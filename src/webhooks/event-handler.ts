@@ -23,6 +23,12 @@ export interface EventHandler<C = unknown> {
   parse(data: unknown): C;
   orderIdOf(command: C): string | null;
   apply(em: EntityManager, command: C, context: HandlerContext): Promise<HandlerOutcome>;
+  /**
+   * Applies several events in one go, with the outcomes `apply` would have
+   * given them one after another in this order. A handler that has it gets
+   * concurrent deliveries grouped into one transaction (group commit).
+   */
+  applyBatch?(em: EntityManager, events: { command: C; context: HandlerContext }[]): Promise<HandlerOutcome[]>;
 }
 
 export const EVENT_HANDLERS = Symbol('EVENT_HANDLERS');

@@ -75,50 +75,90 @@ function storableHeaders(headers: IncomingHttpHeaders): Record<string, string> {
 @Injectable()
 export class WebhookEventStore {
   /**
-   * Claims the delivery inside the caller's transaction, provisionally as
+   * Claims deliveries inside the caller's transaction, provisionally as
    * `processed` (the common outcome, so it needs no second write; any other
-   * outcome is recorded by setOutcome in the same transaction). Returns the record's
-   * id, or undefined when it is a duplicate: its event id, or its very bytes,
+   * outcome is recorded by setOutcome in the same transaction). Returns each record's
+   * id, or undefined for a duplicate: its event id, or its very bytes,
    * were seen on this source before (the bytes too, because an unsigned
    * `webhook-id` could otherwise make a replayed capture pass for a new event
    * and take a future event's id). A delivery that failed before is claimed
    * again (its attempts counted), so a retry can apply it. A concurrent claim
    * of the same event waits here until the first commits.
    */
-  async claim(em: EntityManager, event: IncomingEvent): Promise<string | undefined> {
-    const fresh: { id: string }[] = await em.query(
-      `INSERT INTO webhook_events (source, event_id, event_type, order_id, status, headers, raw_body, body_sha256, processed_at)
-       VALUES ($1, $2, $3, $4, 'processed', $5, $6, CASE WHEN $7 THEN NULL ELSE sha256($6) END, now())
-       ON CONFLICT DO NOTHING
-       RETURNING id`,
-      [event.source, event.eventId, event.eventType, event.orderId, storableHeaders(event.headers), event.rawBody, event.idIsSigned],
+  async claimMany(em: EntityManager, events: IncomingEvent[]): Promise<(string | undefined)[]> {
+    const columns = [
+      events.map((e) => e.source),
+      events.map((e) => e.eventId),
+      events.map((e) => e.eventType),
+      events.map((e) => e.orderId),
+      events.map((e) => JSON.stringify(storableHeaders(e.headers))),
+      events.map((e) => e.rawBody),
+      events.map((e) => e.idIsSigned),
+    ];
+    const fresh: { id: string; n: string }[] = await em.query(
+      `WITH e AS (
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::bytea[], $7::boolean[])
+                  WITH ORDINALITY AS e(source, event_id, event_type, order_id, headers, raw_body, id_is_signed, n)
+       ), inserted AS (
+         INSERT INTO webhook_events (source, event_id, event_type, order_id, status, headers, raw_body, body_sha256, processed_at)
+         SELECT source, event_id, event_type, order_id, 'processed', headers, raw_body,
+                CASE WHEN id_is_signed THEN NULL ELSE sha256(raw_body) END, now()
+           -- in key order, so two batches never wait on each other's keys in a cycle; the first of identical ones first
+           FROM e ORDER BY source, event_id, n
+         ON CONFLICT DO NOTHING
+         RETURNING id, source, event_id, raw_body
+       )
+       -- of identical deliveries, the first is the one inserted
+       SELECT DISTINCT ON (inserted.id) inserted.id, e.n FROM inserted JOIN e USING (source, event_id, raw_body)
+        ORDER BY inserted.id, e.n`,
+      columns,
     );
-    if (fresh.length) return fresh[0].id;
+    const ids: (string | undefined)[] = events.map(() => undefined);
+    for (const row of fresh) ids[Number(row.n) - 1] = row.id;
+    const seenBefore = ids.flatMap((id, i) => (id === undefined ? [i] : []));
+    if (seenBefore.length === 0) return ids;
+
+    // Seen before: a delivery whose last attempt failed is taken up again by this one.
     // TypeORM answers an UPDATE with [rows, count].
-    const [retried] = await em.query<[{ id: string }[], number]>(
-      `UPDATE webhook_events
+    const [retried] = await em.query<[{ id: string; n: number }[], number]>(
+      `WITH e AS (
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::bytea[], $7::boolean[], $8::int[])
+                  AS e(source, event_id, event_type, order_id, headers, raw_body, id_is_signed, n)
+       ), target AS (
+         -- one delivery per failed record: the first that names it
+         SELECT DISTINCT ON (w.id) w.id, e.* FROM e JOIN webhook_events w
+             ON w.source = e.source AND (w.event_id = e.event_id OR (NOT e.id_is_signed AND w.body_sha256 = sha256(e.raw_body)))
+          WHERE w.status = 'failed'
+          ORDER BY w.id, e.n
+       )
+       UPDATE webhook_events w
           SET attempts = attempts + 1, status = 'processed', reason = NULL, last_error = NULL, processed_at = now(),
               -- what is applied now is this delivery, so the record shows (and a replay uses) its bytes
-              event_type = $3, order_id = $4, headers = $5, raw_body = $6,
-              body_sha256 = CASE WHEN $7 THEN NULL ELSE sha256($6) END
-        WHERE source = $1 AND (event_id = $2 OR (NOT $7 AND body_sha256 = sha256($6))) AND status = 'failed'
-       RETURNING id`,
-      [event.source, event.eventId, event.eventType, event.orderId, storableHeaders(event.headers), event.rawBody, event.idIsSigned],
+              event_type = t.event_type, order_id = t.order_id, headers = t.headers, raw_body = t.raw_body,
+              body_sha256 = CASE WHEN t.id_is_signed THEN NULL ELSE sha256(t.raw_body) END
+         FROM target t
+        WHERE w.id = t.id
+       RETURNING w.id, t.n`,
+      [...columns.map((column) => seenBefore.map((i) => column[i])), seenBefore.map((i) => i + 1)],
     );
-    return retried[0]?.id;
+    for (const row of retried) ids[Number(row.n) - 1] ??= row.id;
+    return ids;
   }
 
   async setOutcome(em: EntityManager, id: string, status: WebhookEventStatus, reason: string | null): Promise<void> {
+    await this.setOutcomes(em, [{ id, status, reason }]);
+  }
+
+  async setOutcomes(em: EntityManager, outcomes: { id: string; status: WebhookEventStatus; reason: string | null }[]): Promise<void> {
+    if (outcomes.length === 0) return;
     // processed_at: when it was applied or set aside for good; a deferred event has not been, yet.
     await em.query(
-      `UPDATE webhook_events SET status = $2, reason = $3,
-              processed_at = CASE WHEN $2 IN ('processed', 'ignored') THEN now() END
-        WHERE id = $1`,
-      [
-      id,
-      status,
-      reason,
-      ],
+      `UPDATE webhook_events w
+          SET status = o.status, reason = o.reason,
+              processed_at = CASE WHEN o.status IN ('processed', 'ignored') THEN now() END
+         FROM unnest($1::bigint[], $2::text[], $3::text[]) AS o(id, status, reason)
+        WHERE w.id = o.id`,
+      [outcomes.map((o) => o.id), outcomes.map((o) => o.status), outcomes.map((o) => o.reason)],
     );
   }
 
@@ -177,6 +217,16 @@ export class WebhookEventStore {
       `UPDATE webhook_events SET attempts = attempts + 1, status = 'failed', reason = NULL, last_error = $2 WHERE id = $1`,
       [id, error],
     );
+  }
+
+  /** Those of `orderIds` that have events waiting for them. */
+  async ordersWithDeferred(em: EntityManager, orderIds: string[]): Promise<string[]> {
+    if (orderIds.length === 0) return [];
+    const rows: { order_id: string }[] = await em.query(
+      `SELECT DISTINCT order_id FROM webhook_events WHERE order_id = ANY($1::text[]) AND status = 'deferred'`,
+      [orderIds],
+    );
+    return rows.map((row) => row.order_id);
   }
 
   /** The order's events waiting for it, oldest first (the caller decides the order to try them in). */

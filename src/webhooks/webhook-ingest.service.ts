@@ -4,6 +4,7 @@ import type { Logger as PinoLogger } from 'pino';
 import type { EntityManager } from 'typeorm';
 import { PINO_LOGGER } from '../logging/logging.module.js';
 import { AppError } from '../common/app-error.js';
+import { BatchQueue } from '../common/batch-queue.js';
 import { isDatabaseUnavailable, isRetryableTransactionError } from '../database/pg-errors.js';
 import { TransactionRunner } from '../database/transaction-runner.js';
 import { type DeliveryOutcome, MetricsService } from '../metrics/metrics.service.js';
@@ -23,13 +24,27 @@ export interface DeliveryResult {
 export const UNKNOWN_EVENT_TYPE = 'unknown_event_type';
 const REPLAYABLE = new Set(['failed', 'ignored']);
 
-/** A stored event about to be applied: which record, and for which order. */
-interface EventRecord {
+/** A stored event about to be applied: which record, for which order, and what to do. */
+interface ClaimedEvent {
   id: string;
   source: string;
   type: string;
   orderId: string | null;
+  command: unknown;
 }
+
+/** A verified, parsed delivery on its way to be claimed. */
+interface PendingDelivery {
+  event: IncomingEvent;
+  command: unknown;
+}
+
+/**
+ * Group commit limits, measured with `npm run bench`: batches of up to this
+ * many deliveries, this many in flight at once (each holds one connection).
+ */
+const MAX_BATCH = 64;
+const MAX_IN_FLIGHT = 4;
 
 /**
  * The path of one verified delivery: parse and validate (400 before any
@@ -41,6 +56,8 @@ interface EventRecord {
 export class WebhookIngestService {
   private readonly logger = new Logger('Webhooks');
   private readonly handlers: Map<string, EventHandler>;
+  /** A group-commit queue for each event type whose handler applies batches. */
+  private readonly batches = new Map<string, BatchQueue<PendingDelivery, DeliveryResult>>();
 
   constructor(
     private readonly transactions: TransactionRunner,
@@ -50,6 +67,10 @@ export class WebhookIngestService {
     @Inject(EVENT_HANDLERS) handlers: EventHandler[],
   ) {
     this.handlers = new Map(handlers.map((h) => [h.type, h]));
+    for (const handler of handlers) {
+      if (!handler.applyBatch) continue;
+      this.batches.set(handler.type, new BatchQueue((batch) => this.ingestBatch(batch), { maxBatch: MAX_BATCH, maxInFlight: MAX_IN_FLIGHT }));
+    }
   }
 
   async receive(delivery: VerifiedDelivery, headers: IncomingHttpHeaders, requestId?: string): Promise<DeliveryResult> {
@@ -107,24 +128,64 @@ export class WebhookIngestService {
       headers,
       rawBody: delivery.rawBody,
     };
+    const pending = { event, command };
+    return this.batches.get(event.eventType)?.push(pending) ?? this.ingestOne(pending);
+  }
 
+  /** One delivery in a transaction of its own. */
+  private async ingestOne(pending: PendingDelivery): Promise<DeliveryResult> {
     try {
-      return await this.transactions.run(async (em) => {
-        const id = await this.events.claim(em, event);
-        if (id === undefined) return { event_id: event.eventId, status: 'duplicate' as const };
-        const record = { id, source: event.source, type: event.eventType, orderId: event.orderId };
-        const outcome = await this.applyAndRecord(em, record, command);
-        const result: DeliveryResult = { event_id: event.eventId, status: outcome.status };
-        if (outcome.reason) result.reason = outcome.reason;
-        if (outcome.orderStatus) result.order_status = outcome.orderStatus;
-        return result;
-      });
+      const [result] = await this.transactions.run((em) => this.claimAndApply(em, [pending]));
+      return result;
     } catch (error) {
       // Unreachable database, or contention that outlasted the retries: the sender should try again.
       if (isDatabaseUnavailable(error) || isRetryableTransactionError(error)) throw AppError.databaseUnavailable();
-      await this.keepFailedDelivery(event, error);
+      await this.keepFailedDelivery(pending.event, error);
       throw error;
     }
+  }
+
+  /**
+   * Concurrent deliveries of one batchable type in one transaction (group
+   * commit), each answered after its commit. When one of them breaks the
+   * transaction, each is tried again on its own, so that only that one fails.
+   */
+  private async ingestBatch(batch: PendingDelivery[]): Promise<PromiseSettledResult<DeliveryResult>[]> {
+    this.metrics.recordBatch(batch.length);
+    if (batch.length === 1) return Promise.allSettled([this.ingestOne(batch[0])]);
+    try {
+      const results = await this.transactions.run((em) => this.claimAndApply(em, batch));
+      return results.map((value) => ({ status: 'fulfilled', value }));
+    } catch (error) {
+      if (isDatabaseUnavailable(error) || isRetryableTransactionError(error)) {
+        const unavailable = AppError.databaseUnavailable();
+        return batch.map(() => ({ status: 'rejected', reason: unavailable }));
+      }
+      this.logger.warn(`a batch of ${batch.length} deliveries failed (${String(error)}); applying each on its own`);
+      return Promise.allSettled(batch.map((pending) => this.ingestOne(pending)));
+    }
+  }
+
+  /** Claims deliveries (of one event type) and applies those that are new; the rest are duplicates. */
+  private async claimAndApply(em: EntityManager, batch: PendingDelivery[]): Promise<DeliveryResult[]> {
+    const ids = await this.events.claimMany(
+      em,
+      batch.map((pending) => pending.event),
+    );
+    const claimed = batch.flatMap(({ event, command }, i) => {
+      const id = ids[i];
+      return id === undefined ? [] : [{ id, source: event.source, type: event.eventType, orderId: event.orderId, command }];
+    });
+    const outcomes = await this.applyAndRecord(em, claimed);
+    let next = 0;
+    return batch.map(({ event }, i): DeliveryResult => {
+      if (ids[i] === undefined) return { event_id: event.eventId, status: 'duplicate' };
+      const outcome = outcomes[next++];
+      const result: DeliveryResult = { event_id: event.eventId, status: outcome.status };
+      if (outcome.reason) result.reason = outcome.reason;
+      if (outcome.orderStatus) result.order_status = outcome.orderStatus;
+      return result;
+    });
   }
 
   /**
@@ -143,8 +204,7 @@ export class WebhookIngestService {
         await this.events.claimForReplay(em, id);
         const handler = this.handlers.get(stored.event_type);
         const command = handler?.parse(parseEnvelope(stored.raw_body, {}).data);
-        const record = { id, source: stored.source, type: stored.event_type, orderId: stored.order_id };
-        await this.applyAndRecord(em, record, command);
+        await this.applyAndRecord(em, [{ id, source: stored.source, type: stored.event_type, orderId: stored.order_id, command }]);
         return toEventView((await this.events.find(em, id))!);
       });
     } catch (error) {
@@ -158,24 +218,43 @@ export class WebhookIngestService {
   }
 
   /**
-   * Applies one claimed event with its handler and records the outcome on its
-   * record. When it moved an order, the order's deferred events follow, and
-   * the outcome carries the status the order ended in.
+   * Applies claimed events of one type with their handler (all together when
+   * it can) and records their outcomes on their records. When they moved
+   * orders, those orders' deferred events follow, and the outcomes carry the
+   * statuses the orders ended in.
    */
-  private async applyAndRecord(em: EntityManager, record: EventRecord, command: unknown): Promise<HandlerOutcome> {
-    const handler = this.handlers.get(record.type);
+  private async applyAndRecord(em: EntityManager, events: ClaimedEvent[]): Promise<HandlerOutcome[]> {
+    if (events.length === 0) return [];
+    const handler = this.handlers.get(events[0].type);
+    const contextOf = (event: ClaimedEvent) => ({ source: event.source, webhookEventId: event.id });
+    let outcomes: HandlerOutcome[] = [];
     if (!handler) {
-      await this.events.setOutcome(em, record.id, 'ignored', UNKNOWN_EVENT_TYPE);
-      return { status: 'ignored', reason: UNKNOWN_EVENT_TYPE };
+      outcomes = events.map(() => ({ status: 'ignored', reason: UNKNOWN_EVENT_TYPE }));
+    } else if (handler.applyBatch) {
+      outcomes = await handler.applyBatch(
+        em,
+        events.map((event) => ({ command: event.command, context: contextOf(event) })),
+      );
+    } else {
+      for (const event of events) outcomes.push(await handler.apply(em, event.command, contextOf(event)));
     }
-    const outcome = await handler.apply(em, command, { source: record.source, webhookEventId: record.id });
     // The claim recorded `processed` already: only another outcome, or a reason, needs writing.
-    if (outcome.status !== 'processed' || outcome.reason) await this.events.setOutcome(em, record.id, outcome.status, outcome.reason);
-    if (outcome.status === 'processed' && record.orderId) {
-      const finalStatus = await this.applyDeferred(em, record.orderId);
-      if (finalStatus) return { ...outcome, orderStatus: finalStatus };
+    await this.events.setOutcomes(
+      em,
+      events.flatMap((event, i) => {
+        const { status, reason } = outcomes[i];
+        return status !== 'processed' || reason ? [{ id: event.id, status, reason }] : [];
+      }),
+    );
+    const moved = [...new Set(events.flatMap((event, i) => (outcomes[i].status === 'processed' && event.orderId ? [event.orderId] : [])))];
+    for (const orderId of await this.events.ordersWithDeferred(em, moved)) {
+      const finalStatus = await this.applyDeferred(em, orderId);
+      if (!finalStatus) continue;
+      outcomes = outcomes.map((outcome, i) =>
+        events[i].orderId === orderId && outcome.status === 'processed' ? { ...outcome, orderStatus: finalStatus } : outcome,
+      );
     }
-    return outcome;
+    return outcomes;
   }
 
   /**
