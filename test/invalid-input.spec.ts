@@ -1,4 +1,5 @@
 import { beforeEach, describe, expect, it } from '@jest/globals';
+import { parseEnvelope } from '../src/webhooks/webhook-envelope.js';
 import { count, resetDatabase, seedStock, stockOf } from './support/database.js';
 import { deliver, useTestApp } from './support/test-app.js';
 
@@ -62,10 +63,19 @@ describe('malformed deliveries', () => {
 
   it('drops __proto__ keys while parsing, so a payload cannot stand in for validated fields', async () => {
     // Were the key kept, class-transformer would give `data` this prototype and its fields would pass for real ones.
-    const res = await deliver(t.url, '{"event":"new_order","data":{"__proto__":{"order_id":"p-1","customer_name":"A","total_amount":1}}}');
-    expect(res.status).toBe(400);
-    expect((res.body.errors as { field: string }[]).map((e) => e.field)).toEqual(['data.order_id', 'data.customer_name', 'data.total_amount']);
+    // Literally, and spelt with \u escapes, which JSON.parse turns into the same key.
+    for (const key of ['__proto__', '\\u005f_proto__', '__pr\\u006fto__']) {
+      const res = await deliver(t.url, `{"event":"new_order","data":{"${key}":{"order_id":"p-1","customer_name":"A","total_amount":1}}}`);
+      expect(res.status).toBe(400);
+      expect((res.body.errors as { field: string }[]).map((e) => e.field)).toEqual(['data.order_id', 'data.customer_name', 'data.total_amount']);
+    }
     await expectNothingStored();
+    // class-transformer skips such keys too; the parser itself keeps none, however spelt.
+    for (const key of ['__proto__', '\\u005f_proto__', '__pr\\u006fto__']) {
+      const { data } = parseEnvelope(Buffer.from(`{"event":"x","data":{"${key}":{"polluted":true},"kept":1}}`), {});
+      expect(Object.getOwnPropertyNames(data)).toEqual(['kept']);
+      expect(Object.getPrototypeOf(data)).toBe(Object.prototype);
+    }
   });
 
   it('answers 400 for JSON nested deeper than 32 levels, however it is nested', async () => {

@@ -44,7 +44,7 @@ interface PendingDelivery {
  * many deliveries, this many in flight at once (each holds one connection).
  */
 const MAX_BATCH = 64;
-const MAX_IN_FLIGHT = 4;
+const MAX_IN_FLIGHT = 2;
 
 /**
  * The path of one verified delivery: parse and validate (400 before any
