@@ -2,6 +2,7 @@ import { InitialSchema1763800000000 } from './1763800000000-initial-schema.js';
 import { OrdersListingOrder1763900000000 } from './1763900000000-orders-listing-order.js';
 import { WebhookBodyDigest1764000000000 } from './1764000000000-webhook-body-digest.js';
 import { WebhookEventsReceivedIndex1764100000000 } from './1764100000000-webhook-events-received-index.js';
+import { HotPathFunctions1764200000000 } from './1764200000000-hot-path-functions.js';
 
 /**
  * Every migration, oldest first. Listed explicitly (no glob) so the same list
@@ -13,4 +14,5 @@ export const migrations = [
   OrdersListingOrder1763900000000,
   WebhookBodyDigest1764000000000,
   WebhookEventsReceivedIndex1764100000000,
+  HotPathFunctions1764200000000,
 ];

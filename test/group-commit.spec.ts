@@ -119,7 +119,7 @@ describe('BatchQueue', () => {
         inFlight--;
         return items.map((n) => (n % 7 === 0 ? { status: 'rejected', reason: new Error(`no ${n}`) } : { status: 'fulfilled', value: n * 2 }));
       },
-      { maxBatch: 5, maxInFlight: 2 },
+      { maxBatch: 5, maxInFlight: 2, maxWaitMs: 10_000, timeoutError: () => new Error('waited too long') },
     );
     const results = await Promise.allSettled(Array.from({ length: 23 }, (_, n) => queue.push(n)));
 
@@ -141,7 +141,7 @@ describe('BatchQueue', () => {
         if (calls === 1) return Promise.reject(new Error('database away'));
         return Promise.resolve(items.map((item) => ({ status: 'fulfilled' as const, value: item.toUpperCase() })));
       },
-      { maxBatch: 10, maxInFlight: 1 },
+      { maxBatch: 10, maxInFlight: 1, maxWaitMs: 10_000, timeoutError: () => new Error('waited too long') },
     );
     const first = await Promise.allSettled([queue.push('a'), queue.push('b')]);
     expect(first).toEqual([
@@ -149,5 +149,25 @@ describe('BatchQueue', () => {
       { status: 'rejected', reason: new Error('database away') },
     ]);
     await expect(queue.push('c')).resolves.toBe('C');
+  });
+
+  it('rejects an item that cannot start within maxWaitMs, and never runs it', async () => {
+    const ran: string[] = [];
+    let release: () => void = () => undefined;
+    const queue = new BatchQueue<string, string>(
+      async (items) => {
+        ran.push(...items);
+        if (items.includes('slow')) await new Promise<void>((resolve) => (release = resolve));
+        return items.map((item) => ({ status: 'fulfilled' as const, value: item }));
+      },
+      { maxBatch: 10, maxInFlight: 1, maxWaitMs: 50, timeoutError: () => new Error('waited too long') },
+    );
+    const slow = queue.push('slow');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    await expect(queue.push('late')).rejects.toThrow('waited too long');
+    release();
+    await expect(slow).resolves.toBe('slow');
+    await expect(queue.push('after')).resolves.toBe('after');
+    expect(ran).toEqual(['slow', 'after']);
   });
 });

@@ -4,22 +4,38 @@
  * slot is free starts at once (after the current turn of the event loop, so
  * that the items read from the network in the same turn go together): under
  * light load nothing waits, under heavy load batches grow, and the number
- * of batches in flight (and so of database connections) stays bounded.
+ * of batches in flight (and so of database connections) stays bounded. An
+ * item that cannot start within `maxWaitMs` is rejected with `timeoutError()`
+ * and never runs, so a stuck database cannot make waiters pile up for long.
  */
+interface Entry<I, O> {
+  item: I;
+  resolve: (value: O) => void;
+  reject: (reason: unknown) => void;
+  timer?: NodeJS.Timeout;
+}
+
 export class BatchQueue<I, O> {
-  private readonly waiting: { item: I; resolve: (value: O) => void; reject: (reason: unknown) => void }[] = [];
+  private readonly waiting: Entry<I, O>[] = [];
   private running = 0;
   private scheduled = false;
 
   constructor(
     /** Runs one batch; answers one settled result per item, in the items' order. */
     private readonly process: (items: I[]) => Promise<PromiseSettledResult<O>[]>,
-    private readonly limits: { maxBatch: number; maxInFlight: number },
+    private readonly limits: { maxBatch: number; maxInFlight: number; maxWaitMs: number; timeoutError: () => Error },
   ) {}
 
   push(item: I): Promise<O> {
     return new Promise<O>((resolve, reject) => {
-      this.waiting.push({ item, resolve, reject });
+      const entry: Entry<I, O> = { item, resolve, reject };
+      entry.timer = setTimeout(() => {
+        const index = this.waiting.indexOf(entry);
+        if (index === -1) return;
+        this.waiting.splice(index, 1);
+        reject(this.limits.timeoutError());
+      }, this.limits.maxWaitMs);
+      this.waiting.push(entry);
       this.schedule();
     });
   }
@@ -35,8 +51,9 @@ export class BatchQueue<I, O> {
     });
   }
 
-  private async run(batch: typeof this.waiting): Promise<void> {
+  private async run(batch: Entry<I, O>[]): Promise<void> {
     this.running++;
+    for (const entry of batch) clearTimeout(entry.timer);
     try {
       const results = await this.process(batch.map((entry) => entry.item));
       batch.forEach((entry, i) => {

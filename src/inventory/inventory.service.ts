@@ -3,7 +3,7 @@ import type { EntityManager } from 'typeorm';
 import { AppError } from '../common/app-error.js';
 import { decodeCursor, DEFAULT_PAGE_SIZE, TEXT_KEY, type Page, toPage } from '../common/pagination.js';
 import { TransactionRunner } from '../database/transaction-runner.js';
-import { type Movement, StockRepository, type StockRow } from './stock.repository.js';
+import { StockRepository, type StockRow } from './stock.repository.js';
 
 export interface StockView {
   sku: string;
@@ -29,68 +29,12 @@ export function toStockView(row: StockRow): StockView {
   return view;
 }
 
-/** Sums the quantities of lines that name the same SKU (the rows are locked in SQL, in SKU byte order). */
-function quantitiesBySku(lines: { sku: string; quantity: number }[]): { sku: string; quantity: number }[] {
-  const totals = new Map<string, number>();
-  for (const line of lines) totals.set(line.sku, (totals.get(line.sku) ?? 0) + line.quantity);
-  return [...totals]
-    .map(([sku, quantity]) => ({ sku, quantity }))
-    .sort((a, b) => (a.sku < b.sku ? -1 : a.sku > b.sku ? 1 : 0));
-}
-
 @Injectable()
 export class InventoryService {
   constructor(
     private readonly stock: StockRepository,
     private readonly transactions: TransactionRunner,
   ) {}
-
-  /**
-   * Reserves the lines of orders in the caller's transaction, each all or
-   * nothing (an unknown SKU or one whose `available` is below its quantity
-   * leaves all of that order's counters as they were), in the order given: an earlier order takes the units first,
-   * exactly as if they had arrived one by one. The SKUs of all of them are
-   * locked together (in SKU order) and changed by one statement.
-   */
-  async reserveForOrders(
-    em: EntityManager,
-    orders: { orderId: string; lines: { sku: string; quantity: number }[]; webhookEventId: string }[],
-  ): Promise<ReservationResult[]> {
-    const wanted = orders.map((order) => quantitiesBySku(order.lines));
-    const skus = [...new Set(wanted.flat().map((w) => w.sku))];
-    if (skus.length === 0) return orders.map(() => ({ reserved: true }));
-
-    const rows = await this.stock.lockInSkuOrder(em, skus);
-    // What is still available of each locked SKU as the orders take their units, in turn.
-    const available = new Map([...rows.values()].map((row) => [row.sku, row.on_hand - row.reserved]));
-    const movements: Movement[] = [];
-    const results = wanted.map((lines, i): ReservationResult => {
-      const shortSkus = lines
-        .filter((w) => {
-          const left = available.get(w.sku); // undefined: no such SKU
-          return left === undefined || left < w.quantity;
-        })
-        .map((w) => w.sku);
-      if (shortSkus.length) return { reserved: false, shortSkus };
-      for (const w of lines) {
-        available.set(w.sku, available.get(w.sku)! - w.quantity);
-        movements.push({
-          sku: w.sku,
-          kind: 'reserve',
-          onHandDelta: 0,
-          reservedDelta: w.quantity,
-          orderId: orders[i].orderId,
-          webhookEventId: orders[i].webhookEventId,
-        });
-      }
-      return { reserved: true };
-    });
-
-    // The rows are locked and were checked, so every guarded change applies; fewer is a broken invariant.
-    const applied = await this.stock.applyMovements(em, movements);
-    if (applied !== movements.length) throw new Error(`reserved ${applied} of ${movements.length} checked order lines`);
-    return results;
-  }
 
   /**
    * Moves an order's units when its status changes, in the caller's

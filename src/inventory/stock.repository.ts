@@ -57,30 +57,9 @@ export class StockRepository {
    */
   async applyMovements(em: EntityManager, movements: Movement[]): Promise<number> {
     if (movements.length === 0) return 0;
-    const applied: unknown[] = await em.query(
-      `WITH m AS (
-         SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::int[], $5::text[], $6::bigint[], $7::text[])
-                    WITH ORDINALITY AS m(sku, kind, on_hand_delta, reserved_delta, order_id, webhook_event_id, reason, n)
-       ), per_sku AS (
-         -- in bigint, so that no sum can overflow before the guard refuses it
-         SELECT sku, sum(on_hand_delta) AS on_hand_delta, sum(reserved_delta) AS reserved_delta FROM m GROUP BY sku
-       ), changed AS (
-         UPDATE stock s
-            SET on_hand = s.on_hand + d.on_hand_delta,
-                reserved = s.reserved + d.reserved_delta,
-                updated_at = now()
-           FROM per_sku d
-          WHERE s.sku = d.sku
-            AND s.reserved::bigint + d.reserved_delta >= 0
-            AND s.on_hand::bigint + d.on_hand_delta >= s.reserved::bigint + d.reserved_delta
-            AND s.on_hand::bigint + d.on_hand_delta <= 2147483647
-         RETURNING s.sku
-       )
-       INSERT INTO stock_movements (sku, kind, on_hand_delta, reserved_delta, order_id, webhook_event_id, reason)
-       SELECT m.sku, m.kind, m.on_hand_delta, m.reserved_delta, m.order_id, m.webhook_event_id, m.reason
-         FROM m JOIN changed USING (sku)
-        ORDER BY m.n
-       RETURNING id`,
+    // The statement is the database function shelfsync_apply_movements (migrations/1764200000000-hot-path-functions.ts).
+    const [{ applied }] = await em.query<{ applied: number }[]>(
+      `SELECT shelfsync_apply_movements($1::text[], $2::text[], $3::int[], $4::int[], $5::text[], $6::bigint[], $7::text[]) AS applied`,
       [
         movements.map((m) => m.sku),
         movements.map((m) => m.kind),
@@ -91,7 +70,7 @@ export class StockRepository {
         movements.map((m) => m.reason ?? null),
       ],
     );
-    return applied.length;
+    return applied;
   }
 
   /** Creates the SKU with nothing on hand when it does not exist yet. */

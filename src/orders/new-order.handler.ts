@@ -46,7 +46,7 @@ export class NewOrderHandler implements EventHandler<CreateOrderCommand> {
     );
     return results.map((result) =>
       result.created
-        ? { status: 'processed', reason: result.reason, orderStatus: result.status }
+        ? { status: 'processed', reason: result.reason, orderStatus: result.status, waiting: result.waiting }
         : { status: 'ignored', reason: 'order_already_exists', orderStatus: result.status },
     );
   }

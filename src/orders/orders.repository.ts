@@ -5,12 +5,13 @@ import type { OrderStatus } from './order-status.js';
 
 export interface NewOrderRow {
   orderId: string;
-  status: OrderStatus;
   customerName: string;
   customerEmail: string | null;
   totalAmount: number;
   currency: string;
   source: string;
+  /** The webhook_events record of the delivery that creates it. */
+  webhookEventId: string;
   lines: { sku: string; quantity: number; unitPrice: number | null }[];
 }
 
@@ -53,51 +54,36 @@ export class OrdersRepository {
   }
 
   /**
-   * Inserts orders (of distinct ids) and their lines in one statement; returns
-   * the ids of those inserted: an order whose id exists already is skipped.
+   * Creates orders from claimed new_order events: the database function
+   * shelfsync_create_orders (migrations/1764200000000-hot-path-functions.ts),
+   * one round trip however many. It locks the order ids (in one fixed order),
+   * inserts the first request of each new id with its lines, locks the stock
+   * rows of their SKUs (in SKU order), reserves every order's lines or none
+   * in the order given, rejects those short of stock, and writes the ledger
+   * and history rows. For each request it answers whether it created the
+   * order, the order's status, and whether deferred events wait for it.
    */
-  async insert(em: EntityManager, orders: NewOrderRow[]): Promise<Set<string>> {
-    const lines = orders.flatMap((order) => order.lines.map((line) => ({ orderId: order.orderId, ...line })));
-    const inserted: { order_id: string }[] = await em.query(
-      `WITH o AS (
-         INSERT INTO orders (order_id, status, customer_name, customer_email, total_amount, currency, source)
-         SELECT order_id, status, customer_name, customer_email, total_amount, currency, source
-           FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::numeric[], $6::text[], $7::text[])
-                WITH ORDINALITY AS o(order_id, status, customer_name, customer_email, total_amount, currency, source, n)
-          ORDER BY n
-         ON CONFLICT (order_id) DO NOTHING
-         RETURNING order_id
-       ), l AS (
-         INSERT INTO order_lines (order_id, line_no, sku, quantity, unit_price)
-         SELECT l.order_id, row_number() OVER (PARTITION BY l.order_id ORDER BY l.n), l.sku, l.quantity, l.unit_price
-           FROM unnest($8::text[], $9::text[], $10::int[], $11::numeric[]) WITH ORDINALITY AS l(order_id, sku, quantity, unit_price, n)
-           JOIN o USING (order_id)
-       )
-       SELECT order_id FROM o`,
+  async createOrders(em: EntityManager, orders: NewOrderRow[]): Promise<{ created: boolean; status: OrderStatus; waiting: boolean }[]> {
+    const lines = orders.flatMap((order, i) => order.lines.map((line) => ({ request: i + 1, ...line })));
+    const [{ results }] = await em.query<{ results: { created: boolean; status: OrderStatus; waiting: boolean }[] }[]>(
+      `SELECT shelfsync_create_orders(
+                $1::text[], $2::text[], $3::text[], $4::numeric[], $5::text[], $6::text[], $7::bigint[],
+                $8::int[], $9::text[], $10::int[], $11::numeric[]) AS results`,
       [
         orders.map((o) => o.orderId),
-        orders.map((o) => o.status),
         orders.map((o) => o.customerName),
         orders.map((o) => o.customerEmail),
         orders.map((o) => o.totalAmount),
         orders.map((o) => o.currency),
         orders.map((o) => o.source),
-        lines.map((l) => l.orderId),
+        orders.map((o) => o.webhookEventId),
+        lines.map((l) => l.request),
         lines.map((l) => l.sku),
         lines.map((l) => l.quantity),
         lines.map((l) => l.unitPrice),
       ],
     );
-    return new Set(inserted.map((row) => row.order_id));
-  }
-
-  /** The statuses of the orders that exist among `orderIds`. */
-  async findStatuses(em: EntityManager, orderIds: string[]): Promise<Map<string, OrderStatus>> {
-    const rows: { order_id: string; status: OrderStatus }[] = await em.query(
-      `SELECT order_id, status FROM orders WHERE order_id = ANY($1::text[])`,
-      [orderIds],
-    );
-    return new Map(rows.map((row) => [row.order_id, row.status]));
+    return results;
   }
 
   async findStatus(em: EntityManager, orderId: string): Promise<OrderStatus | undefined> {
@@ -112,14 +98,6 @@ export class OrdersRepository {
       [orderId, from, to, reason],
     );
     return changed === 1;
-  }
-
-  /** New orders that could not have their stock: `rejected`, from `pending`. */
-  async reject(em: EntityManager, orderIds: string[], reason: string): Promise<void> {
-    await em.query(
-      `UPDATE orders SET status = 'rejected', status_reason = $2, updated_at = now() WHERE order_id = ANY($1::text[]) AND status = 'pending'`,
-      [orderIds, reason],
-    );
   }
 
   async flagNeedsAttention(em: EntityManager, orderId: string): Promise<void> {

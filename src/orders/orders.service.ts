@@ -5,7 +5,7 @@ import { TransactionRunner } from '../database/transaction-runner.js';
 import { InventoryService } from '../inventory/inventory.service.js';
 import type { OrderStatus } from './order-status.js';
 import { decide, type LifecycleEvent, TRANSITIONS } from './order-state-machine.js';
-import { type HistoryEntry, type OrderSummaryRow, OrdersRepository } from './orders.repository.js';
+import { type OrderSummaryRow, OrdersRepository } from './orders.repository.js';
 import { decodeCursor, DEFAULT_PAGE_SIZE, ID_KEY, type Page, toPage } from '../common/pagination.js';
 import type { Order } from './order.entity.js';
 
@@ -19,7 +19,8 @@ export interface CreateOrderCommand {
 }
 
 export type CreateOrderResult =
-  | { created: true; status: OrderStatus; reason: string | null }
+  /** `waiting`: deferred events wait for the new order. */
+  | { created: true; status: OrderStatus; reason: string | null; waiting: boolean }
   | { created: false; status: OrderStatus };
 
 export interface OrderView {
@@ -76,46 +77,13 @@ export class OrdersService {
     em: EntityManager,
     requests: { command: CreateOrderCommand; cause: { source: string; webhookEventId: string } }[],
   ): Promise<CreateOrderResult[]> {
-    await this.orders.lockOrderKeys(
+    const results = await this.orders.createOrders(
       em,
-      requests.map((r) => r.command.orderId),
+      requests.map(({ command, cause }) => ({ ...command, source: cause.source, webhookEventId: cause.webhookEventId })),
     );
-    // The first request for each order id creates it; a repeat is an order seen before.
-    const seen = new Set<string>();
-    const firsts = requests.filter(({ command }) => !seen.has(command.orderId) && seen.add(command.orderId));
-    const inserted = await this.orders.insert(
-      em,
-      firsts.map(({ command, cause }) => ({ ...command, status: 'pending', source: cause.source })),
+    return results.map(({ created, status, waiting }) =>
+      created ? { created, status, reason: status === 'rejected' ? INSUFFICIENT_STOCK : null, waiting } : { created, status },
     );
-    const created = firsts.filter((r) => inserted.has(r.command.orderId));
-
-    const reservations = await this.inventory.reserveForOrders(
-      em,
-      created.map(({ command, cause }) => ({ orderId: command.orderId, lines: command.lines, webhookEventId: cause.webhookEventId })),
-    );
-    const results = new Map<(typeof requests)[number], CreateOrderResult>();
-    const history: HistoryEntry[] = [];
-    created.forEach((request, i) => {
-      const reservation = reservations[i];
-      const status: OrderStatus = reservation.reserved ? 'pending' : 'rejected';
-      const reason = reservation.reserved ? null : INSUFFICIENT_STOCK;
-      results.set(request, { created: true, status, reason });
-      history.push({
-        orderId: request.command.orderId,
-        from: null,
-        to: status,
-        reason: reservation.reserved ? null : `${INSUFFICIENT_STOCK}: ${reservation.shortSkus.join(', ')}`,
-        webhookEventId: request.cause.webhookEventId,
-      });
-    });
-    const rejected = created.filter((request) => results.get(request)!.status === 'rejected').map((r) => r.command.orderId);
-    if (rejected.length) await this.orders.reject(em, rejected, INSUFFICIENT_STOCK);
-    await this.orders.addHistory(em, history);
-
-    // Every other request names an order that exists (from before, or created above): it changes nothing.
-    const existing = requests.filter((r) => !results.has(r));
-    const statuses = existing.length ? await this.orders.findStatuses(em, existing.map((r) => r.command.orderId)) : new Map<string, OrderStatus>();
-    return requests.map((r) => results.get(r) ?? { created: false, status: statuses.get(r.command.orderId)! });
   }
 
   /**

@@ -10,6 +10,11 @@ export interface HandlerOutcome {
   status: 'processed' | 'ignored' | 'deferred';
   reason: string | null;
   orderStatus?: string;
+  /**
+   * Whether deferred events wait for the order this event moved, when the
+   * handler learnt it on its way (saving the dispatcher a look-up).
+   */
+  waiting?: boolean;
 }
 
 /** How one event type is checked and applied. `parse` throws a 400 AppError; `apply` runs in the delivery's transaction. */

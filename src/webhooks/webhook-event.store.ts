@@ -83,66 +83,26 @@ export class WebhookEventStore {
    * `webhook-id` could otherwise make a replayed capture pass for a new event
    * and take a future event's id). A delivery that failed before is claimed
    * again (its attempts counted), so a retry can apply it. A concurrent claim
-   * of the same event waits here until the first commits.
+   * of the same event waits here until the first commits. Several deliveries
+   * are claimed as if one after another in the order given: of two deliveries
+   * of one event, the first is claimed and the second is its duplicate.
    */
   async claimMany(em: EntityManager, events: IncomingEvent[]): Promise<(string | undefined)[]> {
-    const columns = [
-      events.map((e) => e.source),
-      events.map((e) => e.eventId),
-      events.map((e) => e.eventType),
-      events.map((e) => e.orderId),
-      events.map((e) => JSON.stringify(storableHeaders(e.headers))),
-      events.map((e) => e.rawBody),
-      events.map((e) => e.idIsSigned),
-    ];
-    const fresh: { id: string; n: string }[] = await em.query(
-      `WITH e AS (
-         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::bytea[], $7::boolean[])
-                  WITH ORDINALITY AS e(source, event_id, event_type, order_id, headers, raw_body, id_is_signed, n)
-       ), inserted AS (
-         INSERT INTO webhook_events (source, event_id, event_type, order_id, status, headers, raw_body, body_sha256, processed_at)
-         SELECT source, event_id, event_type, order_id, 'processed', headers, raw_body,
-                CASE WHEN id_is_signed THEN NULL ELSE sha256(raw_body) END, now()
-           -- in key order, so two batches never wait on each other's keys in a cycle; the first of identical ones first
-           FROM e ORDER BY source, event_id, n
-         ON CONFLICT DO NOTHING
-         RETURNING id, source, event_id, raw_body
-       )
-       -- of identical deliveries, the first is the one inserted
-       SELECT DISTINCT ON (inserted.id) inserted.id, e.n FROM inserted JOIN e USING (source, event_id, raw_body)
-        ORDER BY inserted.id, e.n`,
-      columns,
+    // One database function (migrations/1764200000000-hot-path-functions.ts): an insert of them all,
+    // then, only when some were seen before, an update of those whose last attempt failed.
+    const [{ ids }] = await em.query<{ ids: (string | null)[] }[]>(
+      `SELECT shelfsync_claim_events($1::text[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::bytea[], $7::boolean[]) AS ids`,
+      [
+        events.map((e) => e.source),
+        events.map((e) => e.eventId),
+        events.map((e) => e.eventType),
+        events.map((e) => e.orderId),
+        events.map((e) => JSON.stringify(storableHeaders(e.headers))),
+        events.map((e) => e.rawBody),
+        events.map((e) => e.idIsSigned),
+      ],
     );
-    const ids: (string | undefined)[] = events.map(() => undefined);
-    for (const row of fresh) ids[Number(row.n) - 1] = row.id;
-    const seenBefore = ids.flatMap((id, i) => (id === undefined ? [i] : []));
-    if (seenBefore.length === 0) return ids;
-
-    // Seen before: a delivery whose last attempt failed is taken up again by this one.
-    // TypeORM answers an UPDATE with [rows, count].
-    const [retried] = await em.query<[{ id: string; n: number }[], number]>(
-      `WITH e AS (
-         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::bytea[], $7::boolean[], $8::int[])
-                  AS e(source, event_id, event_type, order_id, headers, raw_body, id_is_signed, n)
-       ), target AS (
-         -- one delivery per failed record: the first that names it
-         SELECT DISTINCT ON (w.id) w.id, e.* FROM e JOIN webhook_events w
-             ON w.source = e.source AND (w.event_id = e.event_id OR (NOT e.id_is_signed AND w.body_sha256 = sha256(e.raw_body)))
-          WHERE w.status = 'failed'
-          ORDER BY w.id, e.n
-       )
-       UPDATE webhook_events w
-          SET attempts = attempts + 1, status = 'processed', reason = NULL, last_error = NULL, processed_at = now(),
-              -- what is applied now is this delivery, so the record shows (and a replay uses) its bytes
-              event_type = t.event_type, order_id = t.order_id, headers = t.headers, raw_body = t.raw_body,
-              body_sha256 = CASE WHEN t.id_is_signed THEN NULL ELSE sha256(t.raw_body) END
-         FROM target t
-        WHERE w.id = t.id
-       RETURNING w.id, t.n`,
-      [...columns.map((column) => seenBefore.map((i) => column[i])), seenBefore.map((i) => i + 1)],
-    );
-    for (const row of retried) ids[Number(row.n) - 1] ??= row.id;
-    return ids;
+    return ids.map((id) => id ?? undefined);
   }
 
   async setOutcome(em: EntityManager, id: string, status: WebhookEventStatus, reason: string | null): Promise<void> {

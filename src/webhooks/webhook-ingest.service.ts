@@ -4,6 +4,7 @@ import type { Logger as PinoLogger } from 'pino';
 import type { EntityManager } from 'typeorm';
 import { PINO_LOGGER } from '../logging/logging.module.js';
 import { AppError } from '../common/app-error.js';
+import { AppConfig } from '../config/app-config.js';
 import { BatchQueue } from '../common/batch-queue.js';
 import { isDatabaseUnavailable, isRetryableTransactionError } from '../database/pg-errors.js';
 import { TransactionRunner } from '../database/transaction-runner.js';
@@ -65,11 +66,19 @@ export class WebhookIngestService {
     private readonly metrics: MetricsService,
     @Inject(PINO_LOGGER) private readonly log: PinoLogger,
     @Inject(EVENT_HANDLERS) handlers: EventHandler[],
+    config: AppConfig,
   ) {
     this.handlers = new Map(handlers.map((h) => [h.type, h]));
     for (const handler of handlers) {
       if (!handler.applyBatch) continue;
-      this.batches.set(handler.type, new BatchQueue((batch) => this.ingestBatch(batch), { maxBatch: MAX_BATCH, maxInFlight: MAX_IN_FLIGHT }));
+      const queue = new BatchQueue((batch: PendingDelivery[]) => this.ingestBatch(batch), {
+        maxBatch: MAX_BATCH,
+        maxInFlight: MAX_IN_FLIGHT,
+        // Waiting for a turn is waiting for a connection: as long as the pool lets a request wait for one.
+        maxWaitMs: config.dbConnectTimeoutMs,
+        timeoutError: () => AppError.databaseUnavailable(),
+      });
+      this.batches.set(handler.type, queue);
     }
   }
 
@@ -246,8 +255,14 @@ export class WebhookIngestService {
         return status !== 'processed' || reason ? [{ id: event.id, status, reason }] : [];
       }),
     );
-    const moved = [...new Set(events.flatMap((event, i) => (outcomes[i].status === 'processed' && event.orderId ? [event.orderId] : [])))];
-    for (const orderId of await this.events.ordersWithDeferred(em, moved)) {
+    // Orders they moved may have events waiting for them (some handlers know already).
+    const moved = events.flatMap((event, i) => (outcomes[i].status === 'processed' && event.orderId ? [event.orderId] : []));
+    const known = events.flatMap((event, i) => (outcomes[i].waiting && event.orderId ? [event.orderId] : []));
+    const unknown = events.flatMap((event, i) =>
+      outcomes[i].status === 'processed' && outcomes[i].waiting === undefined && event.orderId ? [event.orderId] : [],
+    );
+    const waiting = new Set([...known, ...(await this.events.ordersWithDeferred(em, [...new Set(unknown)]))]);
+    for (const orderId of new Set(moved.filter((id) => waiting.has(id)))) {
       const finalStatus = await this.applyDeferred(em, orderId);
       if (!finalStatus) continue;
       outcomes = outcomes.map((outcome, i) =>
