@@ -31,9 +31,11 @@ export interface Movement {
 }
 
 /**
- * The only code that writes stock counters. Rows are locked in SKU order, so
- * two transactions never wait on each other in a cycle, and every counter
- * change is one guarded statement that writes its ledger row with it.
+ * Stock counters and their ledger. Every counter change goes through the
+ * database function shelfsync_apply_movements (applyMovements here, and the
+ * reservations of shelfsync_create_orders): one guarded statement that writes
+ * its ledger rows with it. Rows are locked in SKU order, so two transactions
+ * never wait on each other in a cycle.
  */
 @Injectable()
 export class StockRepository {
