@@ -32,6 +32,8 @@ export class HotPathFunctions1764200000000 implements MigrationInterface {
                  updated_at = now()
             FROM per_sku d
            WHERE s.sku = d.sku
+             -- also by the array, so the rows are found through the primary key whatever the statistics say
+             AND s.sku = ANY(p_sku)
              AND s.reserved::bigint + d.reserved_delta >= 0
              AND s.on_hand::bigint + d.on_hand_delta >= s.reserved::bigint + d.reserved_delta
              AND s.on_hand::bigint + d.on_hand_delta <= 2147483647
@@ -167,7 +169,7 @@ export class HotPathFunctions1764200000000 implements MigrationInterface {
         SELECT coalesce(array_agg(sku ORDER BY sku COLLATE "C"), '{}'), coalesce(array_agg(on_hand - reserved ORDER BY sku COLLATE "C"), '{}')
           INTO skus, available
           FROM (SELECT s.sku, s.on_hand, s.reserved FROM stock s
-                 WHERE s.sku IN (SELECT l.sku FROM unnest(p_line_request, p_line_sku) AS l(request, sku) WHERE is_new[l.request])
+                 WHERE s.sku = ANY(ARRAY(SELECT l.sku FROM unnest(p_line_request, p_line_sku) AS l(request, sku) WHERE is_new[l.request]))
                  ORDER BY s.sku COLLATE "C" FOR UPDATE) AS locked;
         FOR i IN 1..total LOOP
           CONTINUE WHEN NOT is_new[i];
