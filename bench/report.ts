@@ -1,0 +1,113 @@
+/** Medians of the measurements, per scenario and target, as Markdown. */
+import type { OtherLoad } from './other-load.js';
+import type { Scenario, Target } from './options.js';
+
+export interface Checks {
+  ok: boolean;
+  /** One line saying what was compared, e.g. "events 1234 in [1230, 1298]; reserved 1850 = pending 1850; ledger ok". */
+  summary: string;
+}
+
+export interface Measurement {
+  scenario: Scenario['name'];
+  target: Target;
+  round: number;
+  seconds: number;
+  eventsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  errors: number;
+  /** Peak resident memory of the target's process during the measurement (HTTP targets, Linux). */
+  peakRssMb: number | null;
+  /** The machine's CPU taken by unrelated processes or the hypervisor during the measurement (bench/other-load.ts). */
+  otherLoad: OtherLoad | null;
+  checks: Checks;
+  /** Everything else worth keeping in the JSON (answer tallies, database state, pgbench counts). */
+  detail: Record<string, unknown>;
+}
+
+export interface Summary {
+  target: Target;
+  rounds: number[];
+  eventsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  /** Added up over the rounds. */
+  errors: number;
+  /** The highest over the rounds. */
+  peakRssMb: number | null;
+  /** The highest over the rounds, of the others' and the stolen share (percent). */
+  otherCpuPct: number | null;
+  stealPct: number | null;
+  checksOk: boolean;
+}
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+export function summarise(measurements: Measurement[], target: Target): Summary | undefined {
+  const mine = measurements.filter((m) => m.target === target);
+  if (mine.length === 0) return undefined;
+  const highest = (values: (number | null)[]) => {
+    const known = values.filter((v): v is number => v !== null);
+    return known.length ? Math.max(...known) : null;
+  };
+  return {
+    target,
+    rounds: mine.map((m) => m.eventsPerSecond),
+    eventsPerSecond: median(mine.map((m) => m.eventsPerSecond)),
+    p50Ms: median(mine.map((m) => m.p50Ms)),
+    p99Ms: median(mine.map((m) => m.p99Ms)),
+    errors: mine.reduce((sum, m) => sum + m.errors, 0),
+    peakRssMb: highest(mine.map((m) => m.peakRssMb)),
+    otherCpuPct: highest(mine.map((m) => m.otherLoad?.othersPct ?? null)),
+    stealPct: highest(mine.map((m) => m.otherLoad?.stealPct ?? null)),
+    checksOk: mine.every((m) => m.checks.ok),
+  };
+}
+
+/** Above this share of the CPU taken by unrelated processes, a scenario's figures are flagged as disturbed. */
+const BUSY_PCT = 5;
+
+const fixed = (value: number, digits: number) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
+
+/** One scenario: a table of the targets' medians, then the service's ratios to the limit and to the peer. */
+export function scenarioTable(scenario: Scenario, measurements: Measurement[], targets: Target[]): string {
+  const mine = measurements.filter((m) => m.scenario === scenario.name);
+  const rows = targets.map((t) => summarise(mine, t)).filter((s): s is Summary => s !== undefined);
+  const lines = [
+    `### ${scenario.title}`,
+    '',
+    '| target | events/s (median) | per round | p50 ms | p99 ms | errors | peak RSS MB | checks | other CPU % | steal % |',
+    '| --- | ---: | --- | ---: | ---: | ---: | ---: | --- | ---: | ---: |',
+    ...rows.map(
+      (s) =>
+        `| ${s.target} | ${fixed(s.eventsPerSecond, 0)} | ${s.rounds.map((r) => fixed(r, 0)).join(', ')} | ${fixed(s.p50Ms, 1)} | ` +
+        `${fixed(s.p99Ms, 1)} | ${s.errors} | ${s.peakRssMb ?? '-'} | ${s.checksOk ? 'ok' : '**FAILED**'} | ${s.otherCpuPct ?? '-'} | ${s.stealPct ?? '-'} |`,
+    ),
+  ];
+  const service = rows.find((s) => s.target === 'service');
+  const ratios: string[] = [];
+  for (const [peer, goal] of [
+    ['pgbench', 0.8],
+    ['plain', 2],
+  ] as const) {
+    const other = rows.find((s) => s.target === peer);
+    if (!service || !other) continue;
+    const ratio = service.eventsPerSecond / other.eventsPerSecond;
+    ratios.push(`service / ${peer} = **${fixed(ratio, 2)}** (goal >= ${goal}: ${ratio >= goal ? 'met' : 'not met'})`);
+  }
+  if (ratios.length) lines.push('', ratios.join('; '));
+  const busiest = Math.max(...rows.map((s) => Math.max(s.otherCpuPct ?? 0, s.stealPct ?? 0)));
+  if (busiest > BUSY_PCT) {
+    lines.push(
+      '',
+      `**Disturbed**: other processes (or the hypervisor) took up to ${busiest}% of the machine's CPU during a measurement; ` +
+        'run it again on an idle machine.',
+    );
+  }
+  return lines.join('\n');
+}
