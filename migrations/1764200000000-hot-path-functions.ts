@@ -66,8 +66,10 @@ export class HotPathFunctions1764200000000 implements MigrationInterface {
           INSERT INTO webhook_events AS w (source, event_id, event_type, order_id, status, headers, raw_body, body_sha256, processed_at)
           SELECT e.source, e.event_id, e.event_type, e.order_id, 'processed', e.headers, e.raw_body,
                  CASE WHEN e.id_is_signed THEN NULL ELSE sha256(e.raw_body) END, now()
-            -- in key order, so two batches never wait on each other's keys in a cycle; the first of identical ones first
-            FROM e ORDER BY e.source, e.event_id, e.n
+            -- in arrival order, so each delivery meets exactly the keys (event id, body digest) that the earlier
+            -- ones took, as one by one; two batches claiming the same new keys in opposite orders deadlock,
+            -- and the transaction is retried (TransactionRunner)
+            FROM e ORDER BY e.n
           ON CONFLICT DO NOTHING
           RETURNING w.id, w.source, w.event_id, w.raw_body
         ), firsts AS (
@@ -102,6 +104,8 @@ export class HotPathFunctions1764200000000 implements MigrationInterface {
                  body_sha256 = CASE WHEN t.id_is_signed THEN NULL ELSE sha256(t.raw_body) END
             FROM target t
            WHERE w.id = t.record_id
+             -- checked again on the row itself: a concurrent retry or replay that took it first wins
+             AND w.status = 'failed'
           RETURNING w.id, t.n
         )
         SELECT array_agg(id), array_agg(n) INTO record_ids, positions FROM retried;
@@ -163,6 +167,13 @@ export class HotPathFunctions1764200000000 implements MigrationInterface {
         FOR i IN 1..total LOOP
           is_new[i] := p_order_id[i] = ANY(created) AND array_position(p_order_id, p_order_id[i]) = i;
         END LOOP;
+        -- Events waiting for a new order (a cancellation, say) run after this function, and could free stock
+        -- that a later order of the batch needed: such a batch must go one by one. (It is rare: an event
+        -- arrived before its order.) A batch of one needs nothing of the kind.
+        IF total > 1 AND EXISTS (SELECT 1 FROM webhook_events e WHERE e.order_id = ANY(created) AND e.status = 'deferred') THEN
+          RAISE EXCEPTION 'deferred events wait for orders of this batch; it must be applied one by one'
+            USING ERRCODE = 'SS001';
+        END IF;
 
         -- The stock rows of the new orders, locked in SKU order, then shared out in arrival order:
         -- each order takes all of its units, or none and is rejected.

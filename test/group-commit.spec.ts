@@ -88,7 +88,7 @@ describe('group commit of concurrent new_order deliveries', () => {
     expect(after.transactions - before.transactions).toBeLessThan(40);
   });
 
-  it('applies the events waiting for orders that a shared transaction creates', async () => {
+  it('applies the events waiting for orders that arrive together (their batch goes one by one)', async () => {
     await seedStock(t.db, { A: 100 });
     for (let i = 0; i < 5; i++) {
       const early = await deliver(t.url, JSON.stringify({ id: `pay-${i}`, event: 'payment_succeeded', data: { order_id: `o-${i}` } }));
@@ -103,6 +103,122 @@ describe('group commit of concurrent new_order deliveries', () => {
     expect(await count(t.db, 'orders', `status = 'paid'`)).toBe(5);
     expect(await count(t.db, 'webhook_events', `status = 'deferred'`)).toBe(0);
     expect(await count(t.db, 'order_status_history', `to_status = 'paid' AND webhook_event_id IS NOT NULL`)).toBe(5);
+  });
+});
+
+describe('the hot-path functions, called directly with a known arrival order', () => {
+  const t = useTestApp();
+  beforeEach(() => resetDatabase(t.db));
+
+  /** Claims new_order deliveries on the default source in the order given; the record ids, null for duplicates. */
+  async function claim(items: { id: string; body: string; orderId?: string }[]): Promise<(string | null)[]> {
+    const [{ ids }]: { ids: (string | null)[] }[] = await t.db.query(
+      `SELECT shelfsync_claim_events($1::text[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::bytea[], $7::boolean[]) AS ids`,
+      [
+        items.map(() => 'default'),
+        items.map((i) => i.id),
+        items.map(() => 'new_order'),
+        items.map((i) => i.orderId ?? null),
+        items.map(() => '{}'),
+        items.map((i) => Buffer.from(i.body)),
+        items.map(() => false),
+      ],
+    );
+    return ids;
+  }
+
+  async function createOrders(orders: { orderId: string; sku: string; quantity: number; eventId: string }[]) {
+    const [{ results }]: { results: { created: boolean; status: string; waiting: boolean }[] }[] = await t.db.query(
+      `SELECT shelfsync_create_orders($1::text[], $2::text[], $3::text[], $4::numeric[], $5::text[], $6::text[], $7::bigint[],
+                                      $8::int[], $9::text[], $10::int[], $11::numeric[]) AS results`,
+      [
+        orders.map((o) => o.orderId),
+        orders.map(() => 'Customer'),
+        orders.map(() => null),
+        orders.map(() => 10),
+        orders.map(() => 'USD'),
+        orders.map(() => 'default'),
+        orders.map((o) => o.eventId),
+        orders.map((_, i) => i + 1),
+        orders.map((o) => o.sku),
+        orders.map((o) => o.quantity),
+        orders.map(() => null),
+      ],
+    );
+    return results;
+  }
+
+  it('claims a capture resent under another id as a duplicate, and the genuine event under that id after it', async () => {
+    const ids = await claim([
+      { id: 'b', body: 'X' },
+      { id: 'a2', body: 'X' },
+      { id: 'a2', body: 'Y' },
+    ]);
+    expect([ids[0] !== null, ids[1], ids[2] !== null]).toEqual([true, null, true]);
+    const rows = await t.db.query(`SELECT event_id, convert_from(raw_body, 'UTF8') AS body FROM webhook_events ORDER BY id`);
+    expect(rows).toEqual([
+      { event_id: 'b', body: 'X' },
+      { event_id: 'a2', body: 'Y' },
+    ]);
+  });
+
+  it('takes up a failed delivery again once, however many copies of it a batch holds', async () => {
+    const [id] = await claim([{ id: 'f', body: 'F' }]);
+    await t.db.query(`UPDATE webhook_events SET status = 'failed' WHERE id = $1`, [id]);
+    expect(await claim([{ id: 'f', body: 'F' }, { id: 'f', body: 'F' }])).toEqual([id, null]);
+    const [row] = await t.db.query(`SELECT status, attempts FROM webhook_events WHERE id = $1`, [id]);
+    expect(row).toEqual({ status: 'processed', attempts: 2 });
+    expect(await claim([{ id: 'f', body: 'F' }])).toEqual([null]);
+  });
+
+  it('shares out the last units in arrival order, each order all or nothing', async () => {
+    await seedStock(t.db, { A: 2 });
+    const events = await claim(['o1', 'o2', 'o3', 'o4'].map((o) => ({ id: `e-${o}`, body: o, orderId: o })));
+    const results = await createOrders([
+      { orderId: 'o1', sku: 'A', quantity: 1, eventId: events[0]! },
+      { orderId: 'o2', sku: 'A', quantity: 2, eventId: events[1]! },
+      { orderId: 'o3', sku: 'A', quantity: 1, eventId: events[2]! },
+      { orderId: 'o4', sku: 'A', quantity: 1, eventId: events[3]! },
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['pending', 'rejected', 'pending', 'rejected']);
+    expect(await stockOf(t.db, 'A')).toEqual({ on_hand: 2, reserved: 2 });
+    expect(await ledgerMismatches(t.db)).toEqual([]);
+  });
+
+  it('refuses to apply several orders together when events wait for one of them, so the batch goes one by one', async () => {
+    await seedStock(t.db, { A: 1 });
+    const events = await claim(['o1', 'o2'].map((o) => ({ id: `e-${o}`, body: o, orderId: o })));
+    await t.db.query(
+      `INSERT INTO webhook_events (source, event_id, event_type, order_id, status, reason, headers, raw_body)
+       VALUES ('default', 'cancel-o1', 'order_cancelled', 'o1', 'deferred', 'order_not_found', '{}', 'c')`,
+    );
+    const both = [
+      { orderId: 'o1', sku: 'A', quantity: 1, eventId: events[0]! },
+      { orderId: 'o2', sku: 'A', quantity: 1, eventId: events[1]! },
+    ];
+    await expect(createOrders(both)).rejects.toMatchObject({ driverError: { code: 'SS001' } });
+    expect(await count(t.db, 'orders')).toBe(0);
+    const [alone] = await createOrders(both.slice(0, 1));
+    expect(alone).toEqual({ created: true, status: 'pending', waiting: true });
+  });
+});
+
+describe('a cancellation waiting for an order of a batch', () => {
+  const t = useTestApp();
+  beforeEach(() => resetDatabase(t.db));
+
+  it('frees its units for the orders after it, as one by one', async () => {
+    await seedStock(t.db, { A: 1 });
+    const early = await deliver(t.url, JSON.stringify({ id: 'cancel-0', event: 'order_cancelled', data: { order_id: 'o-0' } }));
+    expect(early.body).toMatchObject({ status: 'deferred' });
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => deliver(t.url, newOrderEvent({ id: `evt-${i}`, orderId: `o-${i}`, items: [{ sku: 'A', quantity: 1 }] }))),
+    );
+    expect(answers.every((a) => a.status === 200)).toBe(true);
+    // Whichever came first, the one unit ends reserved by exactly one of o-1..o-9, never left unused.
+    expect(await count(t.db, 'orders', `status = 'pending' AND order_id <> 'o-0'`)).toBe(1);
+    expect(await stockOf(t.db, 'A')).toEqual({ on_hand: 1, reserved: 1 });
+    expect(await ledgerMismatches(t.db)).toEqual([]);
   });
 });
 

@@ -6,7 +6,7 @@ import { PINO_LOGGER } from '../logging/logging.module.js';
 import { AppError } from '../common/app-error.js';
 import { AppConfig } from '../config/app-config.js';
 import { BatchQueue } from '../common/batch-queue.js';
-import { isDatabaseUnavailable, isRetryableTransactionError } from '../database/pg-errors.js';
+import { isDatabaseUnavailable, isRetryableTransactionError, sqlState } from '../database/pg-errors.js';
 import { TransactionRunner } from '../database/transaction-runner.js';
 import { type DeliveryOutcome, MetricsService } from '../metrics/metrics.service.js';
 import { EVENT_HANDLERS, type EventHandler, type HandlerOutcome } from './event-handler.js';
@@ -38,6 +38,11 @@ interface ClaimedEvent {
 interface PendingDelivery {
   event: IncomingEvent;
   command: unknown;
+}
+
+/** shelfsync_create_orders asks for this (SQLSTATE SS001) when a batch must be applied one delivery at a time. */
+function isOneByOneRequest(error: unknown): boolean {
+  return sqlState(error) === 'SS001';
 }
 
 /**
@@ -170,8 +175,19 @@ export class WebhookIngestService {
         const unavailable = AppError.databaseUnavailable();
         return batch.map(() => ({ status: 'rejected', reason: unavailable }));
       }
-      this.logger.warn(`a batch of ${batch.length} deliveries failed (${String(error)}); applying each on its own`);
-      return Promise.allSettled(batch.map((pending) => this.ingestOne(pending)));
+      if (!isOneByOneRequest(error)) {
+        this.logger.warn(`a batch of ${batch.length} deliveries failed (${String(error)}); applying each on its own`);
+      }
+      // In arrival order, one after another, as they would have been without the batch.
+      const results: PromiseSettledResult<DeliveryResult>[] = [];
+      for (const pending of batch) {
+        try {
+          results.push({ status: 'fulfilled', value: await this.ingestOne(pending) });
+        } catch (reason) {
+          results.push({ status: 'rejected', reason });
+        }
+      }
+      return results;
     }
   }
 
