@@ -129,3 +129,26 @@ describe('an exhausted pool and a lock held too long', () => {
     expect(after.body).toMatchObject({ status: 'processed', order_status: 'pending' });
   });
 });
+
+describe('a connection the server ends', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(() => t.close());
+
+  it('never ends the process, even with an error event no one waits for', async () => {
+    // A terminated backend can emit 'error' on a client after TypeORM's own listener has gone;
+    // an 'error' event without a listener would throw, and end the service.
+    const pool = (t.db.driver as unknown as { master: pg.Pool }).master;
+    const client = await pool.connect();
+    try {
+      expect(client.listenerCount('error')).toBeGreaterThan(0);
+      expect(() => client.emit('error', new Error('terminating connection due to administrator command'))).not.toThrow();
+    } finally {
+      client.release(true);
+    }
+    const res = await deliver(t.url, newOrderEvent({ id: 'after', orderId: 'after' }));
+    expect(res.status).toBe(200);
+  });
+});

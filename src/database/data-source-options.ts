@@ -1,3 +1,4 @@
+import type { EventEmitter } from 'node:events';
 import type { DataSourceOptions } from 'typeorm';
 import { migrations } from '../../migrations/index.js';
 import { entities } from './entities.js';
@@ -26,6 +27,13 @@ export function dataSourceOptions(url: string, pool: PoolSettings): DataSourceOp
       statement_timeout: 8_000,
       lock_timeout: 5_000,
       idle_in_transaction_session_timeout: 30_000,
+      // Every client keeps a listener for 'error' for its whole life. A connection the server terminates
+      // can emit 'error' twice; TypeORM's listener takes the first (and releases the client) and then goes,
+      // and an 'error' event with no listener would end the process. The error itself reaches the query
+      // that was running, or TypeORM's listener, either way.
+      onConnect: (client: EventEmitter) => {
+        client.on('error', () => undefined);
+      },
     },
   };
 }
