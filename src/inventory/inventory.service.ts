@@ -14,8 +14,6 @@ export interface StockView {
   low_stock_threshold?: number;
 }
 
-export type ReservationResult = { reserved: true } | { reserved: false; shortSkus: string[] };
-
 export function toStockView(row: StockRow): StockView {
   const view: StockView = {
     sku: row.sku,

@@ -15,14 +15,6 @@ export interface NewOrderRow {
   lines: { sku: string; quantity: number; unitPrice: number | null }[];
 }
 
-export interface HistoryEntry {
-  orderId: string;
-  from: OrderStatus | null;
-  to: OrderStatus;
-  reason: string | null;
-  webhookEventId: string | null;
-}
-
 export interface OrderSummaryRow {
   order_id: string;
   status: OrderStatus;
@@ -40,17 +32,12 @@ export interface OrderSummaryRow {
 @Injectable()
 export class OrdersRepository {
   /**
-   * Takes the transaction-scoped locks of order ids. Every event for an order
-   * takes its lock first, so they never interleave, even before the row
-   * exists. Several are taken in one fixed order (of their keys), so two
-   * transactions locking overlapping sets never wait on each other in a cycle.
+   * Takes the transaction-scoped lock of one order id. Every event for the
+   * order takes it first, so they never interleave, even before the row exists.
+   * (shelfsync_create_orders takes the same locks for the orders it creates.)
    */
-  async lockOrderKeys(em: EntityManager, orderIds: string[]): Promise<void> {
-    await em.query(
-      `SELECT pg_advisory_xact_lock(key)
-         FROM (SELECT DISTINCT hashtextextended('order:' || id, 0) AS key FROM unnest($1::text[]) AS id ORDER BY key) AS keys`,
-      [orderIds],
-    );
+  async lockOrderKey(em: EntityManager, orderId: string): Promise<void> {
+    await em.query(`SELECT pg_advisory_xact_lock(hashtextextended('order:' || $1, 0))`, [orderId]);
   }
 
   /**
@@ -112,18 +99,14 @@ export class OrdersRepository {
     );
   }
 
-  async addHistory(em: EntityManager, entries: HistoryEntry[]): Promise<void> {
-    if (entries.length === 0) return;
+  async addHistory(
+    em: EntityManager,
+    entry: { orderId: string; from: OrderStatus | null; to: OrderStatus; reason: string | null; webhookEventId: string | null },
+  ): Promise<void> {
     await em.query(
       `INSERT INTO order_status_history (order_id, from_status, to_status, reason, webhook_event_id)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[])`,
-      [
-        entries.map((e) => e.orderId),
-        entries.map((e) => e.from),
-        entries.map((e) => e.to),
-        entries.map((e) => e.reason),
-        entries.map((e) => e.webhookEventId),
-      ],
+       VALUES ($1, $2, $3, $4, $5)`,
+      [entry.orderId, entry.from, entry.to, entry.reason, entry.webhookEventId],
     );
   }
 

@@ -71,7 +71,7 @@ export class OrdersService {
    * an order id seen before changes nothing. Several are created with the
    * outcomes they would have had arriving one by one in the order given: the stock goes to
    * earlier orders first, and a repeated order id is created only once.
-   * A handful of statements in all, whatever the number of orders.
+   * One statement, whatever the number of orders.
    */
   async createOrders(
     em: EntityManager,
@@ -96,7 +96,7 @@ export class OrdersService {
     command: LifecycleCommand,
     cause: { webhookEventId: string },
   ): Promise<LifecycleResult> {
-    await this.orders.lockOrderKeys(em, [command.orderId]);
+    await this.orders.lockOrderKey(em, command.orderId);
     const status = await this.orders.findStatus(em, command.orderId);
     if (!status) return { outcome: 'deferred', reason: 'order_not_found' };
 
@@ -124,9 +124,13 @@ export class OrdersService {
       const lines = await this.orders.quantitiesBySku(em, command.orderId);
       await this.inventory.moveOrderStock(em, command.orderId, lines, stockMove, cause.webhookEventId);
     }
-    await this.orders.addHistory(em, [
-      { orderId: command.orderId, from: transition.from, to: transition.to, reason: command.reason, webhookEventId: cause.webhookEventId },
-    ]);
+    await this.orders.addHistory(em, {
+      orderId: command.orderId,
+      from: transition.from,
+      to: transition.to,
+      reason: command.reason,
+      webhookEventId: cause.webhookEventId,
+    });
     return { outcome: 'applied', status: transition.to };
   }
 

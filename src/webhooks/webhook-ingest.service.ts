@@ -271,14 +271,14 @@ export class WebhookIngestService {
         return status !== 'processed' || reason ? [{ id: event.id, status, reason }] : [];
       }),
     );
-    // Orders they moved may have events waiting for them (some handlers know already).
-    const moved = events.flatMap((event, i) => (outcomes[i].status === 'processed' && event.orderId ? [event.orderId] : []));
-    const known = events.flatMap((event, i) => (outcomes[i].waiting && event.orderId ? [event.orderId] : []));
-    const unknown = events.flatMap((event, i) =>
-      outcomes[i].status === 'processed' && outcomes[i].waiting === undefined && event.orderId ? [event.orderId] : [],
-    );
-    const waiting = new Set([...known, ...(await this.events.ordersWithDeferred(em, [...new Set(unknown)]))]);
-    for (const orderId of new Set(moved.filter((id) => waiting.has(id)))) {
+    // Orders they moved may have events waiting for them: some handlers know already, the rest are looked up.
+    const moved = new Map<string, boolean | undefined>();
+    events.forEach((event, i) => {
+      if (outcomes[i].status === 'processed' && event.orderId) moved.set(event.orderId, outcomes[i].waiting);
+    });
+    const found = new Set(await this.events.ordersWithDeferred(em, [...moved].filter(([, known]) => known === undefined).map(([id]) => id)));
+    for (const [orderId, known] of moved) {
+      if (!(known ?? found.has(orderId))) continue;
       const finalStatus = await this.applyDeferred(em, orderId);
       if (!finalStatus) continue;
       outcomes = outcomes.map((outcome, i) =>
