@@ -126,6 +126,8 @@ export class HotPathFunctions1764200000000 implements MigrationInterface {
       DECLARE
         total int := cardinality(p_order_id);
         created text[];
+        -- the new orders that deferred events wait for
+        waiting text[];
         -- per request: created by it, its status, and the reason kept in its history
         is_new boolean[] := array_fill(false, ARRAY[total]);
         new_status text[] := array_fill(NULL::text, ARRAY[total]);
@@ -170,7 +172,8 @@ export class HotPathFunctions1764200000000 implements MigrationInterface {
         -- Events waiting for a new order (a cancellation, say) run after this function, and could free stock
         -- that a later order of the batch needed: such a batch must go one by one. (It is rare: an event
         -- arrived before its order.) A batch of one needs nothing of the kind.
-        IF total > 1 AND EXISTS (SELECT 1 FROM webhook_events e WHERE e.order_id = ANY(created) AND e.status = 'deferred') THEN
+        waiting := ARRAY(SELECT DISTINCT e.order_id FROM webhook_events e WHERE e.order_id = ANY(created) AND e.status = 'deferred');
+        IF total > 1 AND cardinality(waiting) > 0 THEN
           RAISE EXCEPTION 'deferred events wait for orders of this batch; it must be applied one by one'
             USING ERRCODE = 'SS001';
         END IF;
@@ -230,7 +233,7 @@ export class HotPathFunctions1764200000000 implements MigrationInterface {
           SELECT jsonb_agg(jsonb_build_object(
                    'created', is_new[i],
                    'status', CASE WHEN is_new[i] THEN new_status[i] ELSE (SELECT o.status FROM orders o WHERE o.order_id = p_order_id[i]) END,
-                   'waiting', is_new[i] AND EXISTS (SELECT 1 FROM webhook_events e WHERE e.order_id = p_order_id[i] AND e.status = 'deferred'))
+                   'waiting', is_new[i] AND p_order_id[i] = ANY(waiting))
                  ORDER BY i)
             FROM generate_series(1, total) AS i);
       END
