@@ -1,5 +1,7 @@
 import { beforeEach, describe, expect, it } from '@jest/globals';
 import { BatchQueue } from '../src/common/batch-queue.js';
+import { NewOrderHandler } from '../src/orders/new-order.handler.js';
+import { WebhookIngestService } from '../src/webhooks/webhook-ingest.service.js';
 import { count, failInserts, ledgerMismatches, resetDatabase, seedStock, stockOf } from './support/database.js';
 import { type Answer, deliver, newOrderEvent, useTestApp, type TestApp } from './support/test-app.js';
 
@@ -204,6 +206,38 @@ describe('the hot-path functions, called directly with a known arrival order', (
     expect(await count(t.db, 'orders')).toBe(0);
     const [alone] = await createOrders(both.slice(0, 1));
     expect(alone).toEqual({ created: true, status: 'pending', waiting: true });
+  });
+});
+
+describe('a batch that one delivery breaks, in a known arrival order', () => {
+  const t = useTestApp();
+  beforeEach(async () => {
+    await t.db.query(`DROP TRIGGER IF EXISTS fail_poison ON orders`);
+    await resetDatabase(t.db);
+  });
+
+  it('is tried again one delivery after another, in arrival order, so the stock goes where it would have gone', async () => {
+    await seedStock(t.db, { A: 1 });
+    await failInserts(t.db, { name: 'fail_poison', table: 'orders', when: `NEW.order_id = 'poison'`, message: 'poisoned order' });
+    const ingest = t.app.get(WebhookIngestService);
+    const handler = t.app.get(NewOrderHandler);
+    const pending = ['first', 'poison', 'second'].map((orderId) => {
+      const body = newOrderEvent({ id: `evt-${orderId}`, orderId, items: [{ sku: 'A', quantity: 1 }] });
+      const event = { source: 'default', eventId: `evt-${orderId}`, idIsSigned: false, eventType: 'new_order', orderId, headers: {}, rawBody: Buffer.from(body) };
+      return { event, command: handler.parse((JSON.parse(body) as { data: unknown }).data) };
+    });
+    const results = await ingest['ingestBatch'](pending);
+
+    expect(results.map((r) => (r.status === 'fulfilled' ? r.value.order_status : 'failed'))).toEqual(['pending', 'failed', 'rejected']);
+    expect(results.map((r) => (r.status === 'fulfilled' ? r.value.event_id : undefined))).toEqual(['evt-first', undefined, 'evt-second']);
+    expect(await t.db.query(`SELECT order_id, status FROM orders ORDER BY order_id`)).toEqual([
+      { order_id: 'first', status: 'pending' },
+      { order_id: 'second', status: 'rejected' },
+    ]);
+    expect(await stockOf(t.db, 'A')).toEqual({ on_hand: 1, reserved: 1 });
+    const [poison] = await t.db.query(`SELECT status FROM webhook_events WHERE event_id = 'evt-poison'`);
+    expect(poison.status).toBe('failed');
+    expect(await ledgerMismatches(t.db)).toEqual([]);
   });
 });
 
