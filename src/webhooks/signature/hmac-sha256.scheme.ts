@@ -8,6 +8,7 @@ const HEX_SHA256 = /^[0-9a-f]{64}$/i;
 export class HmacSha256Scheme implements SignatureScheme {
   readonly name = 'hmac-sha256';
   readonly headers = ['x-signature'] as const;
+  readonly signsEventId = false;
 
   keyOf(secret: string): Buffer {
     return Buffer.from(secret, 'utf8');

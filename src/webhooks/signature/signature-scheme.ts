@@ -17,6 +17,12 @@ export interface SignatureScheme {
   readonly name: string;
   /** Headers that carry the signature (for error messages and the API docs). */
   readonly headers: readonly string[];
+  /**
+   * Whether the signature covers the event id. Then the id alone decides what
+   * is a duplicate; otherwise the bytes do too, so that a captured delivery
+   * resent under a new unsigned id cannot pass for a new event.
+   */
+  readonly signsEventId: boolean;
   /** The HMAC key a configured secret stands for; throws with a reason when the secret cannot be one. */
   keyOf(secret: string): Buffer;
   /** Any of `keys` verifies the delivery (rotation). */

@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { whsecKey } from '../../common/whsec-secret.js';
 import type { IncomingHttpHeaders } from 'node:http';
 import {
   checkTimestamp,
@@ -26,11 +27,10 @@ export function standardHeader(headers: IncomingHttpHeaders, name: 'id' | 'times
 export class StandardWebhooksScheme implements SignatureScheme {
   readonly name = 'standard-webhooks';
   readonly headers = ['webhook-id', 'webhook-timestamp', 'webhook-signature'] as const;
+  readonly signsEventId = true;
 
   keyOf(secret: string): Buffer {
-    const encoded = secret.startsWith('whsec_') ? secret.slice('whsec_'.length) : secret;
-    if (!BASE64.test(encoded)) throw new Error('a standard-webhooks secret is whsec_ followed by base64');
-    return Buffer.from(encoded, 'base64');
+    return whsecKey(secret);
   }
 
   verify(rawBody: Buffer, headers: IncomingHttpHeaders, keys: readonly Buffer[], clock: SignatureClock): VerificationResult {

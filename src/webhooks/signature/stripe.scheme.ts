@@ -19,6 +19,7 @@ const HEX_SHA256 = /^[0-9a-f]{64}$/i;
 export class StripeScheme implements SignatureScheme {
   readonly name = 'stripe';
   readonly headers = ['stripe-signature'] as const;
+  readonly signsEventId = false;
 
   keyOf(secret: string): Buffer {
     return Buffer.from(secret, 'utf8');
