@@ -3,6 +3,7 @@ import { OrdersListingOrder1763900000000 } from './1763900000000-orders-listing-
 import { WebhookBodyDigest1764000000000 } from './1764000000000-webhook-body-digest.js';
 import { WebhookEventsReceivedIndex1764100000000 } from './1764100000000-webhook-events-received-index.js';
 import { HotPathFunctions1764200000000 } from './1764200000000-hot-path-functions.js';
+import { RulesAsSource1764300000000 } from './1764300000000-rules-as-source.js';
 
 /**
  * Every migration, oldest first. Listed explicitly (no glob) so the same list
@@ -15,4 +16,5 @@ export const migrations = [
   WebhookBodyDigest1764000000000,
   WebhookEventsReceivedIndex1764100000000,
   HotPathFunctions1764200000000,
+  RulesAsSource1764300000000,
 ];

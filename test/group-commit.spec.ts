@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from '@jest/globals';
 import { BatchQueue } from '../src/common/batch-queue.js';
-import { NewOrderHandler } from '../src/orders/new-order.handler.js';
-import { WebhookIngestService } from '../src/webhooks/webhook-ingest.service.js';
+import { GroupCommit } from '../src/webhooks/pipeline/group-commit.js';
+import { ShelfsyncProvider } from '../src/webhooks/providers/shelfsync.provider.js';
 import { count, failInserts, ledgerMismatches, resetDatabase, seedStock, stockOf } from './support/database.js';
 import { type Answer, deliver, newOrderEvent, useTestApp, type TestApp } from './support/test-app.js';
 
@@ -112,55 +112,50 @@ describe('group commit of concurrent new_order deliveries', () => {
   });
 });
 
-describe('the hot-path functions, called directly with a known arrival order', () => {
+describe('the database functions of the hot path, called directly with a known arrival order', () => {
   const t = useTestApp();
   beforeEach(() => resetDatabase(t.db));
 
-  /** Claims new_order deliveries on the default source in the order given; the record ids, null for duplicates. */
-  async function claim(items: { id: string; body: string; orderId?: string }[]): Promise<(string | null)[]> {
-    const [{ ids }]: { ids: (string | null)[] }[] = await t.db.query(
-      `SELECT shelfsync_claim_events($1::text[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::bytea[], $7::boolean[]) AS ids`,
+  /** Claims new_order deliveries on the default source in the order given (claim_deliveries.sql). */
+  async function claim(items: { id: string; body: string; orderId?: string }[]): Promise<{ record_id: string | null; order_awaited: boolean }[]> {
+    return t.db.query(
+      `SELECT record_id, order_awaited FROM shelfsync_claim_deliveries(
+         p_deliveries => $1::jsonb, p_raw_bodies => $2::bytea[], p_status => 'processed', p_settled => true, p_error => NULL)
+        ORDER BY delivery`,
       [
-        items.map(() => 'default'),
-        items.map((i) => i.id),
-        items.map(() => 'new_order'),
-        items.map((i) => i.orderId ?? null),
-        items.map(() => '{}'),
+        JSON.stringify(items.map((i) => ({ source: 'default', event_id: i.id, event_type: 'new_order', order_id: i.orderId ?? null, headers: {}, id_is_signed: false }))),
         items.map((i) => Buffer.from(i.body)),
-        items.map(() => false),
       ],
     );
-    return ids;
   }
+  const ids = async (items: { id: string; body: string; orderId?: string }[]) => (await claim(items)).map((c) => c.record_id);
 
-  async function createOrders(orders: { orderId: string; sku: string; quantity: number; eventId: string }[]) {
-    const [{ results }]: { results: { created: boolean; status: string; waiting: boolean }[] }[] = await t.db.query(
-      `SELECT shelfsync_create_orders($1::text[], $2::text[], $3::text[], $4::numeric[], $5::text[], $6::text[], $7::bigint[],
-                                      $8::int[], $9::text[], $10::int[], $11::numeric[]) AS results`,
+  /** Creates orders of one line each in the order given (create_orders.sql), with the state machine's statuses. */
+  async function createOrders(
+    orders: { orderId: string; lines: { sku: string; quantity: number }[]; eventId: string }[],
+  ): Promise<{ created: boolean; status: string }[]> {
+    return t.db.query(
+      `SELECT created, status FROM shelfsync_create_orders(
+         p_orders => $1::jsonb, p_status_when_reserved => 'pending', p_status_when_short => 'rejected', p_reason_when_short => 'insufficient_stock')
+        ORDER BY request`,
       [
-        orders.map((o) => o.orderId),
-        orders.map(() => 'Customer'),
-        orders.map(() => null),
-        orders.map(() => 10),
-        orders.map(() => 'USD'),
-        orders.map(() => 'default'),
-        orders.map((o) => o.eventId),
-        orders.map((_, i) => i + 1),
-        orders.map((o) => o.sku),
-        orders.map((o) => o.quantity),
-        orders.map(() => null),
+        JSON.stringify(
+          orders.map((o) => ({
+            order_id: o.orderId, customer_name: 'Customer', customer_email: null, total_amount: 10, currency: 'USD',
+            source: 'default', webhook_event_id: o.eventId, lines: o.lines,
+          })),
+        ),
       ],
     );
-    return results;
   }
 
   it('claims a capture resent under another id as a duplicate, and the genuine event under that id after it', async () => {
-    const ids = await claim([
+    const claimed = await ids([
       { id: 'b', body: 'X' },
       { id: 'a2', body: 'X' },
       { id: 'a2', body: 'Y' },
     ]);
-    expect([ids[0] !== null, ids[1], ids[2] !== null]).toEqual([true, null, true]);
+    expect([claimed[0] !== null, claimed[1], claimed[2] !== null]).toEqual([true, null, true]);
     const rows = await t.db.query(`SELECT event_id, convert_from(raw_body, 'UTF8') AS body FROM webhook_events ORDER BY id`);
     expect(rows).toEqual([
       { event_id: 'b', body: 'X' },
@@ -169,43 +164,67 @@ describe('the hot-path functions, called directly with a known arrival order', (
   });
 
   it('takes up a failed delivery again once, however many copies of it a batch holds', async () => {
-    const [id] = await claim([{ id: 'f', body: 'F' }]);
+    const [id] = await ids([{ id: 'f', body: 'F' }]);
     await t.db.query(`UPDATE webhook_events SET status = 'failed' WHERE id = $1`, [id]);
-    expect(await claim([{ id: 'f', body: 'F' }, { id: 'f', body: 'F' }])).toEqual([id, null]);
+    expect(await ids([{ id: 'f', body: 'F' }, { id: 'f', body: 'F' }])).toEqual([id, null]);
     const [row] = await t.db.query(`SELECT status, attempts FROM webhook_events WHERE id = $1`, [id]);
     expect(row).toEqual({ status: 'processed', attempts: 2 });
-    expect(await claim([{ id: 'f', body: 'F' }])).toEqual([null]);
+    expect(await ids([{ id: 'f', body: 'F' }])).toEqual([null]);
   });
 
-  it('shares out the last units in arrival order, each order all or nothing', async () => {
-    await seedStock(t.db, { A: 2 });
-    const events = await claim(['o1', 'o2', 'o3', 'o4'].map((o) => ({ id: `e-${o}`, body: o, orderId: o })));
-    const results = await createOrders([
-      { orderId: 'o1', sku: 'A', quantity: 1, eventId: events[0]! },
-      { orderId: 'o2', sku: 'A', quantity: 2, eventId: events[1]! },
-      { orderId: 'o3', sku: 'A', quantity: 1, eventId: events[2]! },
-      { orderId: 'o4', sku: 'A', quantity: 1, eventId: events[3]! },
-    ]);
-    expect(results.map((r) => r.status)).toEqual(['pending', 'rejected', 'pending', 'rejected']);
-    expect(await stockOf(t.db, 'A')).toEqual({ on_hand: 2, reserved: 2 });
-    expect(await ledgerMismatches(t.db)).toEqual([]);
-  });
-
-  it('refuses to apply several orders together when events wait for one of them, so the batch goes one by one', async () => {
-    await seedStock(t.db, { A: 1 });
-    const events = await claim(['o1', 'o2'].map((o) => ({ id: `e-${o}`, body: o, orderId: o })));
+  it('tells which claimed deliveries have deliveries waiting for their order', async () => {
     await t.db.query(
       `INSERT INTO webhook_events (source, event_id, event_type, order_id, status, reason, headers, raw_body)
        VALUES ('default', 'cancel-o1', 'order_cancelled', 'o1', 'deferred', 'order_not_found', '{}', 'c')`,
     );
-    const both = [
-      { orderId: 'o1', sku: 'A', quantity: 1, eventId: events[0]! },
-      { orderId: 'o2', sku: 'A', quantity: 1, eventId: events[1]! },
-    ];
-    await expect(createOrders(both)).rejects.toMatchObject({ driverError: { code: 'SS001' } });
-    expect(await count(t.db, 'orders')).toBe(0);
-    const [alone] = await createOrders(both.slice(0, 1));
-    expect(alone).toEqual({ created: true, status: 'pending', waiting: true });
+    const claimed = await claim(['o1', 'o2', 'o1'].map((o, i) => ({ id: `e-${i}`, body: `${o}-${i}`, orderId: o })));
+    expect(claimed.map((c) => c.order_awaited)).toEqual([true, false, true]);
+    // A duplicate claims nothing, so nothing waits for it.
+    expect((await claim([{ id: 'e-0', body: 'o1-0', orderId: 'o1' }])).map((c) => c.order_awaited)).toEqual([false]);
+  });
+
+  // The allocation rule (allocate_stock.sql), as a table: stock before, requests in arrival order, what each gets.
+  it.each([
+    { title: 'the last units go to the earliest orders, each all or nothing', stock: { A: 2 },
+      requests: [[['A', 1]], [['A', 2]], [['A', 1]], [['A', 1]]], granted: [true, false, true, false], reserved: { A: 2 } },
+    { title: 'lines naming one SKU are added up', stock: { A: 3 },
+      requests: [[['A', 2], ['A', 2]], [['A', 1], ['A', 2]]], granted: [false, true], reserved: { A: 3 } },
+    { title: 'one short line refuses the whole order, and its other SKUs stay available', stock: { A: 5, B: 1 },
+      requests: [[['A', 2], ['B', 2]], [['A', 5]]], granted: [false, true], reserved: { A: 5, B: 0 } },
+    { title: 'a SKU with no stock row has nothing available', stock: { A: 5 },
+      requests: [[['A', 1], ['NEW', 1]], [['A', 1]]], granted: [false, true], reserved: { A: 1 } },
+    { title: 'an order without lines is granted', stock: { A: 1 }, requests: [[]], granted: [true], reserved: { A: 0 } },
+    { title: 'exactly what is available is granted', stock: { A: 4, B: 4 },
+      requests: [[['B', 4], ['A', 4]], [['A', 1]]], granted: [true, false], reserved: { A: 4, B: 4 } },
+  ] as { title: string; stock: Record<string, number>; requests: (string | number)[][][]; granted: boolean[]; reserved: Record<string, number> }[])('allocates stock: $title', async ({ stock, requests, granted, reserved }) => {
+    await seedStock(t.db, stock);
+    const claimed = await ids(requests.map((_, i) => ({ id: `e-${i}`, body: `b-${i}`, orderId: `o-${i}` })));
+    const results = await createOrders(
+      requests.map((lines, i) => ({ orderId: `o-${i}`, eventId: claimed[i]!, lines: lines.map(([sku, quantity]) => ({ sku: sku as string, quantity: quantity as number })) })),
+    );
+    expect(results.map((r: { status: string }) => r.status === 'pending')).toEqual(granted);
+    for (const [sku, units] of Object.entries(reserved)) expect((await stockOf(t.db, sku))?.reserved).toBe(units);
+    expect(await ledgerMismatches(t.db)).toEqual([]);
+    // One creation record per order; the rejected ones name what they were short of.
+    expect(await count(t.db, 'order_status_history', `from_status IS NULL`)).toBe(requests.length);
+    expect(await count(t.db, 'order_status_history', `to_status = 'rejected' AND reason LIKE 'insufficient_stock: %'`)).toBe(granted.filter((g) => !g).length);
+  });
+
+  it('creates an order id once, for the first request that names it', async () => {
+    await seedStock(t.db, { A: 5 });
+    const claimed = await ids(['x', 'x', 'y'].map((o, i) => ({ id: `e-${i}`, body: `b-${i}`, orderId: o })));
+    const results = await createOrders([
+      { orderId: 'x', eventId: claimed[0]!, lines: [{ sku: 'A', quantity: 1 }] },
+      { orderId: 'x', eventId: claimed[1]!, lines: [{ sku: 'A', quantity: 3 }] },
+      { orderId: 'y', eventId: claimed[2]!, lines: [{ sku: 'A', quantity: 4 }] },
+    ]);
+    expect(results).toEqual([
+      { created: true, status: 'pending' },
+      { created: false, status: 'pending' },
+      { created: true, status: 'pending' },
+    ]);
+    expect(await stockOf(t.db, 'A')).toEqual({ on_hand: 5, reserved: 5 });
+    expect(await count(t.db, 'order_lines', `order_id = 'x'`)).toBe(1);
   });
 });
 
@@ -219,14 +238,15 @@ describe('a batch that one delivery breaks, in a known arrival order', () => {
   it('is tried again one delivery after another, in arrival order, so the stock goes where it would have gone', async () => {
     await seedStock(t.db, { A: 1 });
     await failInserts(t.db, { name: 'fail_poison', table: 'orders', when: `NEW.order_id = 'poison'`, message: 'poisoned order' });
-    const ingest = t.app.get(WebhookIngestService);
-    const handler = t.app.get(NewOrderHandler);
-    const pending = ['first', 'poison', 'second'].map((orderId) => {
-      const body = newOrderEvent({ id: `evt-${orderId}`, orderId, items: [{ sku: 'A', quantity: 1 }] });
-      const event = { source: 'default', eventId: `evt-${orderId}`, idIsSigned: false, eventType: 'new_order', orderId, headers: {}, rawBody: Buffer.from(body) };
-      return { event, command: handler.parse((JSON.parse(body) as { data: unknown }).data) };
+    const groupCommit = t.app.get(GroupCommit);
+    const provider = new ShelfsyncProvider();
+    const batch = ['first', 'poison', 'second'].map((orderId) => {
+      const body = Buffer.from(newOrderEvent({ id: `evt-${orderId}`, orderId, items: [{ sku: 'A', quantity: 1 }] }));
+      const read = provider.read(body, {});
+      const event = { source: 'default', eventId: read.eventId, idIsSigned: false, eventType: read.eventType, orderId, headers: {}, rawBody: body };
+      return { event, read };
     });
-    const results = await ingest['ingestBatch'](pending);
+    const results = await groupCommit.applyBatch(batch);
 
     expect(results.map((r) => (r.status === 'fulfilled' ? r.value.order_status : 'failed'))).toEqual(['pending', 'failed', 'rejected']);
     expect(results.map((r) => (r.status === 'fulfilled' ? r.value.event_id : undefined))).toEqual(['evt-first', undefined, 'evt-second']);

@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from '@jest/globals';
-import { parseEnvelope } from '../src/webhooks/webhook-envelope.js';
+import { parseEnvelope } from '../src/webhooks/providers/shelfsync-envelope.js';
 import { count, resetDatabase, seedStock, stockOf } from './support/database.js';
 import { deliver, useTestApp } from './support/test-app.js';
 

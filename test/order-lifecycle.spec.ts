@@ -85,7 +85,7 @@ describe('order lifecycle', () => {
         ['pending', 'paid'],
         ['paid', 'fulfilled'],
       ]);
-      const ledger = await t.db.query(`SELECT kind, count(*)::int AS n FROM stock_movements WHERE order_id = 'o' GROUP BY kind ORDER BY kind`);
+      const ledger = await t.db.query(`SELECT kind, count(*)::int AS n FROM stock_movements WHERE order_id = 'o' GROUP BY kind ORDER BY kind::text`);
       expect(ledger).toEqual([
         { kind: 'commit', n: 2 },
         { kind: 'reserve', n: 2 },

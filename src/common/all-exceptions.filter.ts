@@ -2,7 +2,7 @@ import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger 
 import type { Response } from 'express';
 import type { Logger as PinoLogger } from 'pino';
 import type { RequestWithId } from '../logging/request-id.js';
-import { isDatabaseUnavailable, isRetryableTransactionError } from '../database/pg-errors.js';
+import { isTransientDatabaseError } from '../database/pg-errors.js';
 import { AppError } from './app-error.js';
 
 export interface ErrorBody {
@@ -74,6 +74,6 @@ export function toAppError(exception: unknown): AppError {
         : exception.message;
     return new AppError(status, CODE_BY_STATUS[status] ?? (status >= 500 ? 'internal_error' : 'bad_request'), message);
   }
-  if (isDatabaseUnavailable(exception) || isRetryableTransactionError(exception)) return AppError.databaseUnavailable();
+  if (isTransientDatabaseError(exception)) return AppError.databaseUnavailable();
   return new AppError(500, 'internal_error', 'internal error');
 }

@@ -4,15 +4,21 @@ import { isIP } from 'node:net';
 import proxyaddr from 'proxy-addr';
 import { plainToInstance, Transform } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, validateSync } from 'class-validator';
+import { SCHEMES } from '../webhooks/signature/schemes.js';
 
 export const SIGNATURE_SCHEMES = ['hmac-sha256', 'standard-webhooks', 'stripe'] as const;
 export type SignatureSchemeName = (typeof SIGNATURE_SCHEMES)[number];
+
+/** What a source speaks (src/webhooks/providers/). */
+export const PROVIDERS = ['shelfsync'] as const;
+export type ProviderName = (typeof PROVIDERS)[number];
 
 export const DEFAULT_SOURCE = 'default';
 
 export interface WebhookSource {
   /** `default` for POST /webhooks, otherwise the lower-cased <NAME> of WEBHOOK_<NAME>_SECRET. */
   name: string;
+  provider: ProviderName;
   schemes: SignatureSchemeName[];
   /** Any one of them verifies a delivery (rotation). Never logged. */
   secrets: string[];
@@ -246,6 +252,7 @@ function parseSources(env: Record<string, string | undefined>, nodeEnv: string, 
   checkSecretsFit('WEBHOOK_SECRET', defaultSchemes, defaultSecrets, problems);
   sources.set(DEFAULT_SOURCE, {
     name: DEFAULT_SOURCE,
+    provider: 'shelfsync',
     schemes: defaultSchemes,
     secrets: defaultSecrets,
     generatedSecret,
@@ -277,6 +284,7 @@ function parseSources(env: Record<string, string | undefined>, nodeEnv: string, 
     checkSecretsFit(`WEBHOOK_${upper}_SECRET`, schemes, secrets, problems);
     sources.set(name, {
       name,
+      provider: 'shelfsync',
       schemes,
       secrets,
       generatedSecret: false,
@@ -286,19 +294,17 @@ function parseSources(env: Record<string, string | undefined>, nodeEnv: string, 
   return sources;
 }
 
-/**
- * Standard Webhooks keys are `whsec_` and base64 of at least 16 random bytes
- * (a secret that decodes to a few bytes, or none, would let anyone sign).
- */
+/** Each secret must make a key for every scheme of its source (the scheme's keyOf says what it needs). */
 function checkSecretsFit(variable: string, schemes: SignatureSchemeName[], secrets: string[], problems: string[]): void {
-  if (!schemes.includes('standard-webhooks')) return;
-  secrets.forEach((secret, i) => {
-    const encoded = secret.startsWith('whsec_') ? secret.slice('whsec_'.length) : secret;
-    const key = Buffer.from(encoded, 'base64');
-    if (key.toString('base64') !== encoded || key.length < 16) {
-      problems.push(`${variable}: secret ${i + 1} is not a standard-webhooks secret (whsec_ and the base64 of at least 16 bytes)`);
-    }
-  });
+  for (const name of schemes) {
+    secrets.forEach((secret, i) => {
+      try {
+        SCHEMES[name].keyOf(secret);
+      } catch (error) {
+        problems.push(`${variable}: secret ${i + 1} is ${(error as Error).message}`);
+      }
+    });
+  }
 }
 
 function parseAllowedIps(variable: string, value: string | undefined, problems: string[]): string[] | undefined {

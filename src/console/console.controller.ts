@@ -7,9 +7,8 @@ import { isPlainText } from '../common/validators.js';
 import { AppConfig } from '../config/app-config.js';
 import { InventoryService } from '../inventory/inventory.service.js';
 import { OrdersService } from '../orders/orders.service.js';
-import { WEBHOOK_EVENT_STATUSES, type WebhookEventStatus } from '../webhooks/webhook-event-status.js';
+import { DELIVERY_STATUSES, type DeliveryStatus } from '../webhooks/delivery-status.js';
 import { WebhookEventsService } from '../webhooks/webhook-events.service.js';
-import { WebhookIngestService } from '../webhooks/webhook-ingest.service.js';
 import { deliveriesPage, deliveryPage, type Flash, inventoryPage, loginPage, orderPage, orderSearchPage } from './views.js';
 
 const COOKIE = 'shelfsync_console';
@@ -43,7 +42,6 @@ export class ConsoleController {
   constructor(
     private readonly config: AppConfig,
     private readonly events: WebhookEventsService,
-    private readonly ingest: WebhookIngestService,
     private readonly inventory: InventoryService,
     private readonly orders: OrdersService,
   ) {}
@@ -81,7 +79,7 @@ export class ConsoleController {
   @Get('deliveries')
   async deliveries(@Req() request: Request, @Query() query: Form, @Res() response: Response): Promise<void> {
     if (!this.signedIn(request, response)) return;
-    const status = WEBHOOK_EVENT_STATUSES.includes(query.status as WebhookEventStatus) ? (query.status as WebhookEventStatus) : undefined;
+    const status = DELIVERY_STATUSES.includes(query.status as DeliveryStatus) ? (query.status as DeliveryStatus) : undefined;
     const text = (value?: string) => (value && isPlainText(value, 1, 100) ? value : undefined);
     const since = ['15', '60', '1440'].includes(query.since ?? '') ? Number(query.since) : undefined;
     const filters = { status, type: text(query.type), source: text(query.source)?.toLowerCase(), since: since ? String(since) : undefined };
@@ -114,7 +112,7 @@ export class ConsoleController {
     if (!ID.test(id)) return this.send(response, 404, orderSearchPage(`No delivery ${id}.`));
     let flash: string;
     try {
-      const event = await this.ingest.replay(id);
+      const event = await this.events.replay(id);
       flash = `notice=${encodeURIComponent(`Replayed: the delivery is now ${event.status}.`)}`;
     } catch (error) {
       if (!(error instanceof AppError) || error.status >= 500) throw error;

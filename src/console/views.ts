@@ -1,10 +1,10 @@
 import type { StockView } from '../inventory/inventory.service.js';
 import type { OrderView } from '../orders/orders.service.js';
-import type { WebhookEventStatus } from '../webhooks/webhook-event-status.js';
+import { DELIVERY_STATUSES, type DeliveryStatus, isReplayable } from '../webhooks/delivery-status.js';
 import type { WebhookEventDetailView, WebhookEventView } from '../webhooks/webhook-events.service.js';
 import { html, type Html, layout } from './html.js';
 
-const STATUS_COLOURS: Record<WebhookEventStatus, string> = {
+const STATUS_COLOURS: Record<DeliveryStatus, string> = {
   processed: '#3fb56b',
   deferred: '#e8b400',
   ignored: '#9aa3ad',
@@ -38,9 +38,9 @@ export function loginPage(error?: string): string {
 }
 
 /** Deliveries per minute over the last hour, stacked by status, as an inline SVG (no script needed). */
-function chart(counts: { minute: Date; status: WebhookEventStatus; n: number }[], now: Date): Html {
+function chart(counts: { minute: Date; status: DeliveryStatus; n: number }[], now: Date): Html {
   const start = Math.floor(now.getTime() / 60_000) - 59;
-  const columns = Array.from({ length: 60 }, (): Partial<Record<WebhookEventStatus, number>> => ({}));
+  const columns = Array.from({ length: 60 }, (): Partial<Record<DeliveryStatus, number>> => ({}));
   for (const c of counts) {
     const index = Math.floor(new Date(c.minute).getTime() / 60_000) - start;
     if (index >= 0 && index < 60) columns[index][c.status] = (columns[index][c.status] ?? 0) + c.n;
@@ -48,7 +48,7 @@ function chart(counts: { minute: Date; status: WebhookEventStatus; n: number }[]
   const highest = Math.max(1, ...columns.map((col) => Object.values(col).reduce((a, b) => a + b, 0)));
   const bars = columns.flatMap((col, i) => {
     let y = 120;
-    return (Object.keys(STATUS_COLOURS) as WebhookEventStatus[])
+    return (Object.keys(STATUS_COLOURS) as DeliveryStatus[])
       .filter((s) => col[s])
       .map((s) => {
         const h = (col[s]! / highest) * 110;
@@ -56,7 +56,7 @@ function chart(counts: { minute: Date; status: WebhookEventStatus; n: number }[]
         return html`<rect x="${i * 12}" y="${y.toFixed(1)}" width="10" height="${h.toFixed(1)}" fill="${STATUS_COLOURS[s]}"><title>${col[s]} ${s}</title></rect>`;
       });
   });
-  const legend = (Object.keys(STATUS_COLOURS) as WebhookEventStatus[]).map(
+  const legend = (Object.keys(STATUS_COLOURS) as DeliveryStatus[]).map(
     (s, i) => html`<rect x="${i * 90}" y="128" width="10" height="10" fill="${STATUS_COLOURS[s]}"/><text x="${i * 90 + 14}" y="137" font-size="11">${s}</text>`,
   );
   return html`<figure><figcaption>Deliveries per minute, last hour (highest: ${highest})</figcaption>
@@ -67,11 +67,11 @@ export function deliveriesPage(options: {
   items: WebhookEventView[];
   nextCursor: string | null;
   filters: Record<string, string | undefined>;
-  counts: { minute: Date; status: WebhookEventStatus; n: number }[];
+  counts: { minute: Date; status: DeliveryStatus; n: number }[];
   now: Date;
 }): string {
   const { filters } = options;
-  const select = (name: string, values: string[]) =>
+  const select = (name: string, values: readonly string[]) =>
     html`<select name="${name}" id="${name}"><option value="">any</option>${values.map(
       (v) => html`<option value="${v}"${filters[name] === v ? html` selected` : html``}>${v}</option>`,
     )}</select>`;
@@ -82,7 +82,7 @@ export function deliveriesPage(options: {
     'Deliveries',
     html`${chart(options.counts, options.now)}
       <form class="filters" method="get" action="/console/deliveries">
-        <div><label for="status">Status</label>${select('status', ['processed', 'deferred', 'ignored', 'failed'])}</div>
+        <div><label for="status">Status</label>${select('status', DELIVERY_STATUSES)}</div>
         <div><label for="type">Type</label><input id="type" name="type" value="${filters.type ?? ''}" placeholder="new_order"></div>
         <div><label for="source">Source</label><input id="source" name="source" value="${filters.source ?? ''}" placeholder="default"></div>
         <div><label for="since">Received</label><select name="since" id="since"><option value="">any time</option>${[
@@ -111,7 +111,7 @@ function prettyBody(raw: string): string {
 }
 
 export function deliveryPage(event: WebhookEventDetailView, flash?: Flash): string {
-  const replayable = event.status === 'failed' || event.status === 'ignored';
+  const replayable = isReplayable(event.status);
   return layout(
     `Delivery ${event.id}`,
     html`${flashBox(flash)}
@@ -137,7 +137,7 @@ export function inventoryPage(items: StockView[], nextCursor: string | null, fla
     html`${flashBox(flash)}
       <table id="inventory"><thead><tr><th>SKU</th><th>On hand</th><th>Reserved</th><th>Available</th><th>Low-stock threshold</th><th>Adjust</th></tr></thead>
       <tbody>${items.map((s) => {
-        const low = s.low_stock_threshold !== undefined && s.available <= s.low_stock_threshold;
+        const low = s.low_stock === true;
         return html`<tr data-sku="${s.sku}"${low ? html` class="low"` : html``}><td>${s.sku}${low ? html` <strong>low</strong>` : html``}</td>
           <td class="on-hand">${s.on_hand}</td><td class="reserved">${s.reserved}</td><td class="available">${s.available}</td>
           <td>${s.low_stock_threshold ?? ''}</td>

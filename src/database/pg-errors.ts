@@ -61,3 +61,8 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   }
   return false;
 }
+
+/** The database could not serve the work now, through no fault of the work: the sender should try again (503). */
+export function isTransientDatabaseError(error: unknown): boolean {
+  return isDatabaseUnavailable(error) || isRetryableTransactionError(error);
+}

@@ -12,6 +12,8 @@ export interface StockView {
   available: number;
   updated_at: string;
   low_stock_threshold?: number;
+  /** With a threshold: whether available is at or below it. */
+  low_stock?: boolean;
 }
 
 export function toStockView(row: StockRow): StockView {
@@ -19,11 +21,14 @@ export function toStockView(row: StockRow): StockView {
     sku: row.sku,
     on_hand: row.on_hand,
     reserved: row.reserved,
-    available: row.on_hand - row.reserved,
+    available: row.available,
     updated_at: new Date(row.updated_at).toISOString(),
   };
   // Only SKUs given a threshold carry it, so the contract's shape stays as documented for the rest.
-  if (row.low_stock_threshold !== null) view.low_stock_threshold = row.low_stock_threshold;
+  if (row.low_stock_threshold !== null) {
+    view.low_stock_threshold = row.low_stock_threshold;
+    view.low_stock = row.low_stock;
+  }
   return view;
 }
 

@@ -6,11 +6,15 @@ export interface StockRow {
   sku: string;
   on_hand: number;
   reserved: number;
+  /** on_hand - reserved, computed by the database. */
+  available: number;
   low_stock_threshold: number | null;
+  /** available at or below low_stock_threshold: computed by the database, the one definition of "low". */
+  low_stock: boolean;
   updated_at: Date;
 }
 
-const STOCK_COLUMNS = 'sku, on_hand, reserved, low_stock_threshold, updated_at';
+const STOCK_COLUMNS = 'sku, on_hand, reserved, available, low_stock_threshold, low_stock, updated_at';
 
 export interface LedgerMismatch {
   sku: string;
@@ -31,21 +35,16 @@ export interface Movement {
 }
 
 /**
- * Stock counters and their ledger. Every counter change goes through the
- * database function shelfsync_apply_movements (applyMovements here, and the
- * reservations of shelfsync_create_orders): one guarded statement that writes
- * its ledger rows with it. Rows are locked in SKU order, so two transactions
- * never wait on each other in a cycle.
+ * Stock counters and their ledger. The rules are database functions in
+ * `src/inventory/sql/`: rows are locked in SKU order (lock_stock.sql), and
+ * every counter change, here and in order creation, is the one guarded
+ * statement of apply_stock_movements.sql that writes its ledger rows with it.
  */
 @Injectable()
 export class StockRepository {
   /** Locks the rows of `skus` in SKU order and returns what exists of them. */
   async lockInSkuOrder(em: EntityManager, skus: string[]): Promise<Map<string, StockRow>> {
-    const rows: StockRow[] = await em.query(
-      `SELECT ${STOCK_COLUMNS} FROM stock
-        WHERE sku = ANY($1::text[]) ORDER BY sku COLLATE "C" FOR UPDATE`,
-      [skus],
-    );
+    const rows: StockRow[] = await em.query(`SELECT ${STOCK_COLUMNS} FROM shelfsync_lock_stock($1::text[])`, [skus]);
     return new Map(rows.map((row) => [row.sku, row]));
   }
 
@@ -59,17 +58,20 @@ export class StockRepository {
    */
   async applyMovements(em: EntityManager, movements: Movement[]): Promise<number> {
     if (movements.length === 0) return 0;
-    // The statement is the database function shelfsync_apply_movements (migrations/1764200000000-hot-path-functions.ts).
     const [{ applied }] = await em.query<{ applied: number }[]>(
-      `SELECT shelfsync_apply_movements($1::text[], $2::text[], $3::int[], $4::int[], $5::text[], $6::bigint[], $7::text[]) AS applied`,
+      `SELECT shelfsync_apply_stock_movements(p_movements => $1::jsonb) AS applied`,
       [
-        movements.map((m) => m.sku),
-        movements.map((m) => m.kind),
-        movements.map((m) => m.onHandDelta),
-        movements.map((m) => m.reservedDelta),
-        movements.map((m) => m.orderId ?? null),
-        movements.map((m) => m.webhookEventId ?? null),
-        movements.map((m) => m.reason ?? null),
+        JSON.stringify(
+          movements.map((m) => ({
+            sku: m.sku,
+            kind: m.kind,
+            on_hand_delta: m.onHandDelta,
+            reserved_delta: m.reservedDelta,
+            order_id: m.orderId ?? null,
+            webhook_event_id: m.webhookEventId ?? null,
+            reason: m.reason ?? null,
+          })),
+        ),
       ],
     );
     return applied;
@@ -89,7 +91,7 @@ export class StockRepository {
     return em.query(
       `SELECT ${STOCK_COLUMNS} FROM stock
         WHERE ($1::text IS NULL OR sku COLLATE "C" > $1::text)
-          AND (NOT $2 OR (low_stock_threshold IS NOT NULL AND on_hand - reserved <= low_stock_threshold))
+          AND (NOT $2 OR low_stock)
         ORDER BY sku COLLATE "C"
         LIMIT $3`,
       [query.afterSku ?? null, query.lowStock, query.limit],

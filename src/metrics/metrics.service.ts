@@ -111,7 +111,7 @@ export class MetricsService {
     this.databaseGauge(
       'shelfsync_low_stock_skus',
       'SKUs whose available units are at or below their low-stock threshold',
-      fromDatabase(`SELECT count(*) AS n FROM stock WHERE low_stock_threshold IS NOT NULL AND on_hand - reserved <= low_stock_threshold`),
+      fromDatabase(`SELECT count(*) AS n FROM stock WHERE low_stock`),
     );
   }
 

@@ -79,18 +79,50 @@ function reachableFrom(from: OrderStatus): Set<OrderStatus> {
   return seen;
 }
 
+/** How an order comes to be: every line reserved, or none and rejected. */
+export const CREATION = {
+  whenReserved: 'pending',
+  whenShort: 'rejected',
+  reasonWhenShort: 'insufficient_stock',
+} as const satisfies { whenReserved: OrderStatus; whenShort: OrderStatus; reasonWhenShort: string };
+
+/** A second new_order for an order id that exists changes nothing. */
+export const ORDER_ALREADY_EXISTS = 'order_already_exists';
+
+/** A payment for an order that will never ship: it is ignored, and someone must refund the customer. */
+const PAID_FOR_NOTHING: readonly OrderStatus[] = ['rejected', 'cancelled'];
+
 export type Decision =
   | { kind: 'apply'; transition: Transition }
-  /** not yet: a status from which it applies can still be reached */
-  | { kind: 'defer' }
-  /** never: no status from which it applies can be reached any more */
-  | { kind: 'ignore' };
+  /** not yet: the order is not known, or a status from which it applies can still be reached */
+  | { kind: 'defer'; reason: string }
+  /** never: no status from which it applies can be reached any more; `flag`: the order needs attention */
+  | { kind: 'ignore'; reason: string; flag: boolean };
 
-/** What to do with `event` for an order in `status`. */
-export function decide(status: OrderStatus, event: LifecycleEvent): Decision {
+/** What to do with `event` for an order in `status` (undefined: no such order yet). */
+export function decide(status: OrderStatus | undefined, event: LifecycleEvent): Decision {
+  if (status === undefined) return { kind: 'defer', reason: 'order_not_found' };
   const transition = transitionFor(status, event);
   if (transition) return { kind: 'apply', transition };
   const later = reachableFrom(status);
-  const appliesLater = TRANSITIONS.some((t) => t.on === event && later.has(t.from));
-  return appliesLater ? { kind: 'defer' } : { kind: 'ignore' };
+  if (TRANSITIONS.some((t) => t.on === event && later.has(t.from))) {
+    const needs = new Set(TRANSITIONS.filter((t) => t.on === event).map((t) => t.from));
+    return { kind: 'defer', reason: `awaiting_status: ${[...needs].join(' or ')}` };
+  }
+  if (event === 'payment_succeeded' && PAID_FOR_NOTHING.includes(status)) {
+    return { kind: 'ignore', reason: `payment_for_${status}_order`, flag: true };
+  }
+  return { kind: 'ignore', reason: `transition_not_allowed: ${event} on a ${status} order`, flag: false };
+}
+
+/** The ledger movement a transition makes of the order's units, if any (`restock` as the event asked). */
+export function stockMovementOf(transition: Transition, restock: boolean): 'release' | 'commit' | 'restock' | undefined {
+  switch (transition.stock) {
+    case 'none':
+      return undefined;
+    case 'restock_if_asked':
+      return restock ? 'restock' : undefined;
+    default:
+      return transition.stock;
+  }
 }

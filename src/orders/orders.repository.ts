@@ -29,48 +29,67 @@ export interface OrderSummaryRow {
   position: string;
 }
 
+/** How a new order is created in either status, as the state machine decides (order-state-machine.ts). */
+export interface CreationStatuses {
+  whenReserved: OrderStatus;
+  whenShort: OrderStatus;
+  reasonWhenShort: string;
+}
+
+export interface StatusChange {
+  orderId: string;
+  from: OrderStatus;
+  to: OrderStatus;
+  reason: string | null;
+  webhookEventId: string | null;
+}
+
+/**
+ * Orders, their lines and history. The rules are database functions in
+ * `src/orders/sql/`: the order lock (lock_orders.sql), a status change with
+ * its history row (record_status_changes.sql), and creation with its stock
+ * allocation (create_orders.sql).
+ */
 @Injectable()
 export class OrdersRepository {
-  /**
-   * Takes the transaction-scoped lock of one order id. Every event for the
-   * order takes it first, so they never interleave, even before the row exists.
-   * (shelfsync_create_orders takes the same locks for the orders it creates.)
-   */
-  async lockOrderKey(em: EntityManager, orderId: string): Promise<void> {
-    await em.query(`SELECT pg_advisory_xact_lock(hashtextextended('order:' || $1, 0))`, [orderId]);
+  /** Takes the transaction-scoped lock of one order id (lock_orders.sql). */
+  async lockOrder(em: EntityManager, orderId: string): Promise<void> {
+    await em.query(`SELECT shelfsync_lock_orders(p_order_ids => ARRAY[$1::text])`, [orderId]);
   }
 
   /**
-   * Creates orders from claimed new_order events: the database function
-   * shelfsync_create_orders (migrations/1764200000000-hot-path-functions.ts),
-   * one round trip however many. It locks the order ids (in one fixed order),
-   * inserts the first request of each new id with its lines, locks the stock
-   * rows of their SKUs (in SKU order), reserves every order's lines or none
-   * in the order given, rejects those short of stock, and writes the ledger
-   * and history rows. For each request it answers whether it created the
-   * order, the order's status, and whether deferred events wait for it.
+   * Creates orders from claimed new_order events, in one round trip however
+   * many (create_orders.sql). For each request, in the order given: whether
+   * it created the order, and the order's status.
    */
-  async createOrders(em: EntityManager, orders: NewOrderRow[]): Promise<{ created: boolean; status: OrderStatus; waiting: boolean }[]> {
-    const lines = orders.flatMap((order, i) => order.lines.map((line) => ({ request: i + 1, ...line })));
-    const [{ results }] = await em.query<{ results: { created: boolean; status: OrderStatus; waiting: boolean }[] }[]>(
-      `SELECT shelfsync_create_orders(
-                $1::text[], $2::text[], $3::text[], $4::numeric[], $5::text[], $6::text[], $7::bigint[],
-                $8::int[], $9::text[], $10::int[], $11::numeric[]) AS results`,
+  async createOrders(
+    em: EntityManager,
+    orders: NewOrderRow[],
+    statuses: CreationStatuses,
+  ): Promise<{ created: boolean; status: OrderStatus }[]> {
+    const rows = await em.query<{ created: boolean; status: OrderStatus }[]>(
+      `SELECT created, status FROM shelfsync_create_orders(
+         p_orders => $1::jsonb, p_status_when_reserved => $2, p_status_when_short => $3, p_reason_when_short => $4)
+        ORDER BY request`,
       [
-        orders.map((o) => o.orderId),
-        orders.map((o) => o.customerName),
-        orders.map((o) => o.customerEmail),
-        orders.map((o) => o.totalAmount),
-        orders.map((o) => o.currency),
-        orders.map((o) => o.source),
-        orders.map((o) => o.webhookEventId),
-        lines.map((l) => l.request),
-        lines.map((l) => l.sku),
-        lines.map((l) => l.quantity),
-        lines.map((l) => l.unitPrice),
+        JSON.stringify(
+          orders.map((o) => ({
+            order_id: o.orderId,
+            customer_name: o.customerName,
+            customer_email: o.customerEmail,
+            total_amount: o.totalAmount,
+            currency: o.currency,
+            source: o.source,
+            webhook_event_id: o.webhookEventId,
+            lines: o.lines.map((l) => ({ sku: l.sku, quantity: l.quantity, unit_price: l.unitPrice })),
+          })),
+        ),
+        statuses.whenReserved,
+        statuses.whenShort,
+        statuses.reasonWhenShort,
       ],
     );
-    return results;
+    return rows;
   }
 
   async findStatus(em: EntityManager, orderId: string): Promise<OrderStatus | undefined> {
@@ -78,13 +97,23 @@ export class OrdersRepository {
     return rows[0]?.status;
   }
 
-  /** Compare-and-set: moves the order to `to` only if it is still in `from`. */
-  async transition(em: EntityManager, orderId: string, from: OrderStatus, to: OrderStatus, reason: string | null): Promise<boolean> {
-    const [, changed] = await em.query<[unknown, number]>(
-      `UPDATE orders SET status = $3, status_reason = $4, updated_at = now() WHERE order_id = $1 AND status = $2`,
-      [orderId, from, to, reason],
-    );
-    return changed === 1;
+  /**
+   * Compare-and-set: moves the order to `to` only if it is still in `from`,
+   * with its history row (record_status_changes.sql). False when it was not in `from`.
+   */
+  async changeStatus(em: EntityManager, change: StatusChange): Promise<boolean> {
+    const moved = await em.query<unknown[]>(`SELECT shelfsync_record_status_changes(p_changes => $1::jsonb)`, [
+      JSON.stringify([
+        {
+          order_id: change.orderId,
+          from_status: change.from,
+          to_status: change.to,
+          reason: change.reason,
+          webhook_event_id: change.webhookEventId,
+        },
+      ]),
+    ]);
+    return moved.length === 1;
   }
 
   async flagNeedsAttention(em: EntityManager, orderId: string): Promise<void> {
@@ -96,17 +125,6 @@ export class OrdersRepository {
     return em.query(
       `SELECT sku, sum(quantity)::int AS quantity FROM order_lines WHERE order_id = $1 GROUP BY sku ORDER BY sku COLLATE "C"`,
       [orderId],
-    );
-  }
-
-  async addHistory(
-    em: EntityManager,
-    entry: { orderId: string; from: OrderStatus | null; to: OrderStatus; reason: string | null; webhookEventId: string | null },
-  ): Promise<void> {
-    await em.query(
-      `INSERT INTO order_status_history (order_id, from_status, to_status, reason, webhook_event_id)
-       VALUES ($1, $2, $3, $4, $5)`,
-      [entry.orderId, entry.from, entry.to, entry.reason, entry.webhookEventId],
     );
   }
 

@@ -4,24 +4,11 @@ import { AppError } from '../common/app-error.js';
 import { TransactionRunner } from '../database/transaction-runner.js';
 import { InventoryService } from '../inventory/inventory.service.js';
 import type { OrderStatus } from './order-status.js';
-import { decide, type LifecycleEvent, TRANSITIONS } from './order-state-machine.js';
+import { CREATION, decide, ORDER_ALREADY_EXISTS, stockMovementOf } from './order-state-machine.js';
+import type { CommandCause, CreateOrderCommand, LifecycleCommand, OrderCommand, OrderOutcome } from './order-commands.js';
 import { type OrderSummaryRow, OrdersRepository } from './orders.repository.js';
 import { decodeCursor, DEFAULT_PAGE_SIZE, ID_KEY, type Page, toPage } from '../common/pagination.js';
 import type { Order } from './order.entity.js';
-
-export interface CreateOrderCommand {
-  orderId: string;
-  customerName: string;
-  customerEmail: string | null;
-  totalAmount: number;
-  currency: string;
-  lines: { sku: string; quantity: number; unitPrice: number | null }[];
-}
-
-export type CreateOrderResult =
-  /** `waiting`: deferred events wait for the new order. */
-  | { created: true; status: OrderStatus; reason: string | null; waiting: boolean }
-  | { created: false; status: OrderStatus };
 
 export interface OrderView {
   order_id: string;
@@ -40,23 +27,6 @@ export interface OrderView {
 
 export type OrderSummaryView = Omit<OrderSummaryRow, 'created_at' | 'updated_at' | 'position'> & { created_at: string; updated_at: string };
 
-export const INSUFFICIENT_STOCK = 'insufficient_stock';
-
-export interface LifecycleCommand {
-  orderId: string;
-  event: LifecycleEvent;
-  reason: string | null;
-  restock: boolean;
-}
-
-export type LifecycleResult =
-  | { outcome: 'applied'; status: OrderStatus }
-  | { outcome: 'deferred'; reason: string; status?: OrderStatus }
-  | { outcome: 'ignored'; reason: string; status: OrderStatus };
-
-/** A payment for an order that will never ship: someone must refund the customer. */
-const PAID_FOR_NOTHING: OrderStatus[] = ['rejected', 'cancelled'];
-
 @Injectable()
 export class OrdersService {
   constructor(
@@ -66,72 +36,80 @@ export class OrdersService {
   ) {}
 
   /**
-   * Creates orders from deliveries, in the caller's transaction: each
-   * `pending` with every line reserved, or `rejected` with nothing reserved;
-   * an order id seen before changes nothing. Several are created with the
-   * outcomes they would have had arriving one by one in the order given: the stock goes to
-   * earlier orders first, and a repeated order id is created only once.
-   * One statement, whatever the number of orders.
+   * Carries out commands in the caller's transaction, with the outcomes they
+   * would have had one after another in the order given. Consecutive
+   * creations go together in one statement (group commit), whatever their
+   * number: the stock goes to earlier orders first, and an order id is
+   * created only once.
    */
-  async createOrders(
-    em: EntityManager,
-    requests: { command: CreateOrderCommand; cause: { source: string; webhookEventId: string } }[],
-  ): Promise<CreateOrderResult[]> {
+  async apply(em: EntityManager, requests: { command: OrderCommand; cause: CommandCause }[]): Promise<OrderOutcome[]> {
+    const outcomes: OrderOutcome[] = [];
+    for (let i = 0; i < requests.length; ) {
+      const { command, cause } = requests[i];
+      if (command.kind === 'lifecycle') {
+        outcomes.push(await this.applyLifecycleEvent(em, command, cause));
+        i++;
+        continue;
+      }
+      let end = i;
+      while (end < requests.length && requests[end].command.kind === 'create_order') end++;
+      outcomes.push(...(await this.createOrders(em, requests.slice(i, end) as { command: CreateOrderCommand; cause: CommandCause }[])));
+      i = end;
+    }
+    return outcomes;
+  }
+
+  /**
+   * Creates orders, each `pending` with every line reserved or `rejected`
+   * with nothing reserved, as the state machine's CREATION says; an order id
+   * seen before changes nothing.
+   */
+  private async createOrders(em: EntityManager, requests: { command: CreateOrderCommand; cause: CommandCause }[]): Promise<OrderOutcome[]> {
     const results = await this.orders.createOrders(
       em,
       requests.map(({ command, cause }) => ({ ...command, source: cause.source, webhookEventId: cause.webhookEventId })),
+      CREATION,
     );
-    return results.map(({ created, status, waiting }) =>
-      created ? { created, status, reason: status === 'rejected' ? INSUFFICIENT_STOCK : null, waiting } : { created, status },
+    return results.map(({ created, status }): OrderOutcome =>
+      created
+        ? { result: 'applied', reason: status === CREATION.whenShort ? CREATION.reasonWhenShort : null, status }
+        : { result: 'ignored', reason: ORDER_ALREADY_EXISTS, status },
     );
   }
 
   /**
-   * Applies a lifecycle event to an order, in the caller's transaction, as the
-   * state machine decides: apply it (compare-and-set, stock, history), defer it
-   * until the order reaches a status that allows it, or ignore it for good.
+   * Applies a lifecycle event to an order as the state machine decides: apply
+   * it (compare-and-set with its history row, and its stock movement), defer
+   * it until the order reaches a status that allows it, or ignore it for good
+   * (flagging the order when the state machine says so).
    */
-  async applyLifecycleEvent(
-    em: EntityManager,
-    command: LifecycleCommand,
-    cause: { webhookEventId: string },
-  ): Promise<LifecycleResult> {
-    await this.orders.lockOrderKey(em, command.orderId);
+  private async applyLifecycleEvent(em: EntityManager, command: LifecycleCommand, cause: CommandCause): Promise<OrderOutcome> {
+    await this.orders.lockOrder(em, command.orderId);
     const status = await this.orders.findStatus(em, command.orderId);
-    if (!status) return { outcome: 'deferred', reason: 'order_not_found' };
-
     const decision = decide(status, command.event);
-    if (decision.kind === 'defer') {
-      const needs = TRANSITIONS.filter((t) => t.on === command.event).map((t) => t.from);
-      return { outcome: 'deferred', reason: `awaiting_status: ${[...new Set(needs)].join(' or ')}`, status };
-    }
+    if (decision.kind === 'defer') return { result: 'deferred', reason: decision.reason, status };
     if (decision.kind === 'ignore') {
-      if (command.event === 'payment_succeeded' && PAID_FOR_NOTHING.includes(status)) {
-        await this.orders.flagNeedsAttention(em, command.orderId);
-        return { outcome: 'ignored', reason: `payment_for_${status}_order`, status };
-      }
-      return { outcome: 'ignored', reason: `transition_not_allowed: ${command.event} on a ${status} order`, status };
+      if (decision.flag) await this.orders.flagNeedsAttention(em, command.orderId);
+      return { result: 'ignored', reason: decision.reason, status };
     }
 
     const { transition } = decision;
-    const moved = await this.orders.transition(em, command.orderId, transition.from, transition.to, command.reason);
-    // The order key is locked, so the status read above cannot have changed.
-    if (!moved) throw new Error(`order ${command.orderId} left status ${transition.from} while locked`);
-    if (transition.needsAttention) await this.orders.flagNeedsAttention(em, command.orderId);
-    const stockMove =
-      transition.stock === 'restock_if_asked' ? (command.restock ? 'restock' : undefined) : transition.stock === 'none' ? undefined : transition.stock;
-    if (stockMove) {
-      const lines = await this.orders.quantitiesBySku(em, command.orderId);
-      await this.inventory.moveOrderStock(em, command.orderId, lines, stockMove, cause.webhookEventId);
-    }
-    await this.orders.addHistory(em, {
+    const moved = await this.orders.changeStatus(em, {
       orderId: command.orderId,
       from: transition.from,
       to: transition.to,
       reason: command.reason,
       webhookEventId: cause.webhookEventId,
     });
-    return { outcome: 'applied', status: transition.to };
+    // The order is locked, so the status read above cannot have changed.
+    if (!moved) throw new Error(`order ${command.orderId} left status ${transition.from} while locked`);
+    if (transition.needsAttention) await this.orders.flagNeedsAttention(em, command.orderId);
+    const movement = stockMovementOf(transition, command.restock);
+    if (movement) {
+      const lines = await this.orders.quantitiesBySku(em, command.orderId);
+      await this.inventory.moveOrderStock(em, command.orderId, lines, movement, cause.webhookEventId);
+    }
+    return { result: 'applied', reason: null, status: transition.to };
   }
 
   async list(query: { status?: OrderStatus; cursor?: string; limit?: number }): Promise<Page<OrderSummaryView>> {

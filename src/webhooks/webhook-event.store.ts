@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { EntityManager } from 'typeorm';
-import type { WebhookEventStatus } from './webhook-event-status.js';
+import { CLAIMED_AS, type DeliveryStatus, isSettled } from './delivery-status.js';
 
 export interface IncomingEvent {
   source: string;
@@ -22,7 +22,7 @@ const SUMMARY_COLUMNS =
   'id, source, event_id, event_type, order_id, status, reason, attempts, last_error, received_at, processed_at';
 
 export interface EventListQuery {
-  status?: WebhookEventStatus;
+  status?: DeliveryStatus;
   eventType?: string;
   source?: string;
   /** Only deliveries received in the last this many minutes. */
@@ -37,7 +37,7 @@ export interface WebhookEventRow {
   event_id: string;
   event_type: string;
   order_id: string | null;
-  status: WebhookEventStatus;
+  status: DeliveryStatus;
   reason: string | null;
   attempts: number;
   last_error: string | null;
@@ -56,7 +56,14 @@ export interface StoredEvent {
   event_id: string;
   event_type: string;
   reason: string | null;
+  headers: Record<string, string>;
   raw_body: Buffer;
+}
+
+/** A claimed delivery's record (undefined for a duplicate), and whether deferred deliveries wait for its order. */
+export interface Claim {
+  recordId?: string;
+  orderAwaited: boolean;
 }
 
 /** Headers that may carry credentials of the sender's own; never stored. */
@@ -75,50 +82,64 @@ function storableHeaders(headers: IncomingHttpHeaders): Record<string, string> {
 @Injectable()
 export class WebhookEventStore {
   /**
-   * Claims deliveries inside the caller's transaction, provisionally as
-   * `processed` (the common outcome, so it needs no second write; any other
-   * outcome is recorded by setOutcome in the same transaction). Returns each record's
-   * id, or undefined for a duplicate: its event id, or its very bytes,
-   * were seen on this source before (the bytes too, because an unsigned
-   * `webhook-id` could otherwise make a replayed capture pass for a new event
-   * and take a future event's id). A delivery that failed before is claimed
-   * again (its attempts counted), so a retry can apply it. A concurrent claim
-   * of the same event waits here until the first commits. Several deliveries
-   * are claimed as if one after another in the order given: of two deliveries
-   * of one event, the first is claimed and the second is its duplicate.
+   * Claims deliveries inside the caller's transaction, as if one after
+   * another in the order given (src/webhooks/sql/claim_deliveries.sql): a new
+   * one is recorded provisionally as CLAIMED_AS (any other outcome is
+   * recorded by setOutcomes in the same transaction); one seen before whose
+   * last attempt failed is taken up again; the others are duplicates. Each
+   * claimed delivery holds its order's lock from here on.
    */
-  async claimMany(em: EntityManager, events: IncomingEvent[]): Promise<(string | undefined)[]> {
-    // One database function (migrations/1764200000000-hot-path-functions.ts): an insert of them all,
-    // then, only when some were seen before, an update of those whose last attempt failed.
-    const [{ ids }] = await em.query<{ ids: (string | null)[] }[]>(
-      `SELECT shelfsync_claim_events($1::text[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::bytea[], $7::boolean[]) AS ids`,
-      [
-        events.map((e) => e.source),
-        events.map((e) => e.eventId),
-        events.map((e) => e.eventType),
-        events.map((e) => e.orderId),
-        events.map((e) => JSON.stringify(storableHeaders(e.headers))),
-        events.map((e) => e.rawBody),
-        events.map((e) => e.idIsSigned),
-      ],
-    );
-    return ids.map((id) => id ?? undefined);
+  async claim(em: EntityManager, events: IncomingEvent[]): Promise<Claim[]> {
+    return this.record(em, events, CLAIMED_AS, null);
   }
 
-  async setOutcome(em: EntityManager, id: string, status: WebhookEventStatus, reason: string | null): Promise<void> {
+  /**
+   * Keeps a delivery whose handling failed, with the error, so it can be seen
+   * and replayed: the claim's rules, in its own transaction after the failed
+   * one rolled back.
+   */
+  async recordFailure(em: EntityManager, event: IncomingEvent, error: string): Promise<void> {
+    await this.record(em, [event], 'failed', error);
+  }
+
+  private async record(em: EntityManager, events: IncomingEvent[], status: DeliveryStatus, error: string | null): Promise<Claim[]> {
+    const rows = await em.query<{ record_id: string | null; order_awaited: boolean }[]>(
+      `SELECT record_id, order_awaited FROM shelfsync_claim_deliveries(
+         p_deliveries => $1::jsonb, p_raw_bodies => $2::bytea[], p_status => $3, p_settled => $4, p_error => $5)
+        ORDER BY delivery`,
+      [
+        JSON.stringify(
+          events.map((e) => ({
+            source: e.source,
+            event_id: e.eventId,
+            event_type: e.eventType,
+            order_id: e.orderId,
+            headers: storableHeaders(e.headers),
+            id_is_signed: e.idIsSigned,
+          })),
+        ),
+        events.map((e) => e.rawBody),
+        status,
+        isSettled(status),
+        error,
+      ],
+    );
+    return rows.map((row) => (row.record_id === null ? { orderAwaited: false } : { recordId: row.record_id, orderAwaited: row.order_awaited }));
+  }
+
+  async setOutcome(em: EntityManager, id: string, status: DeliveryStatus, reason: string | null): Promise<void> {
     await this.setOutcomes(em, [{ id, status, reason }]);
   }
 
-  async setOutcomes(em: EntityManager, outcomes: { id: string; status: WebhookEventStatus; reason: string | null }[]): Promise<void> {
+  async setOutcomes(em: EntityManager, outcomes: { id: string; status: DeliveryStatus; reason: string | null }[]): Promise<void> {
     if (outcomes.length === 0) return;
-    // processed_at: when it was applied or set aside for good; a deferred event has not been, yet.
+    // processed_at: when it was applied or set aside for good (isSettled); a deferred event has not been, yet.
     await em.query(
       `UPDATE webhook_events w
-          SET status = o.status, reason = o.reason,
-              processed_at = CASE WHEN o.status IN ('processed', 'ignored') THEN now() END
-         FROM unnest($1::bigint[], $2::text[], $3::text[]) AS o(id, status, reason)
+          SET status = o.status, reason = o.reason, processed_at = CASE WHEN o.settled THEN now() END
+         FROM unnest($1::bigint[], $2::delivery_status[], $3::text[], $4::boolean[]) AS o(id, status, reason, settled)
         WHERE w.id = o.id`,
-      [outcomes.map((o) => o.id), outcomes.map((o) => o.status), outcomes.map((o) => o.reason)],
+      [outcomes.map((o) => o.id), outcomes.map((o) => o.status), outcomes.map((o) => o.reason), outcomes.map((o) => isSettled(o.status))],
     );
   }
 
@@ -140,7 +161,7 @@ export class WebhookEventStore {
   }
 
   /** Deliveries per minute and status over the last `minutes`, for the console's chart. */
-  async countPerMinute(em: EntityManager, minutes: number): Promise<{ minute: Date; status: WebhookEventStatus; n: number }[]> {
+  async countPerMinute(em: EntityManager, minutes: number): Promise<{ minute: Date; status: DeliveryStatus; n: number }[]> {
     return em.query(
       `SELECT date_trunc('minute', received_at) AS minute, status, count(*)::int AS n
          FROM webhook_events WHERE received_at > now() - make_interval(mins => $1)
@@ -157,13 +178,13 @@ export class WebhookEventStore {
     return rows[0];
   }
 
-  /** A replay is one more attempt at the stored delivery, provisionally `processed` as a fresh claim is. */
+  /** A replay is one more attempt at the stored delivery, provisionally CLAIMED_AS, as a fresh claim is. */
   async claimForReplay(em: EntityManager, id: string): Promise<void> {
     await em.query(
       `UPDATE webhook_events
-          SET attempts = attempts + 1, status = 'processed', reason = NULL, last_error = NULL, processed_at = now()
+          SET attempts = attempts + 1, status = $2, reason = NULL, last_error = NULL, processed_at = CASE WHEN $3 THEN now() END
         WHERE id = $1`,
-      [id],
+      [id, CLAIMED_AS, isSettled(CLAIMED_AS)],
     );
   }
 
@@ -179,54 +200,22 @@ export class WebhookEventStore {
     );
   }
 
-  /** Those of `orderIds` that have events waiting for them. */
-  async ordersWithDeferred(em: EntityManager, orderIds: string[]): Promise<string[]> {
+  /** Those of `orderIds` that deliveries wait for (src/webhooks/sql/deferred_events.sql). */
+  async ordersAwaited(em: EntityManager, orderIds: string[]): Promise<string[]> {
     if (orderIds.length === 0) return [];
     const rows: { order_id: string }[] = await em.query(
-      `SELECT DISTINCT order_id FROM webhook_events WHERE order_id = ANY($1::text[]) AND status = 'deferred'`,
+      `SELECT DISTINCT order_id FROM shelfsync_deferred_events(p_order_ids => $1::text[])`,
       [orderIds],
     );
     return rows.map((row) => row.order_id);
   }
 
-  /** The order's events waiting for it, oldest first (the caller decides the order to try them in). */
+  /** The deliveries waiting for the order, oldest first (the state machine decides the order to try them in). */
   async findDeferred(em: EntityManager, orderId: string): Promise<StoredEvent[]> {
     return em.query(
-      `SELECT id, source, event_id, event_type, reason, raw_body FROM webhook_events
-        WHERE order_id = $1 AND status = 'deferred' ORDER BY id`,
+      `SELECT id, source, event_id, event_type, reason, headers, raw_body
+         FROM shelfsync_deferred_events(p_order_ids => ARRAY[$1::text]) ORDER BY id`,
       [orderId],
-    );
-  }
-
-  /**
-   * Keeps a delivery whose handler failed, with the error, so it can be seen
-   * and replayed. Runs in its own transaction after the failed one rolled back.
-   */
-  async recordFailure(em: EntityManager, event: IncomingEvent, error: string): Promise<void> {
-    const params = [
-      event.source,
-      event.eventId,
-      event.eventType,
-      event.orderId,
-      storableHeaders(event.headers),
-      event.rawBody,
-      error,
-      event.idIsSigned,
-    ];
-    const fresh: unknown[] = await em.query(
-      `INSERT INTO webhook_events (source, event_id, event_type, order_id, status, headers, raw_body, body_sha256, last_error)
-       VALUES ($1, $2, $3, $4, 'failed', $5, $6, CASE WHEN $8 THEN NULL ELSE sha256($6) END, $7)
-       ON CONFLICT DO NOTHING
-       RETURNING id`,
-      params,
-    );
-    if (fresh.length) return;
-    await em.query(
-      `UPDATE webhook_events
-          SET attempts = attempts + 1, last_error = $7, event_type = $3, order_id = $4, headers = $5, raw_body = $6,
-              body_sha256 = CASE WHEN $8 THEN NULL ELSE sha256($6) END
-        WHERE source = $1 AND (event_id = $2 OR (NOT $8 AND body_sha256 = sha256($6))) AND status = 'failed'`,
-      params,
     );
   }
 }

@@ -4,7 +4,6 @@ import { AdminTokenGuard } from '../auth/admin-token.guard.js';
 import type { Page } from '../common/pagination.js';
 import { EventRecordIdPipe } from './event-record-id.pipe.js';
 import { ListWebhookEventsQuery } from './dto/list-webhook-events.query.js';
-import { WebhookIngestService } from './webhook-ingest.service.js';
 import { type WebhookEventDetailView, type WebhookEventView, WebhookEventsService } from './webhook-events.service.js';
 
 @ApiTags('webhook-events')
@@ -15,10 +14,7 @@ import { type WebhookEventDetailView, type WebhookEventView, WebhookEventsServic
 @Controller('webhook-events')
 @UseGuards(AdminTokenGuard)
 export class WebhookEventsController {
-  constructor(
-    private readonly events: WebhookEventsService,
-    private readonly ingest: WebhookIngestService,
-  ) {}
+  constructor(private readonly events: WebhookEventsService) {}
 
   @Get()
   @ApiOperation({ summary: 'Received deliveries newest first, optionally of one status' })
@@ -47,6 +43,6 @@ export class WebhookEventsController {
   @ApiResponse({ status: 409, description: 'the delivery is neither failed nor ignored' })
   @HttpCode(200)
   replay(@Param('id', EventRecordIdPipe) id: string): Promise<WebhookEventView> {
-    return this.ingest.replay(id);
+    return this.events.replay(id);
   }
 }

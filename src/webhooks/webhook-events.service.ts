@@ -1,8 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { AppError } from '../common/app-error.js';
 import { decodeCursor, DEFAULT_PAGE_SIZE, ID_KEY, type Page, toPage } from '../common/pagination.js';
+import { isTransientDatabaseError } from '../database/pg-errors.js';
 import { TransactionRunner } from '../database/transaction-runner.js';
-import type { WebhookEventStatus } from './webhook-event-status.js';
+import { type DeliveryStatus, isReplayable } from './delivery-status.js';
+import { ApplyDeliveries } from './pipeline/apply-deliveries.js';
+import { Providers } from './providers/providers.js';
 import { type WebhookEventDetailRow, type WebhookEventRow, WebhookEventStore } from './webhook-event.store.js';
 
 /** A stored delivery as the API shows it: the row, with times as ISO strings. */
@@ -38,16 +41,18 @@ export function toEventDetailView(row: WebhookEventDetailRow): WebhookEventDetai
   return { ...toEventView(row), headers: row.headers, raw_body: row.raw_body.toString('utf8') };
 }
 
-/** What an operator sees of received deliveries. */
+/** The event log as an operator sees it: received deliveries, and their replay. */
 @Injectable()
 export class WebhookEventsService {
   constructor(
     private readonly events: WebhookEventStore,
     private readonly transactions: TransactionRunner,
+    private readonly providers: Providers,
+    private readonly apply: ApplyDeliveries,
   ) {}
 
   async list(
-    query: { status?: WebhookEventStatus; eventType?: string; source?: string; sinceMinutes?: number; cursor?: string; limit?: number },
+    query: { status?: DeliveryStatus; eventType?: string; source?: string; sinceMinutes?: number; cursor?: string; limit?: number },
   ): Promise<Page<WebhookEventView>> {
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
     const [afterId] = (decodeCursor(query.cursor, [ID_KEY]) ?? []) as [string?];
@@ -63,5 +68,34 @@ export class WebhookEventsService {
     const row = await this.transactions.run((em) => this.events.find(em, id));
     if (!row) throw AppError.notFound(`no webhook event ${id}`);
     return toEventDetailView(row);
+  }
+
+  /**
+   * POST /webhook-events/:id/replay: applies a failed or ignored delivery
+   * again, as if it had just arrived, through the same apply stage. A replay
+   * that fails leaves the event `failed` with the new error; either way the
+   * answer is the event as it now is.
+   */
+  async replay(id: string): Promise<WebhookEventView> {
+    try {
+      return await this.transactions.run(async (em) => {
+        const stored = await this.events.find(em, id, { lock: true });
+        if (!stored) throw AppError.notFound(`no webhook event ${id}`);
+        if (!isReplayable(stored.status)) {
+          throw AppError.conflict(`only failed or ignored events can be replayed; event ${id} is ${stored.status}`);
+        }
+        await this.events.claimForReplay(em, id);
+        const read = this.providers.forSource(stored.source).read(stored.raw_body, stored.headers);
+        await this.apply.applyClaimed(em, [{ recordId: id, source: stored.source, read, orderAwaited: undefined }]);
+        return toEventView((await this.events.find(em, id))!);
+      });
+    } catch (error) {
+      // 404 and 409 are about the request; a stored body that no longer reads (400) is this attempt failing.
+      if (error instanceof AppError && error.status !== 400) throw error;
+      if (isTransientDatabaseError(error)) throw AppError.databaseUnavailable();
+      const message = error instanceof Error ? error.message : String(error);
+      await this.transactions.run((em) => this.events.recordReplayFailure(em, id, message.slice(0, 2000)));
+      return this.transactions.run(async (em) => toEventView((await this.events.find(em, id))!));
+    }
   }
 }

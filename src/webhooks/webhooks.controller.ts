@@ -1,7 +1,8 @@
 import { Controller, HttpCode, Param, Post, Req, UseGuards } from '@nestjs/common';
 import { ApiBody, ApiHeader, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { SignatureGuard, type WebhookRequest } from './signature/signature.guard.js';
-import { type DeliveryResult, WebhookIngestService } from './webhook-ingest.service.js';
+import type { DeliveryResult } from './pipeline/delivery.js';
+import { DeliveryPipeline } from './pipeline/delivery-pipeline.js';
 
 /** How each scheme signs, for the API docs. */
 const SIGNATURE_HEADERS = [
@@ -58,14 +59,14 @@ function documented(): MethodDecorator {
 @Controller('webhooks')
 @UseGuards(SignatureGuard)
 export class WebhooksController {
-  constructor(private readonly ingest: WebhookIngestService) {}
+  constructor(private readonly pipeline: DeliveryPipeline) {}
 
   @Post()
   @HttpCode(200)
   @ApiOperation({ summary: 'Receive a signed event from the default source (WEBHOOK_SECRET, WEBHOOK_SIGNATURE_SCHEME)' })
   @documented()
   receive(@Req() request: WebhookRequest): Promise<DeliveryResult> {
-    return this.ingest.receive(request.verifiedDelivery!, request.headers, request.requestId);
+    return this.pipeline.receive(request.verifiedDelivery!, request.headers, request.requestId);
   }
 
   @Post(':source')
@@ -74,6 +75,6 @@ export class WebhooksController {
   @ApiParam({ name: 'source', description: 'the lower-cased <NAME> of WEBHOOK_<NAME>_SECRET' })
   @documented()
   receiveFromSource(@Param('source') _source: string, @Req() request: WebhookRequest): Promise<DeliveryResult> {
-    return this.ingest.receive(request.verifiedDelivery!, request.headers, request.requestId);
+    return this.pipeline.receive(request.verifiedDelivery!, request.headers, request.requestId);
   }
 }

@@ -1,21 +1,32 @@
 import { Module } from '@nestjs/common';
 import { OrdersModule } from '../orders/orders.module.js';
+import { ApplyDeliveries } from './pipeline/apply-deliveries.js';
+import { DeferredEvents } from './pipeline/deferred-events.js';
+import { DeliveryLog } from './pipeline/delivery-log.js';
+import { DeliveryPipeline } from './pipeline/delivery-pipeline.js';
+import { GroupCommit } from './pipeline/group-commit.js';
+import { Providers } from './providers/providers.js';
 import { SignatureGuard } from './signature/signature.guard.js';
 import { WebhookEventStore } from './webhook-event.store.js';
-import { WebhookIngestService } from './webhook-ingest.service.js';
 import { WebhookEventsController } from './webhook-events.controller.js';
 import { WebhookEventsService } from './webhook-events.service.js';
 import { WebhooksController } from './webhooks.controller.js';
 
+/** Transport, sources and the event log: depends on the domain (orders, inventory), never the other way. */
 @Module({
   imports: [OrdersModule],
   controllers: [WebhooksController, WebhookEventsController],
   providers: [
     SignatureGuard,
+    Providers,
     WebhookEventStore,
-    WebhookIngestService,
+    DeliveryPipeline,
+    ApplyDeliveries,
+    GroupCommit,
+    DeferredEvents,
+    DeliveryLog,
     WebhookEventsService,
   ],
-  exports: [WebhookEventsService, WebhookIngestService],
+  exports: [WebhookEventsService],
 })
 export class WebhooksModule {}

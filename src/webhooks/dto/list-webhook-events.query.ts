@@ -2,13 +2,13 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional } from 'class-validator';
 import { PageQueryDto } from '../../common/pagination.js';
 import { IsPlainText } from '../../common/validators.js';
-import { WEBHOOK_EVENT_STATUSES as STATUSES, type WebhookEventStatus } from '../webhook-event-status.js';
+import { DELIVERY_STATUSES as STATUSES, type DeliveryStatus } from '../delivery-status.js';
 
 export class ListWebhookEventsQuery extends PageQueryDto {
   @ApiPropertyOptional({ enum: STATUSES })
   @IsOptional()
   @IsIn(STATUSES, { message: `status must be one of ${STATUSES.join(', ')}` })
-  status?: WebhookEventStatus;
+  status?: DeliveryStatus;
 
   @ApiPropertyOptional({ example: 'new_order' })
   @IsOptional()

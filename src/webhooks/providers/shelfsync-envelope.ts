@@ -1,11 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import { plainToInstance, type ClassConstructor } from 'class-transformer';
-import { validateSync } from 'class-validator';
-import { AppError, type FieldProblem } from '../common/app-error.js';
-import { flattenValidationErrors } from '../common/validation.js';
-import { isPlainText } from '../common/validators.js';
-import { headerValue } from './signature/signature-scheme.js';
+import { AppError, type FieldProblem } from '../../common/app-error.js';
+import { isPlainText } from '../../common/validators.js';
+import { headerValue } from '../signature/signature-scheme.js';
 
 export interface WebhookEnvelope {
   /**
@@ -95,13 +92,4 @@ export function parseEnvelope(rawBody: Buffer, headers: IncomingHttpHeaders): We
     type: type as string,
     data: body.data,
   };
-}
-
-/** Validates an event's `data` against its DTO; field paths are reported under `data.`. */
-export function parseEventData<T extends object>(dto: ClassConstructor<T>, data: unknown): T {
-  if (!isObject(data)) throw invalid([{ field: 'data', message: 'data must be a JSON object' }]);
-  const instance = plainToInstance(dto, data);
-  const errors = validateSync(instance, { forbidUnknownValues: true, stopAtFirstError: true });
-  if (errors.length) throw invalid(flattenValidationErrors(errors, 'data'));
-  return instance;
 }

@@ -13,6 +13,8 @@ export interface VerifiedDelivery {
   rawBody: Buffer;
   /** The scheme that verified it. */
   scheme: SignatureSchemeName;
+  /** Whether that scheme signs the event id (then the id alone decides what is a duplicate). */
+  idIsSigned: boolean;
 }
 
 export type WebhookRequest = RequestWithId & { verifiedDelivery?: VerifiedDelivery };
@@ -86,7 +88,7 @@ export class SignatureGuard implements CanActivate {
     for (const [name, keys] of prepared.keys) {
       const result = SCHEMES[name].verify(rawBody, request.headers, keys, clock);
       if (result.ok) {
-        request.verifiedDelivery = { source: prepared.source, rawBody, scheme: name };
+        request.verifiedDelivery = { source: prepared.source, rawBody, scheme: name, idIsSigned: SCHEMES[name].signsEventId };
         return true;
       }
       reasons.push(prepared.keys.length > 1 ? `${name}: ${result.reason}` : result.reason);

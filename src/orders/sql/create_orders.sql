@@ -1,0 +1,85 @@
+-- Order creation, for one delivery or a batch of them (group commit), each as if it came alone in the
+-- order given.
+--
+-- p_orders: [{order_id, customer_name, customer_email?, total_amount, currency, source,
+-- webhook_event_id, lines: [{sku, quantity, unit_price?}]}], in arrival order. Takes the orders' locks
+-- (shelfsync_lock_orders). The first request of an order id not seen before creates the order; any
+-- other changes nothing. The new orders ask for their stock in arrival order (shelfsync_allocate_stock):
+-- an order granted all of its units reserves them (shelfsync_apply_stock_movements, one ledger row per
+-- SKU) and is created in p_status_when_reserved; one short of any is created in p_status_when_short
+-- with p_reason_when_short and reserves nothing. The statuses come from the state machine
+-- (src/orders/order-state-machine.ts); each creation is recorded by shelfsync_record_status_changes.
+-- One row per request, in the order given: whether it created its order, and the order's status.
+CREATE FUNCTION shelfsync_create_orders(
+  p_orders jsonb, p_status_when_reserved order_status, p_status_when_short order_status, p_reason_when_short text
+) RETURNS TABLE (request integer, created boolean, status order_status) LANGUAGE plpgsql AS $$
+DECLARE
+  new_requests integer[];
+  grants boolean[];
+  shortages text[];
+  movements jsonb;
+  applied integer;
+BEGIN
+  PERFORM shelfsync_lock_orders(ARRAY(SELECT r->>'order_id' FROM jsonb_array_elements(p_orders) AS r));
+
+  -- The requests that create their order: the first of each order id that does not exist yet.
+  new_requests := ARRAY(
+    SELECT min(r.n)::integer FROM jsonb_array_elements(p_orders) WITH ORDINALITY AS r(value, n)
+     WHERE NOT EXISTS (SELECT 1 FROM orders o WHERE o.order_id = r.value->>'order_id')
+     GROUP BY r.value->>'order_id'
+     ORDER BY 1);
+
+  SELECT coalesce(array_agg(a.granted ORDER BY a.request), '{}'), coalesce(array_agg(array_to_string(a.short_skus, ', ') ORDER BY a.request), '{}')
+    INTO grants, shortages
+    FROM shelfsync_allocate_stock(coalesce(
+           (SELECT jsonb_agg(p_orders->(k - 1) ORDER BY i) FROM unnest(new_requests) WITH ORDINALITY AS u(k, i)), '[]')) AS a;
+
+  WITH fresh AS (
+    SELECT u.i, p_orders->(u.k - 1) AS o, grants[u.i] AS is_granted FROM unnest(new_requests) WITH ORDINALITY AS u(k, i)
+  ), inserted AS (
+    -- (a data-modifying WITH always runs; the lines' reference to their order is checked at the statement's end)
+    INSERT INTO orders (order_id, status, status_reason, customer_name, customer_email, total_amount, currency, source)
+    SELECT o->>'order_id',
+           CASE WHEN is_granted THEN p_status_when_reserved ELSE p_status_when_short END,
+           CASE WHEN is_granted THEN NULL ELSE p_reason_when_short END,
+           o->>'customer_name', o->>'customer_email', (o->>'total_amount')::numeric, o->>'currency', o->>'source'
+      FROM fresh ORDER BY i
+    RETURNING 1
+  )
+  INSERT INTO order_lines (order_id, line_no, sku, quantity, unit_price)
+  SELECT f.o->>'order_id', l.n, l.value->>'sku', (l.value->>'quantity')::integer, (l.value->>'unit_price')::numeric
+    FROM fresh f CROSS JOIN LATERAL jsonb_array_elements(f.o->'lines') WITH ORDINALITY AS l(value, n);
+
+  SELECT jsonb_agg(jsonb_build_object(
+           'sku', w.sku, 'kind', 'reserve', 'on_hand_delta', 0, 'reserved_delta', w.quantity,
+           'order_id', o->>'order_id', 'webhook_event_id', o->'webhook_event_id') ORDER BY u.i, w.sku COLLATE "C")
+    INTO movements
+    FROM unnest(new_requests) WITH ORDINALITY AS u(k, i)
+         CROSS JOIN LATERAL (SELECT p_orders->(u.k - 1) AS o) AS fresh
+         CROSS JOIN LATERAL (SELECT x->>'sku' AS sku, sum((x->>'quantity')::integer) AS quantity
+                               FROM jsonb_array_elements(fresh.o->'lines') AS x GROUP BY 1) AS w
+   WHERE grants[u.i];
+  IF movements IS NOT NULL THEN
+    -- The rows are locked and were checked, so every guarded change applies; fewer is a broken invariant.
+    applied := shelfsync_apply_stock_movements(movements);
+    IF applied <> jsonb_array_length(movements) THEN
+      RAISE EXCEPTION 'reserved % of % allocated order lines', applied, jsonb_array_length(movements);
+    END IF;
+  END IF;
+
+  PERFORM shelfsync_record_status_changes(coalesce((
+    SELECT jsonb_agg(jsonb_build_object(
+             'order_id', o->>'order_id',
+             'to_status', CASE WHEN grants[u.i] THEN p_status_when_reserved ELSE p_status_when_short END,
+             'reason', CASE WHEN grants[u.i] THEN NULL ELSE p_reason_when_short END,
+             'history_reason', CASE WHEN grants[u.i] THEN NULL ELSE p_reason_when_short || ': ' || shortages[u.i] END,
+             'webhook_event_id', o->'webhook_event_id') ORDER BY u.i)
+      FROM unnest(new_requests) WITH ORDINALITY AS u(k, i) CROSS JOIN LATERAL (SELECT p_orders->(u.k - 1) AS o) AS fresh), '[]'));
+
+  RETURN QUERY
+    SELECT r.n::integer, r.n::integer = ANY(new_requests), o.status
+      FROM jsonb_array_elements(p_orders) WITH ORDINALITY AS r(value, n)
+      JOIN orders o ON o.order_id = r.value->>'order_id'
+     ORDER BY r.n;
+END
+$$;

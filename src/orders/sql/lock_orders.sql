@@ -1,0 +1,10 @@
+-- The lock of an order: every event of an order takes it before it reads or changes anything of the
+-- order, so two events of one order never interleave, even before the order row exists. Several are
+-- taken in one fixed order (of their keys), so two transactions taking overlapping sets never
+-- deadlock. Transaction-scoped: held until commit or rollback, and taking it again is free.
+CREATE FUNCTION shelfsync_lock_orders(p_order_ids text[]) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM pg_advisory_xact_lock(k.key)
+     FROM (SELECT DISTINCT hashtextextended('order:' || id, 0) AS key FROM unnest(p_order_ids) AS id ORDER BY 1) AS k;
+END
+$$;

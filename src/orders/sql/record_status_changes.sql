@@ -1,0 +1,30 @@
+-- A status change and its history row, always together.
+--
+-- p_changes: [{order_id, from_status, to_status, reason?, history_reason?, webhook_event_id?}], one per
+-- order. Moves each order from from_status to to_status only if it is still in from_status
+-- (compare-and-set; status_reason becomes reason), and writes a history row for each order that
+-- moved, naming the delivery that caused it. A change without from_status is the creation of the
+-- order, just inserted in to_status: only its history row is written. history_reason, when given, is
+-- what the history keeps instead of reason. Returns the order ids that moved or were created.
+CREATE FUNCTION shelfsync_record_status_changes(p_changes jsonb) RETURNS SETOF text LANGUAGE sql AS $$
+  WITH c AS (
+    SELECT * FROM ROWS FROM (jsonb_to_recordset(p_changes) AS (
+             order_id text, from_status order_status, to_status order_status,
+             reason text, history_reason text, webhook_event_id bigint))
+           WITH ORDINALITY AS c(order_id, from_status, to_status, reason, history_reason, webhook_event_id, n)
+  ), moved AS (
+    UPDATE orders o
+       SET status = c.to_status, status_reason = c.reason, updated_at = now()
+      FROM c
+     WHERE c.from_status IS NOT NULL AND o.order_id = c.order_id AND o.status = c.from_status
+    RETURNING o.order_id
+  ), history AS (
+    INSERT INTO order_status_history (order_id, from_status, to_status, reason, webhook_event_id)
+    SELECT c.order_id, c.from_status, c.to_status, coalesce(c.history_reason, c.reason), c.webhook_event_id
+      FROM c
+     WHERE c.from_status IS NULL OR c.order_id IN (SELECT order_id FROM moved)
+     ORDER BY c.n
+    RETURNING order_id
+  )
+  SELECT order_id FROM history
+$$;

@@ -1,0 +1,164 @@
+import { Injectable, Logger } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { AppError } from '../../common/app-error.js';
+import { isTransientDatabaseError } from '../../database/pg-errors.js';
+import { TransactionRunner } from '../../database/transaction-runner.js';
+import type { OrderOutcome } from '../../orders/order-commands.js';
+import type { OrderStatus } from '../../orders/order-status.js';
+import { OrdersService } from '../../orders/orders.service.js';
+import { deliveryStatusOf, type DeliveryStatus, differsFromClaim } from '../delivery-status.js';
+import type { ReadDelivery } from '../providers/provider.js';
+import { WebhookEventStore } from '../webhook-event.store.js';
+import { DeferredEvents } from './deferred-events.js';
+import type { DeliveryResult, PendingDelivery } from './delivery.js';
+
+/** A delivery the event log has taken: its record, what it asks, and whether deliveries wait for its order. */
+export interface ClaimedDelivery {
+  recordId: string;
+  source: string;
+  read: ReadDelivery;
+  /** undefined: not known yet (a replay), looked up once the delivery has moved its order. */
+  orderAwaited: boolean | undefined;
+}
+
+interface Applied {
+  status: DeliveryStatus;
+  reason: string | null;
+  orderStatus?: OrderStatus;
+}
+
+/**
+ * The "apply" stage: one transaction that claims deliveries in the event
+ * log, lets the domain carry out their commands, records each outcome, and
+ * releases the deferred deliveries of the orders they moved. Every answer
+ * is sent after its commit.
+ */
+@Injectable()
+export class ApplyDeliveries {
+  private readonly logger = new Logger('Webhooks');
+
+  constructor(
+    private readonly transactions: TransactionRunner,
+    private readonly events: WebhookEventStore,
+    private readonly orders: OrdersService,
+    private readonly deferred: DeferredEvents,
+  ) {}
+
+  /** One delivery in a transaction of its own; when it fails, the delivery is kept as `failed` and the error goes on. */
+  async alone(pending: PendingDelivery): Promise<DeliveryResult> {
+    try {
+      const [result] = await this.transactions.run((em) => this.inTransaction(em, [pending]));
+      return result;
+    } catch (error) {
+      // Unreachable database, or contention that outlasted the retries: the sender should try again.
+      if (isTransientDatabaseError(error)) throw AppError.databaseUnavailable();
+      await this.keepFailed(pending, error);
+      throw error;
+    }
+  }
+
+  /**
+   * Deliveries in the caller's transaction, with the outcomes they would
+   * have had one after another in the order given: claimed (a delivery seen
+   * before is a duplicate), applied, recorded.
+   */
+  async inTransaction(em: EntityManager, batch: PendingDelivery[]): Promise<DeliveryResult[]> {
+    const claims = await this.events.claim(
+      em,
+      batch.map((pending) => pending.event),
+    );
+    const claimed: ClaimedDelivery[] = [];
+    batch.forEach((pending, i) => {
+      const { recordId, orderAwaited } = claims[i];
+      if (recordId !== undefined) claimed.push({ recordId, source: pending.event.source, read: pending.read, orderAwaited });
+    });
+    const applied = await this.applyClaimed(em, claimed);
+    let next = 0;
+    return batch.map((pending, i): DeliveryResult => {
+      const eventId = pending.read.eventId;
+      if (claims[i].recordId === undefined) return { event_id: eventId, status: 'duplicate' };
+      const { status, reason, orderStatus } = applied[next++];
+      const result: DeliveryResult = { event_id: eventId, status: status as DeliveryResult['status'] };
+      if (reason) result.reason = reason;
+      if (orderStatus) result.order_status = orderStatus;
+      return result;
+    });
+  }
+
+  /**
+   * Applies claimed deliveries in order and records their outcomes. Runs of
+   * deliveries that nothing waits for go to the domain together (one
+   * statement for a run of creations); a delivery whose order has deliveries
+   * waiting goes alone, and the waiting ones follow it (DeferredEvents)
+   * before the next delivery, as they would one by one.
+   */
+  async applyClaimed(em: EntityManager, claimed: ClaimedDelivery[]): Promise<Applied[]> {
+    const applied: Applied[] = [];
+    const unrecorded: { id: string; status: DeliveryStatus; reason: string | null }[] = [];
+    // Orders a delivery of this transaction deferred: later ones of theirs may release it.
+    const deferredHere = new Set<string>();
+    const awaited = (delivery: ClaimedDelivery) =>
+      delivery.orderAwaited !== false || (delivery.read.orderId !== null && deferredHere.has(delivery.read.orderId));
+
+    for (let start = 0; start < claimed.length; ) {
+      let end = start + 1;
+      if (!awaited(claimed[start])) while (end < claimed.length && !awaited(claimed[end])) end++;
+      const run = claimed.slice(start, end);
+      const outcomes = await this.outcomesOf(em, run);
+      run.forEach((delivery, i) => {
+        const outcome = outcomes[i];
+        applied.push(outcome);
+        if (differsFromClaim(outcome.status, outcome.reason)) unrecorded.push({ id: delivery.recordId, ...outcome });
+        if (outcome.status === 'deferred' && delivery.read.orderId) deferredHere.add(delivery.read.orderId);
+      });
+      if (run.length === 1 && awaited(run[0])) await this.releaseWaiting(em, run[0], applied, claimed, unrecorded);
+      start = end;
+    }
+    await this.events.setOutcomes(em, unrecorded.splice(0));
+    return applied;
+  }
+
+  private async outcomesOf(em: EntityManager, run: ClaimedDelivery[]): Promise<Applied[]> {
+    const withCommand = run.filter((delivery) => delivery.read.command !== null);
+    const outcomes: OrderOutcome[] = await this.orders.apply(
+      em,
+      withCommand.map((delivery) => ({ command: delivery.read.command!, cause: { source: delivery.source, webhookEventId: delivery.recordId } })),
+    );
+    let next = 0;
+    return run.map((delivery): Applied => {
+      if (delivery.read.command === null) return { status: 'ignored', reason: delivery.read.ignoredReason ?? null };
+      const outcome = outcomes[next++];
+      return { status: deliveryStatusOf(outcome), reason: outcome.reason, orderStatus: outcome.status };
+    });
+  }
+
+  /** After a delivery moved its order, the deliveries waiting for the order; the answers carry where it ended. */
+  private async releaseWaiting(
+    em: EntityManager,
+    delivery: ClaimedDelivery,
+    applied: Applied[],
+    claimed: ClaimedDelivery[],
+    unrecorded: { id: string; status: DeliveryStatus; reason: string | null }[],
+  ): Promise<void> {
+    const orderId = delivery.read.orderId;
+    if (!orderId || applied[applied.length - 1].status !== 'processed') return;
+    if (delivery.orderAwaited === undefined && (await this.events.ordersAwaited(em, [orderId])).length === 0) return;
+    // The waiting deliveries read the event log: what this transaction decided so far is written first.
+    await this.events.setOutcomes(em, unrecorded.splice(0));
+    const finalStatus = await this.deferred.release(em, orderId);
+    if (!finalStatus) return;
+    applied.forEach((outcome, i) => {
+      if (claimed[i].read.orderId === orderId && outcome.status === 'processed') outcome.orderStatus = finalStatus;
+    });
+  }
+
+  /** The effects rolled back; the delivery itself is kept as `failed` so it can be seen and replayed. */
+  private async keepFailed(pending: PendingDelivery, error: unknown): Promise<void> {
+    const message = error instanceof Error ? error.message : String(error);
+    try {
+      await this.transactions.run((em) => this.events.recordFailure(em, pending.event, message.slice(0, 2000)));
+    } catch (recordError) {
+      this.logger.error(`could not record failed delivery ${pending.event.source}/${pending.event.eventId}: ${String(recordError)}`);
+    }
+  }
+}

@@ -1,0 +1,96 @@
+import { Injectable, Logger } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { isTransientDatabaseError } from '../../database/pg-errors.js';
+import { deferralRank } from '../../orders/order-commands.js';
+import type { OrderStatus } from '../../orders/order-status.js';
+import { OrdersService } from '../../orders/orders.service.js';
+import { deliveryStatusOf } from '../delivery-status.js';
+import { Providers } from '../providers/providers.js';
+import { type StoredEvent, WebhookEventStore } from '../webhook-event.store.js';
+
+interface Waiting {
+  stored: StoredEvent;
+  rank: number;
+}
+
+/**
+ * The scheduler of deferred deliveries: when an order moves, the deliveries
+ * that wait for it are tried in the state machine's lifecycle order (not
+ * arrival order), again and again until none can move it further. Those
+ * that can never apply any more are recorded as ignored.
+ */
+@Injectable()
+export class DeferredEvents {
+  private readonly logger = new Logger('DeferredEvents');
+
+  constructor(
+    private readonly events: WebhookEventStore,
+    private readonly orders: OrdersService,
+    private readonly providers: Providers,
+  ) {}
+
+  /**
+   * Applies the order's deferred deliveries that its status allows, in the
+   * caller's transaction. Each runs in a savepoint: one that fails is kept as
+   * `failed` (replayable) without failing the delivery that released it, and
+   * the rest of the order's queue waits behind it. Returns the order's status
+   * after the last one applied (undefined when none applied).
+   */
+  async release(em: EntityManager, orderId: string): Promise<OrderStatus | undefined> {
+    let finalStatus: OrderStatus | undefined;
+    for (let progressed = true; progressed; ) {
+      progressed = false;
+      const waiting = (await this.events.findDeferred(em, orderId))
+        .map((stored) => this.ranked(stored))
+        .sort((a, b) => a.rank - b.rank || Number(a.stored.id) - Number(b.stored.id));
+      for (const { stored } of waiting) {
+        const outcome = await this.applyInSavepoint(em, stored);
+        // A failed step stops the order's queue: the events after it wait, rather than apply to a status
+        // the lifecycle would never have given them. Replaying the failed one resumes the queue.
+        if (!outcome) return finalStatus;
+        const status = deliveryStatusOf(outcome);
+        if (status === 'deferred') {
+          if (outcome.reason !== stored.reason) await this.events.setOutcome(em, stored.id, status, outcome.reason);
+          continue;
+        }
+        await this.events.setOutcome(em, stored.id, status, outcome.reason);
+        if (status === 'processed') {
+          finalStatus = outcome.status;
+          progressed = true;
+          break;
+        }
+      }
+    }
+    return finalStatus;
+  }
+
+  private ranked(stored: StoredEvent): Waiting {
+    try {
+      const { command } = this.providers.forSource(stored.source).read(stored.raw_body, stored.headers);
+      return { stored, rank: command ? deferralRank(command) : Number.MAX_SAFE_INTEGER };
+    } catch {
+      // A stored body that no longer reads is tried last, and fails in its turn (applyInSavepoint).
+      return { stored, rank: Number.MAX_SAFE_INTEGER };
+    }
+  }
+
+  /** One deferred delivery, isolated: undefined when it failed (and was marked so). */
+  private async applyInSavepoint(em: EntityManager, stored: StoredEvent) {
+    await em.query('SAVEPOINT deferred_event');
+    try {
+      const { command } = this.providers.forSource(stored.source).read(stored.raw_body, stored.headers);
+      if (!command) throw new Error(`deferred delivery ${stored.id} asks nothing of an order any more`);
+      const [outcome] = await this.orders.apply(em, [{ command, cause: { source: stored.source, webhookEventId: stored.id } }]);
+      await em.query('RELEASE SAVEPOINT deferred_event');
+      return outcome;
+    } catch (error) {
+      // A lost connection or a deadlock concerns the whole transaction, not this event.
+      if (isTransientDatabaseError(error)) throw error;
+      await em.query('ROLLBACK TO SAVEPOINT deferred_event');
+      const message = error instanceof Error ? error.message : String(error);
+      this.logger.warn(`deferred event ${stored.source}/${stored.event_id} failed: ${message}`);
+      await this.events.markFailed(em, stored.id, message.slice(0, 2000));
+      return undefined;
+    }
+  }
+}

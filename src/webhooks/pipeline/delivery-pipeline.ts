@@ -1,0 +1,54 @@
+import { Injectable } from '@nestjs/common';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { ReadDelivery } from '../providers/provider.js';
+import { Providers } from '../providers/providers.js';
+import type { VerifiedDelivery } from '../signature/signature.guard.js';
+import { ApplyDeliveries } from './apply-deliveries.js';
+import type { DeliveryResult, PendingDelivery } from './delivery.js';
+import { DeliveryLog, outcomeOfError } from './delivery-log.js';
+import { GroupCommit } from './group-commit.js';
+
+/**
+ * The path of one delivery, stage by stage:
+ *   verify (SignatureGuard, before this: raw bytes + headers, or 401)
+ *   -> read (the source's provider: native bytes to a domain command, or 400)
+ *   -> apply (one transaction: ApplyDeliveries alone, or shared through GroupCommit)
+ *   -> answer and log (DeliveryLog), after the commit.
+ */
+@Injectable()
+export class DeliveryPipeline {
+  constructor(
+    private readonly providers: Providers,
+    private readonly apply: ApplyDeliveries,
+    private readonly groupCommit: GroupCommit,
+    private readonly log: DeliveryLog,
+  ) {}
+
+  async receive(delivery: VerifiedDelivery, headers: IncomingHttpHeaders, requestId?: string): Promise<DeliveryResult> {
+    const started = performance.now();
+    const source = delivery.source.name;
+    let read: ReadDelivery | undefined;
+    const seconds = () => (performance.now() - started) / 1000;
+    try {
+      read = this.providers.forSource(source).read(delivery.rawBody, headers);
+      const pending: PendingDelivery = {
+        event: {
+          source,
+          eventId: read.eventId,
+          idIsSigned: delivery.idIsSigned,
+          eventType: read.eventType,
+          orderId: read.orderId,
+          headers,
+          rawBody: delivery.rawBody,
+        },
+        read,
+      };
+      const result = await (this.groupCommit.takes(pending) ? this.groupCommit.push(pending) : this.apply.alone(pending));
+      this.log.record({ source, read, outcome: result.status, seconds: seconds(), requestId });
+      return result;
+    } catch (error) {
+      this.log.record({ source, read, outcome: outcomeOfError(error), seconds: seconds(), requestId });
+      throw error;
+    }
+  }
+}

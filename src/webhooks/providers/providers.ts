@@ -1,0 +1,19 @@
+import { Injectable } from '@nestjs/common';
+import { AppConfig, type ProviderName } from '../../config/app-config.js';
+import type { Provider } from './provider.js';
+import { ShelfsyncProvider } from './shelfsync.provider.js';
+
+const PROVIDERS: Record<ProviderName, Provider> = {
+  shelfsync: new ShelfsyncProvider(),
+};
+
+/** The provider that reads each source's deliveries, fresh or stored (deferred events, replays). */
+@Injectable()
+export class Providers {
+  constructor(private readonly config: AppConfig) {}
+
+  forSource(source: string): Provider {
+    // A stored delivery of a source no longer configured is read as the contract's envelope.
+    return PROVIDERS[this.config.sources.get(source)?.provider ?? 'shelfsync'];
+  }
+}
