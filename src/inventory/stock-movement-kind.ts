@@ -1,2 +1,3 @@
-/** The ledger's kinds of counter change (stock_movements.kind). */
-export type StockMovementKind = 'reserve' | 'release' | 'commit' | 'restock' | 'adjust';
+/** The ledger's kinds of counter change (stock_movements.kind, the database's enum stock_movement_kind). */
+export const STOCK_MOVEMENT_KINDS = ['reserve', 'release', 'commit', 'restock', 'adjust'] as const;
+export type StockMovementKind = (typeof STOCK_MOVEMENT_KINDS)[number];

@@ -1,3 +1,4 @@
+/** An order's statuses (orders.status, the database's enum order_status). */
 export const ORDER_STATUSES = [
   'pending',
   'paid',
