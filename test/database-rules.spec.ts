@@ -38,8 +38,10 @@ describe('rules the database holds', () => {
 
 describe('the database functions installed from src/<module>/sql/', () => {
   const t = useTestApp();
-  const functions = async () =>
-    (await t.db.query(`SELECT proname FROM pg_proc WHERE proname LIKE 'shelfsync\\_%' ORDER BY 1`)).map((r: { proname: string }) => r.proname);
+  const functions = async (): Promise<string[]> => {
+    const rows: { proname: string }[] = await t.db.query(`SELECT proname FROM pg_proc WHERE proname LIKE 'shelfsync\\_%' ORDER BY 1`);
+    return rows.map((r) => r.proname);
+  };
 
   it('are each file of the source, and are left alone while the files are unchanged', async () => {
     const routines = readRoutines();
