@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { isDatabaseUnavailable, isRetryableTransactionError, sqlState } from '../src/database/pg-errors.js';
+import { isDatabaseUnavailable, isRetryableTransactionError, sqlState } from '../../src/database/pg-errors.js';
 
 /** Errors shaped as node-pg and TypeORM raise them. */
 const pgError = (code: string, message = 'x') => Object.assign(new Error(message), { code });

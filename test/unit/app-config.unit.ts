@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { AppConfig, ConfigError } from '../src/config/app-config.js';
+import { AppConfig, ConfigError } from '../../src/config/app-config.js';
 
 function problems(env: Record<string, string>): string[] {
   try {
