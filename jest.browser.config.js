@@ -1,4 +1,4 @@
-import base from './jest.config.js';
+import { e2e } from './jest.config.js';
 
 /**
  * `npm run test:browser`: the console driven in headless Chromium (Debian's
@@ -6,6 +6,7 @@ import base from './jest.config.js';
  * which must run on a machine with no browser.
  */
 export default {
-  ...base,
+  ...e2e,
   testMatch: ['**/browser/*.browser.ts'],
+  testTimeout: 60_000,
 };

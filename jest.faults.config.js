@@ -1,4 +1,4 @@
-import base from './jest.config.js';
+import { e2e } from './jest.config.js';
 
 /**
  * `npm run test:faults`: the suite that breaks things for real (kill -9,
@@ -6,7 +6,7 @@ import base from './jest.config.js';
  * service in child processes. Kept apart from `npm test` for its length.
  */
 export default {
-  ...base,
+  ...e2e,
   testMatch: ['**/faults/*.fault.ts'],
   testTimeout: 240_000,
 };

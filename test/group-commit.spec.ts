@@ -1,5 +1,4 @@
 import { beforeEach, describe, expect, it } from '@jest/globals';
-import { BatchQueue } from '../src/common/batch-queue.js';
 import { GroupCommit } from '../src/webhooks/pipeline/group-commit.js';
 import { ShelfsyncProvider } from '../src/webhooks/providers/shelfsync.provider.js';
 import { count, failInserts, ledgerMismatches, resetDatabase, seedStock, stockOf } from './support/database.js';
@@ -277,71 +276,5 @@ describe('a cancellation waiting for an order of a batch', () => {
     expect(await count(t.db, 'orders', `status = 'pending' AND order_id <> 'o-0'`)).toBe(1);
     expect(await stockOf(t.db, 'A')).toEqual({ on_hand: 1, reserved: 1 });
     expect(await ledgerMismatches(t.db)).toEqual([]);
-  });
-});
-
-describe('BatchQueue', () => {
-  it('runs at most maxInFlight batches of at most maxBatch items, and answers each item with its own result', async () => {
-    const batches: number[][] = [];
-    let inFlight = 0;
-    let mostInFlight = 0;
-    const queue = new BatchQueue<number, number>(
-      async (items) => {
-        batches.push(items);
-        mostInFlight = Math.max(mostInFlight, ++inFlight);
-        await new Promise((resolve) => setTimeout(resolve, 20));
-        inFlight--;
-        return items.map((n) => (n % 7 === 0 ? { status: 'rejected', reason: new Error(`no ${n}`) } : { status: 'fulfilled', value: n * 2 }));
-      },
-      { maxBatch: 5, maxInFlight: 2, maxWaitMs: 10_000, timeoutError: () => new Error('waited too long') },
-    );
-    const results = await Promise.allSettled(Array.from({ length: 23 }, (_, n) => queue.push(n)));
-
-    results.forEach((result, n) => {
-      if (n % 7 === 0) expect(result).toEqual({ status: 'rejected', reason: new Error(`no ${n}`) });
-      else expect(result).toEqual({ status: 'fulfilled', value: n * 2 });
-    });
-    expect(mostInFlight).toBe(2);
-    expect(Math.max(...batches.map((b) => b.length))).toBe(5);
-    // every item went exactly once, in arrival order
-    expect(batches.flat()).toEqual(Array.from({ length: 23 }, (_, n) => n));
-  });
-
-  it('rejects every item of a batch whose processing throws, and goes on with the next', async () => {
-    let calls = 0;
-    const queue = new BatchQueue<string, string>(
-      (items) => {
-        calls++;
-        if (calls === 1) return Promise.reject(new Error('database away'));
-        return Promise.resolve(items.map((item) => ({ status: 'fulfilled' as const, value: item.toUpperCase() })));
-      },
-      { maxBatch: 10, maxInFlight: 1, maxWaitMs: 10_000, timeoutError: () => new Error('waited too long') },
-    );
-    const first = await Promise.allSettled([queue.push('a'), queue.push('b')]);
-    expect(first).toEqual([
-      { status: 'rejected', reason: new Error('database away') },
-      { status: 'rejected', reason: new Error('database away') },
-    ]);
-    await expect(queue.push('c')).resolves.toBe('C');
-  });
-
-  it('rejects an item that cannot start within maxWaitMs, and never runs it', async () => {
-    const ran: string[] = [];
-    let release: () => void = () => undefined;
-    const queue = new BatchQueue<string, string>(
-      async (items) => {
-        ran.push(...items);
-        if (items.includes('slow')) await new Promise<void>((resolve) => (release = resolve));
-        return items.map((item) => ({ status: 'fulfilled' as const, value: item }));
-      },
-      { maxBatch: 10, maxInFlight: 1, maxWaitMs: 50, timeoutError: () => new Error('waited too long') },
-    );
-    const slow = queue.push('slow');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-    await expect(queue.push('late')).rejects.toThrow('waited too long');
-    release();
-    await expect(slow).resolves.toBe('slow');
-    await expect(queue.push('after')).resolves.toBe('after');
-    expect(ran).toEqual(['slow', 'after']);
   });
 });

@@ -1,0 +1,241 @@
+import { describe, expect, it } from '@jest/globals';
+import { AppConfig, ConfigError } from '../../src/config/app-config.js';
+
+function problems(env: Record<string, string>): string[] {
+  try {
+    AppConfig.fromEnv(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+const SW_SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+
+describe('configuration', () => {
+  it('has the contract defaults', () => {
+    const config = AppConfig.fromEnv({ WEBHOOK_SECRET: 's' });
+    expect(config).toMatchObject({
+      port: 3000,
+      toleranceSeconds: 300,
+      bodyLimit: '256kb',
+      migrationsRun: true,
+      databaseUrl: undefined,
+      adminToken: undefined,
+      dbPoolSize: 20,
+      dbConnectTimeoutMs: 5_000,
+      webhookRateLimit: 120_000,
+      adminRateLimit: 600,
+      trustProxy: false,
+      tls: undefined,
+    });
+    expect(config.sources.get('default')).toMatchObject({ schemes: ['hmac-sha256'], secrets: ['s'], generatedSecret: false });
+  });
+
+  it.each([
+    ['PORT', '8080', 'port', 8080],
+    ['PORT', ' 8080 ', 'port', 8080],
+    ['PORT', '', 'port', 3000],
+    ['DATABASE_URL', 'postgresql://shop:pw@db:5432/shop', 'databaseUrl', 'postgresql://shop:pw@db:5432/shop'],
+    ['MIGRATIONS_RUN', 'false', 'migrationsRun', false],
+    ['MIGRATIONS_RUN', 'true', 'migrationsRun', true],
+    ['WEBHOOK_TOLERANCE_SECONDS', '60', 'toleranceSeconds', 60],
+    ['WEBHOOK_BODY_LIMIT', '1 MB', 'bodyLimit', '1mb'],
+    ['WEBHOOK_BODY_LIMIT', '1048576', 'bodyLimit', '1048576'],
+    ['ADMIN_TOKEN', 'admin-token', 'adminToken', 'admin-token'],
+    ['WEBHOOK_RATE_LIMIT', '0', 'webhookRateLimit', 0],
+    ['ADMIN_RATE_LIMIT', '10', 'adminRateLimit', 10],
+    ['DB_POOL_SIZE', '5', 'dbPoolSize', 5],
+    ['DB_CONNECT_TIMEOUT_MS', '100', 'dbConnectTimeoutMs', 100],
+    ['LOG_LEVEL', 'debug', 'logLevel', 'debug'],
+    ['LOG_FORMAT', 'json', 'logFormat', 'json'],
+  ] as const)('reads %s=%j as %s %j', (variable, value, field, expected) => {
+    expect(AppConfig.fromEnv({ WEBHOOK_SECRET: 's', [variable]: value })[field]).toEqual(expected);
+  });
+
+  it.each([
+    ['development', 'info', 'pretty'],
+    ['production', 'info', 'json'],
+    ['test', 'error', 'json'],
+  ])('logs at NODE_ENV=%s with level %s, as %s lines', (nodeEnv, logLevel, logFormat) => {
+    expect(AppConfig.fromEnv({ WEBHOOK_SECRET: 's', NODE_ENV: nodeEnv })).toMatchObject({ nodeEnv, logLevel, logFormat });
+  });
+
+  it('names every bad variable in one error', () => {
+    const found = problems({
+      PORT: 'eighty',
+      DATABASE_URL: 'mysql://x',
+      MIGRATIONS_RUN: 'yes',
+      WEBHOOK_TOLERANCE_SECONDS: '-5',
+      WEBHOOK_BODY_LIMIT: 'lots',
+      WEBHOOK_SIGNATURE_SCHEME: 'md5',
+      WEBHOOK_SECRET: 's',
+    });
+    for (const variable of ['PORT', 'DATABASE_URL', 'MIGRATIONS_RUN', 'WEBHOOK_TOLERANCE_SECONDS', 'WEBHOOK_BODY_LIMIT', 'WEBHOOK_SIGNATURE_SCHEME']) {
+      expect(found.some((p) => p.includes(variable))).toBe(true);
+    }
+    expect(found).toHaveLength(6);
+  });
+
+  it.each([
+    ['NODE_ENV', 'staging'],
+    ['PORT', '70000'],
+    ['PORT', '-1'],
+    ['PORT', '80.5'],
+    ['DATABASE_URL', 'mysql://x'],
+    ['DATABASE_URL', 'postgres://'],
+    ['MIGRATIONS_RUN', 'yes'],
+    ['WEBHOOK_TOLERANCE_SECONDS', '0'],
+    ['WEBHOOK_TOLERANCE_SECONDS', '86401'],
+    ['WEBHOOK_BODY_LIMIT', 'lots'],
+    ['WEBHOOK_BODY_LIMIT', '1gb'],
+    ['WEBHOOK_RATE_LIMIT', '-1'],
+    ['ADMIN_RATE_LIMIT', 'many'],
+    ['DB_POOL_SIZE', '0'],
+    ['DB_POOL_SIZE', '201'],
+    ['DB_CONNECT_TIMEOUT_MS', '99'],
+    ['DB_CONNECT_TIMEOUT_MS', '60001'],
+    ['LOG_LEVEL', 'verbose'],
+    ['LOG_FORMAT', 'xml'],
+  ])('refuses %s=%j with one problem naming it', (variable, value) => {
+    const found = problems({ WEBHOOK_SECRET: 's', [variable]: value });
+    expect(found).toHaveLength(1);
+    expect(found[0]).toContain(variable);
+  });
+
+  it('reports one problem per bad variable', () => {
+    expect(problems({ PORT: 'abc', WEBHOOK_SECRET: 's' })).toEqual(['PORT must be an integer']);
+  });
+
+  it('refuses a WEBHOOK_SECRET that names no secret rather than generating one', () => {
+    expect(problems({ WEBHOOK_SECRET: ' , ' })).toEqual([expect.stringContaining('WEBHOOK_SECRET is set but names no secret')]);
+  });
+
+  it('needs no webhook secret for command-line tools', () => {
+    expect(AppConfig.fromEnv({ NODE_ENV: 'production' }, { webhookSources: false }).sources.size).toBe(0);
+  });
+
+  it('refuses to run in production without WEBHOOK_SECRET', () => {
+    expect(problems({ NODE_ENV: 'production' })).toEqual([expect.stringContaining('WEBHOOK_SECRET is required')]);
+  });
+
+  it('generates a development secret when WEBHOOK_SECRET is unset', () => {
+    const a = AppConfig.fromEnv({}).sources.get('default')!;
+    const b = AppConfig.fromEnv({}).sources.get('default')!;
+    expect(a.generatedSecret).toBe(true);
+    expect(a.secrets[0]).toMatch(/^[0-9a-f]{48}$/);
+    expect(a.secrets[0]).not.toBe(b.secrets[0]);
+  });
+
+  it('splits rotated secrets and reads named sources', () => {
+    const config = AppConfig.fromEnv({
+      WEBHOOK_SECRET: ' a , b ',
+      WEBHOOK_SHOP_EU_SECRET: 'eu',
+      WEBHOOK_SHOP_EU_SCHEME: 'hmac-sha256',
+    });
+    expect(config.sources.get('default')!.secrets).toEqual(['a', 'b']);
+    expect(config.sources.get('shop_eu')).toMatchObject({ name: 'shop_eu', secrets: ['eu'], schemes: ['hmac-sha256'] });
+    expect(config.sources.has('signature')).toBe(false);
+  });
+
+  it.each([
+    ['stripe', ['stripe']],
+    ['STRIPE', ['stripe']],
+    [' stripe , hmac-sha256 ', ['stripe', 'hmac-sha256']],
+    ['standard-webhooks', ['standard-webhooks']],
+  ])('reads WEBHOOK_SIGNATURE_SCHEME=%j as the schemes %j', (value, schemes) => {
+    expect(AppConfig.fromEnv({ WEBHOOK_SECRET: SW_SECRET, WEBHOOK_SIGNATURE_SCHEME: value }).sources.get('default')!.schemes).toEqual(schemes);
+  });
+
+  it.each([
+    [{ WEBHOOK_SIGNATURE_SCHEME: ' , ' }, 'WEBHOOK_SIGNATURE_SCHEME names no scheme'],
+    [{ WEBHOOK_SIGNATURE_SCHEME: 'hmac' }, 'WEBHOOK_SIGNATURE_SCHEME: unknown scheme "hmac" (supported: hmac-sha256, standard-webhooks, stripe)'],
+    [{ WEBHOOK_DEFAULT_SECRET: 'd' }, 'WEBHOOK_DEFAULT_SECRET: "default" is reserved for POST /webhooks; use WEBHOOK_SECRET'],
+    [{ WEBHOOK_SHOP_ALLOWED_IPS: '10.0.0.1' }, 'WEBHOOK_SHOP_SECRET is required because WEBHOOK_SHOP_SCHEME or _ALLOWED_IPS is set'],
+    [{ WEBHOOK_SHOP_SECRET: ',' }, 'WEBHOOK_SHOP_SECRET is required because WEBHOOK_SHOP_SCHEME or _ALLOWED_IPS is set'],
+    [{ WEBHOOK_ALLOWED_IPS: ' , ' }, 'WEBHOOK_ALLOWED_IPS is set but lists no address'],
+  ])('refuses %j: %s', (env: Record<string, string>, problem) => {
+    expect(problems({ WEBHOOK_SECRET: 's', ...env })).toEqual([problem]);
+  });
+
+  it('refuses a named source without a secret, unknown schemes and secrets that do not fit their scheme', () => {
+    const found = problems({
+      WEBHOOK_SECRET: 'plain secret',
+      WEBHOOK_SIGNATURE_SCHEME: 'standard-webhooks',
+      WEBHOOK_ACME_SCHEME: 'hmac-sha256',
+      WEBHOOK_OTHER_SECRET: 's',
+      WEBHOOK_OTHER_SCHEME: 'md5',
+    });
+    expect(found).toEqual([
+      'WEBHOOK_SECRET: secret 1 is not a standard-webhooks secret (whsec_ and the base64 of at least 16 bytes)',
+      expect.stringContaining('WEBHOOK_ACME_SECRET is required'),
+      'WEBHOOK_OTHER_SCHEME: unknown scheme "md5" (supported: hmac-sha256, standard-webhooks, stripe)',
+    ]);
+  });
+
+  it('reads allowed addresses per source and refuses what is not an address or range', () => {
+    const config = AppConfig.fromEnv({
+      WEBHOOK_SECRET: 's',
+      WEBHOOK_ALLOWED_IPS: '10.0.0.0/8, 192.168.1.7',
+      WEBHOOK_SHOP_SECRET: 's',
+      WEBHOOK_SHOP_ALLOWED_IPS: '2001:db8::/32',
+    });
+    expect(config.sources.get('default')!.allowedIps).toEqual(['10.0.0.0/8', '192.168.1.7']);
+    expect(config.sources.get('shop')!.allowedIps).toEqual(['2001:db8::/32']);
+    expect(problems({ WEBHOOK_SECRET: 's', WEBHOOK_ALLOWED_IPS: '10.0.0.0/33,example.com' })).toEqual([
+      'WEBHOOK_ALLOWED_IPS: "10.0.0.0/33" is not an address or CIDR range',
+      'WEBHOOK_ALLOWED_IPS: "example.com" is not an address or CIDR range',
+    ]);
+  });
+
+  it.each(['2001:db8::/129', '10.0.0.0/8/8', '10.0.0.0/', '10.0.0.0/x', '10.0.0.256'])('refuses the allowed address %j', (entry) => {
+    expect(problems({ WEBHOOK_SECRET: 's', WEBHOOK_ALLOWED_IPS: entry })).toEqual([`WEBHOOK_ALLOWED_IPS: "${entry}" is not an address or CIDR range`]);
+  });
+
+  it('wants both TLS files or neither, and files that exist', () => {
+    expect(problems({ WEBHOOK_SECRET: 's', TLS_CERT_FILE: '/etc/hostname' })).toEqual([
+      expect.stringContaining('TLS_CERT_FILE and TLS_KEY_FILE go together'),
+    ]);
+    expect(problems({ WEBHOOK_SECRET: 's', TLS_CERT_FILE: '/nope.pem', TLS_KEY_FILE: '/etc/hostname' })).toEqual([
+      'TLS_CERT_FILE: no file at /nope.pem',
+    ]);
+  });
+
+  it.each([
+    [undefined, false],
+    ['false', false],
+    ['2', 2],
+    ['10.0.0.1, 10.0.0.0/8', '10.0.0.1, 10.0.0.0/8'],
+    ['loopback, uniquelocal', 'loopback, uniquelocal'],
+  ])('reads TRUST_PROXY=%j as express does: %j', (value, trustProxy) => {
+    const env: Record<string, string> = { WEBHOOK_SECRET: 's' };
+    if (value !== undefined) env.TRUST_PROXY = value;
+    expect(AppConfig.fromEnv(env).trustProxy).toBe(trustProxy);
+  });
+
+  it("refuses TRUST_PROXY=true: it would believe any client's x-forwarded-for", () => {
+    expect(problems({ WEBHOOK_SECRET: 's', TRUST_PROXY: 'true' })).toEqual([expect.stringContaining("any client's x-forwarded-for")]);
+  });
+
+  it.each(['abc', '1.2.3.4/99', 'yes please'])('refuses TRUST_PROXY=%j', (bad) => {
+    expect(problems({ WEBHOOK_SECRET: 's', TRUST_PROXY: bad })).toEqual([expect.stringMatching(/^TRUST_PROXY: /)]);
+  });
+
+  it.each([
+    ['a secret of one base64 character', 'whsec_A'],
+    ['a secret of one byte', 'whsec_AA'],
+    ['a secret of 8 bytes', 'whsec_' + Buffer.alloc(8).toString('base64')],
+    ['base64 that is not canonical', 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaS'],
+    ['a secret of 15 bytes', 'whsec_' + Buffer.alloc(15, 1).toString('base64')],
+  ])('refuses for standard-webhooks %s: it is too short or not canonical base64 to be a key', (_what, secret) => {
+    expect(problems({ WEBHOOK_SECRET: secret, WEBHOOK_SIGNATURE_SCHEME: 'standard-webhooks' })).toEqual([
+      'WEBHOOK_SECRET: secret 1 is not a standard-webhooks secret (whsec_ and the base64 of at least 16 bytes)',
+    ]);
+  });
+
+  it('accepts a standard-webhooks secret of 16 bytes or more, and reports only the other problems', () => {
+    expect(AppConfig.fromEnv({ WEBHOOK_SECRET: 'whsec_' + Buffer.alloc(16, 1).toString('base64'), WEBHOOK_SIGNATURE_SCHEME: 'standard-webhooks' }).sources.get('default')!.schemes).toEqual(['standard-webhooks']);
+    expect(problems({ WEBHOOK_SECRET: SW_SECRET, WEBHOOK_SIGNATURE_SCHEME: 'standard-webhooks', PORT: 'x' })).toEqual(['PORT must be an integer']);
+  });
+});
