@@ -82,7 +82,7 @@ describe('database error classification', () => {
     ['on a cause', caused(pgError('55P03')), '55P03'],
     ['inside an AggregateError', new AggregateError([new Error('a'), pgError('08006')]), '08006'],
     ['of the outer error before the inner one', Object.assign(wrapped(pgError('23505')), { code: '40001' }), '40001'],
-    ['of our own database functions', wrapped(pgError('SS001')), 'SS001'],
+    ['raised by a database function (raise_exception)', wrapped(pgError('P0001')), 'P0001'],
     ['nowhere, for a Node error code of another length', pgError('ECONNREFUSED'), undefined],
     ['nowhere, for a lower-case code', pgError('ab123'), undefined],
     ['nowhere, for a numeric code', Object.assign(new Error('x'), { code: 23505 }), undefined],
