@@ -1,5 +1,6 @@
 import { beforeEach, describe, expect, it } from '@jest/globals';
 import { count, resetDatabase, seedStock, stockOf, failInserts } from './support/database.js';
+import { transactionRetries } from './support/metrics.js';
 import { deliver, newOrderEvent, useTestApp, type TestApp } from './support/test-app.js';
 
 /**
@@ -30,12 +31,15 @@ describe('transaction retries', () => {
     ['a deadlock (40P01)', '40P01'],
   ])('runs the whole delivery again after %s, and applies it once', async (_name, sqlstate) => {
     await failLedgerInserts(t, sqlstate, 2);
+    const retriesBefore = await transactionRetries(t.url, sqlstate);
     const res = await deliver(t.url, newOrderEvent({ id: 'retry-1', orderId: 'r1', items: [{ sku: 'A', quantity: 2 }] }));
     expect(res.body).toMatchObject({ status: 'processed', order_status: 'pending' });
     expect(await stockOf(t.db, 'A')).toEqual({ on_hand: 5, reserved: 2 });
     expect(await count(t.db, 'stock_movements', `kind = 'reserve'`)).toBe(1);
     const [event] = await t.db.query(`SELECT status, attempts FROM webhook_events`);
     expect(event).toEqual({ status: 'processed', attempts: 1 });
+    // Each retry is counted under its SQLSTATE, so one a retry hid still shows.
+    expect((await transactionRetries(t.url, sqlstate)) - retriesBefore).toBe(2);
   });
 
   it('answers 503 once the retries are spent, keeping nothing, so the sender tries again later', async () => {

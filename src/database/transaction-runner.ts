@@ -1,19 +1,24 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import { isRetryableTransactionError } from './pg-errors.js';
+import { MetricsService } from '../metrics/metrics.service.js';
+import { isRetryableTransactionError, sqlState } from './pg-errors.js';
 
 const MAX_ATTEMPTS = 5;
 
 /**
  * The one way to open a transaction. Serialization failures and deadlocks
  * (40001, 40P01) roll back and run the whole unit of work again, so `work`
- * must have no effect outside the EntityManager it is given.
+ * must have no effect outside the EntityManager it is given. Each retry is
+ * counted by SQLSTATE, so a deadlock that a retry hid still shows.
  */
 @Injectable()
 export class TransactionRunner {
   private readonly logger = new Logger(TransactionRunner.name);
 
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly metrics: MetricsService,
+  ) {}
 
   async run<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
@@ -21,6 +26,7 @@ export class TransactionRunner {
         return await this.dataSource.transaction(work);
       } catch (error) {
         if (attempt >= MAX_ATTEMPTS || !isRetryableTransactionError(error)) throw error;
+        this.metrics.recordTransactionRetry(sqlState(error) ?? 'unknown');
         this.logger.warn(`transaction attempt ${attempt} hit a serialization failure or deadlock; retrying`);
         await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
       }

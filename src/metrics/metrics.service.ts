@@ -72,6 +72,13 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  private readonly transactionRetries = new Counter({
+    name: 'shelfsync_transaction_retries_total',
+    help: 'Transactions run again after a serialization failure (40001) or deadlock (40P01), by SQLSTATE',
+    labelNames: ['sqlstate'] as const,
+    registers: [this.registry],
+  });
+
   private readonly signatureFailures = new Counter({
     name: 'shelfsync_webhook_signature_failures_total',
     help: 'Deliveries refused for a missing or wrong signature or timestamp, by source',
@@ -122,6 +129,10 @@ export class MetricsService {
 
   recordBatch(size: number): void {
     this.batchSizes.observe(size);
+  }
+
+  recordTransactionRetry(sqlstate: string): void {
+    this.transactionRetries.inc({ sqlstate });
   }
 
   recordSignatureFailure(source: string): void {
