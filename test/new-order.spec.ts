@@ -1,6 +1,8 @@
 import { beforeEach, describe, expect, it } from '@jest/globals';
 import { count, ledgerMismatches, resetDatabase, seedStock, stockOf } from './support/database.js';
-import { admin, deliver, newOrderEvent, useTestApp } from './support/test-app.js';
+import { holdStockRows } from './support/held-rows.js';
+import { transactionRetries } from './support/metrics.js';
+import { admin, type Answer, deliver, newOrderEvent, useTestApp } from './support/test-app.js';
 
 describe('new_order', () => {
   const t = useTestApp();
@@ -83,15 +85,34 @@ describe('new_order', () => {
 
   it('never deadlocks when orders lock the same SKUs listed in opposite orders', async () => {
     await seedStock(t.db, { X: 100, Y: 100 });
-    const answers = await Promise.all(
-      Array.from({ length: 40 }, (_, i) => {
-        const items = i % 2 ? [{ sku: 'X', quantity: 1 }, { sku: 'Y', quantity: 1 }] : [{ sku: 'Y', quantity: 1 }, { sku: 'X', quantity: 1 }];
-        return deliver(t.url, newOrderEvent({ orderId: `dl-${i}`, items }));
-      }),
-    );
+    const deadlocksBefore = await transactionRetries(t.url, '40P01');
+    const order = (i: number) => {
+      const items = i % 2 ? [{ sku: 'X', quantity: 1 }, { sku: 'Y', quantity: 1 }] : [{ sku: 'Y', quantity: 1 }, { sku: 'X', quantity: 1 }];
+      return deliver(t.url, newOrderEvent({ orderId: `dl-${i}`, items }));
+    };
+    // The interleaving that deadlocks, for sure: a connection holds Y, the row that sorts last. The first
+    // transaction lists Y first and waits for it; the second lists X first. Locking in SKU order, it waits
+    // for X behind the first, which gets Y and then X. Locking in the order listed, it would take X and
+    // queue for Y behind the first, which would get Y and then wait for X: a deadlock.
+    const held = await holdStockRows(['Y']);
+    const pending: Promise<Answer>[] = [];
+    try {
+      pending.push(order(0));
+      await held.waitForWaiters(1);
+      pending.push(order(1));
+      await held.waitForWaiters(2);
+      // The rest race as they come, in shared transactions.
+      for (let i = 2; i < 40; i++) pending.push(order(i));
+    } finally {
+      await held.release();
+    }
+    const answers = await Promise.all(pending);
+
     expect(answers.every((a) => a.status === 200 && a.body.order_status === 'pending')).toBe(true);
     expect(await stockOf(t.db, 'X')).toEqual({ on_hand: 100, reserved: 40 });
     expect(await stockOf(t.db, 'Y')).toEqual({ on_hand: 100, reserved: 40 });
+    // A deadlock is retried, so the answers above would hide one: none was retried.
+    expect((await transactionRetries(t.url, '40P01')) - deadlocksBefore).toBe(0);
   });
 
   it('applies one event delivered 20 times at once exactly once', async () => {
