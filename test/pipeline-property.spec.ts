@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { resetDatabase, seedStock } from './support/database.js';
+import { checkWithinBudget } from './support/property.js';
 import { deliver, useTestApp } from './support/test-app.js';
 
 const SKUS = ['P1', 'P2', 'P3'];
@@ -41,6 +42,9 @@ function eventsOf(orders: { sku: string; quantity: number; steps: number; restoc
   );
 }
 
+/** Up to 30 runs, and no fewer than 10 even on a slow machine. */
+const BUDGET = { runs: 30, minRuns: 10, budgetMs: 25_000 };
+
 describe('the delivery pipeline, as a property', () => {
   const t = useTestApp();
 
@@ -65,38 +69,40 @@ describe('the delivery pipeline, as a property', () => {
   }
 
   it('ends any interleaving with duplicates, reordering and concurrency where a sequential, duplicate-free run ends', async () => {
-    await fc.assert(
-      fc.asyncProperty(
-        fc.array(orderArb, { minLength: 1, maxLength: 10 }),
-        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 1, max: 3 })), { minLength: 40, maxLength: 40 }),
-        fc.array(fc.integer({ min: 1, max: 8 }), { minLength: 40, maxLength: 40 }),
-        async (orders, shuffle, batchSizes) => {
-          const perOrder = eventsOf(orders);
+    await checkWithinBudget(
+      (track) =>
+        fc.asyncProperty(
+          fc.array(orderArb, { minLength: 1, maxLength: 10 }),
+          fc.array(fc.tuple(fc.nat(), fc.integer({ min: 1, max: 3 })), { minLength: 40, maxLength: 40 }),
+          fc.array(fc.integer({ min: 1, max: 8 }), { minLength: 40, maxLength: 40 }),
+          (orders, shuffle, batchSizes) =>
+            track(async () => {
+              const perOrder = eventsOf(orders);
 
-          await fresh();
-          for (const body of perOrder.flat()) expect((await deliver(t.url, body)).status).toBe(200);
-          const sequential = await state();
+              await fresh();
+              for (const body of perOrder.flat()) expect((await deliver(t.url, body)).status).toBe(200);
+              const sequential = await state();
 
-          // The same events, each one to three times, in a random order, in concurrent batches.
-          const copies = perOrder
-            .flat()
-            .flatMap((body, i) => Array.from({ length: shuffle[i % shuffle.length][1] }, (_, c) => ({ body, key: shuffle[(i + c * 7) % shuffle.length][0] + c })))
-            .sort((a, b) => a.key - b.key)
-            .map((x) => x.body);
-          await fresh();
-          for (let i = 0, b = 0; i < copies.length; b++) {
-            const size = batchSizes[b % batchSizes.length];
-            // Some copies come back under a fresh webhook-id header, as a replayed capture would: still one event.
-            const answers = await Promise.all(
-              copies.slice(i, i + size).map((body, k) => deliver(t.url, body, (i + k) % 5 === 4 ? { headers: { 'webhook-id': `replay-${i + k}` } } : {})),
-            );
-            expect(answers.every((a) => a.status === 200)).toBe(true);
-            i += size;
-          }
-          expect(await state()).toEqual(sequential);
-        },
-      ),
-      { numRuns: 25, interruptAfterTimeLimit: 40_000 },
+              // The same events, each one to three times, in a random order, in concurrent batches.
+              const copies = perOrder
+                .flat()
+                .flatMap((body, i) => Array.from({ length: shuffle[i % shuffle.length][1] }, (_, c) => ({ body, key: shuffle[(i + c * 7) % shuffle.length][0] + c })))
+                .sort((a, b) => a.key - b.key)
+                .map((x) => x.body);
+              await fresh();
+              for (let i = 0, b = 0; i < copies.length; b++) {
+                const size = batchSizes[b % batchSizes.length];
+                // Some copies come back under a fresh webhook-id header, as a replayed capture would: still one event.
+                const answers = await Promise.all(
+                  copies.slice(i, i + size).map((body, k) => deliver(t.url, body, (i + k) % 5 === 4 ? { headers: { 'webhook-id': `replay-${i + k}` } } : {})),
+                );
+                expect(answers.every((a) => a.status === 200)).toBe(true);
+                i += size;
+              }
+              expect(await state()).toEqual(sequential);
+            }),
+        ),
+      BUDGET,
     );
-  });
+  }, BUDGET.budgetMs + 30_000);
 });

@@ -3,10 +3,12 @@ import fc from 'fast-check';
 import { decide, isLifecycleEvent } from '../src/orders/order-state-machine.js';
 import type { OrderStatus } from '../src/orders/order-status.js';
 import { ledgerMismatches, resetDatabase, seedStock } from './support/database.js';
+import { checkWithinBudget } from './support/property.js';
 import { deliver, useTestApp } from './support/test-app.js';
 
 const SKUS = ['S1', 'S2', 'S3', 'S4', 'S5'];
-const ORDERS = Array.from({ length: 25 }, (_, i) => `r${i}`);
+// Few orders for many deliveries, so that each order meets many of its events, in many orders.
+const ORDERS = Array.from({ length: 8 }, (_, i) => `r${i}`);
 const LIFECYCLE = ['payment_succeeded', 'payment_failed', 'order_cancelled', 'order_fulfilled', 'order_refunded'];
 
 /** One gateway delivery: a fresh event, or an exact redelivery of an earlier one. */
@@ -52,50 +54,63 @@ function bodies(deliveries: Delivery[]): string[] {
   return sent;
 }
 
-describe('a randomised run of 500 mixed deliveries', () => {
+/**
+ * Many short runs rather than a couple of long ones: each is a new sequence
+ * and new timings, so a bug that needs one interleaving among many gets many
+ * chances to meet it.
+ */
+const BUDGET = { runs: 60, minRuns: 15, budgetMs: 20_000 };
+
+describe('randomised runs of mixed deliveries', () => {
   const t = useTestApp();
 
+  /** One run: fresh stock, the deliveries `width` at a time in the generated order, then every invariant. */
+  async function run(deliveries: Delivery[], width: number): Promise<void> {
+    await resetDatabase(t.db);
+    await seedStock(t.db, Object.fromEntries(SKUS.map((sku) => [sku, 12])));
+    const sent = bodies(deliveries);
+
+    // Real parallel requests, `width` at a time, in the generated order.
+    const statuses: number[] = [];
+    for (let i = 0; i < sent.length; i += width) {
+      const answers = await Promise.all(sent.slice(i, i + width).map((body) => deliver(t.url, body)));
+      statuses.push(...answers.map((a) => a.status));
+    }
+    expect(statuses.filter((s) => s !== 200)).toEqual([]);
+
+    expect(await ledgerMismatches(t.db)).toEqual([]);
+
+    // Units reserved per SKU are exactly those of the orders that still hold them.
+    const held = await t.db.query(`
+      SELECT s.sku, s.reserved, coalesce(sum(l.quantity) FILTER (WHERE o.status IN ('pending', 'paid', 'payment_failed')), 0)::int AS open
+        FROM stock s LEFT JOIN order_lines l ON l.sku = s.sku LEFT JOIN orders o ON o.order_id = l.order_id
+       GROUP BY s.sku, s.reserved`);
+    for (const row of held) expect(row).toEqual({ sku: row.sku, reserved: row.open, open: row.open });
+
+    // No event moved stock twice.
+    const twice = await t.db.query(`
+      SELECT webhook_event_id, sku, kind FROM stock_movements WHERE webhook_event_id IS NOT NULL
+       GROUP BY webhook_event_id, sku, kind HAVING count(*) > 1`);
+    expect(twice).toEqual([]);
+
+    // Each event id is kept once, and no deferred event waits for a status its order already has.
+    const distinct = new Set(sent.map((b) => (JSON.parse(b) as { id: string }).id));
+    const [{ n }] = await t.db.query(`SELECT count(*)::int AS n FROM webhook_events`);
+    expect(n).toBe(distinct.size);
+    const waiting: { event_type: string; status: OrderStatus | null }[] = await t.db.query(`
+      SELECT e.event_type, o.status FROM webhook_events e LEFT JOIN orders o USING (order_id) WHERE e.status = 'deferred'`);
+    for (const w of waiting) {
+      if (w.status && isLifecycleEvent(w.event_type)) expect(decide(w.status, w.event_type).kind).toBe('defer');
+    }
+  }
+
   it('keeps every invariant: ledger equals counters, reservations match open orders, each event applied once', async () => {
-    await fc.assert(
-      fc.asyncProperty(fc.array(delivery, { minLength: 500, maxLength: 500 }), async (deliveries) => {
-        await resetDatabase(t.db);
-        await seedStock(t.db, Object.fromEntries(SKUS.map((sku) => [sku, 20])));
-        const sent = bodies(deliveries);
-
-        // Real parallel requests, ten at a time, in the generated order.
-        const statuses: number[] = [];
-        for (let i = 0; i < sent.length; i += 10) {
-          const answers = await Promise.all(sent.slice(i, i + 10).map((body) => deliver(t.url, body)));
-          statuses.push(...answers.map((a) => a.status));
-        }
-        expect(statuses.filter((s) => s !== 200)).toEqual([]);
-
-        expect(await ledgerMismatches(t.db)).toEqual([]);
-
-        // Units reserved per SKU are exactly those of the orders that still hold them.
-        const held = await t.db.query(`
-          SELECT s.sku, s.reserved, coalesce(sum(l.quantity) FILTER (WHERE o.status IN ('pending', 'paid', 'payment_failed')), 0)::int AS open
-            FROM stock s LEFT JOIN order_lines l ON l.sku = s.sku LEFT JOIN orders o ON o.order_id = l.order_id
-           GROUP BY s.sku, s.reserved`);
-        for (const row of held) expect(row).toEqual({ sku: row.sku, reserved: row.open, open: row.open });
-
-        // No event moved stock twice.
-        const twice = await t.db.query(`
-          SELECT webhook_event_id, sku, kind FROM stock_movements WHERE webhook_event_id IS NOT NULL
-           GROUP BY webhook_event_id, sku, kind HAVING count(*) > 1`);
-        expect(twice).toEqual([]);
-
-        // Each event id is kept once, and no deferred event waits for a status its order already has.
-        const distinct = new Set(sent.map((b) => (JSON.parse(b) as { id: string }).id));
-        const [{ n }] = await t.db.query(`SELECT count(*)::int AS n FROM webhook_events`);
-        expect(n).toBe(distinct.size);
-        const waiting: { event_type: string; status: OrderStatus | null }[] = await t.db.query(`
-          SELECT e.event_type, o.status FROM webhook_events e LEFT JOIN orders o USING (order_id) WHERE e.status = 'deferred'`);
-        for (const w of waiting) {
-          if (w.status && isLifecycleEvent(w.event_type)) expect(decide(w.status, w.event_type).kind).toBe('defer');
-        }
-      }),
-      { numRuns: 2 },
+    await checkWithinBudget(
+      (track) =>
+        fc.asyncProperty(fc.array(delivery, { minLength: 20, maxLength: 120 }), fc.integer({ min: 1, max: 16 }), (deliveries, width) =>
+          track(() => run(deliveries, width)),
+        ),
+      BUDGET,
     );
-  });
+  }, BUDGET.budgetMs + 30_000);
 });
