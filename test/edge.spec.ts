@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
@@ -7,72 +7,81 @@ import { join } from 'node:path';
 import { admin, ADMIN_TOKEN, deliver, newOrderEvent, startTestApp, useTestApp, type TestApp } from './support/test-app.js';
 
 describe('the edge', () => {
-  let t: TestApp | undefined;
-  afterEach(async () => {
-    await t?.close();
-    t = undefined;
+  // One service per configuration, shared by the tests that use it.
+  describe('with limits of 5 webhook and 3 management requests a minute', () => {
+    const t = useTestApp({ WEBHOOK_RATE_LIMIT: '5', ADMIN_RATE_LIMIT: '3' });
+
+    it('limits requests per address: 429 with retry-after past the limit, webhooks and admin counted apart', async () => {
+      const webhooks = [];
+      for (let i = 0; i < 7; i++) webhooks.push(await deliver(t.url, newOrderEvent({ id: `rl-${i}`, orderId: `rl-${i}` })));
+      expect(webhooks.map((r) => r.status)).toEqual([200, 200, 200, 200, 200, 429, 429]);
+      expect(Number(webhooks[5].headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(webhooks[5].body.error).toBe('too_many_requests');
+
+      const adminCalls = [];
+      for (let i = 0; i < 4; i++) adminCalls.push((await admin(t.url, 'GET', '/inventory/X')).status);
+      expect(adminCalls).toEqual([404, 404, 404, 429]);
+      // Health checks are never limited.
+      for (let i = 0; i < 10; i++) expect((await fetch(`${t.url}/health`)).status).toBe(200);
+    });
   });
 
-  it('limits requests per address: 429 with retry-after past the limit, webhooks and admin counted apart', async () => {
-    t = await startTestApp({ WEBHOOK_RATE_LIMIT: '5', ADMIN_RATE_LIMIT: '3' });
-    const webhooks = [];
-    for (let i = 0; i < 7; i++) webhooks.push(await deliver(t.url, newOrderEvent({ id: `rl-${i}`, orderId: `rl-${i}` })));
-    expect(webhooks.map((r) => r.status)).toEqual([200, 200, 200, 200, 200, 429, 429]);
-    expect(Number(webhooks[5].headers.get('retry-after'))).toBeGreaterThan(0);
-    expect(webhooks[5].body.error).toBe('too_many_requests');
+  describe('with a limit of 2 management requests a minute, behind a trusted proxy', () => {
+    const t = useTestApp({ ADMIN_RATE_LIMIT: '2', TRUST_PROXY: 'loopback' });
 
-    const adminCalls = [];
-    for (let i = 0; i < 4; i++) adminCalls.push((await admin(t.url, 'GET', '/inventory/X')).status);
-    expect(adminCalls).toEqual([404, 404, 404, 429]);
-    // Health checks are never limited.
-    for (let i = 0; i < 10; i++) expect((await fetch(`${t.url}/health`)).status).toBe(200);
+    it('counts each client address apart, and an IPv6 /64 as one address', async () => {
+      const from = async (address: string) =>
+        (await fetch(`${t.url}/inventory/X`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'x-forwarded-for': address } })).status;
+      expect([await from('10.0.0.1'), await from('10.0.0.1'), await from('10.0.0.1')]).toEqual([404, 404, 429]);
+      expect(await from('10.0.0.2')).toBe(404);
+      expect([await from('2001:db8:1:2::1'), await from('2001:db8:1:2::ffff'), await from('2001:db8:1:2:aaaa::9')]).toEqual([404, 404, 429]);
+      expect(await from('2001:db8:1:3::1')).toBe(404);
+    });
   });
 
-  it('counts each client address apart, and an IPv6 /64 as one address', async () => {
-    t = await startTestApp({ ADMIN_RATE_LIMIT: '2', TRUST_PROXY: 'loopback' });
-    const from = async (address: string) =>
-      (await fetch(`${t!.url}/inventory/X`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'x-forwarded-for': address } })).status;
-    expect([await from('10.0.0.1'), await from('10.0.0.1'), await from('10.0.0.1')]).toEqual([404, 404, 429]);
-    expect(await from('10.0.0.2')).toBe(404);
-    expect([await from('2001:db8:1:2::1'), await from('2001:db8:1:2::ffff'), await from('2001:db8:1:2:aaaa::9')]).toEqual([404, 404, 429]);
-    expect(await from('2001:db8:1:3::1')).toBe(404);
+  describe('with the management limit at 0', () => {
+    const t = useTestApp({ ADMIN_RATE_LIMIT: '0' });
+
+    it('turns a limit off with 0', async () => {
+      for (let i = 0; i < 20; i++) expect((await admin(t.url, 'GET', '/inventory/X')).status).toBe(404);
+    });
   });
 
-  it('turns a limit off with 0', async () => {
-    t = await startTestApp({ ADMIN_RATE_LIMIT: '0' });
-    for (let i = 0; i < 20; i++) expect((await admin(t.url, 'GET', '/inventory/X')).status).toBe(404);
+  describe('with webhooks allowed from 10.0.0.0/8 only', () => {
+    const direct = useTestApp({ WEBHOOK_ALLOWED_IPS: '10.0.0.0/8', WEBHOOK_LOCAL_SECRET: 'l', WEBHOOK_LOCAL_ALLOWED_IPS: '127.0.0.0/8' });
+    const behindProxy = useTestApp({ WEBHOOK_ALLOWED_IPS: '10.0.0.0/8', TRUST_PROXY: 'loopback' });
+
+    it('refuses a delivery from outside the allowed addresses with 403, before its signature is looked at', async () => {
+      const refused = await deliver(direct.url, newOrderEvent({ orderId: 'ip-1' }), { signature: 'bad' });
+      expect(refused.status).toBe(403);
+      expect(refused.body).toMatchObject({ error: 'forbidden', message: expect.stringContaining('127.0.0.1') });
+      const allowed = await deliver(direct.url, newOrderEvent({ orderId: 'ip-2' }), { path: '/webhooks/local', secret: 'l' });
+      expect(allowed.status).toBe(200);
+    });
+
+    it('believes x-forwarded-for only with TRUST_PROXY', async () => {
+      const forwarded = { 'x-forwarded-for': '10.1.2.3' };
+      expect((await deliver(direct.url, newOrderEvent({ orderId: 'xf-1' }), { headers: forwarded })).status).toBe(403);
+      expect((await deliver(behindProxy.url, newOrderEvent({ orderId: 'xf-2' }), { headers: forwarded })).status).toBe(200);
+      expect((await deliver(behindProxy.url, newOrderEvent({ orderId: 'xf-3' }))).status).toBe(403);
+    });
   });
 
-  it('refuses a delivery from outside the allowed addresses with 403, before its signature is looked at', async () => {
-    t = await startTestApp({ WEBHOOK_ALLOWED_IPS: '10.0.0.0/8', WEBHOOK_LOCAL_SECRET: 'l', WEBHOOK_LOCAL_ALLOWED_IPS: '127.0.0.0/8' });
-    const refused = await deliver(t.url, newOrderEvent({ orderId: 'ip-1' }), { signature: 'bad' });
-    expect(refused.status).toBe(403);
-    expect(refused.body).toMatchObject({ error: 'forbidden', message: expect.stringContaining('127.0.0.1') });
-    const allowed = await deliver(t.url, newOrderEvent({ orderId: 'ip-2' }), { path: '/webhooks/local', secret: 'l' });
-    expect(allowed.status).toBe(200);
+  describe('with the default configuration', () => {
+    const t = useTestApp();
+
+    it('sends security headers', async () => {
+      const res = await fetch(`${t.url}/health`);
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(res.headers.get('strict-transport-security')).toMatch(/max-age=/);
+      expect(res.headers.get('x-powered-by')).toBeNull();
+      // Over plain HTTP the policy must not send the /docs page's scripts to https.
+      expect(res.headers.get('content-security-policy')).toMatch(/script-src 'self'/);
+      expect(res.headers.get('content-security-policy')).not.toMatch(/upgrade-insecure-requests/);
+    });
   });
 
-  it('believes x-forwarded-for only with TRUST_PROXY', async () => {
-    const forwarded = { 'x-forwarded-for': '10.1.2.3' };
-    t = await startTestApp({ WEBHOOK_ALLOWED_IPS: '10.0.0.0/8' });
-    expect((await deliver(t.url, newOrderEvent({ orderId: 'xf-1' }), { headers: forwarded })).status).toBe(403);
-    await t.close();
-    t = await startTestApp({ WEBHOOK_ALLOWED_IPS: '10.0.0.0/8', TRUST_PROXY: 'loopback' });
-    expect((await deliver(t.url, newOrderEvent({ orderId: 'xf-2' }), { headers: forwarded })).status).toBe(200);
-    expect((await deliver(t.url, newOrderEvent({ orderId: 'xf-3' }))).status).toBe(403);
-  });
-
-  it('sends security headers', async () => {
-    t = await startTestApp();
-    const res = await fetch(`${t.url}/health`);
-    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
-    expect(res.headers.get('strict-transport-security')).toMatch(/max-age=/);
-    expect(res.headers.get('x-powered-by')).toBeNull();
-    // Over plain HTTP the policy must not send the /docs page's scripts to https.
-    expect(res.headers.get('content-security-policy')).toMatch(/script-src 'self'/);
-    expect(res.headers.get('content-security-policy')).not.toMatch(/upgrade-insecure-requests/);
-  });
-
+  // This one starts its own service: what it logs while starting is part of what is checked.
   it('keeps secrets out of its log, error bodies and stored events', async () => {
     const secret = 'very-secret-webhook-key';
     const lines: string[] = [];
@@ -84,6 +93,7 @@ describe('the edge', () => {
     };
     process.stdout.write = capture;
     process.stderr.write = capture;
+    let t: TestApp | undefined;
     try {
       t = await startTestApp({ NODE_ENV: 'development', WEBHOOK_SECRET: secret });
       await deliver(t.url, newOrderEvent({ orderId: 's-1' }), { secret: 'wrong' });
@@ -97,6 +107,7 @@ describe('the edge', () => {
     } finally {
       process.stdout.write = write;
       process.stderr.write = writeErr;
+      await t?.close();
     }
     const log = lines.join('');
     expect(log).toContain('POST /webhooks: hmac-sha256, 1 secret(s)');
