@@ -2,7 +2,7 @@ import pg from 'pg';
 import { scratchDatabaseUrl } from './scratch-database.js';
 
 export interface HeldRows {
-  /** Resolves once `n` of the service's transactions are waiting for a lock. */
+  /** Resolves once `n` of the service's transactions are waiting for a lock (these rows, or any other). */
   waitForWaiters(n: number): Promise<void>;
   /** Commits the holding transaction: everything waiting for those rows goes at once. */
   release(): Promise<void>;
@@ -10,8 +10,9 @@ export interface HeldRows {
 
 /**
  * Locks the stock rows of `skus` from a connection of the test's own, so
- * that the service's transactions queue up behind it and are let go together:
- * a race's tightest interleaving, every time rather than once in a while.
+ * that the service's transactions queue behind it, in the order they came,
+ * until it lets them go: the interleaving a test needs, every time, rather
+ * than once in a while.
  */
 export async function holdStockRows(skus: string[]): Promise<HeldRows> {
   const client = new pg.Client({ connectionString: scratchDatabaseUrl() });
