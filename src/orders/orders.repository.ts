@@ -120,10 +120,14 @@ export class OrdersRepository {
     await em.query(`UPDATE orders SET needs_attention = true, updated_at = now() WHERE order_id = $1`, [orderId]);
   }
 
-  /** The order's quantities per SKU (lines naming the same SKU added up). */
+  /**
+   * The order's quantities per SKU (lines naming the same SKU added up), in
+   * the order of its lines: the lock order of their stock rows is
+   * shelfsync_lock_stock's alone (src/inventory/sql/lock_stock.sql).
+   */
   async quantitiesBySku(em: EntityManager, orderId: string): Promise<{ sku: string; quantity: number }[]> {
     return em.query(
-      `SELECT sku, sum(quantity)::int AS quantity FROM order_lines WHERE order_id = $1 GROUP BY sku ORDER BY sku COLLATE "C"`,
+      `SELECT sku, sum(quantity)::int AS quantity FROM order_lines WHERE order_id = $1 GROUP BY sku ORDER BY min(line_no)`,
       [orderId],
     );
   }

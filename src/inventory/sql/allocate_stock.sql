@@ -19,7 +19,7 @@ BEGIN
   SELECT coalesce(array_agg(s.sku ORDER BY s.sku COLLATE "C"), '{}'), coalesce(array_agg(s.available ORDER BY s.sku COLLATE "C"), '{}')
     INTO skus, available
     FROM shelfsync_lock_stock(ARRAY(
-           SELECT DISTINCT l->>'sku' FROM jsonb_array_elements(p_requests) AS r, jsonb_array_elements(r->'lines') AS l)) AS s;
+           SELECT l->>'sku' FROM jsonb_array_elements(p_requests) AS r, jsonb_array_elements(r->'lines') AS l)) AS s;
 
   FOR request, lines IN
     SELECT r.n::integer, r.value->'lines' FROM jsonb_array_elements(p_requests) WITH ORDINALITY AS r(value, n) ORDER BY r.n
