@@ -6,7 +6,11 @@
 -- column; each movement applied gets its own ledger row (stock_movements), in the order given. Returns
 -- how many ledger rows were written: fewer than given means a SKU was refused, and the caller rolls
 -- back. The caller has locked the rows (shelfsync_lock_stock).
-CREATE FUNCTION shelfsync_apply_stock_movements(p_movements jsonb) RETURNS integer LANGUAGE sql AS $$
+-- (PL/pgSQL rather than SQL: its statement's plan is kept for the session instead of made at every call.)
+CREATE FUNCTION shelfsync_apply_stock_movements(p_movements jsonb) RETURNS integer LANGUAGE plpgsql AS $$
+DECLARE
+  written integer;
+BEGIN
   WITH m AS (
     SELECT * FROM ROWS FROM (jsonb_to_recordset(p_movements) AS (
              sku text, kind stock_movement_kind, on_hand_delta integer, reserved_delta integer,
@@ -28,12 +32,14 @@ CREATE FUNCTION shelfsync_apply_stock_movements(p_movements jsonb) RETURNS integ
        AND s.on_hand::bigint + d.on_hand_delta >= s.reserved::bigint + d.reserved_delta
        AND s.on_hand::bigint + d.on_hand_delta <= 2147483647
     RETURNING s.sku
-  ), written AS (
+  ), ledger AS (
     INSERT INTO stock_movements (sku, kind, on_hand_delta, reserved_delta, order_id, webhook_event_id, reason)
     SELECT m.sku, m.kind, m.on_hand_delta, m.reserved_delta, m.order_id, m.webhook_event_id, m.reason
       FROM m JOIN changed USING (sku)
      ORDER BY m.n
     RETURNING 1
   )
-  SELECT count(*)::integer FROM written
+  SELECT count(*)::integer INTO written FROM ledger;
+  RETURN written;
+END
 $$;

@@ -29,19 +29,15 @@ BEGIN
      GROUP BY r.value->>'order_id'
      ORDER BY 1);
 
-  SELECT coalesce(array_agg(a.granted ORDER BY a.request), '{}'), coalesce(array_agg(array_to_string(a.short_skus, ', ') ORDER BY a.request), '{}')
-    INTO grants, shortages
-    FROM shelfsync_allocate_stock(coalesce(
-           (SELECT jsonb_agg(p_orders->(k - 1) ORDER BY i) FROM unnest(new_requests) WITH ORDINALITY AS u(k, i)), '[]')) AS a;
-
+  -- Everything that needs no stock row is done before the stock rows are locked, so that a hot SKU's row
+  -- is held for as little of the transaction as can be: the orders (in the status of a reserved order)
+  -- and their lines, and the reservations each would make (one per order and SKU).
   WITH fresh AS (
-    SELECT u.i, p_orders->(u.k - 1) AS o, grants[u.i] AS is_granted FROM unnest(new_requests) WITH ORDINALITY AS u(k, i)
+    SELECT u.i, p_orders->(u.k - 1) AS o FROM unnest(new_requests) WITH ORDINALITY AS u(k, i)
   ), inserted AS (
     -- (a data-modifying WITH always runs; the lines' reference to their order is checked at the statement's end)
-    INSERT INTO orders (order_id, status, status_reason, customer_name, customer_email, total_amount, currency, source)
-    SELECT o->>'order_id',
-           CASE WHEN is_granted THEN p_status_when_reserved ELSE p_status_when_short END,
-           CASE WHEN is_granted THEN NULL ELSE p_reason_when_short END,
+    INSERT INTO orders (order_id, status, customer_name, customer_email, total_amount, currency, source)
+    SELECT o->>'order_id', p_status_when_reserved,
            o->>'customer_name', o->>'customer_email', (o->>'total_amount')::numeric, o->>'currency', o->>'source'
       FROM fresh ORDER BY i
     RETURNING 1
@@ -51,14 +47,21 @@ BEGIN
     FROM fresh f CROSS JOIN LATERAL jsonb_array_elements(f.o->'lines') WITH ORDINALITY AS l(value, n);
 
   SELECT jsonb_agg(jsonb_build_object(
-           'sku', w.sku, 'kind', 'reserve', 'on_hand_delta', 0, 'reserved_delta', w.quantity,
-           'order_id', o->>'order_id', 'webhook_event_id', o->'webhook_event_id') ORDER BY u.i, w.sku COLLATE "C")
+           'request', u.i, 'sku', w.sku, 'kind', 'reserve', 'on_hand_delta', 0, 'reserved_delta', w.quantity,
+           'order_id', fresh.o->>'order_id', 'webhook_event_id', fresh.o->'webhook_event_id') ORDER BY u.i, w.sku COLLATE "C")
     INTO movements
     FROM unnest(new_requests) WITH ORDINALITY AS u(k, i)
          CROSS JOIN LATERAL (SELECT p_orders->(u.k - 1) AS o) AS fresh
          CROSS JOIN LATERAL (SELECT x->>'sku' AS sku, sum((x->>'quantity')::integer) AS quantity
-                               FROM jsonb_array_elements(fresh.o->'lines') AS x GROUP BY 1) AS w
-   WHERE grants[u.i];
+                               FROM jsonb_array_elements(fresh.o->'lines') AS x GROUP BY 1) AS w;
+
+  -- Now the stock: locked, shared out, and the granted reservations made.
+  SELECT coalesce(array_agg(a.granted ORDER BY a.request), '{}'), coalesce(array_agg(array_to_string(a.short_skus, ', ') ORDER BY a.request), '{}')
+    INTO grants, shortages
+    FROM shelfsync_allocate_stock(coalesce(
+           (SELECT jsonb_agg(p_orders->(k - 1) ORDER BY i) FROM unnest(new_requests) WITH ORDINALITY AS u(k, i)), '[]')) AS a;
+  SELECT jsonb_agg(m.value ORDER BY m.n) INTO movements
+    FROM jsonb_array_elements(movements) WITH ORDINALITY AS m(value, n) WHERE grants[(m.value->>'request')::integer];
   IF movements IS NOT NULL THEN
     -- The rows are locked and were checked, so every guarded change applies; fewer is a broken invariant.
     applied := shelfsync_apply_stock_movements(movements);
@@ -66,6 +69,10 @@ BEGIN
       RAISE EXCEPTION 'reserved % of % allocated order lines', applied, jsonb_array_length(movements);
     END IF;
   END IF;
+
+  -- An order short of stock is created in the other status; nothing has seen it in the first yet.
+  UPDATE orders SET status = p_status_when_short, status_reason = p_reason_when_short
+   WHERE order_id IN (SELECT p_orders->(u.k - 1)->>'order_id' FROM unnest(new_requests) WITH ORDINALITY AS u(k, i) WHERE NOT grants[u.i]);
 
   PERFORM shelfsync_record_status_changes(coalesce((
     SELECT jsonb_agg(jsonb_build_object(

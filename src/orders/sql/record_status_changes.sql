@@ -6,7 +6,10 @@
 -- moved, naming the delivery that caused it. A change without from_status is the creation of the
 -- order, just inserted in to_status: only its history row is written. history_reason, when given, is
 -- what the history keeps instead of reason. Returns the order ids that moved or were created.
-CREATE FUNCTION shelfsync_record_status_changes(p_changes jsonb) RETURNS SETOF text LANGUAGE sql AS $$
+-- (PL/pgSQL rather than SQL: its statement's plan is kept for the session instead of made at every call.)
+CREATE FUNCTION shelfsync_record_status_changes(p_changes jsonb) RETURNS SETOF text LANGUAGE plpgsql AS $$
+BEGIN
+  RETURN QUERY
   WITH c AS (
     SELECT * FROM ROWS FROM (jsonb_to_recordset(p_changes) AS (
              order_id text, from_status order_status, to_status order_status,
@@ -24,7 +27,8 @@ CREATE FUNCTION shelfsync_record_status_changes(p_changes jsonb) RETURNS SETOF t
       FROM c
      WHERE c.from_status IS NULL OR c.order_id IN (SELECT order_id FROM moved)
      ORDER BY c.n
-    RETURNING order_id
+    RETURNING order_status_history.order_id
   )
-  SELECT order_id FROM history
+  SELECT h.order_id FROM history AS h;
+END
 $$;
