@@ -52,9 +52,16 @@ export interface StatusChange {
  */
 @Injectable()
 export class OrdersRepository {
-  /** Takes the transaction-scoped lock of one order id (lock_orders.sql). */
-  async lockOrder(em: EntityManager, orderId: string): Promise<void> {
-    await em.query(`SELECT shelfsync_lock_orders(p_order_ids => ARRAY[$1::text])`, [orderId]);
+  /**
+   * Takes the transaction-scoped lock of one order id, then reads its status
+   * (undefined: no such order yet), in one round trip (lock_orders.sql).
+   */
+  async lockAndReadStatus(em: EntityManager, orderId: string): Promise<OrderStatus | undefined> {
+    const [{ status }] = await em.query<{ status: OrderStatus | null }[]>(
+      `SELECT shelfsync_lock_order_status(p_order_id => $1) AS status`,
+      [orderId],
+    );
+    return status ?? undefined;
   }
 
   /**
@@ -90,11 +97,6 @@ export class OrdersRepository {
       ],
     );
     return rows;
-  }
-
-  async findStatus(em: EntityManager, orderId: string): Promise<OrderStatus | undefined> {
-    const rows: { status: OrderStatus }[] = await em.query(`SELECT status FROM orders WHERE order_id = $1`, [orderId]);
-    return rows[0]?.status;
   }
 
   /**

@@ -84,8 +84,7 @@ export class OrdersService {
    * (flagging the order when the state machine says so).
    */
   private async applyLifecycleEvent(em: EntityManager, command: LifecycleCommand, cause: CommandCause): Promise<OrderOutcome> {
-    await this.orders.lockOrder(em, command.orderId);
-    const status = await this.orders.findStatus(em, command.orderId);
+    const status = await this.orders.lockAndReadStatus(em, command.orderId);
     const decision = decide(status, command.event);
     if (decision.kind === 'defer') return { result: 'deferred', reason: decision.reason, status };
     if (decision.kind === 'ignore') {
