@@ -1,15 +1,18 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { isTransientDatabaseError } from '../../database/pg-errors.js';
-import { deferralRank } from '../../orders/order-commands.js';
+import { deferralRank, type OrderCommand } from '../../orders/order-commands.js';
 import type { OrderStatus } from '../../orders/order-status.js';
 import { OrdersService } from '../../orders/orders.service.js';
 import { deliveryStatusOf } from '../delivery-status.js';
 import { Providers } from '../providers/providers.js';
 import { type StoredEvent, WebhookEventStore } from '../webhook-event.store.js';
 
+/** A waiting delivery, read once: its command (or why it no longer reads) and its place in the lifecycle. */
 interface Waiting {
   stored: StoredEvent;
+  command: OrderCommand | null;
+  unreadable?: Error;
   rank: number;
 }
 
@@ -43,8 +46,9 @@ export class DeferredEvents {
       const waiting = (await this.events.findDeferred(em, orderId))
         .map((stored) => this.ranked(stored))
         .sort((a, b) => a.rank - b.rank || Number(a.stored.id) - Number(b.stored.id));
-      for (const { stored } of waiting) {
-        const outcome = await this.applyInSavepoint(em, stored);
+      for (const next of waiting) {
+        const { stored } = next;
+        const outcome = await this.applyInSavepoint(em, next);
         // A failed step stops the order's queue: the events after it wait, rather than apply to a status
         // the lifecycle would never have given them. Replaying the failed one resumes the queue.
         if (!outcome) return finalStatus;
@@ -67,18 +71,18 @@ export class DeferredEvents {
   private ranked(stored: StoredEvent): Waiting {
     try {
       const { command } = this.providers.forSource(stored.source).read(stored.raw_body, stored.headers);
-      return { stored, rank: command ? deferralRank(command) : Number.MAX_SAFE_INTEGER };
-    } catch {
+      return { stored, command, rank: command ? deferralRank(command) : Number.MAX_SAFE_INTEGER };
+    } catch (unreadable) {
       // A stored body that no longer reads is tried last, and fails in its turn (applyInSavepoint).
-      return { stored, rank: Number.MAX_SAFE_INTEGER };
+      return { stored, command: null, unreadable: unreadable instanceof Error ? unreadable : new Error(String(unreadable)), rank: Number.MAX_SAFE_INTEGER };
     }
   }
 
   /** One deferred delivery, isolated: undefined when it failed (and was marked so). */
-  private async applyInSavepoint(em: EntityManager, stored: StoredEvent) {
+  private async applyInSavepoint(em: EntityManager, { stored, command, unreadable }: Waiting) {
     await em.query('SAVEPOINT deferred_event');
     try {
-      const { command } = this.providers.forSource(stored.source).read(stored.raw_body, stored.headers);
+      if (unreadable !== undefined) throw unreadable;
       if (!command) throw new Error(`deferred delivery ${stored.id} asks nothing of an order any more`);
       const [outcome] = await this.orders.apply(em, [{ command, cause: { source: stored.source, webhookEventId: stored.id } }]);
       await em.query('RELEASE SAVEPOINT deferred_event');
