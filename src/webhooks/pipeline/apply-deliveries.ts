@@ -95,10 +95,9 @@ export class ApplyDeliveries {
   async applyClaimed(em: EntityManager, claimed: ClaimedDelivery[]): Promise<Applied[]> {
     const applied: Applied[] = [];
     const unrecorded: { id: string; status: DeliveryStatus; reason: string | null }[] = [];
-    // Orders a delivery of this transaction deferred: later ones of theirs may release it.
-    const deferredHere = new Set<string>();
-    const awaited = (delivery: ClaimedDelivery) =>
-      delivery.orderAwaited !== false || (delivery.read.orderId !== null && deferredHere.has(delivery.read.orderId));
+    // What waits was learnt at the claim, under the order locks. (Batches hold creations only, which are
+    // never deferred, so no delivery of a transaction waits for another of the same transaction.)
+    const awaited = (delivery: ClaimedDelivery) => delivery.orderAwaited !== false;
 
     for (let start = 0; start < claimed.length; ) {
       let end = start + 1;
@@ -109,7 +108,6 @@ export class ApplyDeliveries {
         const outcome = outcomes[i];
         applied.push(outcome);
         if (differsFromClaim(outcome.status, outcome.reason)) unrecorded.push({ id: delivery.recordId, ...outcome });
-        if (outcome.status === 'deferred' && delivery.read.orderId) deferredHere.add(delivery.read.orderId);
       });
       if (run.length === 1 && awaited(run[0])) await this.releaseWaiting(em, run[0], applied, claimed, unrecorded);
       start = end;
