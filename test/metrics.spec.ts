@@ -21,6 +21,8 @@ describe('GET /metrics', () => {
     await deliver(t.url, JSON.stringify({ id: 'm2', event: 'order_fulfilled', data: { order_id: 'm1' } }));
     await deliver(t.url, JSON.stringify({ id: 'm3', event: 'charge.succeeded', data: {} }));
     await deliver(t.url, '{"broken', { path: '/webhooks/shop', secret: 'shop' });
+    // Named, but its data is wrong: counted under the type it names.
+    await deliver(t.url, JSON.stringify({ id: 'm4', event: 'new_order', data: { order_id: 'm4' } }));
     await deliver(t.url, newOrderEvent({ orderId: 'x' }), { secret: 'wrong' });
     await deliver(t.url, newOrderEvent({ orderId: 'x' }), { path: '/webhooks/shop', secret: 'wrong' });
     await admin(t.url, 'PUT', '/inventory/A', { on_hand: 10, low_stock_threshold: 9 });
@@ -35,6 +37,7 @@ describe('GET /metrics', () => {
     expect(deliveries('source="default",event_type="order_fulfilled",outcome="deferred"')).toBe(1);
     expect(deliveries('source="default",event_type="other",outcome="ignored"')).toBe(1);
     expect(deliveries('source="shop",event_type="unparsed",outcome="invalid"')).toBe(1);
+    expect(deliveries('source="default",event_type="new_order",outcome="invalid"')).toBe(1);
     expect(sample(page, 'shelfsync_webhook_signature_failures_total{source="default"}')).toBe(1);
     expect(sample(page, 'shelfsync_webhook_signature_failures_total{source="shop"}')).toBe(1);
     expect(sample(page, 'shelfsync_webhook_processing_seconds_count{outcome="processed"}')).toBe(1);

@@ -3,6 +3,7 @@ import { describe, expect, it } from '@jest/globals';
 import { deferralRank, type OrderCommand } from '../../src/orders/order-commands.js';
 import { CREATION, stockMovementOf, TRANSITIONS, transitionFor } from '../../src/orders/order-state-machine.js';
 import { deliveryStatusOf, differsFromClaim, isReplayable, isSettled } from '../../src/webhooks/delivery-status.js';
+import { readDelivery } from '../../src/webhooks/providers/provider.js';
 import { ShelfsyncProvider, UNKNOWN_EVENT_TYPE } from '../../src/webhooks/providers/shelfsync.provider.js';
 
 describe('the state machine: creation and stock movements', () => {
@@ -73,7 +74,7 @@ describe('the status of a delivery', () => {
 
 describe('the shelfsync provider: the envelope as domain commands', () => {
   const provider = new ShelfsyncProvider();
-  const read = (body: unknown, headers = {}) => provider.read(Buffer.from(JSON.stringify(body)), headers);
+  const read = (body: unknown, headers = {}) => readDelivery(provider, Buffer.from(JSON.stringify(body)), headers);
 
   it('reads new_order as a creation, order ids as text and the currency upper-cased', () => {
     const delivery = read({ id: 'e1', event: 'new_order', data: { order_id: 12345, customer_name: 'A', total_amount: 5, currency: 'eur', items: [{ sku: 'S', quantity: 2 }] } });
@@ -95,6 +96,17 @@ describe('the shelfsync provider: the envelope as domain commands', () => {
     expect(read({ id: 'e3', type: 'charge.succeeded', data: { anything: 1 } })).toEqual({
       eventId: 'e3', eventType: 'charge.succeeded', orderId: null, command: null, ignoredReason: UNKNOWN_EVENT_TYPE,
     });
+  });
+
+  it('names the event types it maps onto the domain, and no others', () => {
+    expect(['new_order', 'payment_succeeded', 'order_refunded'].map((type) => provider.understands(type))).toEqual([true, true, true]);
+    expect(['charge.succeeded', 'NEW_ORDER', ''].map((type) => provider.understands(type))).toEqual([false, false, false]);
+  });
+
+  it('names a delivery before reading what it asks, so a 400 for its data still knows its id and type', () => {
+    const identified = provider.identify(Buffer.from(JSON.stringify({ id: 'e4', event: 'new_order', data: { order_id: 'o' } })), {});
+    expect(identified).toMatchObject({ eventId: 'e4', eventType: 'new_order' });
+    expect(() => provider.commandOf(identified)).toThrow(/data\.customer_name/);
   });
 
   it('refuses data its event cannot have, naming the field', () => {

@@ -3,7 +3,7 @@ import type { Logger as PinoLogger } from 'pino';
 import { AppError } from '../../common/app-error.js';
 import { PINO_LOGGER } from '../../logging/logging.module.js';
 import { type DeliveryOutcome, MetricsService } from '../../metrics/metrics.service.js';
-import type { ReadDelivery } from '../providers/provider.js';
+import type { IdentifiedDelivery, Provider } from '../providers/provider.js';
 
 /** What a delivery came to when it was not answered 200: the status its error gives. */
 export function outcomeOfError(error: unknown): DeliveryOutcome {
@@ -22,16 +22,24 @@ export class DeliveryLog {
     @Inject(PINO_LOGGER) private readonly log: PinoLogger,
   ) {}
 
-  record(entry: { source: string; read?: ReadDelivery; outcome: DeliveryOutcome; seconds: number; requestId?: string }): void {
-    const { source, read, outcome, seconds } = entry;
-    this.metrics.recordDelivery(source, typeLabel(read), outcome, seconds);
+  record(entry: {
+    source: string;
+    provider: Provider;
+    /** undefined: refused before it could be named. */
+    identified?: IdentifiedDelivery;
+    outcome: DeliveryOutcome;
+    seconds: number;
+    requestId?: string;
+  }): void {
+    const { source, identified, outcome, seconds } = entry;
+    this.metrics.recordDelivery(source, typeLabel(entry.provider, identified), outcome, seconds);
     const level = outcome === 'failed' ? 'error' : outcome === 'invalid' || outcome === 'unavailable' ? 'warn' : 'info';
     this.log[level](
       {
         request_id: entry.requestId,
         source,
-        event_id: read?.eventId,
-        event_type: read?.eventType,
+        event_id: identified?.eventId,
+        event_type: identified?.eventType,
         outcome,
         duration_ms: Math.round(seconds * 10_000) / 10,
       },
@@ -41,7 +49,7 @@ export class DeliveryLog {
 }
 
 /** Event types label metrics only when the service understands them, so a sender cannot add label values at will. */
-function typeLabel(read: ReadDelivery | undefined): string {
-  if (read === undefined) return 'unparsed';
-  return read.command === null ? 'other' : read.eventType;
+function typeLabel(provider: Provider, identified: IdentifiedDelivery | undefined): string {
+  if (identified === undefined) return 'unparsed';
+  return provider.understands(identified.eventType) ? identified.eventType : 'other';
 }

@@ -1,10 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import type { IncomingHttpHeaders } from 'node:http';
-import type { ReadDelivery } from '../providers/provider.js';
+import type { IdentifiedDelivery } from '../providers/provider.js';
 import { Providers } from '../providers/providers.js';
 import type { VerifiedDelivery } from '../signature/signature.guard.js';
 import { ApplyDeliveries } from './apply-deliveries.js';
 import type { DeliveryResult, PendingDelivery } from './delivery.js';
+import type { DeliveryOutcome } from '../../metrics/metrics.service.js';
 import { DeliveryLog, outcomeOfError } from './delivery-log.js';
 import { GroupCommit } from './group-commit.js';
 
@@ -27,10 +28,13 @@ export class DeliveryPipeline {
   async receive(delivery: VerifiedDelivery, headers: IncomingHttpHeaders, requestId?: string): Promise<DeliveryResult> {
     const started = performance.now();
     const source = delivery.source.name;
-    let read: ReadDelivery | undefined;
-    const seconds = () => (performance.now() - started) / 1000;
+    const provider = this.providers.forSource(source);
+    let identified: IdentifiedDelivery | undefined;
+    const record = (outcome: DeliveryOutcome) =>
+      this.log.record({ source, provider, identified, outcome, seconds: (performance.now() - started) / 1000, requestId });
     try {
-      read = this.providers.forSource(source).read(delivery.rawBody, headers);
+      identified = provider.identify(delivery.rawBody, headers);
+      const read = { eventId: identified.eventId, eventType: identified.eventType, ...provider.commandOf(identified) };
       const pending: PendingDelivery = {
         event: {
           source,
@@ -44,10 +48,10 @@ export class DeliveryPipeline {
         read,
       };
       const result = await (this.groupCommit.takes(pending) ? this.groupCommit.push(pending) : this.apply.alone(pending));
-      this.log.record({ source, read, outcome: result.status, seconds: seconds(), requestId });
+      record(result.status);
       return result;
     } catch (error) {
-      this.log.record({ source, read, outcome: outcomeOfError(error), seconds: seconds(), requestId });
+      record(outcomeOfError(error));
       throw error;
     }
   }

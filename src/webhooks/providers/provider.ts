@@ -1,12 +1,17 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { OrderCommand } from '../../orders/order-commands.js';
 
-/** A verified delivery read: what the event log records of it, and what the domain is asked to do. */
-export interface ReadDelivery {
+/** A delivery named: its dedupe key and type, and the payload its command is read from. */
+export interface IdentifiedDelivery {
   /** The dedupe key on its source. */
   eventId: string;
   /** The event type as the gateway names it. */
   eventType: string;
+  payload: unknown;
+}
+
+/** What a delivery asks of the domain. */
+export interface DeliveryCommand {
   /** The order it concerns, when it names one: its events are serialised and deferred by it. */
   orderId: string | null;
   /** What the domain is asked to do; null when the delivery asks nothing of it (then `ignoredReason`). */
@@ -14,12 +19,25 @@ export interface ReadDelivery {
   ignoredReason?: string;
 }
 
+/** A verified delivery read: what the event log records of it, and what the domain is asked to do. */
+export type ReadDelivery = Omit<IdentifiedDelivery, 'payload'> & DeliveryCommand;
+
 /**
  * What a source speaks: how a gateway's native bytes become a domain
- * command. `read` throws a 400 AppError naming what is wrong. It is called
+ * command, in two steps, each throwing a 400 AppError naming what is wrong:
+ * `identify` names the delivery, `commandOf` reads what it asks. They run
  * again on stored bodies (deferred events, replays), with the headers kept.
  */
 export interface Provider {
   readonly name: string;
-  read(rawBody: Buffer, headers: IncomingHttpHeaders): ReadDelivery;
+  identify(rawBody: Buffer, headers: IncomingHttpHeaders): IdentifiedDelivery;
+  commandOf(delivery: IdentifiedDelivery): DeliveryCommand;
+  /** Whether it maps this event type onto the domain (metrics name only the types it knows). */
+  understands(eventType: string): boolean;
+}
+
+/** Both steps of a provider, for a delivery whose bytes were read before (deferred, replayed). */
+export function readDelivery(provider: Provider, rawBody: Buffer, headers: IncomingHttpHeaders): ReadDelivery {
+  const identified = provider.identify(rawBody, headers);
+  return { eventId: identified.eventId, eventType: identified.eventType, ...provider.commandOf(identified) };
 }

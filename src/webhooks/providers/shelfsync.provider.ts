@@ -4,7 +4,7 @@ import { LifecycleEventDto } from '../../orders/dto/lifecycle-event.dto.js';
 import { NewOrderDto } from '../../orders/dto/new-order.dto.js';
 import { createOrderCommand, lifecycleCommand, type OrderCommand } from '../../orders/order-commands.js';
 import { isLifecycleEvent } from '../../orders/order-state-machine.js';
-import type { Provider, ReadDelivery } from './provider.js';
+import type { DeliveryCommand, IdentifiedDelivery, Provider } from './provider.js';
 import { parseEnvelope } from './shelfsync-envelope.js';
 
 export const UNKNOWN_EVENT_TYPE = 'unknown_event_type';
@@ -13,19 +13,21 @@ export const UNKNOWN_EVENT_TYPE = 'unknown_event_type';
 export class ShelfsyncProvider implements Provider {
   readonly name = 'shelfsync';
 
-  read(rawBody: Buffer, headers: IncomingHttpHeaders): ReadDelivery {
+  identify(rawBody: Buffer, headers: IncomingHttpHeaders): IdentifiedDelivery {
     const envelope = parseEnvelope(rawBody, headers);
-    const command = this.commandOf(envelope.type, envelope.data);
-    return {
-      eventId: envelope.eventId,
-      eventType: envelope.type,
-      orderId: command?.orderId ?? null,
-      command,
-      ...(command ? {} : { ignoredReason: UNKNOWN_EVENT_TYPE }),
-    };
+    return { eventId: envelope.eventId, eventType: envelope.type, payload: envelope.data };
   }
 
-  private commandOf(type: string, data: unknown): OrderCommand | null {
+  commandOf({ eventType, payload }: IdentifiedDelivery): DeliveryCommand {
+    const command = this.commandFor(eventType, payload);
+    return command ? { orderId: command.orderId, command } : { orderId: null, command, ignoredReason: UNKNOWN_EVENT_TYPE };
+  }
+
+  understands(eventType: string): boolean {
+    return eventType === 'new_order' || isLifecycleEvent(eventType);
+  }
+
+  private commandFor(type: string, data: unknown): OrderCommand | null {
     if (type === 'new_order') return createOrderCommand(validatePayload(NewOrderDto, data, 'data'));
     if (isLifecycleEvent(type)) return lifecycleCommand(type, validatePayload(LifecycleEventDto, data, 'data'));
     return null;
