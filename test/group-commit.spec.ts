@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from '@jest/globals';
 import { GroupCommit } from '../src/webhooks/pipeline/group-commit.js';
-import { readDelivery } from '../src/webhooks/providers/provider.js';
+import { readStored } from '../src/webhooks/providers/provider.js';
 import { ShelfsyncProvider } from '../src/webhooks/providers/shelfsync.provider.js';
 import { count, failInserts, ledgerMismatches, resetDatabase, seedStock, stockOf } from './support/database.js';
 import { holdStockRows } from './support/held-rows.js';
@@ -269,9 +269,7 @@ describe('a batch that one delivery breaks, in a known arrival order', () => {
     const provider = new ShelfsyncProvider();
     const batch = ['first', 'poison', 'second'].map((orderId) => {
       const body = Buffer.from(newOrderEvent({ id: `evt-${orderId}`, orderId, items: [{ sku: 'A', quantity: 1 }] }));
-      const read = readDelivery(provider, body, {});
-      const event = { source: 'default', eventId: read.eventId, idIsSigned: false, eventType: read.eventType, orderId, headers: {}, rawBody: body };
-      return { event, read };
+      return { source: 'default', idIsSigned: false, headers: {}, rawBody: body, read: readStored(provider, body, {}) };
     });
     const results = await groupCommit.applyBatch(batch);
 

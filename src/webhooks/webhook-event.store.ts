@@ -3,19 +3,18 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { EntityManager } from 'typeorm';
 import { CLAIMED_AS, type DeliveryStatus, isSettled } from './delivery-status.js';
 
+/** A verified delivery as the event log records it: where from, its bytes and headers, and what it was read as. */
 export interface IncomingEvent {
   source: string;
-  eventId: string;
   /**
    * True when the event id is covered by the signature (Standard Webhooks'
    * webhook-id): then it alone decides what is a duplicate. Otherwise the
    * body's bytes do too, so an unsigned header cannot make a resent capture new.
    */
   idIsSigned: boolean;
-  eventType: string;
-  orderId: string | null;
   headers: IncomingHttpHeaders;
   rawBody: Buffer;
+  read: { eventId: string; eventType: string; orderId: string | null };
 }
 
 const SUMMARY_COLUMNS =
@@ -111,9 +110,9 @@ export class WebhookEventStore {
         JSON.stringify(
           events.map((e) => ({
             source: e.source,
-            event_id: e.eventId,
-            event_type: e.eventType,
-            order_id: e.orderId,
+            event_id: e.read.eventId,
+            event_type: e.read.eventType,
+            order_id: e.read.orderId,
             headers: storableHeaders(e.headers),
             id_is_signed: e.idIsSigned,
           })),

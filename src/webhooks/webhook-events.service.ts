@@ -5,7 +5,7 @@ import { isTransientDatabaseError } from '../database/pg-errors.js';
 import { TransactionRunner } from '../database/transaction-runner.js';
 import { type DeliveryStatus, isReplayable } from './delivery-status.js';
 import { ApplyDeliveries } from './pipeline/apply-deliveries.js';
-import { readDelivery } from './providers/provider.js';
+import { readStored } from './providers/provider.js';
 import { Providers } from './providers/providers.js';
 import { type WebhookEventDetailRow, type WebhookEventRow, WebhookEventStore } from './webhook-event.store.js';
 
@@ -86,7 +86,7 @@ export class WebhookEventsService {
           throw AppError.conflict(`only failed or ignored events can be replayed; event ${id} is ${stored.status}`);
         }
         await this.events.claimForReplay(em, id);
-        const read = readDelivery(this.providers.forSource(stored.source), stored.raw_body, stored.headers);
+        const read = readStored(this.providers.forSource(stored.source), stored.raw_body, stored.headers);
         await this.apply.applyClaimed(em, [{ recordId: id, source: stored.source, read, orderAwaited: undefined }]);
         return toEventView((await this.events.find(em, id))!);
       });

@@ -3,7 +3,7 @@ import { describe, expect, it } from '@jest/globals';
 import { deferralRank, type OrderCommand } from '../../src/orders/order-commands.js';
 import { CREATION, stockMovementOf, TRANSITIONS, transitionFor } from '../../src/orders/order-state-machine.js';
 import { deliveryStatusOf, differsFromClaim, isReplayable, isSettled } from '../../src/webhooks/delivery-status.js';
-import { readDelivery } from '../../src/webhooks/providers/provider.js';
+import { readStored } from '../../src/webhooks/providers/provider.js';
 import { ShelfsyncProvider, UNKNOWN_EVENT_TYPE } from '../../src/webhooks/providers/shelfsync.provider.js';
 
 describe('the state machine: creation and stock movements', () => {
@@ -74,7 +74,7 @@ describe('the status of a delivery', () => {
 
 describe('the shelfsync provider: the envelope as domain commands', () => {
   const provider = new ShelfsyncProvider();
-  const read = (body: unknown, headers = {}) => readDelivery(provider, Buffer.from(JSON.stringify(body)), headers);
+  const read = (body: unknown, headers = {}) => readStored(provider, Buffer.from(JSON.stringify(body)), headers);
 
   it('reads new_order as a creation, order ids as text and the currency upper-cased', () => {
     const delivery = read({ id: 'e1', event: 'new_order', data: { order_id: 12345, customer_name: 'A', total_amount: 5, currency: 'eur', items: [{ sku: 'S', quantity: 2 }] } });

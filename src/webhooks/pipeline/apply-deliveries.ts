@@ -63,14 +63,11 @@ export class ApplyDeliveries {
    * before is a duplicate), applied, recorded.
    */
   async inTransaction(em: EntityManager, batch: PendingDelivery[]): Promise<DeliveryResult[]> {
-    const claims = await this.events.claim(
-      em,
-      batch.map((pending) => pending.event),
-    );
+    const claims = await this.events.claim(em, batch);
     const claimed: ClaimedDelivery[] = [];
     batch.forEach((pending, i) => {
       const { recordId, orderAwaited } = claims[i];
-      if (recordId !== undefined) claimed.push({ recordId, source: pending.event.source, read: pending.read, orderAwaited });
+      if (recordId !== undefined) claimed.push({ recordId, source: pending.source, read: pending.read, orderAwaited });
     });
     const applied = await this.applyClaimed(em, claimed);
     let next = 0;
@@ -154,9 +151,9 @@ export class ApplyDeliveries {
   private async keepFailed(pending: PendingDelivery, error: unknown): Promise<void> {
     const message = error instanceof Error ? error.message : String(error);
     try {
-      await this.transactions.run((em) => this.events.recordFailure(em, pending.event, message.slice(0, 2000)));
+      await this.transactions.run((em) => this.events.recordFailure(em, pending, message.slice(0, 2000)));
     } catch (recordError) {
-      this.logger.error(`could not record failed delivery ${pending.event.source}/${pending.event.eventId}: ${String(recordError)}`);
+      this.logger.error(`could not record failed delivery ${pending.source}/${pending.read.eventId}: ${String(recordError)}`);
     }
   }
 }

@@ -5,7 +5,7 @@ import { deferralRank, type OrderCommand } from '../../orders/order-commands.js'
 import type { OrderStatus } from '../../orders/order-status.js';
 import { OrdersService } from '../../orders/orders.service.js';
 import { deliveryStatusOf } from '../delivery-status.js';
-import { readDelivery } from '../providers/provider.js';
+import { readStored } from '../providers/provider.js';
 import { Providers } from '../providers/providers.js';
 import { type StoredEvent, WebhookEventStore } from '../webhook-event.store.js';
 
@@ -71,7 +71,7 @@ export class DeferredEvents {
 
   private ranked(stored: StoredEvent): Waiting {
     try {
-      const { command } = readDelivery(this.providers.forSource(stored.source), stored.raw_body, stored.headers);
+      const { command } = readStored(this.providers.forSource(stored.source), stored.raw_body, stored.headers);
       return { stored, command, rank: command ? deferralRank(command) : Number.MAX_SAFE_INTEGER };
     } catch (unreadable) {
       // A stored body that no longer reads is tried last, and fails in its turn (applyInSavepoint).

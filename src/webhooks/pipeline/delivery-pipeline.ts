@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { IncomingHttpHeaders } from 'node:http';
-import type { IdentifiedDelivery } from '../providers/provider.js';
+import { type IdentifiedDelivery, readDelivery } from '../providers/provider.js';
 import { Providers } from '../providers/providers.js';
 import type { VerifiedDelivery } from '../signature/signature.guard.js';
 import { ApplyDeliveries } from './apply-deliveries.js';
@@ -34,18 +34,12 @@ export class DeliveryPipeline {
       this.log.record({ source, provider, identified, outcome, seconds: (performance.now() - started) / 1000, requestId });
     try {
       identified = provider.identify(delivery.rawBody, headers);
-      const read = { eventId: identified.eventId, eventType: identified.eventType, ...provider.commandOf(identified) };
       const pending: PendingDelivery = {
-        event: {
-          source,
-          eventId: read.eventId,
-          idIsSigned: delivery.idIsSigned,
-          eventType: read.eventType,
-          orderId: read.orderId,
-          headers,
-          rawBody: delivery.rawBody,
-        },
-        read,
+        source,
+        idIsSigned: delivery.idIsSigned,
+        headers,
+        rawBody: delivery.rawBody,
+        read: readDelivery(provider, identified),
       };
       const result = await (this.groupCommit.takes(pending) ? this.groupCommit.push(pending) : this.apply.alone(pending));
       record(result.status);

@@ -3,8 +3,7 @@ import type { ReadDelivery } from '../providers/provider.js';
 import type { IncomingEvent } from '../webhook-event.store.js';
 
 /** A verified delivery, read: what the event log records, and what it asks of the domain. */
-export interface PendingDelivery {
-  event: IncomingEvent;
+export interface PendingDelivery extends IncomingEvent {
   read: ReadDelivery;
 }
 

@@ -36,8 +36,12 @@ export interface Provider {
   understands(eventType: string): boolean;
 }
 
-/** Both steps of a provider, for a delivery whose bytes were read before (deferred, replayed). */
-export function readDelivery(provider: Provider, rawBody: Buffer, headers: IncomingHttpHeaders): ReadDelivery {
-  const identified = provider.identify(rawBody, headers);
+/** The second step on a named delivery: the delivery as the event log and the domain see it. */
+export function readDelivery(provider: Provider, identified: IdentifiedDelivery): ReadDelivery {
   return { eventId: identified.eventId, eventType: identified.eventType, ...provider.commandOf(identified) };
+}
+
+/** Both steps, for bytes read before (a deferred or replayed delivery, with the headers kept). */
+export function readStored(provider: Provider, rawBody: Buffer, headers: IncomingHttpHeaders): ReadDelivery {
+  return readDelivery(provider, provider.identify(rawBody, headers));
 }
