@@ -1,3 +1,5 @@
+import type { OrderOutcome } from '../orders/order-commands.js';
+
 /**
  * The status of a delivery in the event log (webhook_events.status, the
  * database's enum delivery_status), and the rules about it, in one place.
@@ -22,14 +24,8 @@ export function isReplayable(status: DeliveryStatus): boolean {
  */
 export const CLAIMED_AS: DeliveryStatus = 'processed';
 
-/** The domain's answer to a delivery's command. */
-export interface CommandOutcome {
-  result: 'applied' | 'deferred' | 'ignored';
-  reason: string | null;
-}
-
-/** The delivery status an outcome of the domain gives. */
-export function deliveryStatusOf(outcome: CommandOutcome): DeliveryStatus {
+/** The delivery status the domain's outcome of its command gives. */
+export function deliveryStatusOf(outcome: Pick<OrderOutcome, 'result'>): DeliveryStatus {
   switch (outcome.result) {
     case 'applied':
       return 'processed';

@@ -12,8 +12,8 @@ import type { DeliveryResult, PendingDelivery } from './delivery.js';
  * Group commit limits, measured with `npm run bench`: batches of up to this
  * many deliveries, this many in flight at once (each holds one connection).
  */
-export const MAX_BATCH = 64;
-export const MAX_IN_FLIGHT = 2;
+const MAX_BATCH = 64;
+const MAX_IN_FLIGHT = 2;
 
 /**
  * A strategy of the apply stage: concurrent order creations share one
