@@ -45,7 +45,11 @@ describe('the database functions installed from src/<module>/sql/', () => {
 
   it('are each file of the source, and are left alone while the files are unchanged', async () => {
     const routines = readRoutines();
+    const oids = async (): Promise<{ oid: number }[]> => t.db.query(`SELECT oid::int AS oid FROM pg_proc WHERE proname LIKE 'shelfsync\\_%' ORDER BY 1`);
+    const before = await oids();
     expect(await t.db.transaction((em) => installRoutines(em, routines))).toEqual([]);
+    // Not dropped and created again: the very same functions are there.
+    expect(await oids()).toEqual(before);
     const installed = await t.db.query(`SELECT file, sha256 FROM shelfsync_routines ORDER BY file`);
     expect(installed).toEqual(routines.map(({ file, sha256 }) => ({ file, sha256 })).sort((a, b) => a.file.localeCompare(b.file)));
     expect((await functions()).length).toBeGreaterThanOrEqual(routines.length);
