@@ -253,6 +253,26 @@ describe('the database functions of the hot path, called directly with a known a
     expect(await stockOf(t.db, 'A')).toEqual({ on_hand: 5, reserved: 5 });
     expect(await count(t.db, 'order_lines', `order_id = 'x'`)).toBe(1);
   });
+
+  it('answers a request for an order that exists with that order status, in the batch and after it', async () => {
+    await seedStock(t.db, { A: 1 });
+    const claimed = await ids(['x', 'x', 'x'].map((o, i) => ({ id: `e-${i}`, body: `b-${i}`, orderId: o })));
+    // The first is short of stock, so the order is rejected; the second names the same order in the batch.
+    expect(
+      await createOrders([
+        { orderId: 'x', eventId: claimed[0]!, lines: [{ sku: 'A', quantity: 2 }] },
+        { orderId: 'x', eventId: claimed[1]!, lines: [{ sku: 'A', quantity: 1 }] },
+      ]),
+    ).toEqual([
+      { created: true, status: 'rejected' },
+      { created: false, status: 'rejected' },
+    ]);
+    await t.db.query(`UPDATE orders SET status = 'cancelled' WHERE order_id = 'x'`);
+    expect(await createOrders([{ orderId: 'x', eventId: claimed[2]!, lines: [{ sku: 'A', quantity: 1 }] }])).toEqual([
+      { created: false, status: 'cancelled' },
+    ]);
+    expect(await stockOf(t.db, 'A')).toEqual({ on_hand: 1, reserved: 0 });
+  });
 });
 
 describe('a batch that one delivery breaks, in a known arrival order', () => {

@@ -19,32 +19,36 @@ DECLARE
   shortages text[];
   movements jsonb;
   applied integer;
+  short_order text;
 BEGIN
   PERFORM shelfsync_lock_orders(ARRAY(SELECT r->>'order_id' FROM jsonb_array_elements(p_orders) AS r));
-
-  -- The requests that create their order: the first of each order id that does not exist yet.
-  new_requests := ARRAY(
-    SELECT min(r.n)::integer FROM jsonb_array_elements(p_orders) WITH ORDINALITY AS r(value, n)
-     WHERE NOT EXISTS (SELECT 1 FROM orders o WHERE o.order_id = r.value->>'order_id')
-     GROUP BY r.value->>'order_id'
-     ORDER BY 1);
 
   -- Everything that needs no stock row is done before the stock rows are locked, so that a hot SKU's row
   -- is held for as little of the transaction as can be: the orders (in the status of a reserved order)
   -- and their lines, and the reservations each would make (one per order and SKU).
-  WITH fresh AS (
-    SELECT u.i, p_orders->(u.k - 1) AS o FROM unnest(new_requests) WITH ORDINALITY AS u(k, i)
+  -- The first request of each order id creates it; an order that exists already is left alone (the
+  -- orders' locks are held, so ON CONFLICT is exact). The statements here read no table by a join: a
+  -- plan made while a table was small (kept for the session) must not turn into a scan of it.
+  WITH firsts AS (
+    SELECT DISTINCT ON (r.value->>'order_id') r.n::integer AS n, r.value AS o
+      FROM jsonb_array_elements(p_orders) WITH ORDINALITY AS r(value, n)
+     ORDER BY r.value->>'order_id', r.n
   ), inserted AS (
-    -- (a data-modifying WITH always runs; the lines' reference to their order is checked at the statement's end)
     INSERT INTO orders (order_id, status, customer_name, customer_email, total_amount, currency, source)
     SELECT o->>'order_id', p_status_when_reserved,
            o->>'customer_name', o->>'customer_email', (o->>'total_amount')::numeric, o->>'currency', o->>'source'
-      FROM fresh ORDER BY i
-    RETURNING 1
+      FROM firsts ORDER BY n
+    ON CONFLICT (order_id) DO NOTHING
+    RETURNING order_id
   )
+  SELECT coalesce(array_agg(f.n ORDER BY f.n), '{}') INTO new_requests
+    FROM firsts f JOIN inserted i ON i.order_id = f.o->>'order_id';
+
   INSERT INTO order_lines (order_id, line_no, sku, quantity, unit_price)
   SELECT f.o->>'order_id', l.n, l.value->>'sku', (l.value->>'quantity')::integer, (l.value->>'unit_price')::numeric
-    FROM fresh f CROSS JOIN LATERAL jsonb_array_elements(f.o->'lines') WITH ORDINALITY AS l(value, n);
+    FROM (SELECT u.i, p_orders->(u.k - 1) AS o FROM unnest(new_requests) WITH ORDINALITY AS u(k, i)) AS f
+         CROSS JOIN LATERAL jsonb_array_elements(f.o->'lines') WITH ORDINALITY AS l(value, n)
+   ORDER BY f.i, l.n;
 
   SELECT jsonb_agg(jsonb_build_object(
            'request', u.i, 'sku', w.sku, 'kind', 'reserve', 'on_hand_delta', 0, 'reserved_delta', w.quantity,
@@ -70,9 +74,14 @@ BEGIN
     END IF;
   END IF;
 
-  -- An order short of stock is created in the other status; nothing has seen it in the first yet.
-  UPDATE orders SET status = p_status_when_short, status_reason = p_reason_when_short
-   WHERE order_id IN (SELECT p_orders->(u.k - 1)->>'order_id' FROM unnest(new_requests) WITH ORDINALITY AS u(k, i) WHERE NOT grants[u.i]);
+  -- An order short of stock is created in the other status; nothing has seen it in the first yet. One
+  -- statement per order, by its key: a set-based UPDATE would be planned as a join, and a plan kept from
+  -- when the table was small scans all of it.
+  FOREACH short_order IN ARRAY ARRAY(
+    SELECT p_orders->(u.k - 1)->>'order_id' FROM unnest(new_requests) WITH ORDINALITY AS u(k, i) WHERE NOT grants[u.i])
+  LOOP
+    UPDATE orders SET status = p_status_when_short, status_reason = p_reason_when_short WHERE order_id = short_order;
+  END LOOP;
 
   PERFORM shelfsync_record_status_changes(coalesce((
     SELECT jsonb_agg(jsonb_build_object(
@@ -83,10 +92,13 @@ BEGIN
              'webhook_event_id', o->'webhook_event_id') ORDER BY u.i)
       FROM unnest(new_requests) WITH ORDINALITY AS u(k, i) CROSS JOIN LATERAL (SELECT p_orders->(u.k - 1) AS o) AS fresh), '[]'));
 
+  -- A created order's status is the one just given; any other request's order is looked up by its key.
   RETURN QUERY
-    SELECT r.n::integer, r.n::integer = ANY(new_requests), o.status
+    SELECT r.n::integer, c.i IS NOT NULL,
+           CASE WHEN c.i IS NULL THEN (SELECT o.status FROM orders o WHERE o.order_id = r.value->>'order_id')
+                WHEN grants[c.i] THEN p_status_when_reserved ELSE p_status_when_short END
       FROM jsonb_array_elements(p_orders) WITH ORDINALITY AS r(value, n)
-      JOIN orders o ON o.order_id = r.value->>'order_id'
+           LEFT JOIN unnest(new_requests) WITH ORDINALITY AS c(k, i) ON c.k = r.n
      ORDER BY r.n;
 END
 $$;

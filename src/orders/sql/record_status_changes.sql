@@ -19,7 +19,9 @@ BEGIN
     UPDATE orders o
        SET status = c.to_status, status_reason = c.reason, updated_at = now()
       FROM c
-     WHERE c.from_status IS NOT NULL AND o.order_id = c.order_id AND o.status = c.from_status
+     -- the rows by their key (an index scan, whatever the statistics say), then matched to their change
+     WHERE o.order_id = ANY(ARRAY(SELECT order_id FROM c WHERE from_status IS NOT NULL))
+       AND o.order_id = c.order_id AND c.from_status IS NOT NULL AND o.status = c.from_status
     RETURNING o.order_id
   ), history AS (
     INSERT INTO order_status_history (order_id, from_status, to_status, reason, webhook_event_id)
