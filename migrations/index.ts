@@ -4,6 +4,7 @@ import { WebhookBodyDigest1764000000000 } from './1764000000000-webhook-body-dig
 import { WebhookEventsReceivedIndex1764100000000 } from './1764100000000-webhook-events-received-index.js';
 import { HotPathFunctions1764200000000 } from './1764200000000-hot-path-functions.js';
 import { RulesAsSource1764300000000 } from './1764300000000-rules-as-source.js';
+import { NativeGateways1764400000000 } from './1764400000000-native-gateways.js';
 
 /**
  * Every migration, oldest first. Listed explicitly (no glob) so the same list
@@ -17,4 +18,5 @@ export const migrations = [
   WebhookEventsReceivedIndex1764100000000,
   HotPathFunctions1764200000000,
   RulesAsSource1764300000000,
+  NativeGateways1764400000000,
 ];

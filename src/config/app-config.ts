@@ -6,12 +6,15 @@ import { plainToInstance, Transform } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, validateSync } from 'class-validator';
 import { SCHEMES } from '../webhooks/signature/schemes.js';
 
-export const SIGNATURE_SCHEMES = ['hmac-sha256', 'standard-webhooks', 'stripe'] as const;
+export const SIGNATURE_SCHEMES = ['hmac-sha256', 'standard-webhooks', 'stripe', 'shopify', 'woocommerce'] as const;
 export type SignatureSchemeName = (typeof SIGNATURE_SCHEMES)[number];
 
 /** What a source speaks (src/webhooks/providers/). */
 export const PROVIDERS = ['shelfsync'] as const;
 export type ProviderName = (typeof PROVIDERS)[number];
+
+/** The scheme a gateway signs with: a provider other than the envelope implies it. */
+const SCHEME_OF_PROVIDER: Record<Exclude<ProviderName, 'shelfsync'>, SignatureSchemeName> = {};
 
 export const DEFAULT_SOURCE = 'default';
 
@@ -229,7 +232,7 @@ function parseSecrets(value: string): string[] {
     .filter(Boolean);
 }
 
-const NAMED_SOURCE = /^WEBHOOK_([A-Z0-9]+(?:_[A-Z0-9]+)*?)_(SECRET|SCHEME|ALLOWED_IPS)$/;
+const NAMED_SOURCE = /^WEBHOOK_([A-Z0-9]+(?:_[A-Z0-9]+)*?)_(SECRET|SCHEME|ALLOWED_IPS|PROVIDER)$/;
 /** WEBHOOK_SIGNATURE_SCHEME has the shape of a named source's variable but belongs to the default one. */
 const NOT_A_SOURCE = new Set(['SIGNATURE']);
 
@@ -248,24 +251,26 @@ function parseSources(env: Record<string, string | undefined>, nodeEnv: string, 
       generatedSecret = true;
     }
   }
-  const defaultSchemes = parseSchemes('WEBHOOK_SIGNATURE_SCHEME', env.WEBHOOK_SIGNATURE_SCHEME, problems);
+  const defaultProvider = parseProvider('WEBHOOK_PROVIDER', env.WEBHOOK_PROVIDER, problems);
+  const defaultSchemes = schemesOf(defaultProvider, 'WEBHOOK_PROVIDER', 'WEBHOOK_SIGNATURE_SCHEME', env.WEBHOOK_SIGNATURE_SCHEME, problems);
   checkSecretsFit('WEBHOOK_SECRET', defaultSchemes, defaultSecrets, problems);
   sources.set(DEFAULT_SOURCE, {
     name: DEFAULT_SOURCE,
-    provider: 'shelfsync',
+    provider: defaultProvider,
     schemes: defaultSchemes,
     secrets: defaultSecrets,
     generatedSecret,
     allowedIps: parseAllowedIps('WEBHOOK_ALLOWED_IPS', env.WEBHOOK_ALLOWED_IPS, problems),
   });
 
-  const named = new Map<string, { secret?: string; scheme?: string; allowedIps?: string }>();
+  const named = new Map<string, { secret?: string; scheme?: string; allowedIps?: string; provider?: string }>();
   for (const [key, value] of Object.entries(env)) {
     const match = NAMED_SOURCE.exec(key);
     if (!match || NOT_A_SOURCE.has(match[1])) continue;
     const entry = named.get(match[1]) ?? {};
     if (match[2] === 'SECRET') entry.secret = value;
     else if (match[2] === 'SCHEME') entry.scheme = value;
+    else if (match[2] === 'PROVIDER') entry.provider = value;
     else entry.allowedIps = value;
     named.set(match[1], entry);
   }
@@ -277,14 +282,15 @@ function parseSources(env: Record<string, string | undefined>, nodeEnv: string, 
     }
     const secrets = parseSecrets(entry.secret ?? '');
     if (secrets.length === 0) {
-      problems.push(`WEBHOOK_${upper}_SECRET is required because WEBHOOK_${upper}_SCHEME or _ALLOWED_IPS is set`);
+      problems.push(`WEBHOOK_${upper}_SECRET is required because WEBHOOK_${upper}_SCHEME, _PROVIDER or _ALLOWED_IPS is set`);
       continue;
     }
-    const schemes = parseSchemes(`WEBHOOK_${upper}_SCHEME`, entry.scheme, problems);
+    const provider = parseProvider(`WEBHOOK_${upper}_PROVIDER`, entry.provider, problems);
+    const schemes = schemesOf(provider, `WEBHOOK_${upper}_PROVIDER`, `WEBHOOK_${upper}_SCHEME`, entry.scheme, problems);
     checkSecretsFit(`WEBHOOK_${upper}_SECRET`, schemes, secrets, problems);
     sources.set(name, {
       name,
-      provider: 'shelfsync',
+      provider,
       schemes,
       secrets,
       generatedSecret: false,
@@ -292,6 +298,30 @@ function parseSources(env: Record<string, string | undefined>, nodeEnv: string, 
     });
   }
   return sources;
+}
+
+function parseProvider(variable: string, value: string | undefined, problems: string[]): ProviderName {
+  if (value === undefined || value.trim() === '') return 'shelfsync';
+  const name = value.trim().toLowerCase();
+  if ((PROVIDERS as readonly string[]).includes(name)) return name as ProviderName;
+  problems.push(`${variable} must be one of ${PROVIDERS.join(', ')} (got "${value}")`);
+  return 'shelfsync';
+}
+
+/** The envelope is verified by the schemes configured (default hmac-sha256); a gateway by the scheme it signs with. */
+function schemesOf(
+  provider: ProviderName,
+  providerVariable: string,
+  schemeVariable: string,
+  value: string | undefined,
+  problems: string[],
+): SignatureSchemeName[] {
+  if (provider === 'shelfsync') return parseSchemes(schemeVariable, value, problems);
+  const implied = SCHEME_OF_PROVIDER[provider];
+  if (value !== undefined && value.trim() !== '' && value.trim().toLowerCase() !== implied) {
+    problems.push(`${schemeVariable}=${value} conflicts with ${providerVariable}=${provider as string}, which is signed by the ${implied as string} scheme; leave ${schemeVariable} unset`);
+  }
+  return [implied];
 }
 
 /** Each secret must make a key for every scheme of its source (the scheme's keyOf says what it needs). */

@@ -15,7 +15,8 @@ export interface CreateOrderCommand {
   customerEmail: string | null;
   totalAmount: number;
   currency: string;
-  lines: { sku: string; quantity: number; unitPrice: number | null }[];
+  /** A line without a SKU (a gateway allows products without one) is kept on the order and reserves nothing. */
+  lines: { sku: string | null; quantity: number; unitPrice: number | null }[];
 }
 
 /** An event that moves an existing order (the state machine's LIFECYCLE_EVENTS). */
@@ -25,9 +26,30 @@ export interface LifecycleCommand {
   event: LifecycleEvent;
   reason: string | null;
   restock: boolean;
+  /**
+   * What the gateway says was paid (payment_succeeded from a gateway that
+   * states it): a payment below the order's total, or in another currency,
+   * does not pay the order (the state machine's paymentCovers).
+   */
+  payment?: Payment;
+  /** The gateway's id of the payment, kept on the order so that later events naming only it find the order. */
+  paymentId?: string;
 }
 
-export type OrderCommand = CreateOrderCommand | LifecycleCommand;
+/** An amount in the currency's major units, as an exact decimal string ("10.5", "1000"). */
+export interface Payment {
+  amount: string;
+  currency: string;
+}
+
+/** Units of an order that come back (a partial refund with restock): per SKU, at most what the order still holds. */
+export interface ReturnUnitsCommand {
+  kind: 'return_units';
+  orderId: string;
+  lines: { sku: string; quantity: number }[];
+}
+
+export type OrderCommand = CreateOrderCommand | LifecycleCommand | ReturnUnitsCommand;
 
 /** The delivery behind a command: history rows and ledger rows name it. */
 export interface CommandCause {
@@ -60,10 +82,30 @@ export function lifecycleCommand(event: LifecycleEvent, dto: LifecycleEventDto):
 }
 
 /**
- * Deferred commands of one order are tried lowest rank first, whatever order
- * they arrived in (the lifecycle order of the state machine). A creation is
- * never deferred: it is what the others wait for.
+ * Deferred deliveries of one order are tried lowest rank first, whatever order
+ * they arrived in (the lifecycle order of the state machine, by a delivery's
+ * first command). A creation is never deferred: it is what the others wait for.
  */
-export function deferralRank(command: OrderCommand): number {
-  return command.kind === 'create_order' ? -1 : lifecycleRank(command.event);
+export function deferralRank(commands: readonly OrderCommand[]): number {
+  const [first] = commands;
+  if (!first) return Number.MAX_SAFE_INTEGER;
+  if (first.kind === 'create_order') return -1;
+  // Returned units wait for the order, and come after a payment would have.
+  return first.kind === 'return_units' ? lifecycleRank('order_fulfilled') : lifecycleRank(first.event);
+}
+
+/**
+ * What a delivery's commands came to, applied one after another (one native
+ * delivery may be several: created, then paid). They stop at the first that
+ * must wait: the delivery is deferred, and applied again from its start later
+ * (what was applied then is ignored as already done). Otherwise it is applied
+ * when any command was, else ignored for the first one's reason. The status
+ * is where the order ended.
+ */
+export function outcomeOfSequence(outcomes: readonly OrderOutcome[]): OrderOutcome {
+  const last = outcomes[outcomes.length - 1];
+  const deferred = outcomes.find((o) => o.result === 'deferred');
+  if (deferred) return { ...deferred, status: last.status };
+  const applied = outcomes.find((o) => o.result === 'applied');
+  return { ...(applied ?? outcomes[0]), status: last.status };
 }

@@ -86,6 +86,12 @@ export const CREATION = {
   reasonWhenShort: 'insufficient_stock',
 } as const satisfies { whenReserved: OrderStatus; whenShort: OrderStatus; reasonWhenShort: string };
 
+/** An event for an order not known yet waits for it. */
+export const ORDER_NOT_FOUND = 'order_not_found';
+
+/** Returned units beyond what the order holds change nothing. */
+export const NOTHING_LEFT_TO_RETURN = 'nothing_left_to_return';
+
 /** A second new_order for an order id that exists changes nothing. */
 export const ORDER_ALREADY_EXISTS = 'order_already_exists';
 
@@ -101,7 +107,7 @@ export type Decision =
 
 /** What to do with `event` for an order in `status` (undefined: no such order yet). */
 export function decide(status: OrderStatus | undefined, event: LifecycleEvent): Decision {
-  if (status === undefined) return { kind: 'defer', reason: 'order_not_found' };
+  if (status === undefined) return { kind: 'defer', reason: ORDER_NOT_FOUND };
   const transition = transitionFor(status, event);
   if (transition) return { kind: 'apply', transition };
   const later = reachableFrom(status);
@@ -125,4 +131,39 @@ export function stockMovementOf(transition: Transition, restock: boolean): 'rele
     default:
       return transition.stock;
   }
+}
+
+/** A payment that does not pay its order: below the order's total, or in another currency. */
+export const AMOUNT_MISMATCH = 'amount_mismatch';
+
+/** A payment_succeeded that would apply but does not cover the order is ignored, and the order flagged. */
+export function decidePayment(decision: Decision, covers: boolean): Decision {
+  return decision.kind === 'apply' && !covers ? { kind: 'ignore', reason: AMOUNT_MISMATCH, flag: true } : decision;
+}
+
+/** Whether a payment pays an order of this total and currency (exact decimals, never floating point). */
+export function paymentCovers(payment: { amount: string; currency: string }, order: { totalAmount: string; currency: string }): boolean {
+  if (payment.currency.toUpperCase() !== order.currency.trim().toUpperCase()) return false;
+  return compareDecimals(payment.amount, order.totalAmount) >= 0;
+}
+
+/** -1, 0 or 1 as decimal string a is below, equal to or above b (non-negative decimals such as "10", "9.99"). */
+export function compareDecimals(a: string, b: string): number {
+  const [ai, af = ''] = a.trim().split('.');
+  const [bi, bf = ''] = b.trim().split('.');
+  const scale = Math.max(af.length, bf.length);
+  const x = BigInt(ai + af.padEnd(scale, '0'));
+  const y = BigInt(bi + bf.padEnd(scale, '0'));
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/**
+ * What returned units do to stock, by the order's status: units still
+ * reserved (not shipped) are released; shipped units come back to on_hand.
+ * In any other status the order holds no units to return.
+ */
+export function returnMovementOf(status: OrderStatus): 'release' | 'restock' | undefined {
+  if (status === 'pending' || status === 'payment_failed' || status === 'paid') return 'release';
+  if (status === 'fulfilled') return 'restock';
+  return undefined;
 }

@@ -34,6 +34,10 @@ export class Order {
   @Column({ type: 'text' })
   source: string;
 
+  /** The gateway's id of the payment that paid it (a Stripe payment intent), when one said so. */
+  @Column({ name: 'payment_id', type: 'text', nullable: true })
+  paymentId: string | null;
+
   @Column({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 

@@ -12,7 +12,7 @@ export interface NewOrderRow {
   source: string;
   /** The webhook_events record of the delivery that creates it. */
   webhookEventId: string;
-  lines: { sku: string; quantity: number; unitPrice: number | null }[];
+  lines: { sku: string | null; quantity: number; unitPrice: number | null }[];
 }
 
 export interface OrderSummaryRow {
@@ -123,15 +123,80 @@ export class OrdersRepository {
   }
 
   /**
-   * The order's quantities per SKU (lines naming the same SKU added up), in
-   * the order of its lines: the lock order of their stock rows is
-   * shelfsync_lock_stock's alone (src/inventory/sql/lock_stock.sql).
+   * The units the order holds per SKU (lines naming the same SKU added up,
+   * less what came back), in the order of its lines; lines without a SKU
+   * hold none. The lock order of their stock rows is shelfsync_lock_stock's
+   * alone (src/inventory/sql/lock_stock.sql).
    */
   async quantitiesBySku(em: EntityManager, orderId: string): Promise<{ sku: string; quantity: number }[]> {
     return em.query(
-      `SELECT sku, sum(quantity)::int AS quantity FROM order_lines WHERE order_id = $1 GROUP BY sku ORDER BY min(line_no)`,
+      `SELECT sku, sum(quantity - returned_quantity)::int AS quantity FROM order_lines
+        WHERE order_id = $1 AND sku IS NOT NULL
+        GROUP BY sku HAVING sum(quantity - returned_quantity) > 0 ORDER BY min(line_no)`,
       [orderId],
     );
+  }
+
+  /** The order's total and currency, which a payment must cover. */
+  async paymentTerms(em: EntityManager, orderId: string): Promise<{ totalAmount: string; currency: string }> {
+    const [row] = await em.query<{ total_amount: string; currency: string }[]>(
+      `SELECT total_amount::text, currency FROM orders WHERE order_id = $1`,
+      [orderId],
+    );
+    if (!row) throw new Error(`order ${orderId} has no row while locked`);
+    return { totalAmount: row.total_amount, currency: row.currency };
+  }
+
+  /** Keeps the gateway's payment id on the order, so that events naming only the payment find it. */
+  async keepPaymentId(em: EntityManager, orderId: string, paymentId: string): Promise<void> {
+    await em.query(`UPDATE orders SET payment_id = $2 WHERE order_id = $1`, [orderId, paymentId]);
+  }
+
+  /** The order a payment paid, if any (the payment id kept by keepPaymentId). */
+  async orderIdOfPayment(em: EntityManager, paymentId: string): Promise<string | undefined> {
+    const [row] = await em.query<{ order_id: string }[]>(
+      `SELECT order_id FROM orders WHERE payment_id = $1 ORDER BY seq LIMIT 1`,
+      [paymentId],
+    );
+    return row?.order_id;
+  }
+
+  /**
+   * Marks units of the order's lines as returned, per SKU at most what its
+   * lines still hold (earlier lines first). Returns what was marked, per SKU,
+   * in the order asked. The caller holds the order's lock.
+   */
+  async markReturned(
+    em: EntityManager,
+    orderId: string,
+    asked: { sku: string; quantity: number }[],
+  ): Promise<{ sku: string; quantity: number }[]> {
+    const rows = await em.query<{ changed: { sku: string; quantity: number }[] | null }[]>(
+      `WITH asked AS (
+         SELECT sku, sum(quantity)::int AS quantity FROM jsonb_to_recordset($2::jsonb) AS a(sku text, quantity int) GROUP BY sku
+       ), held AS (
+         SELECT l.line_no, l.sku, l.quantity - l.returned_quantity AS left_on_line,
+                sum(l.quantity - l.returned_quantity) OVER (PARTITION BY l.sku ORDER BY l.line_no) - (l.quantity - l.returned_quantity) AS before_line
+           FROM order_lines l WHERE l.order_id = $1 AND l.sku IN (SELECT sku FROM asked)
+       ), taken AS (
+         SELECT h.line_no, h.sku, least(h.left_on_line, greatest(a.quantity - h.before_line, 0)) AS units
+           FROM held h JOIN asked a USING (sku)
+       ), changed AS (
+         UPDATE order_lines l SET returned_quantity = l.returned_quantity + t.units
+           FROM taken t WHERE l.order_id = $1 AND l.line_no = t.line_no AND t.units > 0
+         RETURNING t.sku, t.units
+       )
+       SELECT jsonb_agg(jsonb_build_object('sku', sku, 'quantity', units)) AS changed
+         FROM (SELECT sku, sum(units)::int AS units FROM changed GROUP BY sku) AS per_sku`,
+      [orderId, JSON.stringify(asked)],
+    );
+    const changed = new Map((rows[0]?.changed ?? []).map((c) => [c.sku, c.quantity]));
+    const seen = new Set<string>();
+    return asked.flatMap(({ sku }) => {
+      if (seen.has(sku) || !changed.has(sku)) return [];
+      seen.add(sku);
+      return [{ sku, quantity: changed.get(sku)! }];
+    });
   }
 
   /** Orders newest first (by arrival) before the keyset position `beforeSeq`, optionally of one status. */

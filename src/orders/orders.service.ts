@@ -4,8 +4,26 @@ import { AppError } from '../common/app-error.js';
 import { TransactionRunner } from '../database/transaction-runner.js';
 import { InventoryService } from '../inventory/inventory.service.js';
 import type { OrderStatus } from './order-status.js';
-import { CREATION, decide, ORDER_ALREADY_EXISTS, stockMovementOf } from './order-state-machine.js';
-import type { CommandCause, CreateOrderCommand, LifecycleCommand, OrderCommand, OrderOutcome } from './order-commands.js';
+import {
+  CREATION,
+  decide,
+  decidePayment,
+  NOTHING_LEFT_TO_RETURN,
+  ORDER_ALREADY_EXISTS,
+  ORDER_NOT_FOUND,
+  paymentCovers,
+  returnMovementOf,
+  stockMovementOf,
+} from './order-state-machine.js';
+import {
+  type CommandCause,
+  type CreateOrderCommand,
+  type LifecycleCommand,
+  type OrderCommand,
+  type OrderOutcome,
+  outcomeOfSequence,
+  type ReturnUnitsCommand,
+} from './order-commands.js';
 import { type OrderSummaryRow, OrdersRepository } from './orders.repository.js';
 import { decodeCursor, DEFAULT_PAGE_SIZE, ID_KEY, type Page, toPage } from '../common/pagination.js';
 import type { Order } from './order.entity.js';
@@ -19,7 +37,8 @@ export interface OrderView {
   customer_email: string | null;
   total_amount: number;
   currency: string;
-  items: { sku: string; quantity: number; unit_price: number | null }[];
+  payment_id: string | null;
+  items: { sku: string | null; quantity: number; unit_price: number | null; returned_quantity: number }[];
   history: { from_status: string | null; to_status: string; reason: string | null; webhook_event_id: string | null; at: string }[];
   created_at: string;
   updated_at: string;
@@ -36,27 +55,53 @@ export class OrdersService {
   ) {}
 
   /**
-   * Carries out commands in the caller's transaction, with the outcomes they
-   * would have had one after another in the order given. Consecutive
-   * creations go together in one statement (group commit), whatever their
-   * number: the stock goes to earlier orders first, and an order id is
-   * created only once.
+   * Carries out the commands of deliveries in the caller's transaction, with
+   * the outcomes they would have had one after another in the order given:
+   * one outcome per delivery (outcomeOfSequence). Consecutive deliveries that
+   * each create an order go together in one statement (group commit),
+   * whatever their number: the stock goes to earlier orders first, and an
+   * order id is created only once.
    */
-  async apply(em: EntityManager, requests: { command: OrderCommand; cause: CommandCause }[]): Promise<OrderOutcome[]> {
+  async apply(em: EntityManager, requests: { commands: readonly OrderCommand[]; cause: CommandCause }[]): Promise<OrderOutcome[]> {
     const outcomes: OrderOutcome[] = [];
+    const createsOnly = (i: number) => requests[i].commands.length === 1 && requests[i].commands[0].kind === 'create_order';
     for (let i = 0; i < requests.length; ) {
-      const { command, cause } = requests[i];
-      if (command.kind === 'lifecycle') {
-        outcomes.push(await this.applyLifecycleEvent(em, command, cause));
+      if (!createsOnly(i)) {
+        outcomes.push(await this.applySequence(em, requests[i].commands, requests[i].cause));
         i++;
         continue;
       }
       let end = i;
-      while (end < requests.length && requests[end].command.kind === 'create_order') end++;
-      outcomes.push(...(await this.createOrders(em, requests.slice(i, end) as { command: CreateOrderCommand; cause: CommandCause }[])));
+      while (end < requests.length && createsOnly(end)) end++;
+      outcomes.push(
+        ...(await this.createOrders(em, requests.slice(i, end).map(({ commands, cause }) => ({ command: commands[0] as CreateOrderCommand, cause })))),
+      );
       i = end;
     }
     return outcomes;
+  }
+
+  /** One delivery's commands in turn, up to the first that must wait. */
+  private async applySequence(em: EntityManager, commands: readonly OrderCommand[], cause: CommandCause): Promise<OrderOutcome> {
+    if (commands.length === 0) throw new Error('a delivery with no command reached the orders domain');
+    const outcomes: OrderOutcome[] = [];
+    for (const command of commands) {
+      const outcome = await this.applyOne(em, command, cause);
+      outcomes.push(outcome);
+      if (outcome.result === 'deferred') break;
+    }
+    return outcomeOfSequence(outcomes);
+  }
+
+  private async applyOne(em: EntityManager, command: OrderCommand, cause: CommandCause): Promise<OrderOutcome> {
+    switch (command.kind) {
+      case 'create_order':
+        return (await this.createOrders(em, [{ command, cause }]))[0];
+      case 'lifecycle':
+        return this.applyLifecycleEvent(em, command, cause);
+      case 'return_units':
+        return this.returnUnits(em, command, cause);
+    }
   }
 
   /**
@@ -85,7 +130,10 @@ export class OrdersService {
    */
   private async applyLifecycleEvent(em: EntityManager, command: LifecycleCommand, cause: CommandCause): Promise<OrderOutcome> {
     const status = await this.orders.lockAndReadStatus(em, command.orderId);
-    const decision = decide(status, command.event);
+    let decision = decide(status, command.event);
+    if (decision.kind === 'apply' && command.payment) {
+      decision = decidePayment(decision, paymentCovers(command.payment, await this.orders.paymentTerms(em, command.orderId)));
+    }
     if (decision.kind === 'defer') return { result: 'deferred', reason: decision.reason, status };
     if (decision.kind === 'ignore') {
       if (decision.flag) await this.orders.flagNeedsAttention(em, command.orderId);
@@ -103,12 +151,34 @@ export class OrdersService {
     // The order is locked, so the status read above cannot have changed.
     if (!moved) throw new Error(`order ${command.orderId} left status ${transition.from} while locked`);
     if (transition.needsAttention) await this.orders.flagNeedsAttention(em, command.orderId);
+    if (command.paymentId && transition.on === 'payment_succeeded') await this.orders.keepPaymentId(em, command.orderId, command.paymentId);
     const movement = stockMovementOf(transition, command.restock);
     if (movement) {
       const lines = await this.orders.quantitiesBySku(em, command.orderId);
       await this.inventory.moveOrderStock(em, command.orderId, lines, movement, cause.webhookEventId);
     }
     return { result: 'applied', reason: null, status: transition.to };
+  }
+
+  /**
+   * Units of an order come back (a partial refund with restock): released
+   * while reserved, back on hand once shipped (returnMovementOf), never more
+   * of a SKU than the order still holds. The status does not change.
+   */
+  private async returnUnits(em: EntityManager, command: ReturnUnitsCommand, cause: CommandCause): Promise<OrderOutcome> {
+    const status = await this.orders.lockAndReadStatus(em, command.orderId);
+    if (status === undefined) return { result: 'deferred', reason: ORDER_NOT_FOUND };
+    const movement = returnMovementOf(status);
+    if (!movement) return { result: 'ignored', reason: `no_units_to_return: ${status} order`, status };
+    const returned = await this.orders.markReturned(em, command.orderId, command.lines);
+    if (returned.length === 0) return { result: 'ignored', reason: NOTHING_LEFT_TO_RETURN, status };
+    await this.inventory.moveOrderStock(em, command.orderId, returned, movement, cause.webhookEventId);
+    return { result: 'applied', reason: null, status };
+  }
+
+  /** The order a gateway's payment paid, if one did (kept when its payment_succeeded applied). */
+  async orderIdOfPayment(em: EntityManager, paymentId: string): Promise<string | undefined> {
+    return this.orders.orderIdOfPayment(em, paymentId);
   }
 
   async list(query: { status?: OrderStatus; cursor?: string; limit?: number }): Promise<Page<OrderSummaryView>> {
@@ -144,7 +214,8 @@ function toOrderView(order: Order): OrderView {
     customer_email: order.customerEmail,
     total_amount: order.totalAmount,
     currency: order.currency,
-    items: order.lines.map((l) => ({ sku: l.sku, quantity: l.quantity, unit_price: l.unitPrice })),
+    payment_id: order.paymentId,
+    items: order.lines.map((l) => ({ sku: l.sku, quantity: l.quantity, unit_price: l.unitPrice, returned_quantity: l.returnedQuantity })),
     history: order.history.map((h) => ({
       from_status: h.fromStatus,
       to_status: h.toStatus,

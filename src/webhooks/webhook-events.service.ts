@@ -86,7 +86,7 @@ export class WebhookEventsService {
           throw AppError.conflict(`only failed or ignored events can be replayed; event ${id} is ${stored.status}`);
         }
         await this.events.claimForReplay(em, id);
-        const read = readStored(this.providers.forSource(stored.source), stored.raw_body, stored.headers);
+        const read = await this.apply.findOrder(em, readStored(this.providers.forSource(stored.source), stored.raw_body, stored.headers));
         await this.apply.applyClaimed(em, [{ recordId: id, source: stored.source, read, orderAwaited: undefined }]);
         return toEventView((await this.events.find(em, id))!);
       });

@@ -150,10 +150,12 @@ describe('configuration', () => {
 
   it.each([
     [{ WEBHOOK_SIGNATURE_SCHEME: ' , ' }, 'WEBHOOK_SIGNATURE_SCHEME names no scheme'],
-    [{ WEBHOOK_SIGNATURE_SCHEME: 'hmac' }, 'WEBHOOK_SIGNATURE_SCHEME: unknown scheme "hmac" (supported: hmac-sha256, standard-webhooks, stripe)'],
+    [{ WEBHOOK_SIGNATURE_SCHEME: 'hmac' }, 'WEBHOOK_SIGNATURE_SCHEME: unknown scheme "hmac" (supported: hmac-sha256, standard-webhooks, stripe, shopify, woocommerce)'],
     [{ WEBHOOK_DEFAULT_SECRET: 'd' }, 'WEBHOOK_DEFAULT_SECRET: "default" is reserved for POST /webhooks; use WEBHOOK_SECRET'],
-    [{ WEBHOOK_SHOP_ALLOWED_IPS: '10.0.0.1' }, 'WEBHOOK_SHOP_SECRET is required because WEBHOOK_SHOP_SCHEME or _ALLOWED_IPS is set'],
-    [{ WEBHOOK_SHOP_SECRET: ',' }, 'WEBHOOK_SHOP_SECRET is required because WEBHOOK_SHOP_SCHEME or _ALLOWED_IPS is set'],
+    [{ WEBHOOK_SHOP_ALLOWED_IPS: '10.0.0.1' }, 'WEBHOOK_SHOP_SECRET is required because WEBHOOK_SHOP_SCHEME, _PROVIDER or _ALLOWED_IPS is set'],
+    [{ WEBHOOK_PROVIDER: 'paypal' }, 'WEBHOOK_PROVIDER must be one of shelfsync (got "paypal")'],
+    [{ WEBHOOK_SHOP_SECRET: 's', WEBHOOK_SHOP_PROVIDER: 'Square' }, 'WEBHOOK_SHOP_PROVIDER must be one of shelfsync (got "Square")'],
+    [{ WEBHOOK_SHOP_SECRET: ',' }, 'WEBHOOK_SHOP_SECRET is required because WEBHOOK_SHOP_SCHEME, _PROVIDER or _ALLOWED_IPS is set'],
     [{ WEBHOOK_ALLOWED_IPS: ' , ' }, 'WEBHOOK_ALLOWED_IPS is set but lists no address'],
   ])('refuses %j: %s', (env: Record<string, string>, problem) => {
     expect(problems({ WEBHOOK_SECRET: 's', ...env })).toEqual([problem]);
@@ -170,7 +172,7 @@ describe('configuration', () => {
     expect(found).toEqual([
       'WEBHOOK_SECRET: secret 1 is not a standard-webhooks secret (whsec_ and the base64 of at least 16 bytes)',
       expect.stringContaining('WEBHOOK_ACME_SECRET is required'),
-      'WEBHOOK_OTHER_SCHEME: unknown scheme "md5" (supported: hmac-sha256, standard-webhooks, stripe)',
+      'WEBHOOK_OTHER_SCHEME: unknown scheme "md5" (supported: hmac-sha256, standard-webhooks, stripe, shopify, woocommerce)',
     ]);
   });
 

@@ -33,7 +33,7 @@ describe('deferralRank: which deferred command of an order is tried first', () =
   const lifecycle = (event: string): OrderCommand => ({ kind: 'lifecycle', orderId: 'o', event, reason: null, restock: false }) as OrderCommand;
   it('tries the lifecycle in its order, whatever the arrival order', () => {
     const arrived = ['order_cancelled', 'order_refunded', 'order_fulfilled', 'payment_succeeded', 'payment_failed'].map(lifecycle);
-    const sorted = [...arrived].sort((a, b) => deferralRank(a) - deferralRank(b));
+    const sorted = [...arrived].sort((a, b) => deferralRank([a]) - deferralRank([b]));
     expect(sorted.map((c) => (c.kind === 'lifecycle' ? c.event : c.kind))).toEqual([
       'payment_failed', 'payment_succeeded', 'order_fulfilled', 'order_refunded', 'order_cancelled',
     ]);
@@ -41,7 +41,7 @@ describe('deferralRank: which deferred command of an order is tried first', () =
 
   it('puts a creation before any lifecycle event', () => {
     const create: OrderCommand = { kind: 'create_order', orderId: 'o', customerName: 'c', customerEmail: null, totalAmount: 0, currency: 'USD', lines: [] };
-    expect(deferralRank(create)).toBeLessThan(deferralRank(lifecycle('payment_failed')));
+    expect(deferralRank([create])).toBeLessThan(deferralRank([lifecycle('payment_failed')]));
   });
 });
 
@@ -82,19 +82,19 @@ describe('the shelfsync provider: the envelope as domain commands', () => {
       eventId: 'e1',
       eventType: 'new_order',
       orderId: '12345',
-      command: { kind: 'create_order', orderId: '12345', customerName: 'A', customerEmail: null, totalAmount: 5, currency: 'EUR', lines: [{ sku: 'S', quantity: 2, unitPrice: null }] },
+      commands: [{ kind: 'create_order', orderId: '12345', customerName: 'A', customerEmail: null, totalAmount: 5, currency: 'EUR', lines: [{ sku: 'S', quantity: 2, unitPrice: null }] }],
     });
   });
 
   it.each(['payment_succeeded', 'payment_failed', 'order_cancelled', 'order_fulfilled', 'order_refunded'])('reads %s as a lifecycle command', (event) => {
-    expect(read({ id: 'e2', event, data: { order_id: 'o-1', reason: 'r', restock: true } }).command).toEqual({
-      kind: 'lifecycle', orderId: 'o-1', event, reason: 'r', restock: true,
-    });
+    expect(read({ id: 'e2', event, data: { order_id: 'o-1', reason: 'r', restock: true } }).commands).toEqual([
+      { kind: 'lifecycle', orderId: 'o-1', event, reason: 'r', restock: true },
+    ]);
   });
 
   it('reads an event type it does not know as nothing to do, with its reason', () => {
     expect(read({ id: 'e3', type: 'charge.succeeded', data: { anything: 1 } })).toEqual({
-      eventId: 'e3', eventType: 'charge.succeeded', orderId: null, command: null, ignoredReason: UNKNOWN_EVENT_TYPE,
+      eventId: 'e3', eventType: 'charge.succeeded', orderId: null, commands: [], ignoredReason: UNKNOWN_EVENT_TYPE,
     });
   });
 

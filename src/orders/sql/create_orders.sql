@@ -2,7 +2,8 @@
 -- order given.
 --
 -- p_orders: [{order_id, customer_name, customer_email?, total_amount, currency, source,
--- webhook_event_id, lines: [{sku, quantity, unit_price?}]}], in arrival order. Takes the orders' locks
+-- webhook_event_id, lines: [{sku (null: a product without a SKU, which reserves nothing), quantity, unit_price?}]}],
+-- in arrival order. Takes the orders' locks
 -- (shelfsync_lock_orders). The first request of an order id not seen before creates the order; any
 -- other changes nothing. The new orders ask for their stock in arrival order (shelfsync_allocate_stock):
 -- an order granted all of its units reserves them (shelfsync_apply_stock_movements, one ledger row per
@@ -57,7 +58,7 @@ BEGIN
     FROM unnest(new_requests) WITH ORDINALITY AS u(k, i)
          CROSS JOIN LATERAL (SELECT p_orders->(u.k - 1) AS o) AS fresh
          CROSS JOIN LATERAL (SELECT x->>'sku' AS sku, sum((x->>'quantity')::integer) AS quantity
-                               FROM jsonb_array_elements(fresh.o->'lines') AS x GROUP BY 1) AS w;
+                               FROM jsonb_array_elements(fresh.o->'lines') AS x WHERE x->>'sku' IS NOT NULL GROUP BY 1) AS w;
 
   -- Now the stock: locked, shared out, and the granted reservations made.
   SELECT coalesce(array_agg(a.granted ORDER BY a.request), '{}'), coalesce(array_agg(array_to_string(a.short_skus, ', ') ORDER BY a.request), '{}')

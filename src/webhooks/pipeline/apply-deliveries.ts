@@ -7,7 +7,10 @@ import type { OrderOutcome } from '../../orders/order-commands.js';
 import type { OrderStatus } from '../../orders/order-status.js';
 import { OrdersService } from '../../orders/orders.service.js';
 import { deliveryStatusOf, type DeliveryStatus, differsFromClaim } from '../delivery-status.js';
-import type { ReadDelivery } from '../providers/provider.js';
+import { type ReadDelivery, withOrder } from '../providers/provider.js';
+
+/** A delivery that names only a payment no order was paid with asks nothing (it can be replayed once one is). */
+export const NO_ORDER_FOR_PAYMENT = 'no_order_for_payment';
 import { WebhookEventStore } from '../webhook-event.store.js';
 import { DeferredEvents } from './deferred-events.js';
 import type { DeliveryResult, PendingDelivery } from './delivery.js';
@@ -62,7 +65,9 @@ export class ApplyDeliveries {
    * have had one after another in the order given: claimed (a delivery seen
    * before is a duplicate), applied, recorded.
    */
-  async inTransaction(em: EntityManager, batch: PendingDelivery[]): Promise<DeliveryResult[]> {
+  async inTransaction(em: EntityManager, deliveries: PendingDelivery[]): Promise<DeliveryResult[]> {
+    const batch: PendingDelivery[] = [];
+    for (const pending of deliveries) batch.push({ ...pending, read: await this.findOrder(em, pending.read) });
     const claims = await this.events.claim(em, batch);
     const claimed: ClaimedDelivery[] = [];
     batch.forEach((pending, i) => {
@@ -114,14 +119,14 @@ export class ApplyDeliveries {
   }
 
   private async outcomesOf(em: EntityManager, run: ClaimedDelivery[]): Promise<Applied[]> {
-    const withCommand = run.filter((delivery) => delivery.read.command !== null);
+    const withCommands = run.filter((delivery) => delivery.read.commands.length > 0);
     const outcomes: OrderOutcome[] = await this.orders.apply(
       em,
-      withCommand.map((delivery) => ({ command: delivery.read.command!, cause: { source: delivery.source, webhookEventId: delivery.recordId } })),
+      withCommands.map((delivery) => ({ commands: delivery.read.commands, cause: { source: delivery.source, webhookEventId: delivery.recordId } })),
     );
     let next = 0;
     return run.map((delivery): Applied => {
-      if (delivery.read.command === null) return { status: 'ignored', reason: delivery.read.ignoredReason ?? null };
+      if (delivery.read.commands.length === 0) return { status: 'ignored', reason: delivery.read.ignoredReason ?? null };
       const outcome = outcomes[next++];
       return { status: deliveryStatusOf(outcome), reason: outcome.reason, orderStatus: outcome.status };
     });
@@ -145,6 +150,12 @@ export class ApplyDeliveries {
     applied.forEach((outcome, i) => {
       if (claimed[i].read.orderId === orderId && outcome.status === 'processed') outcome.orderStatus = finalStatus;
     });
+  }
+
+  /** A delivery that names its order by the payment that paid it, with that order (ReadDelivery.byPayment). */
+  async findOrder(em: EntityManager, read: ReadDelivery): Promise<ReadDelivery> {
+    if (read.byPayment === undefined) return read;
+    return withOrder(read, await this.orders.orderIdOfPayment(em, read.byPayment), NO_ORDER_FOR_PAYMENT);
   }
 
   /** The effects rolled back; the delivery itself is kept as `failed` so it can be seen and replayed. */

@@ -9,10 +9,10 @@ import { readStored } from '../providers/provider.js';
 import { Providers } from '../providers/providers.js';
 import { type StoredEvent, WebhookEventStore } from '../webhook-event.store.js';
 
-/** A waiting delivery, read once: its command (or why it no longer reads) and its place in the lifecycle. */
+/** A waiting delivery, read once: its commands (or why it no longer reads) and its place in the lifecycle. */
 interface Waiting {
   stored: StoredEvent;
-  command: OrderCommand | null;
+  commands: OrderCommand[];
   unreadable?: Error;
   rank: number;
 }
@@ -71,21 +71,21 @@ export class DeferredEvents {
 
   private ranked(stored: StoredEvent): Waiting {
     try {
-      const { command } = readStored(this.providers.forSource(stored.source), stored.raw_body, stored.headers);
-      return { stored, command, rank: command ? deferralRank(command) : Number.MAX_SAFE_INTEGER };
+      const { commands } = readStored(this.providers.forSource(stored.source), stored.raw_body, stored.headers);
+      return { stored, commands, rank: deferralRank(commands) };
     } catch (unreadable) {
       // A stored body that no longer reads is tried last, and fails in its turn (applyInSavepoint).
-      return { stored, command: null, unreadable: unreadable instanceof Error ? unreadable : new Error(String(unreadable)), rank: Number.MAX_SAFE_INTEGER };
+      return { stored, commands: [], unreadable: unreadable instanceof Error ? unreadable : new Error(String(unreadable)), rank: Number.MAX_SAFE_INTEGER };
     }
   }
 
   /** One deferred delivery, isolated: undefined when it failed (and was marked so). */
-  private async applyInSavepoint(em: EntityManager, { stored, command, unreadable }: Waiting) {
+  private async applyInSavepoint(em: EntityManager, { stored, commands, unreadable }: Waiting) {
     await em.query('SAVEPOINT deferred_event');
     try {
       if (unreadable !== undefined) throw unreadable;
-      if (!command) throw new Error(`deferred delivery ${stored.id} asks nothing of an order any more`);
-      const [outcome] = await this.orders.apply(em, [{ command, cause: { source: stored.source, webhookEventId: stored.id } }]);
+      if (commands.length === 0) throw new Error(`deferred delivery ${stored.id} asks nothing of an order any more`);
+      const [outcome] = await this.orders.apply(em, [{ commands, cause: { source: stored.source, webhookEventId: stored.id } }]);
       await em.query('RELEASE SAVEPOINT deferred_event');
       return outcome;
     } catch (error) {

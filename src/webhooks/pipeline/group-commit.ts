@@ -45,7 +45,8 @@ export class GroupCommit {
 
   /** Whether a delivery goes through group commit: order creations, the flash sale's bulk. */
   takes(pending: PendingDelivery): boolean {
-    return pending.read.command?.kind === 'create_order';
+    const { commands } = pending.read;
+    return commands.length === 1 && commands[0].kind === 'create_order';
   }
 
   push(pending: PendingDelivery): Promise<DeliveryResult> {

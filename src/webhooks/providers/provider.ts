@@ -14,9 +14,20 @@ export interface IdentifiedDelivery {
 export interface DeliveryCommand {
   /** The order it concerns, when it names one: its events are serialised and deferred by it. */
   orderId: string | null;
-  /** What the domain is asked to do; null when the delivery asks nothing of it (then `ignoredReason`). */
-  command: OrderCommand | null;
+  /**
+   * What the domain is asked to do, in lifecycle order (one native delivery
+   * may be several: created, then paid), applied in one transaction; empty
+   * when the delivery asks nothing of it (then `ignoredReason`).
+   */
+  commands: OrderCommand[];
   ignoredReason?: string;
+  /**
+   * When the delivery names no order but a payment (a Stripe refund of a
+   * charge): the order that payment paid is the one. Then `orderId` is null
+   * and the commands' orderId empty until the apply stage finds the order
+   * (`withOrder`), before the delivery is claimed.
+   */
+  byPayment?: string;
 }
 
 /** A verified delivery read: what the event log records of it, and what the domain is asked to do. */
@@ -34,6 +45,13 @@ export interface Provider {
   commandOf(delivery: IdentifiedDelivery): DeliveryCommand;
   /** Whether it maps this event type onto the domain (metrics name only the types it knows). */
   understands(eventType: string): boolean;
+}
+
+/** The delivery with the order its payment named, or asking nothing (`reason`) when no order has that payment. */
+export function withOrder(read: ReadDelivery, orderId: string | undefined, reason: string): ReadDelivery {
+  const { byPayment: _found, ...rest } = read;
+  if (orderId === undefined) return { ...rest, orderId: null, commands: [], ignoredReason: reason };
+  return { ...rest, orderId, commands: read.commands.map((command) => ({ ...command, orderId })) };
 }
 
 /** The second step on a named delivery: the delivery as the event log and the domain see it. */

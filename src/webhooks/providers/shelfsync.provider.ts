@@ -20,7 +20,7 @@ export class ShelfsyncProvider implements Provider {
 
   commandOf({ eventType, payload }: IdentifiedDelivery): DeliveryCommand {
     const command = this.commandFor(eventType, payload);
-    return command ? { orderId: command.orderId, command } : { orderId: null, command, ignoredReason: UNKNOWN_EVENT_TYPE };
+    return command ? { orderId: command.orderId, commands: [command] } : { orderId: null, commands: [], ignoredReason: UNKNOWN_EVENT_TYPE };
   }
 
   understands(eventType: string): boolean {

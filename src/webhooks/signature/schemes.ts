@@ -1,4 +1,5 @@
 import type { SignatureSchemeName } from '../../config/app-config.js';
+import { Base64HmacScheme } from './base64-hmac.scheme.js';
 import { HmacSha256Scheme } from './hmac-sha256.scheme.js';
 import type { SignatureScheme } from './signature-scheme.js';
 import { StandardWebhooksScheme } from './standard-webhooks.scheme.js';
@@ -8,4 +9,6 @@ export const SCHEMES: Record<SignatureSchemeName, SignatureScheme> = {
   'hmac-sha256': new HmacSha256Scheme(),
   'standard-webhooks': new StandardWebhooksScheme(),
   stripe: new StripeScheme(),
+  shopify: new Base64HmacScheme('shopify', 'x-shopify-hmac-sha256'),
+  woocommerce: new Base64HmacScheme('woocommerce', 'x-wc-webhook-signature'),
 };

@@ -1,0 +1,91 @@
+import { describe, expect, it } from '@jest/globals';
+import { type OrderOutcome, outcomeOfSequence } from '../../src/orders/order-commands.js';
+import {
+  AMOUNT_MISMATCH,
+  compareDecimals,
+  decide,
+  decidePayment,
+  paymentCovers,
+  returnMovementOf,
+} from '../../src/orders/order-state-machine.js';
+import { ORDER_STATUSES } from '../../src/orders/order-status.js';
+
+describe('paymentCovers: a gateway payment pays its order only in full and in its currency', () => {
+  it.each([
+    { amount: '10.00', currency: 'USD', total: '10.0000', orderCurrency: 'USD', covers: true },
+    { amount: '10.01', currency: 'usd', total: '10.0000', orderCurrency: 'USD', covers: true },
+    { amount: '9.99', currency: 'USD', total: '10.0000', orderCurrency: 'USD', covers: false },
+    { amount: '10', currency: 'EUR', total: '10.0000', orderCurrency: 'USD', covers: false },
+    { amount: '1000', currency: 'JPY', total: '1000.0000', orderCurrency: 'JPY', covers: true },
+    { amount: '999', currency: 'JPY', total: '1000.0000', orderCurrency: 'JPY', covers: false },
+    { amount: '5.125', currency: 'KWD', total: '5.1250', orderCurrency: 'KWD', covers: true },
+    { amount: '5.124', currency: 'KWD', total: '5.1250', orderCurrency: 'KWD', covers: false },
+    // beyond what a double holds exactly
+    { amount: '90071992547409.93', currency: 'USD', total: '90071992547409.9200', orderCurrency: 'USD', covers: true },
+    { amount: '90071992547409.91', currency: 'USD', total: '90071992547409.9200', orderCurrency: 'USD', covers: false },
+  ])('$amount $currency for $total $orderCurrency: $covers', ({ amount, currency, total, orderCurrency, covers }) => {
+    expect(paymentCovers({ amount, currency }, { totalAmount: total, currency: orderCurrency })).toBe(covers);
+  });
+
+  it.each([
+    ['1', '1.000', 0],
+    ['0.5', '0.49', 1],
+    ['12', '112', -1],
+    ['0', '0.0001', -1],
+  ])('compares %s with %s exactly', (a, b, sign) => {
+    expect(compareDecimals(a, b)).toBe(sign);
+  });
+
+  it('turns an applicable payment that does not cover the order into an ignore that flags it', () => {
+    const applies = decide('pending', 'payment_succeeded');
+    expect(decidePayment(applies, true)).toBe(applies);
+    expect(decidePayment(applies, false)).toEqual({ kind: 'ignore', reason: AMOUNT_MISMATCH, flag: true });
+    // a payment that could not apply anyway keeps the state machine's own decision
+    const rejected = decide('rejected', 'payment_succeeded');
+    expect(decidePayment(rejected, false)).toBe(rejected);
+  });
+});
+
+describe('returnMovementOf: what returned units do, by the order status', () => {
+  it('releases reserved units, restocks shipped ones, and finds none to return otherwise', () => {
+    expect(Object.fromEntries(ORDER_STATUSES.map((s) => [s, returnMovementOf(s) ?? null]))).toEqual({
+      pending: 'release',
+      payment_failed: 'release',
+      paid: 'release',
+      fulfilled: 'restock',
+      refunded: null,
+      cancelled: null,
+      rejected: null,
+    });
+  });
+});
+
+describe('outcomeOfSequence: one delivery, several commands', () => {
+  const applied = (status: OrderOutcome['status'], reason: string | null = null): OrderOutcome => ({ result: 'applied', reason, status });
+  const ignored = (reason: string, status?: OrderOutcome['status']): OrderOutcome => ({ result: 'ignored', reason, status });
+  it.each([
+    { title: 'created and paid: applied, where the order ended', outcomes: [applied('pending'), applied('paid')], expected: applied('paid') },
+    {
+      title: 'created short of stock, then a payment for it: applied (rejected), the payment flagged it',
+      outcomes: [applied('rejected', 'insufficient_stock'), ignored('payment_for_rejected_order', 'rejected')],
+      expected: applied('rejected', 'insufficient_stock'),
+    },
+    {
+      title: 'an order that exists, then a payment that applies: applied',
+      outcomes: [ignored('order_already_exists', 'pending'), applied('paid')],
+      expected: applied('paid'),
+    },
+    {
+      title: 'nothing applies: ignored, for the first reason',
+      outcomes: [ignored('order_already_exists', 'paid'), ignored('transition_not_allowed', 'paid')],
+      expected: ignored('order_already_exists', 'paid'),
+    },
+    {
+      title: 'one must wait: deferred, for its reason',
+      outcomes: [{ result: 'deferred', reason: 'order_not_found' }],
+      expected: { result: 'deferred', reason: 'order_not_found', status: undefined },
+    },
+  ])('$title', ({ outcomes, expected }) => {
+    expect(outcomeOfSequence(outcomes)).toEqual(expected);
+  });
+});
