@@ -93,6 +93,18 @@ describe('the console, over HTTP', () => {
     const detail = await (await page(`/console/deliveries/${id}`)).text();
     expect(detail).toContain('&lt;b&gt;bold&lt;/b&gt;');
     expect(detail).not.toContain('<b>bold</b>');
+    // What the source speaks, and what the delivery became.
+    expect(detail).toContain('<td id="provider">shelfsync</td>');
+    expect(detail).toContain('<td id="became">new_order</td>');
+  });
+
+  it('shows a body as it was written, a 64-bit number digit for digit', async () => {
+    const body = '{"id":"big","event":"customer_waved","data":{"n":9007199254740993}}';
+    await deliver(t.url, body);
+    const [{ id }] = await t.db.query(`SELECT id FROM webhook_events WHERE event_id = 'big'`);
+    const detail = await (await page(`/console/deliveries/${id}`)).text();
+    expect(detail).toContain('&quot;n&quot;: 9007199254740993');
+    expect(detail).toContain('<td id="became">nothing (asks nothing of an order)</td>');
   });
 
   it('filters deliveries by status, type and source', async () => {

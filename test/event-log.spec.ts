@@ -124,6 +124,8 @@ describe('event log and replay', () => {
     const replayed = await admin(t.url, 'POST', `/webhook-events/${id}/replay`);
     expect(replayed.status).toBe(200);
     expect(replayed.body).toMatchObject({ status: 'failed', attempts: 2, last_error: expect.stringContaining('data.amount') });
+    // The stored body no longer reads, so what it became is unknown.
+    expect((await admin(t.url, 'GET', `/webhook-events/${id}`)).body.became).toBeNull();
   });
 
   it('refuses to replay a processed or deferred delivery (409) and unknown ids (404, 400)', async () => {
@@ -146,7 +148,10 @@ describe('event log and replay', () => {
 
     const [{ id }] = await t.db.query(`SELECT id FROM webhook_events WHERE event_id = 'look'`);
     const one = await admin(t.url, 'GET', `/webhook-events/${id}`);
-    expect(one.body).toMatchObject({ id: String(id), event_id: 'look', event_type: 'new_order', status: 'processed', attempts: 1, raw_body: body });
+    expect(one.body).toMatchObject({
+      id: String(id), provider: 'shelfsync', event_id: 'look', event_type: 'new_order', status: 'processed', attempts: 1, raw_body: body,
+      became: ['new_order'],
+    });
     expect((one.body.headers as Record<string, string>)['x-gateway']).toBe('acme');
     expect((one.body.headers as Record<string, string>).authorization).toBeUndefined();
 
@@ -161,7 +166,9 @@ describe('event log and replay', () => {
     expect(seen).toEqual(['odd', 'new-o4', 'new-o3', 'new-o2', 'new-o1', 'new-o0', 'look']);
 
     const ignored = await admin(t.url, 'GET', '/webhook-events?status=ignored');
-    expect((ignored.body.items as { event_id: string }[]).map((e) => e.event_id)).toEqual(['odd']);
+    expect(ignored.body.items).toEqual([expect.objectContaining({ event_id: 'odd', provider: 'shelfsync' })]);
+    // An event type the provider does not know became nothing.
+    expect((await admin(t.url, 'GET', `/webhook-events/${(ignored.body.items as { id: string }[])[0].id}`)).body.became).toEqual([]);
     expect((await admin(t.url, 'GET', '/webhook-events?status=nope')).status).toBe(400);
     expect((await admin(t.url, 'GET', '/webhook-events?cursor=forged')).status).toBe(400);
     expect((await admin(t.url, 'GET', '/webhook-events?limit=0')).status).toBe(400);

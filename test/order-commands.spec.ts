@@ -64,14 +64,14 @@ describe('order commands of native deliveries', () => {
 
   it('pays an order only with a payment that covers it in its currency, and keeps the payment id', async () => {
     await apply([create('o3', [{ sku: 'A', quantity: 1 }], 10.5, 'EUR')]);
-    const short = lifecycle('o3', 'payment_succeeded', { payment: { amount: '10.49', currency: 'EUR' }, paymentId: 'pi_1' } as Partial<OrderCommand>);
-    const other = lifecycle('o3', 'payment_succeeded', { payment: { amount: '10.50', currency: 'USD' }, paymentId: 'pi_1' } as Partial<OrderCommand>);
+    const short = lifecycle('o3', 'payment_succeeded', { payment: { amount: '10.49', currency: 'EUR' }, paymentId: 'pi_1' });
+    const other = lifecycle('o3', 'payment_succeeded', { payment: { amount: '10.50', currency: 'USD' }, paymentId: 'pi_1' });
     expect(await apply([short], [other])).toEqual([
       { result: 'ignored', reason: 'amount_mismatch', status: 'pending' },
       { result: 'ignored', reason: 'amount_mismatch', status: 'pending' },
     ]);
     expect(await orderRow('o3')).toEqual({ status: 'pending', needs_attention: true, payment_id: null });
-    const exact = lifecycle('o3', 'payment_succeeded', { payment: { amount: '10.50', currency: 'eur' }, paymentId: 'pi_1' } as Partial<OrderCommand>);
+    const exact = lifecycle('o3', 'payment_succeeded', { payment: { amount: '10.50', currency: 'eur' }, paymentId: 'pi_1' });
     expect(await apply([exact])).toEqual([{ result: 'applied', reason: null, status: 'paid' }]);
     expect(await orderRow('o3')).toMatchObject({ status: 'paid', payment_id: 'pi_1' });
     expect(await t.db.transaction((em) => t.app.get(OrdersService).orderIdOfPayment(em, 'pi_1'))).toBe('o3');
@@ -120,7 +120,7 @@ describe('order commands of native deliveries', () => {
     expect(await stockOf(t.db, 'A')).toEqual({ on_hand: 6, reserved: 0 });
     await apply([returns('o7', [{ sku: 'A', quantity: 1 }])]);
     expect(await stockOf(t.db, 'A')).toEqual({ on_hand: 7, reserved: 0 });
-    await apply([lifecycle('o7', 'order_refunded', { restock: true } as Partial<OrderCommand>)]);
+    await apply([lifecycle('o7', 'order_refunded', { restock: true })]);
     expect(await stockOf(t.db, 'A')).toEqual({ on_hand: 10, reserved: 0 });
     // A refunded order holds nothing to return.
     expect(await apply([returns('o7', [{ sku: 'A', quantity: 1 }])])).toEqual([

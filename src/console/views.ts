@@ -1,3 +1,4 @@
+import * as losslessJson from 'lossless-json';
 import type { StockView } from '../inventory/inventory.service.js';
 import type { OrderView } from '../orders/orders.service.js';
 import { DELIVERY_STATUSES, type DeliveryStatus, isReplayable } from '../webhooks/delivery-status.js';
@@ -92,19 +93,20 @@ export function deliveriesPage(options: {
         ].map(([v, label]) => html`<option value="${v}"${filters.since === v ? html` selected` : html``}>${label}</option>`)}</select></div>
         <button type="submit">Filter</button>
       </form>
-      <table id="deliveries"><thead><tr><th>#</th><th>Received</th><th>Source</th><th>Event</th><th>Type</th><th>Order</th><th>Status</th><th>Attempts</th></tr></thead>
+      <table id="deliveries"><thead><tr><th>#</th><th>Received</th><th>Source</th><th>Provider</th><th>Event</th><th>Type</th><th>Order</th><th>Status</th><th>Attempts</th></tr></thead>
       <tbody>${options.items.map(
         (e) => html`<tr data-event-id="${e.event_id}"><td><a href="/console/deliveries/${e.id}">${e.id}</a></td><td>${e.received_at}</td>
-          <td>${e.source}</td><td>${e.event_id}</td><td>${e.event_type}</td>
+          <td>${e.source}</td><td>${e.provider}</td><td>${e.event_id}</td><td>${e.event_type}</td>
           <td>${e.order_id ? html`<a href="/console/orders/${encodeURIComponent(e.order_id)}">${e.order_id}</a>` : ''}</td>
           <td>${status(e.status)}${e.reason ? html` <span class="muted">${e.reason}</span>` : html``}</td><td>${e.attempts}</td></tr>`,
       )}</tbody></table>${options.items.length ? html`` : html`<p class="muted">No deliveries match.</p>`}${next}`,
   );
 }
 
+/** The body indented, every number exactly as written (a 64-bit id must not be rounded for display). */
 function prettyBody(raw: string): string {
   try {
-    return JSON.stringify(JSON.parse(raw), null, 2);
+    return losslessJson.stringify(losslessJson.parse(raw), null, 2) ?? raw;
   } catch {
     return raw;
   }
@@ -120,8 +122,10 @@ export function deliveryPage(event: WebhookEventDetailView, flash?: Flash): stri
         <tr><th>Reason</th><td>${event.reason ?? ''}</td></tr>
         <tr><th>Error</th><td id="last-error">${event.last_error ?? ''}</td></tr>
         <tr><th>Attempts</th><td id="attempts">${event.attempts}</td></tr>
-        <tr><th>Source</th><td>${event.source}</td></tr><tr><th>Event id</th><td>${event.event_id}</td></tr>
-        <tr><th>Type</th><td>${event.event_type}</td></tr>
+        <tr><th>Source</th><td>${event.source}</td></tr><tr><th>Provider</th><td id="provider">${event.provider}</td></tr>
+        <tr><th>Event id</th><td>${event.event_id}</td></tr>
+        <tr><th>Type</th><td id="event-type">${event.event_type}</td></tr>
+        <tr><th>Became</th><td id="became">${event.became === null ? 'the stored body no longer reads' : event.became.join(', ') || 'nothing (asks nothing of an order)'}</td></tr>
         <tr><th>Order</th><td>${event.order_id ? html`<a href="/console/orders/${encodeURIComponent(event.order_id)}">${event.order_id}</a>` : ''}</td></tr>
         <tr><th>Received</th><td>${event.received_at}</td></tr><tr><th>Processed</th><td>${event.processed_at ?? ''}</td></tr>
       </tbody></table>

@@ -5,27 +5,41 @@ import { isTransientDatabaseError } from '../database/pg-errors.js';
 import { TransactionRunner } from '../database/transaction-runner.js';
 import { type DeliveryStatus, isReplayable } from './delivery-status.js';
 import { ApplyDeliveries } from './pipeline/apply-deliveries.js';
-import { readStored } from './providers/provider.js';
+import { type Provider, type ReadDelivery, readStored } from './providers/provider.js';
 import { Providers } from './providers/providers.js';
 import { type WebhookEventDetailRow, type WebhookEventRow, WebhookEventStore } from './webhook-event.store.js';
 
-/** A stored delivery as the API shows it: the row, with times as ISO strings. */
+/** A stored delivery as the API shows it: the row, with times as ISO strings, and what its source speaks. */
 export type WebhookEventView = Omit<WebhookEventRow, 'id' | 'received_at' | 'processed_at'> & {
   id: string;
+  /** The source's provider (shelfsync, stripe, shopify, woocommerce): it reads the stored body, and a replay. */
+  provider: string;
   received_at: string;
   processed_at: string | null;
 };
 
 export interface WebhookEventDetailView extends WebhookEventView {
   headers: Record<string, string>;
-  /** The bytes as received, as UTF-8 text (they were verified to be UTF-8 JSON). */
+  /** The bytes as received, as UTF-8 text (they were verified to be UTF-8). */
   raw_body: string;
+  /**
+   * What the delivery became in the domain, in the order applied: `new_order`,
+   * a lifecycle event (`payment_succeeded`...), `return_units`; empty when it
+   * asks nothing; null when the stored body no longer reads.
+   */
+  became: string[] | null;
 }
 
-export function toEventView(row: WebhookEventRow): WebhookEventView {
+/** The domain's name of each command a delivery became. */
+export function commandNames(read: ReadDelivery): string[] {
+  return read.commands.map((c) => (c.kind === 'create_order' ? 'new_order' : c.kind === 'lifecycle' ? c.event : c.kind));
+}
+
+export function toEventView(row: WebhookEventRow, provider: string): WebhookEventView {
   return {
     id: String(row.id),
     source: row.source,
+    provider,
     event_id: row.event_id,
     event_type: row.event_type,
     order_id: row.order_id,
@@ -38,8 +52,14 @@ export function toEventView(row: WebhookEventRow): WebhookEventView {
   };
 }
 
-export function toEventDetailView(row: WebhookEventDetailRow): WebhookEventDetailView {
-  return { ...toEventView(row), headers: row.headers, raw_body: row.raw_body.toString('utf8') };
+export function toEventDetailView(row: WebhookEventDetailRow, provider: Provider): WebhookEventDetailView {
+  let became: string[] | null;
+  try {
+    became = commandNames(readStored(provider, row.raw_body, row.headers));
+  } catch {
+    became = null;
+  }
+  return { ...toEventView(row, provider.name), headers: row.headers, raw_body: row.raw_body.toString('utf8'), became };
 }
 
 /** The event log as an operator sees it: received deliveries, and their replay. */
@@ -58,7 +78,7 @@ export class WebhookEventsService {
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
     const [afterId] = (decodeCursor(query.cursor, [ID_KEY]) ?? []) as [string?];
     const rows = await this.transactions.run((em) => this.events.list(em, { ...query, afterId, limit: limit + 1 }));
-    return toPage(rows, limit, (row) => [String(row.id)], toEventView);
+    return toPage(rows, limit, (row) => [String(row.id)], (row) => toEventView(row, this.providers.forSource(row.source).name));
   }
 
   async countPerMinute(minutes: number) {
@@ -68,7 +88,7 @@ export class WebhookEventsService {
   async get(id: string): Promise<WebhookEventDetailView> {
     const row = await this.transactions.run((em) => this.events.find(em, id));
     if (!row) throw AppError.notFound(`no webhook event ${id}`);
-    return toEventDetailView(row);
+    return toEventDetailView(row, this.providers.forSource(row.source));
   }
 
   /**
@@ -88,7 +108,7 @@ export class WebhookEventsService {
         await this.events.claimForReplay(em, id);
         const read = await this.apply.findOrder(em, readStored(this.providers.forSource(stored.source), stored.raw_body, stored.headers));
         await this.apply.applyClaimed(em, [{ recordId: id, source: stored.source, read, orderAwaited: undefined }]);
-        return toEventView((await this.events.find(em, id))!);
+        return this.view((await this.events.find(em, id))!);
       });
     } catch (error) {
       // 404 and 409 are about the request; a stored body that no longer reads (400) is this attempt failing.
@@ -96,7 +116,11 @@ export class WebhookEventsService {
       if (isTransientDatabaseError(error)) throw AppError.databaseUnavailable();
       const message = error instanceof Error ? error.message : String(error);
       await this.transactions.run((em) => this.events.recordReplayFailure(em, id, message.slice(0, 2000)));
-      return this.transactions.run(async (em) => toEventView((await this.events.find(em, id))!));
+      return this.transactions.run(async (em) => this.view((await this.events.find(em, id))!));
     }
+  }
+
+  private view(row: WebhookEventRow): WebhookEventView {
+    return toEventView(row, this.providers.forSource(row.source).name);
   }
 }

@@ -63,6 +63,7 @@ describe('returnMovementOf: what returned units do, by the order status', () => 
 describe('outcomeOfSequence: one delivery, several commands', () => {
   const applied = (status: OrderOutcome['status'], reason: string | null = null): OrderOutcome => ({ result: 'applied', reason, status });
   const ignored = (reason: string, status?: OrderOutcome['status']): OrderOutcome => ({ result: 'ignored', reason, status });
+  const deferred = (reason: string, status?: OrderOutcome['status']): OrderOutcome => ({ result: 'deferred', reason, status });
   it.each([
     { title: 'created and paid: applied, where the order ended', outcomes: [applied('pending'), applied('paid')], expected: applied('paid') },
     {
@@ -81,9 +82,9 @@ describe('outcomeOfSequence: one delivery, several commands', () => {
       expected: ignored('order_already_exists', 'paid'),
     },
     {
-      title: 'one must wait: deferred, for its reason',
-      outcomes: [{ result: 'deferred', reason: 'order_not_found' }],
-      expected: { result: 'deferred', reason: 'order_not_found', status: undefined },
+      title: 'one must wait: deferred, for its reason, where the order is now',
+      outcomes: [applied('pending'), deferred('awaiting_status: paid', 'pending')],
+      expected: deferred('awaiting_status: paid', 'pending'),
     },
   ])('$title', ({ outcomes, expected }) => {
     expect(outcomeOfSequence(outcomes)).toEqual(expected);
