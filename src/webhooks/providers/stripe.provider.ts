@@ -164,8 +164,10 @@ function optionalId(object: Record<string, unknown>, key: string, field = `data.
 /** A payment intent named by its id, or expanded into an object (https://docs.stripe.com/api/expanding_objects). */
 function paymentIntentOf(object: Record<string, unknown>, key: string): string | undefined {
   const value = object[key];
-  if (isObject(value)) return requiredId(value, 'id');
-  return optionalId(object, key);
+  if (!isObject(value)) return optionalId(object, key);
+  const id = idText(value.id);
+  if (id === undefined) throw invalid(`data.object.${key}.id`, 'must be the id of the expanded payment intent');
+  return id;
 }
 
 function minorOf(object: Record<string, unknown>, key: string): number {
