@@ -204,6 +204,18 @@ describe('the stripe provider, end to end', () => {
     expect(await orderOf('o-paid')).toMatchObject({ status: 'paid' });
   });
 
+  it('a refund ignored for want of its payment is applied when replayed after the order was paid with it', async () => {
+    await order('o-replay', 10.99);
+    const refund = event('charge.refunded', null, (o) => (o.payment_intent = 'pi_e2e_replayed'));
+    expect((await send(refund)).body).toMatchObject({ status: 'ignored', reason: 'no_order_for_payment' });
+    const [{ id }] = await t.db.query<{ id: string }[]>(`SELECT id::text FROM webhook_events WHERE event_id = $1`, [idOf(refund)]);
+    await send(event('payment_intent.succeeded', 'o-replay', (o) => (o.id = 'pi_e2e_replayed')));
+
+    const replayed = await admin(t.url, 'POST', `/webhook-events/${id}/replay`);
+    expect(replayed.body).toMatchObject({ status: 'processed', event_type: 'charge.refunded', attempts: 2 });
+    expect(await orderOf('o-replay')).toMatchObject({ status: 'refunded' });
+  });
+
   it.each<[string, string, Buffer]>([
     ['no event id', 'id', stripeEvent('payment_intent.succeeded', (e) => delete (e as Partial<EditableEvent>).id)],
     ['no type', 'type', stripeEvent('payment_intent.succeeded', (e) => delete (e as Partial<EditableEvent>).type)],
