@@ -98,7 +98,8 @@ export class StripeProvider implements Provider {
       }
       case 'checkout.session.async_payment_failed': {
         const target = targetOf(object, paymentIntentOf(object, 'payment_intent'), true);
-        return to(target, lifecycle('payment_failed', { reason: failureOf(object.last_payment_error) }));
+        // A session carries no error of its own; why the delayed payment failed is on its payment intent.
+        return to(target, lifecycle('payment_failed', {}));
       }
       case 'charge.refunded': {
         const target = targetOf(object, paymentIntentOf(object, 'payment_intent'));
