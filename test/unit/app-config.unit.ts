@@ -153,12 +153,29 @@ describe('configuration', () => {
     [{ WEBHOOK_SIGNATURE_SCHEME: 'hmac' }, 'WEBHOOK_SIGNATURE_SCHEME: unknown scheme "hmac" (supported: hmac-sha256, standard-webhooks, stripe, shopify, woocommerce)'],
     [{ WEBHOOK_DEFAULT_SECRET: 'd' }, 'WEBHOOK_DEFAULT_SECRET: "default" is reserved for POST /webhooks; use WEBHOOK_SECRET'],
     [{ WEBHOOK_SHOP_ALLOWED_IPS: '10.0.0.1' }, 'WEBHOOK_SHOP_SECRET is required because WEBHOOK_SHOP_SCHEME, _PROVIDER or _ALLOWED_IPS is set'],
-    [{ WEBHOOK_PROVIDER: 'paypal' }, 'WEBHOOK_PROVIDER must be one of shelfsync (got "paypal")'],
-    [{ WEBHOOK_SHOP_SECRET: 's', WEBHOOK_SHOP_PROVIDER: 'Square' }, 'WEBHOOK_SHOP_PROVIDER must be one of shelfsync (got "Square")'],
+    [{ WEBHOOK_PROVIDER: 'paypal' }, 'WEBHOOK_PROVIDER must be one of shelfsync, stripe (got "paypal")'],
+    [{ WEBHOOK_SHOP_SECRET: 's', WEBHOOK_SHOP_PROVIDER: 'Square' }, 'WEBHOOK_SHOP_PROVIDER must be one of shelfsync, stripe (got "Square")'],
     [{ WEBHOOK_SHOP_SECRET: ',' }, 'WEBHOOK_SHOP_SECRET is required because WEBHOOK_SHOP_SCHEME, _PROVIDER or _ALLOWED_IPS is set'],
     [{ WEBHOOK_ALLOWED_IPS: ' , ' }, 'WEBHOOK_ALLOWED_IPS is set but lists no address'],
   ])('refuses %j: %s', (env: Record<string, string>, problem) => {
     expect(problems({ WEBHOOK_SECRET: 's', ...env })).toEqual([problem]);
+  });
+
+  it.each(['stripe', ' Stripe '])('WEBHOOK_SHOP_PROVIDER=%j makes /webhooks/shop speak Stripe, signed by the stripe scheme', (value) => {
+    const shop = AppConfig.fromEnv({ WEBHOOK_SECRET: 's', WEBHOOK_SHOP_SECRET: 'whsec_shop', WEBHOOK_SHOP_PROVIDER: value }).sources.get('shop');
+    expect(shop).toMatchObject({ provider: 'stripe', schemes: ['stripe'], secrets: ['whsec_shop'] });
+  });
+
+  it('takes WEBHOOK_PROVIDER=stripe for the default source, and a WEBHOOK_SHOP_SCHEME that says stripe too', () => {
+    expect(AppConfig.fromEnv({ WEBHOOK_SECRET: 'whsec_d', WEBHOOK_PROVIDER: 'stripe' }).sources.get('default')).toMatchObject({ provider: 'stripe', schemes: ['stripe'] });
+    const shop = AppConfig.fromEnv({ WEBHOOK_SECRET: 's', WEBHOOK_SHOP_SECRET: 'w', WEBHOOK_SHOP_PROVIDER: 'stripe', WEBHOOK_SHOP_SCHEME: 'STRIPE' });
+    expect(shop.sources.get('shop')).toMatchObject({ provider: 'stripe', schemes: ['stripe'] });
+  });
+
+  it('refuses WEBHOOK_SHOP_SCHEME=hmac-sha256 with WEBHOOK_SHOP_PROVIDER=stripe, with one message', () => {
+    expect(problems({ WEBHOOK_SECRET: 's', WEBHOOK_SHOP_SECRET: 'w', WEBHOOK_SHOP_PROVIDER: 'stripe', WEBHOOK_SHOP_SCHEME: 'hmac-sha256' })).toEqual([
+      'WEBHOOK_SHOP_SCHEME=hmac-sha256 conflicts with WEBHOOK_SHOP_PROVIDER=stripe, which is signed by the stripe scheme; leave WEBHOOK_SHOP_SCHEME unset',
+    ]);
   });
 
   it('refuses a named source without a secret, unknown schemes and secrets that do not fit their scheme', () => {
