@@ -156,7 +156,12 @@ describe('a source speaking shopify (WEBHOOK_SHOP_PROVIDER=shopify)', () => {
   it('the same event id is a duplicate, whatever the webhook id', async () => {
     await shopify('orders/create', CREATED_1001);
     expect((await shopify('orders/paid', PAID_1001, { eventId: 'ev-paid', webhookId: 'wh-1' })).body).toMatchObject({ status: 'processed' });
-    const again = await shopify('orders/paid', PAID_1001, { eventId: 'ev-paid', webhookId: 'wh-2' });
+    // Other bytes (so that only the event id can make it a duplicate), under another webhook id.
+    const resent = editedShopifyFixture('order-450789469.json', [
+      ['"financial_status": "partially_refunded"', '"financial_status": "paid"'],
+      ['"note": null', '"note": "resent"'],
+    ]);
+    const again = await shopify('orders/paid', resent, { eventId: 'ev-paid', webhookId: 'wh-2' });
     expect(again).toMatchObject({ status: 200, body: { event_id: 'ev-paid', status: 'duplicate' } });
     expect((await order(ORDER_1001)).history).toHaveLength(2);
   });
