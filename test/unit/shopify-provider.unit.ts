@@ -220,6 +220,7 @@ describe('orders/create lines and customer', () => {
     ['else the contact email', { email: '', contact_email: 'contact@example.com' }, 'contact@example.com', 'contact@example.com'],
     ['else the placeholder', { customer: null, billing_address: null, email: '' }, CUSTOMER_PLACEHOLDER, null],
     ['an email that is not one is not kept', { email: 'not an email' }, CUSTOMER_PLACEHOLDER, null],
+    ['control characters become spaces, an unpaired surrogate U+FFFD', { customer: { first_name: 'A\u0007da', last_name: 'L\uD800' } }, 'A da L\uFFFD', null],
   ])('customer name: %s', (_what, fields, name, email) => {
     const command = created(order(fields));
     expect(command.customerName).toBe(name);

@@ -49,12 +49,12 @@ function header(headers: IncomingHttpHeaders, name: string): string | undefined 
   return value ? value : undefined;
 }
 
-/** Text for a name or an email: trimmed, control characters as spaces, at most `max` characters; undefined when empty. */
+/** Text for a name or an email: trimmed, control characters as spaces, unpaired surrogates as U+FFFD, at most `max` characters; undefined when empty. */
 function text(value: unknown, max: number): string | undefined {
   if (typeof value !== 'string') return undefined;
   // eslint-disable-next-line no-control-regex
   const cleaned = value.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
-  return cleaned ? cleaned.slice(0, max).trim() : undefined;
+  return cleaned ? cleaned.slice(0, max).toWellFormed().trim() : undefined;
 }
 
 function fullName(first: unknown, last: unknown): string | undefined {
