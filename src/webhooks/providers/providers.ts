@@ -2,11 +2,13 @@ import { Injectable } from '@nestjs/common';
 import { AppConfig, type ProviderName } from '../../config/app-config.js';
 import type { Provider } from './provider.js';
 import { ShelfsyncProvider } from './shelfsync.provider.js';
+import { ShopifyProvider } from './shopify.provider.js';
 import { StripeProvider } from './stripe.provider.js';
 
 const PROVIDERS: Record<ProviderName, Provider> = {
   shelfsync: new ShelfsyncProvider(),
   stripe: new StripeProvider(),
+  shopify: new ShopifyProvider(),
 };
 
 /** The provider that reads each source's deliveries, fresh or stored (deferred events, replays). */

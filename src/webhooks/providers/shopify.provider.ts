@@ -1,0 +1,260 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { AppError, type FieldProblem } from '../../common/app-error.js';
+import { isPlainText } from '../../common/validators.js';
+import type { CreateOrderCommand, LifecycleCommand, OrderCommand, ReturnUnitsCommand } from '../../orders/order-commands.js';
+import type { LifecycleEvent } from '../../orders/order-state-machine.js';
+import { headerValue } from '../signature/signature-scheme.js';
+import { idText, isObject, parseNativeJson } from './native-json.js';
+import type { DeliveryCommand, IdentifiedDelivery, Provider } from './provider.js';
+
+/** The topics Shopify names in `x-shopify-topic` that shelfsync maps (contract, "Gateways natively" → Shopify). */
+export const SHOPIFY_TOPICS = ['orders/create', 'orders/paid', 'orders/cancelled', 'orders/fulfilled', 'refunds/create'] as const;
+export type ShopifyTopic = (typeof SHOPIFY_TOPICS)[number];
+
+/** Why a delivery of another topic asks nothing. */
+export const UNKNOWN_TOPIC = 'unknown_topic';
+/** Why a refund that restocks nothing and leaves lines unrefunded asks nothing. */
+export const REFUND_RESTOCKS_NOTHING = 'refund_restocks_nothing';
+/** The customer name of an order that names nobody: no customer name, no billing name, no email. */
+export const CUSTOMER_PLACEHOLDER = 'Shopify customer (no name given)';
+
+const EVENT_ID_HEADER = 'x-shopify-event-id';
+const WEBHOOK_ID_HEADER = 'x-shopify-webhook-id';
+const TOPIC_HEADER = 'x-shopify-topic';
+/** The restock types whose units come back to stock: `return` (fulfilled units) and `cancel` (unfulfilled ones). */
+const RESTOCKING = new Set(['return', 'cancel']);
+const AMOUNT = /^\d{1,13}(\.\d{1,4})?$/;
+const CURRENCY = /^[A-Za-z]{3}$/;
+const EMAIL = /^[^\s@]+@[^\s@]+$/;
+const MAX_QUANTITY = 1_000_000;
+const MAX_LINES = 500;
+
+const LIFECYCLE_OF: Partial<Record<ShopifyTopic, LifecycleEvent>> = {
+  'orders/paid': 'payment_succeeded',
+  'orders/cancelled': 'order_cancelled',
+  'orders/fulfilled': 'order_fulfilled',
+};
+
+function invalid(problems: FieldProblem[]): AppError {
+  return AppError.invalid(problems, 'invalid webhook payload');
+}
+
+function isShopifyTopic(topic: string): topic is ShopifyTopic {
+  return (SHOPIFY_TOPICS as readonly string[]).includes(topic);
+}
+
+/** A header's value, trimmed; undefined when absent or blank. */
+function header(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const value = headerValue(headers, name)?.trim();
+  return value ? value : undefined;
+}
+
+/** Text for a name or an email: trimmed, control characters as spaces, unpaired surrogates as U+FFFD, at most `max` characters; undefined when empty. */
+function text(value: unknown, max: number): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  // eslint-disable-next-line no-control-regex
+  const cleaned = value.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
+  return cleaned ? cleaned.slice(0, max).toWellFormed().trim() : undefined;
+}
+
+function fullName(first: unknown, last: unknown): string | undefined {
+  return text([text(first, 200), text(last, 200)].filter(Boolean).join(' '), 200);
+}
+
+/** A Shopify money field ("199.00", or a number) as a number; undefined when it is not an amount. */
+function amountOf(value: unknown): number | undefined {
+  if (typeof value === 'string' && AMOUNT.test(value.trim())) return Number(value.trim());
+  if (typeof value === 'number' && Number.isFinite(value) && value >= 0 && AMOUNT.test(String(value))) return value;
+  return undefined;
+}
+
+function isQuantity(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= MAX_QUANTITY;
+}
+
+/** A line's SKU: null when Shopify gives none (null or ""), the SKU otherwise; undefined when it is not text. */
+function skuOf(value: unknown): string | null | undefined {
+  if (value === null || value === undefined) return null;
+  if (typeof value !== 'string') return undefined;
+  const sku = value.trim();
+  if (sku === '') return null;
+  return isPlainText(sku, 1, 100) ? sku : undefined;
+}
+
+/**
+ * Shopify's own deliveries (contract, "Gateways natively" → Shopify): the
+ * topic in `x-shopify-topic`, the event id in `x-shopify-event-id` (else
+ * `x-shopify-webhook-id`), the Order or Refund resource as the body. Ids
+ * are read losslessly (parseNativeJson, idText): Shopify's are 64-bit.
+ */
+export class ShopifyProvider implements Provider {
+  readonly name = 'shopify';
+
+  identify(rawBody: Buffer, headers: IncomingHttpHeaders): IdentifiedDelivery {
+    const problems: FieldProblem[] = [];
+    const eventId = header(headers, EVENT_ID_HEADER) ?? header(headers, WEBHOOK_ID_HEADER);
+    if (eventId === undefined) {
+      problems.push({ field: EVENT_ID_HEADER, message: `the ${EVENT_ID_HEADER} (or ${WEBHOOK_ID_HEADER}) header is required` });
+    } else if (!isPlainText(eventId, 1, 200)) {
+      problems.push({ field: EVENT_ID_HEADER, message: `the event id header must be at most 200 characters without control characters` });
+    }
+    const topic = header(headers, TOPIC_HEADER);
+    if (topic === undefined) problems.push({ field: TOPIC_HEADER, message: `the ${TOPIC_HEADER} header is required` });
+    else if (!isPlainText(topic, 1, 100)) problems.push({ field: TOPIC_HEADER, message: `${TOPIC_HEADER} must be a topic such as orders/create` });
+    if (problems.length) throw invalid(problems);
+
+    const payload = parseNativeJson(rawBody);
+    if (!isObject(payload)) throw invalid([{ field: 'body', message: 'body must be a JSON object (a Shopify Order or Refund)' }]);
+    return { eventId: eventId!, eventType: topic!, payload };
+  }
+
+  commandOf({ eventType, payload }: IdentifiedDelivery): DeliveryCommand {
+    if (!isShopifyTopic(eventType)) return { orderId: null, commands: [], ignoredReason: UNKNOWN_TOPIC };
+    if (!isObject(payload)) throw invalid([{ field: 'body', message: 'body must be a JSON object' }]);
+    if (eventType === 'refunds/create') return this.refund(payload);
+    if (eventType === 'orders/create') {
+      const created = this.creation(payload);
+      const commands: OrderCommand[] = [created];
+      if (payload.financial_status === 'paid') commands.push(lifecycle(created.orderId, 'payment_succeeded', null));
+      return { orderId: created.orderId, commands };
+    }
+    const orderId = this.orderIdOf(payload, 'id');
+    const event = LIFECYCLE_OF[eventType]!;
+    const reason = event === 'order_cancelled' ? (text(payload.cancel_reason, 500) ?? null) : null;
+    return { orderId, commands: [lifecycle(orderId, event, reason)] };
+  }
+
+  understands(eventType: string): boolean {
+    return isShopifyTopic(eventType);
+  }
+
+  private orderIdOf(payload: Record<string, unknown>, field: string): string {
+    const orderId = idText(payload[field]);
+    if (orderId === undefined) throw invalid([{ field, message: `${field} must be the order's id (an integer or a non-empty string)` }]);
+    return orderId;
+  }
+
+  /** orders/create: the Order resource as a new order, lines of one SKU added up. */
+  private creation(order: Record<string, unknown>): CreateOrderCommand {
+    const problems: FieldProblem[] = [];
+    const orderId = idText(order.id);
+    if (orderId === undefined) problems.push({ field: 'id', message: "id must be the order's id (an integer or a non-empty string)" });
+    const totalAmount = amountOf(order.total_price);
+    if (totalAmount === undefined) problems.push({ field: 'total_price', message: 'total_price must be an amount such as "199.00"' });
+    const currency = typeof order.currency === 'string' && CURRENCY.test(order.currency) ? order.currency.toUpperCase() : undefined;
+    if (currency === undefined) problems.push({ field: 'currency', message: 'currency must be a 3-letter code' });
+    const lines = this.linesOf(order.line_items, problems);
+    if (problems.length) throw invalid(problems);
+
+    const customer = isObject(order.customer) ? order.customer : {};
+    const billing = isObject(order.billing_address) ? order.billing_address : {};
+    const email = [order.email, order.contact_email, customer.email].map((e) => text(e, 254)).find((e) => e !== undefined && EMAIL.test(e));
+    const customerName =
+      fullName(customer.first_name, customer.last_name) ??
+      text(billing.name, 200) ??
+      fullName(billing.first_name, billing.last_name) ??
+      email ??
+      CUSTOMER_PLACEHOLDER;
+    return { kind: 'create_order', orderId: orderId!, customerName, customerEmail: email ?? null, totalAmount: totalAmount!, currency: currency!, lines };
+  }
+
+  /**
+   * `line_items` as the order's lines: one per SKU, quantities added up (its
+   * unit price kept when every line of the SKU has the same, else null);
+   * lines without a SKU kept as they are (they reserve nothing).
+   */
+  private linesOf(value: unknown, problems: FieldProblem[]): CreateOrderCommand['lines'] {
+    if (value === undefined || value === null) return [];
+    if (!Array.isArray(value)) {
+      problems.push({ field: 'line_items', message: 'line_items must be an array' });
+      return [];
+    }
+    if (value.length > MAX_LINES) {
+      problems.push({ field: 'line_items', message: `line_items must hold at most ${MAX_LINES} lines` });
+      return [];
+    }
+    const lines: CreateOrderCommand['lines'] = [];
+    const bySku = new Map<string, CreateOrderCommand['lines'][number]>();
+    value.forEach((item: unknown, i) => {
+      const at = `line_items[${i}]`;
+      if (!isObject(item)) {
+        problems.push({ field: at, message: `${at} must be an object` });
+        return;
+      }
+      const sku = skuOf(item.sku);
+      if (sku === undefined) problems.push({ field: `${at}.sku`, message: `${at}.sku must be a string of at most 100 characters, or null` });
+      if (!isQuantity(item.quantity)) problems.push({ field: `${at}.quantity`, message: `${at}.quantity must be an integer from 1 to ${MAX_QUANTITY}` });
+      const unitPrice = item.price === undefined || item.price === null ? null : amountOf(item.price);
+      if (unitPrice === undefined) problems.push({ field: `${at}.price`, message: `${at}.price must be an amount such as "199.00"` });
+      if (sku === undefined || !isQuantity(item.quantity) || unitPrice === undefined) return;
+
+      const same = sku === null ? undefined : bySku.get(sku);
+      if (same) {
+        same.quantity += item.quantity;
+        if (same.unitPrice !== unitPrice) same.unitPrice = null;
+        return;
+      }
+      const line = { sku, quantity: item.quantity, unitPrice };
+      lines.push(line);
+      if (sku !== null) bySku.set(sku, line);
+    });
+    return lines;
+  }
+
+  /**
+   * refunds/create: the units of lines restocked as `return` or `cancel` come
+   * back (return_units); a refund of every line refunds the order after it.
+   * The Refund resource names only the lines it refunds, each with its
+   * `line_item` (whose `quantity` is the order line's), not the order's other
+   * lines: a refund counts as one of every line when each line it names is
+   * refunded to that line's full quantity (see README, "Shopify").
+   */
+  private refund(refund: Record<string, unknown>): DeliveryCommand {
+    const orderId = this.orderIdOf(refund, 'order_id');
+    const problems: FieldProblem[] = [];
+    const items = refund.refund_line_items ?? [];
+    if (!Array.isArray(items)) throw invalid([{ field: 'refund_line_items', message: 'refund_line_items must be an array' }]);
+
+    const restock = new Map<string, number>();
+    const refundedByLine = new Map<string, { refunded: number; ordered: unknown }>();
+    items.forEach((item: unknown, i) => {
+      const at = `refund_line_items[${i}]`;
+      if (!isObject(item)) {
+        problems.push({ field: at, message: `${at} must be an object` });
+        return;
+      }
+      const line = isObject(item.line_item) ? item.line_item : {};
+      if (!isQuantity(item.quantity)) {
+        problems.push({ field: `${at}.quantity`, message: `${at}.quantity must be an integer from 1 to ${MAX_QUANTITY}` });
+        return;
+      }
+      const sku = skuOf(line.sku);
+      if (sku === undefined) {
+        problems.push({ field: `${at}.line_item.sku`, message: `${at}.line_item.sku must be a string of at most 100 characters, or null` });
+        return;
+      }
+      if (sku !== null && typeof item.restock_type === 'string' && RESTOCKING.has(item.restock_type)) {
+        restock.set(sku, (restock.get(sku) ?? 0) + item.quantity);
+      }
+      const lineId = idText(item.line_item_id) ?? idText(line.id) ?? `#${i}`;
+      const seen = refundedByLine.get(lineId) ?? { refunded: 0, ordered: line.quantity };
+      seen.refunded += item.quantity;
+      refundedByLine.set(lineId, seen);
+    });
+    if (problems.length) throw invalid(problems);
+
+    const commands: OrderCommand[] = [];
+    if (restock.size > 0) {
+      const returned: ReturnUnitsCommand = { kind: 'return_units', orderId, lines: [...restock].map(([sku, quantity]) => ({ sku, quantity })) };
+      commands.push(returned);
+    }
+    const everyLine =
+      refundedByLine.size > 0 && [...refundedByLine.values()].every(({ refunded, ordered }) => isQuantity(ordered) && refunded >= ordered);
+    if (everyLine) commands.push(lifecycle(orderId, 'order_refunded', null));
+    return commands.length ? { orderId, commands } : { orderId, commands: [], ignoredReason: REFUND_RESTOCKS_NOTHING };
+  }
+}
+
+function lifecycle(orderId: string, event: LifecycleEvent, reason: string | null): LifecycleCommand {
+  return { kind: 'lifecycle', orderId, event, reason, restock: false };
+}

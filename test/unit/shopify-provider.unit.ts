@@ -1,0 +1,305 @@
+import { describe, expect, it } from '@jest/globals';
+import type { IncomingHttpHeaders } from 'node:http';
+import { AppError } from '../../src/common/app-error.js';
+import type { OrderCommand } from '../../src/orders/order-commands.js';
+import type { DeliveryCommand } from '../../src/webhooks/providers/provider.js';
+import { PROVIDERS } from '../../src/config/app-config.js';
+import {
+  CUSTOMER_PLACEHOLDER,
+  REFUND_RESTOCKS_NOTHING,
+  ShopifyProvider,
+  UNKNOWN_TOPIC,
+} from '../../src/webhooks/providers/shopify.provider.js';
+import { editedShopifyFixture, shopifyFixture } from '../support/shopify.js';
+
+const provider = new ShopifyProvider();
+
+/** Both steps of the provider on bytes and headers, as the pipeline runs them. */
+function read(body: Buffer, topic: string, headers: IncomingHttpHeaders = {}): DeliveryCommand & { eventId: string; eventType: string } {
+  const identified = provider.identify(body, { 'x-shopify-topic': topic, 'x-shopify-event-id': 'evt-1', ...headers });
+  return { eventId: identified.eventId, eventType: identified.eventType, ...provider.commandOf(identified) };
+}
+
+/** The 400 a call throws, or a failure when it throws nothing or something else. */
+function refusal(call: () => unknown): AppError {
+  try {
+    call();
+  } catch (error) {
+    if (error instanceof AppError) return error;
+    throw error;
+  }
+  throw new Error('expected a 400, got none');
+}
+const fieldsOf = (error: AppError) => (error.errors ?? []).map((e) => e.field);
+
+const lifecycle = (orderId: string, event: string, reason: string | null = null): OrderCommand =>
+  ({ kind: 'lifecycle', orderId, event, reason, restock: false }) as OrderCommand;
+
+/** Shopify's canonical order #1001 (3 lines, one of each IPOD2008 colour), as created. */
+const ORDER_1001 = {
+  kind: 'create_order',
+  orderId: '450789469',
+  customerName: 'Bob Norman',
+  customerEmail: 'bob.norman@mail.example.com',
+  totalAmount: 598.94,
+  currency: 'USD',
+  lines: [
+    { sku: 'IPOD2008GREEN', quantity: 1, unitPrice: 199 },
+    { sku: 'IPOD2008RED', quantity: 1, unitPrice: 199 },
+    { sku: 'IPOD2008BLACK', quantity: 1, unitPrice: 199 },
+  ],
+};
+
+describe('the shopify provider maps each topic of the contract', () => {
+  it.each<[string, string, Buffer, DeliveryCommand]>([
+    [
+      'orders/create (not paid yet) -> create_order',
+      'orders/create',
+      shopifyFixture('order-450789469.json'),
+      { orderId: '450789469', commands: [ORDER_1001 as OrderCommand] },
+    ],
+    [
+      'orders/create with financial_status paid -> create_order, then payment_succeeded',
+      'orders/create',
+      shopifyFixture('orders-create.json'),
+      {
+        orderId: '1073459966',
+        commands: [
+          {
+            kind: 'create_order',
+            orderId: '1073459966',
+            customerName: CUSTOMER_PLACEHOLDER,
+            customerEmail: null,
+            totalAmount: 199,
+            currency: 'USD',
+            lines: [{ sku: 'IPOD2009BLACK', quantity: 1, unitPrice: 199 }],
+          },
+          lifecycle('1073459966', 'payment_succeeded'),
+        ],
+      },
+    ],
+    ['orders/paid -> payment_succeeded', 'orders/paid', shopifyFixture('order-450789469.json'), { orderId: '450789469', commands: [lifecycle('450789469', 'payment_succeeded')] }],
+    [
+      'orders/cancelled -> order_cancelled, the reason from cancel_reason',
+      'orders/cancelled',
+      shopifyFixture('orders-cancelled.json'),
+      { orderId: '450789469', commands: [lifecycle('450789469', 'order_cancelled', 'other')] },
+    ],
+    ['orders/fulfilled -> order_fulfilled', 'orders/fulfilled', shopifyFixture('order-450789469.json'), { orderId: '450789469', commands: [lifecycle('450789469', 'order_fulfilled')] }],
+    [
+      'another topic (orders/updated) -> nothing, ignored as unknown_topic',
+      'orders/updated',
+      shopifyFixture('order-450789469.json'),
+      { orderId: null, commands: [], ignoredReason: UNKNOWN_TOPIC },
+    ],
+    ['another topic (app/uninstalled) -> nothing, ignored as unknown_topic', 'app/uninstalled', Buffer.from('{"id":1}'), { orderId: null, commands: [], ignoredReason: UNKNOWN_TOPIC }],
+  ])('%s', (_what, topic, body, expected) => {
+    const delivery = read(body, topic);
+    expect(delivery).toEqual({ eventId: 'evt-1', eventType: topic, ...expected });
+  });
+
+  it('understands exactly the mapped topics', () => {
+    for (const topic of ['orders/create', 'orders/paid', 'orders/cancelled', 'orders/fulfilled', 'refunds/create']) expect(provider.understands(topic)).toBe(true);
+    for (const topic of ['orders/updated', 'app/uninstalled', 'refunds', 'ORDERS/CREATE']) expect(provider.understands(topic)).toBe(false);
+  });
+
+  it('is registered as a provider name', () => {
+    expect(PROVIDERS).toContain('shopify');
+  });
+});
+
+describe('refunds/create', () => {
+  it.each<[string, Buffer, DeliveryCommand]>([
+    [
+      "Shopify's sample refund (no_restock, one of three lines): nothing to restock; the line is refunded in full, so by the lines it names the order is refunded",
+      shopifyFixture('refunds-create.json'),
+      { orderId: '450789469', commands: [lifecycle('450789469', 'order_refunded')] },
+    ],
+    [
+      'legacy_restock lines are not return or cancel: they restock nothing',
+      shopifyFixture('refunds-create.legacy-restock.json'),
+      { orderId: '450789469', commands: [lifecycle('450789469', 'order_refunded')] },
+    ],
+    [
+      'return and cancel lines come back (return_units), before the refund of the order',
+      editedShopifyFixture('refunds-create.legacy-restock.json', [
+        ['"restock_type": "legacy_restock"', '"restock_type": "return"'],
+        ['"restock_type": "legacy_restock"', '"restock_type": "cancel"'],
+      ]),
+      {
+        orderId: '450789469',
+        commands: [
+          { kind: 'return_units', orderId: '450789469', lines: [{ sku: 'IPOD2008BLACK', quantity: 1 }, { sku: 'IPOD2008GREEN', quantity: 1 }] },
+          lifecycle('450789469', 'order_refunded'),
+        ],
+      },
+    ],
+    [
+      'a return of part of a line: its units come back, the order is not refunded',
+      editedShopifyFixture('refunds-create.json', [
+        ['"restock_type": "no_restock"', '"restock_type": "return"'],
+        ['"quantity": 1,\n        "sku"', '"quantity": 3,\n        "sku"'],
+      ]),
+      { orderId: '450789469', commands: [{ kind: 'return_units', orderId: '450789469', lines: [{ sku: 'IPOD2008RED', quantity: 1 }] }] },
+    ],
+    [
+      'no_restock of part of a line: nothing to do, ignored with a reason',
+      editedShopifyFixture('refunds-create.json', [['"quantity": 1,\n        "sku"', '"quantity": 2,\n        "sku"']]),
+      { orderId: '450789469', commands: [], ignoredReason: REFUND_RESTOCKS_NOTHING },
+    ],
+    [
+      'a return of a line without a SKU restocks nothing (the line still counts towards the refund)',
+      editedShopifyFixture('refunds-create.json', [
+        ['"restock_type": "no_restock"', '"restock_type": "return"'],
+        ['"sku": "IPOD2008RED"', '"sku": null'],
+      ]),
+      { orderId: '450789469', commands: [lifecycle('450789469', 'order_refunded')] },
+    ],
+    ['a refund with no line (shipping only): nothing to do', Buffer.from('{"id":1,"order_id":450789469,"refund_line_items":[]}'), { orderId: '450789469', commands: [], ignoredReason: REFUND_RESTOCKS_NOTHING }],
+  ])('%s', (_what, body, expected) => {
+    expect(read(body, 'refunds/create')).toEqual({ eventId: 'evt-1', eventType: 'refunds/create', ...expected });
+  });
+
+  it('adds up the returned units of one SKU over two refund lines, and refunds when both add up to the line', () => {
+    const body = Buffer.from(
+      JSON.stringify({
+        order_id: 7,
+        refund_line_items: [
+          { line_item_id: 70, quantity: 1, restock_type: 'return', line_item: { id: 70, sku: 'A', quantity: 3 } },
+          { line_item_id: 70, quantity: 2, restock_type: 'cancel', line_item: { id: 70, sku: 'A', quantity: 3 } },
+        ],
+      }),
+    );
+    expect(read(body, 'refunds/create').commands).toEqual([
+      { kind: 'return_units', orderId: '7', lines: [{ sku: 'A', quantity: 3 }] },
+      lifecycle('7', 'order_refunded'),
+    ]);
+  });
+
+  it('refuses a refund naming no order, or a bad quantity, naming the field', () => {
+    expect(fieldsOf(refusal(() => read(Buffer.from('{"id":1,"refund_line_items":[]}'), 'refunds/create')))).toEqual(['order_id']);
+    const body = Buffer.from('{"order_id":1,"refund_line_items":[{"quantity":0,"restock_type":"return","line_item":{"sku":"A","quantity":1}}]}');
+    expect(fieldsOf(refusal(() => read(body, 'refunds/create')))).toEqual(['refund_line_items[0].quantity']);
+  });
+});
+
+describe('orders/create lines and customer', () => {
+  const order = (fields: Record<string, unknown>) =>
+    Buffer.from(JSON.stringify({ id: 1, total_price: '10.00', currency: 'usd', financial_status: 'pending', ...fields }));
+  const created = (body: Buffer) => read(body, 'orders/create').commands[0] as Extract<OrderCommand, { kind: 'create_order' }>;
+
+  it('adds up the lines of one SKU into one line; keeps lines without a SKU (null or "") as they are', () => {
+    const lines = created(
+      order({
+        line_items: [
+          { sku: 'A', quantity: 1, price: '2.50' },
+          { sku: null, quantity: 2, price: '1.00' },
+          { sku: 'B', quantity: 1, price: '4.00' },
+          { sku: 'A', quantity: 2, price: '2.50' },
+          { sku: '', quantity: 1, price: '3.00' },
+          { sku: 'B', quantity: 5, price: '3.00' },
+        ],
+      }),
+    ).lines;
+    expect(lines).toEqual([
+      { sku: 'A', quantity: 3, unitPrice: 2.5 },
+      { sku: null, quantity: 2, unitPrice: 1 },
+      // Two prices for one SKU: no single unit price.
+      { sku: 'B', quantity: 6, unitPrice: null },
+      { sku: null, quantity: 1, unitPrice: 3 },
+    ]);
+  });
+
+  it.each<[string, Record<string, unknown>, string, string | null]>([
+    ['customer first and last name', { customer: { first_name: 'Ada', last_name: 'Lovelace' }, billing_address: { name: 'Bill Payer' } }, 'Ada Lovelace', null],
+    ['customer first name only', { customer: { first_name: 'Ada', last_name: null } }, 'Ada', null],
+    ['else the billing name', { customer: { first_name: null, last_name: ' ' }, billing_address: { name: 'Bill Payer', first_name: 'B' } }, 'Bill Payer', null],
+    ['else the billing first and last name', { customer: null, billing_address: { first_name: 'Bill', last_name: 'Payer' } }, 'Bill Payer', null],
+    ["else the customer's email", { customer: { email: 'ada@example.com' }, email: '' }, 'ada@example.com', 'ada@example.com'],
+    ["else the order's email", { customer: null, email: 'buyer@example.com' }, 'buyer@example.com', 'buyer@example.com'],
+    ['else the contact email', { email: '', contact_email: 'contact@example.com' }, 'contact@example.com', 'contact@example.com'],
+    ['else the placeholder', { customer: null, billing_address: null, email: '' }, CUSTOMER_PLACEHOLDER, null],
+    ['an email that is not one is not kept', { email: 'not an email' }, CUSTOMER_PLACEHOLDER, null],
+    ['control characters become spaces, an unpaired surrogate U+FFFD', { customer: { first_name: 'A\u0007da', last_name: 'L\uD800' } }, 'A da L\uFFFD', null],
+  ])('customer name: %s', (_what, fields, name, email) => {
+    const command = created(order(fields));
+    expect(command.customerName).toBe(name);
+    expect(command.customerEmail).toBe(email);
+  });
+
+  it('keeps the order email beside a customer name', () => {
+    expect(created(order({ email: 'bob@example.com', customer: { first_name: 'Bob', last_name: 'N' } }))).toMatchObject({
+      customerName: 'Bob N',
+      customerEmail: 'bob@example.com',
+      currency: 'USD',
+      totalAmount: 10,
+    });
+  });
+
+  it('is paid on creation only when financial_status is paid', () => {
+    for (const status of ['pending', 'authorized', 'partially_paid', 'refunded', 'voided']) {
+      expect(read(order({ financial_status: status }), 'orders/create').commands.map((c) => c.kind)).toEqual(['create_order']);
+    }
+    expect(read(order({ financial_status: 'paid' }), 'orders/create').commands).toEqual([expect.objectContaining({ kind: 'create_order' }), lifecycle('1', 'payment_succeeded')]);
+  });
+
+  it('refuses bad fields, naming each', () => {
+    const error = refusal(() =>
+      read(Buffer.from('{"total_price":"-1","currency":"dollars","line_items":[{"sku":7,"quantity":0,"price":"x"}]}'), 'orders/create'),
+    );
+    expect(error.status).toBe(400);
+    expect(fieldsOf(error)).toEqual(['id', 'total_price', 'currency', 'line_items[0].sku', 'line_items[0].quantity', 'line_items[0].price']);
+  });
+});
+
+describe('64-bit ids', () => {
+  it('keeps an order id beyond 2^53 digit for digit, through both steps', () => {
+    const body = shopifyFixture('orders-create.64-bit-ids.json');
+    // The bytes name 9007199254740993, which JSON.parse would round to ...992.
+    expect(body.toString()).toContain('"id": 9007199254740993,');
+    expect(String((JSON.parse(body.toString()) as { id: number }).id)).toBe('9007199254740992');
+    const delivery = read(body, 'orders/create');
+    expect(delivery.orderId).toBe('9007199254740993');
+    expect(delivery.commands.map((c) => c.orderId)).toEqual(['9007199254740993', '9007199254740993']);
+  });
+
+  it('keeps a 64-bit order id on lifecycle topics and on refunds', () => {
+    const body = shopifyFixture('orders-create.64-bit-ids.json');
+    expect(read(body, 'orders/paid').orderId).toBe('9007199254740993');
+    const refund = editedShopifyFixture('refunds-create.json', [['"order_id": 450789469', '"order_id": 18446744073709551615']]);
+    expect(read(refund, 'refunds/create').commands[0].orderId).toBe('18446744073709551615');
+  });
+});
+
+describe('identify: headers', () => {
+  const body = shopifyFixture('order-450789469.json');
+
+  it('takes x-shopify-event-id, else x-shopify-webhook-id', () => {
+    const both = provider.identify(body, { 'x-shopify-topic': 'orders/paid', 'x-shopify-event-id': 'ev-9', 'x-shopify-webhook-id': 'wh-9' });
+    expect(both.eventId).toBe('ev-9');
+    const webhookOnly = provider.identify(body, { 'x-shopify-topic': 'orders/paid', 'x-shopify-webhook-id': 'wh-9' });
+    expect(webhookOnly).toMatchObject({ eventId: 'wh-9', eventType: 'orders/paid' });
+  });
+
+  it.each<[string, IncomingHttpHeaders, string[]]>([
+    ['no event id header', { 'x-shopify-topic': 'orders/paid' }, ['x-shopify-event-id']],
+    ['blank event id headers', { 'x-shopify-topic': 'orders/paid', 'x-shopify-event-id': ' ', 'x-shopify-webhook-id': '' }, ['x-shopify-event-id']],
+    ['no topic header', { 'x-shopify-webhook-id': 'wh-1' }, ['x-shopify-topic']],
+    ['neither', {}, ['x-shopify-event-id', 'x-shopify-topic']],
+  ])('refuses %s with a 400 naming the header', (_what, headers, fields) => {
+    const error = refusal(() => provider.identify(body, headers));
+    expect(error.status).toBe(400);
+    expect(fieldsOf(error)).toEqual(fields);
+    expect(error.message).toContain(fields[0]);
+  });
+
+  it('refuses a body that is not a JSON object', () => {
+    const headers = { 'x-shopify-topic': 'orders/paid', 'x-shopify-webhook-id': 'wh-1' };
+    expect(fieldsOf(refusal(() => provider.identify(Buffer.from('[1]'), headers)))).toEqual(['body']);
+    expect(fieldsOf(refusal(() => provider.identify(Buffer.from('{"id":'), headers)))).toEqual(['body']);
+  });
+
+  it('refuses an order topic whose body names no order id', () => {
+    expect(fieldsOf(refusal(() => read(Buffer.from('{"name":"#1001"}'), 'orders/paid')))).toEqual(['id']);
+  });
+});
