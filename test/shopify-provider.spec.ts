@@ -210,13 +210,22 @@ describe('a source speaking shopify (WEBHOOK_SHOP_PROVIDER=shopify)', () => {
     expect(await ledgerMismatches(t.db)).toEqual([]);
   });
 
-  it('a refund that restocks nothing and leaves lines unrefunded is ignored with a reason', async () => {
+  it('a refund that restocks nothing and leaves lines unrefunded is ignored as a partial refund', async () => {
     await shopify('orders/create', TWO_BLACK.created);
     await shopify('orders/paid', TWO_BLACK.paid);
     // GREEN refunded in full, one BLACK unit of two: not every line, and nothing restocked.
     const res = await shopify('refunds/create', refundOf1001('no_restock', 'no_restock'));
-    expect(res.body).toMatchObject({ status: 'ignored', reason: 'refund_restocks_nothing' });
+    expect(res.body).toMatchObject({ status: 'ignored', reason: 'partial_refund', order_status: 'paid' });
     expect((await order(ORDER_1001)).status).toBe('paid');
+  });
+
+  it("Shopify's sample refund, one line of #1001 in full, leaves the order's other lines unrefunded: not a refund of the order", async () => {
+    await shopify('orders/create', TWO_BLACK.created);
+    await shopify('orders/paid', TWO_BLACK.paid);
+    const res = await shopify('refunds/create', shopifyFixture('refunds-create.json'));
+    expect(res.body).toMatchObject({ status: 'ignored', reason: 'partial_refund', order_status: 'paid' });
+    expect((await order(ORDER_1001)).status).toBe('paid');
+    expect(await ledgerMismatches(t.db)).toEqual([]);
   });
 
   it('an unknown topic is answered 200 ignored, and recorded under its own name', async () => {

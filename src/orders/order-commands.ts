@@ -34,6 +34,13 @@ export interface LifecycleCommand {
   payment?: Payment;
   /** The gateway's id of the payment, kept on the order so that later events naming only it find the order. */
   paymentId?: string;
+  /**
+   * An order_refunded that holds only if these units (per SKU; null: lines
+   * without one) cover every line of the order: a gateway refund that names
+   * the lines it refunds (Shopify) refunds the order only when it is one of
+   * everything (the state machine's refundCoversOrder).
+   */
+  onlyIfRefunding?: { sku: string | null; quantity: number }[];
 }
 
 /** An amount in the currency's major units, as an exact decimal string ("10.5", "1000"). */

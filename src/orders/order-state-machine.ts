@@ -157,6 +157,23 @@ export function compareDecimals(a: string, b: string): number {
   return x < y ? -1 : x > y ? 1 : 0;
 }
 
+/** A refund of some of an order's lines does not refund the order. */
+export const PARTIAL_REFUND = 'partial_refund';
+
+/**
+ * Whether refunded units cover every line of an order: for each SKU (and for
+ * the lines without one, together) at least as many units as the order has.
+ */
+export function refundCoversOrder(
+  ordered: readonly { sku: string | null; quantity: number }[],
+  refunded: readonly { sku: string | null; quantity: number }[],
+): boolean {
+  const left = new Map<string | null, number>();
+  for (const line of ordered) left.set(line.sku, (left.get(line.sku) ?? 0) + line.quantity);
+  for (const line of refunded) left.set(line.sku, (left.get(line.sku) ?? 0) - line.quantity);
+  return ordered.length > 0 && [...left.values()].every((units) => units <= 0);
+}
+
 /**
  * What returned units do to stock, by the order's status: units still
  * reserved (not shipped) are released; shipped units come back to on_hand.

@@ -137,6 +137,11 @@ export class OrdersRepository {
     );
   }
 
+  /** The units the order was placed for, per SKU (null: its lines without one), whatever came back since. */
+  async orderedUnits(em: EntityManager, orderId: string): Promise<{ sku: string | null; quantity: number }[]> {
+    return em.query(`SELECT sku, sum(quantity)::int AS quantity FROM order_lines WHERE order_id = $1 GROUP BY sku`, [orderId]);
+  }
+
   /** The order's total and currency, which a payment must cover. */
   async paymentTerms(em: EntityManager, orderId: string): Promise<{ totalAmount: string; currency: string }> {
     const [row] = await em.query<{ total_amount: string; currency: string }[]>(

@@ -11,7 +11,9 @@ import {
   NOTHING_LEFT_TO_RETURN,
   ORDER_ALREADY_EXISTS,
   ORDER_NOT_FOUND,
+  PARTIAL_REFUND,
   paymentCovers,
+  refundCoversOrder,
   returnMovementOf,
   stockMovementOf,
 } from './order-state-machine.js';
@@ -133,6 +135,9 @@ export class OrdersService {
     let decision = decide(status, command.event);
     if (decision.kind === 'apply' && command.payment) {
       decision = decidePayment(decision, paymentCovers(command.payment, await this.orders.paymentTerms(em, command.orderId)));
+    }
+    if (decision.kind === 'apply' && command.onlyIfRefunding && !refundCoversOrder(await this.orders.orderedUnits(em, command.orderId), command.onlyIfRefunding)) {
+      decision = { kind: 'ignore', reason: PARTIAL_REFUND, flag: false };
     }
     if (decision.kind === 'defer') return { result: 'deferred', reason: decision.reason, status };
     if (decision.kind === 'ignore') {

@@ -6,6 +6,7 @@ import {
   decide,
   decidePayment,
   paymentCovers,
+  refundCoversOrder,
   returnMovementOf,
 } from '../../src/orders/order-state-machine.js';
 import { ORDER_STATUSES } from '../../src/orders/order-status.js';
@@ -88,5 +89,20 @@ describe('outcomeOfSequence: one delivery, several commands', () => {
     },
   ])('$title', ({ outcomes, expected }) => {
     expect(outcomeOfSequence(outcomes)).toEqual(expected);
+  });
+});
+
+describe('refundCoversOrder: a refund naming lines refunds the order only when it is one of everything', () => {
+  const lines = (...l: [string | null, number][]) => l.map(([sku, quantity]) => ({ sku, quantity }));
+  it.each([
+    { title: 'every unit of every SKU', ordered: lines(['A', 2], ['B', 1]), refunded: lines(['B', 1], ['A', 2]), covers: true },
+    { title: 'one of two lines', ordered: lines(['A', 2], ['B', 1]), refunded: lines(['A', 2]), covers: false },
+    { title: 'part of a line', ordered: lines(['A', 2]), refunded: lines(['A', 1]), covers: false },
+    { title: 'lines of one SKU added up', ordered: lines(['A', 1], ['A', 2]), refunded: lines(['A', 3]), covers: true },
+    { title: 'lines without a SKU count together', ordered: lines([null, 1], [null, 1], ['A', 1]), refunded: lines([null, 2], ['A', 1]), covers: true },
+    { title: 'a line without a SKU left out', ordered: lines([null, 1], ['A', 1]), refunded: lines(['A', 1]), covers: false },
+    { title: 'an order with no lines is not refunded by lines', ordered: lines(), refunded: lines(['A', 1]), covers: false },
+  ])('$title: $covers', ({ ordered, refunded, covers }) => {
+    expect(refundCoversOrder(ordered, refunded)).toBe(covers);
   });
 });

@@ -109,16 +109,18 @@ describe('the shopify provider maps each topic of the contract', () => {
 });
 
 describe('refunds/create', () => {
+  /** order_refunded, if the units refunded cover every line of the order (the domain knows its lines; the refund does not). */
+  const refundIfAll = (orderId: string, lines: { sku: string | null; quantity: number }[]) => ({ ...lifecycle(orderId, 'order_refunded'), onlyIfRefunding: lines });
   it.each<[string, Buffer, DeliveryCommand]>([
     [
-      "Shopify's sample refund (no_restock, one of three lines): nothing to restock; the line is refunded in full, so by the lines it names the order is refunded",
+      "Shopify's sample refund (no_restock, one of three lines): nothing to restock; an order refund if that one line is all the order has",
       shopifyFixture('refunds-create.json'),
-      { orderId: '450789469', commands: [lifecycle('450789469', 'order_refunded')] },
+      { orderId: '450789469', commands: [refundIfAll('450789469', [{ sku: 'IPOD2008RED', quantity: 1 }])] },
     ],
     [
       'legacy_restock lines are not return or cancel: they restock nothing',
       shopifyFixture('refunds-create.legacy-restock.json'),
-      { orderId: '450789469', commands: [lifecycle('450789469', 'order_refunded')] },
+      { orderId: '450789469', commands: [refundIfAll('450789469', [{ sku: 'IPOD2008BLACK', quantity: 1 }, { sku: 'IPOD2008GREEN', quantity: 1 }])] },
     ],
     [
       'return and cancel lines come back (return_units), before the refund of the order',
@@ -130,37 +132,43 @@ describe('refunds/create', () => {
         orderId: '450789469',
         commands: [
           { kind: 'return_units', orderId: '450789469', lines: [{ sku: 'IPOD2008BLACK', quantity: 1 }, { sku: 'IPOD2008GREEN', quantity: 1 }] },
-          lifecycle('450789469', 'order_refunded'),
+          refundIfAll('450789469', [{ sku: 'IPOD2008BLACK', quantity: 1 }, { sku: 'IPOD2008GREEN', quantity: 1 }]),
         ],
       },
     ],
     [
-      'a return of part of a line: its units come back, the order is not refunded',
+      'a return of part of a line: its units come back; the order refund holds only for the units named',
       editedShopifyFixture('refunds-create.json', [
         ['"restock_type": "no_restock"', '"restock_type": "return"'],
         ['"quantity": 1,\n        "sku"', '"quantity": 3,\n        "sku"'],
       ]),
-      { orderId: '450789469', commands: [{ kind: 'return_units', orderId: '450789469', lines: [{ sku: 'IPOD2008RED', quantity: 1 }] }] },
+      {
+        orderId: '450789469',
+        commands: [
+          { kind: 'return_units', orderId: '450789469', lines: [{ sku: 'IPOD2008RED', quantity: 1 }] },
+          refundIfAll('450789469', [{ sku: 'IPOD2008RED', quantity: 1 }]),
+        ],
+      },
     ],
     [
-      'no_restock of part of a line: nothing to do, ignored with a reason',
+      'no_restock: nothing comes back; an order refund if the units named are all the order has',
       editedShopifyFixture('refunds-create.json', [['"quantity": 1,\n        "sku"', '"quantity": 2,\n        "sku"']]),
-      { orderId: '450789469', commands: [], ignoredReason: REFUND_RESTOCKS_NOTHING },
+      { orderId: '450789469', commands: [refundIfAll('450789469', [{ sku: 'IPOD2008RED', quantity: 1 }])] },
     ],
     [
-      'a return of a line without a SKU restocks nothing (the line still counts towards the refund)',
+      'a return of a line without a SKU restocks nothing (its units still count towards the refund)',
       editedShopifyFixture('refunds-create.json', [
         ['"restock_type": "no_restock"', '"restock_type": "return"'],
         ['"sku": "IPOD2008RED"', '"sku": null'],
       ]),
-      { orderId: '450789469', commands: [lifecycle('450789469', 'order_refunded')] },
+      { orderId: '450789469', commands: [refundIfAll('450789469', [{ sku: null, quantity: 1 }])] },
     ],
     ['a refund with no line (shipping only): nothing to do', Buffer.from('{"id":1,"order_id":450789469,"refund_line_items":[]}'), { orderId: '450789469', commands: [], ignoredReason: REFUND_RESTOCKS_NOTHING }],
   ])('%s', (_what, body, expected) => {
     expect(read(body, 'refunds/create')).toEqual({ eventId: 'evt-1', eventType: 'refunds/create', ...expected });
   });
 
-  it('adds up the returned units of one SKU over two refund lines, and refunds when both add up to the line', () => {
+  it('adds up the returned and refunded units of one SKU over two refund lines', () => {
     const body = Buffer.from(
       JSON.stringify({
         order_id: 7,
@@ -172,7 +180,7 @@ describe('refunds/create', () => {
     );
     expect(read(body, 'refunds/create').commands).toEqual([
       { kind: 'return_units', orderId: '7', lines: [{ sku: 'A', quantity: 3 }] },
-      lifecycle('7', 'order_refunded'),
+      refundIfAll('7', [{ sku: 'A', quantity: 3 }]),
     ]);
   });
 

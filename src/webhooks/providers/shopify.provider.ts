@@ -13,7 +13,7 @@ export type ShopifyTopic = (typeof SHOPIFY_TOPICS)[number];
 
 /** Why a delivery of another topic asks nothing. */
 export const UNKNOWN_TOPIC = 'unknown_topic';
-/** Why a refund that restocks nothing and leaves lines unrefunded asks nothing. */
+/** Why a refund that names no line (shipping only, say) asks nothing. */
 export const REFUND_RESTOCKS_NOTHING = 'refund_restocks_nothing';
 /** The customer name of an order that names nobody: no customer name, no billing name, no email. */
 export const CUSTOMER_PLACEHOLDER = 'Shopify customer (no name given)';
@@ -204,10 +204,10 @@ export class ShopifyProvider implements Provider {
   /**
    * refunds/create: the units of lines restocked as `return` or `cancel` come
    * back (return_units); a refund of every line refunds the order after it.
-   * The Refund resource names only the lines it refunds, each with its
-   * `line_item` (whose `quantity` is the order line's), not the order's other
-   * lines: a refund counts as one of every line when each line it names is
-   * refunded to that line's full quantity (see README, "Shopify").
+   * The Refund resource names only the lines it refunds, not the order's
+   * other lines, so whether it is one of every line is the domain's to say,
+   * against the lines it keeps (LifecycleCommand.onlyIfRefunding): a refund
+   * of some lines is `partial_refund`.
    */
   private refund(refund: Record<string, unknown>): DeliveryCommand {
     const orderId = this.orderIdOf(refund, 'order_id');
@@ -216,7 +216,7 @@ export class ShopifyProvider implements Provider {
     if (!Array.isArray(items)) throw invalid([{ field: 'refund_line_items', message: 'refund_line_items must be an array' }]);
 
     const restock = new Map<string, number>();
-    const refundedByLine = new Map<string, { refunded: number; ordered: unknown }>();
+    const refunded = new Map<string | null, number>();
     items.forEach((item: unknown, i) => {
       const at = `refund_line_items[${i}]`;
       if (!isObject(item)) {
@@ -236,10 +236,7 @@ export class ShopifyProvider implements Provider {
       if (sku !== null && typeof item.restock_type === 'string' && RESTOCKING.has(item.restock_type)) {
         restock.set(sku, (restock.get(sku) ?? 0) + item.quantity);
       }
-      const lineId = idText(item.line_item_id) ?? idText(line.id) ?? `#${i}`;
-      const seen = refundedByLine.get(lineId) ?? { refunded: 0, ordered: line.quantity };
-      seen.refunded += item.quantity;
-      refundedByLine.set(lineId, seen);
+      refunded.set(sku, (refunded.get(sku) ?? 0) + item.quantity);
     });
     if (problems.length) throw invalid(problems);
 
@@ -248,9 +245,9 @@ export class ShopifyProvider implements Provider {
       const returned: ReturnUnitsCommand = { kind: 'return_units', orderId, lines: [...restock].map(([sku, quantity]) => ({ sku, quantity })) };
       commands.push(returned);
     }
-    const everyLine =
-      refundedByLine.size > 0 && [...refundedByLine.values()].every(({ refunded, ordered }) => isQuantity(ordered) && refunded >= ordered);
-    if (everyLine) commands.push(lifecycle(orderId, 'order_refunded', null));
+    if (refunded.size > 0) {
+      commands.push({ ...lifecycle(orderId, 'order_refunded', null), onlyIfRefunding: [...refunded].map(([sku, quantity]) => ({ sku, quantity })) });
+    }
     return commands.length ? { orderId, commands } : { orderId, commands: [], ignoredReason: REFUND_RESTOCKS_NOTHING };
   }
 }
