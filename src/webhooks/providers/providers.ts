@@ -2,9 +2,11 @@ import { Injectable } from '@nestjs/common';
 import { AppConfig, type ProviderName } from '../../config/app-config.js';
 import type { Provider } from './provider.js';
 import { ShelfsyncProvider } from './shelfsync.provider.js';
+import { WooCommerceProvider } from './woocommerce.provider.js';
 
 const PROVIDERS: Record<ProviderName, Provider> = {
   shelfsync: new ShelfsyncProvider(),
+  woocommerce: new WooCommerceProvider(),
 };
 
 /** The provider that reads each source's deliveries, fresh or stored (deferred events, replays). */
