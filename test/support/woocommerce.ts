@@ -18,6 +18,8 @@ export interface WooEdits {
   id?: string;
   status?: string;
   dateModifiedGmt?: string;
+  /** The first line's `"sku": ""` (the docs' product without a SKU), for the rule that adds up lines of one SKU. */
+  firstLineSku?: string | null;
 }
 
 /** Replaces one top-level member of the pretty-printed sample; fails when it is not there exactly once. */
@@ -42,6 +44,9 @@ export function wooOrderBody(name: string, edits: WooEdits = {}): Buffer {
   }
   if (edits.dateModifiedGmt !== undefined) {
     text = replaceOnce(text, /\n {2}"date_modified_gmt": "[^"]*",/, `\n  "date_modified_gmt": ${JSON.stringify(edits.dateModifiedGmt)},`);
+  }
+  if (edits.firstLineSku !== undefined) {
+    text = replaceOnce(text, /\n {6}"sku": "",/, `\n      "sku": ${JSON.stringify(edits.firstLineSku)},`);
   }
   return Buffer.from(text, 'utf8');
 }
