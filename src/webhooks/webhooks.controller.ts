@@ -11,6 +11,8 @@ const SIGNATURE_HEADERS = [
   { name: 'webhook-timestamp', description: 'standard-webhooks: unix seconds, within WEBHOOK_TOLERANCE_SECONDS' },
   { name: 'webhook-signature', description: 'standard-webhooks: `v1,<base64>` entries, space-separated, over `{id}.{timestamp}.{body}`' },
   { name: 'stripe-signature', description: 'stripe: `t=<unix>,v1=<hex>[,v1=<hex>...]` over `{t}.{body}`' },
+  { name: 'x-wc-webhook-signature', description: 'woocommerce: base64 HMAC-SHA256 of the raw body (an unsigned form-encoded `webhook_id=<n>` ping is answered `{"status":"ignored","reason":"ping"}`)' },
+  { name: 'x-wc-webhook-topic', description: 'woocommerce: the topic (order.created, order.updated), the event type' },
 ];
 
 const ENVELOPE_EXAMPLE = {
