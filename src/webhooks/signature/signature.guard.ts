@@ -55,7 +55,10 @@ function clientAddress(request: Request): { address: string; type: 'ipv4' | 'ipv
 /**
  * Checks a delivery before anything of its body is parsed: the source exists
  * (404), the sender's address is allowed (403), and one of the source's
- * schemes verifies the signature over the raw bytes with one of its secrets (401).
+ * schemes verifies the signature over the raw bytes with one of its secrets (401),
+ * unless the source's provider acknowledges that unsigned delivery by design
+ * (Provider.acknowledgesUnverified: WooCommerce's ping), which is let through
+ * as `acknowledgedUnverified` for the controller to answer, never to be stored.
  */
 @Injectable()
 export class SignatureGuard implements CanActivate {
