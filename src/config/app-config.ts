@@ -10,13 +10,14 @@ export const SIGNATURE_SCHEMES = ['hmac-sha256', 'standard-webhooks', 'stripe', 
 export type SignatureSchemeName = (typeof SIGNATURE_SCHEMES)[number];
 
 /** What a source speaks (src/webhooks/providers/). */
-export const PROVIDERS = ['shelfsync', 'stripe', 'shopify'] as const;
+export const PROVIDERS = ['shelfsync', 'stripe', 'shopify', 'woocommerce'] as const;
 export type ProviderName = (typeof PROVIDERS)[number];
 
 /** The scheme a gateway signs with: a provider other than the envelope implies it. */
 const SCHEME_OF_PROVIDER: Record<Exclude<ProviderName, 'shelfsync'>, SignatureSchemeName> = {
   stripe: 'stripe',
   shopify: 'shopify',
+  woocommerce: 'woocommerce',
 };
 
 export const DEFAULT_SOURCE = 'default';

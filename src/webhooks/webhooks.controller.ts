@@ -1,4 +1,4 @@
-import { Controller, HttpCode, Param, Post, Req, UseGuards } from '@nestjs/common';
+import { Controller, HttpCode, Logger, Param, Post, Req, UseGuards } from '@nestjs/common';
 import { ApiBody, ApiHeader, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { SignatureGuard, type WebhookRequest } from './signature/signature.guard.js';
 import type { DeliveryResult } from './pipeline/delivery.js';
@@ -11,6 +11,8 @@ const SIGNATURE_HEADERS = [
   { name: 'webhook-timestamp', description: 'standard-webhooks: unix seconds, within WEBHOOK_TOLERANCE_SECONDS' },
   { name: 'webhook-signature', description: 'standard-webhooks: `v1,<base64>` entries, space-separated, over `{id}.{timestamp}.{body}`' },
   { name: 'stripe-signature', description: 'stripe: `t=<unix>,v1=<hex>[,v1=<hex>...]` over `{t}.{body}`' },
+  { name: 'x-wc-webhook-signature', description: 'woocommerce: base64 HMAC-SHA256 of the raw body (an unsigned form-encoded `webhook_id=<n>` ping is answered `{"status":"ignored","reason":"ping"}`)' },
+  { name: 'x-wc-webhook-topic', description: 'woocommerce: the topic (order.created, order.updated), the event type' },
 ];
 
 const ENVELOPE_EXAMPLE = {
@@ -55,18 +57,26 @@ function documented(): MethodDecorator {
   };
 }
 
+/** The answer to a delivery a provider acknowledges unsigned (WooCommerce's ping). */
+export interface UnverifiedAcknowledgement {
+  status: 'ignored';
+  reason: string;
+}
+
 @ApiTags('webhooks')
 @Controller('webhooks')
 @UseGuards(SignatureGuard)
 export class WebhooksController {
+  private readonly logger = new Logger('Webhooks');
+
   constructor(private readonly pipeline: DeliveryPipeline) {}
 
   @Post()
   @HttpCode(200)
   @ApiOperation({ summary: 'Receive a signed event from the default source (WEBHOOK_SECRET, WEBHOOK_SIGNATURE_SCHEME)' })
   @documented()
-  receive(@Req() request: WebhookRequest): Promise<DeliveryResult> {
-    return this.pipeline.receive(request.verifiedDelivery!, request.headers, request.requestId);
+  receive(@Req() request: WebhookRequest): Promise<DeliveryResult | UnverifiedAcknowledgement> {
+    return this.handle(request);
   }
 
   @Post(':source')
@@ -74,7 +84,16 @@ export class WebhooksController {
   @ApiOperation({ summary: 'Receive a signed event from a named source (WEBHOOK_<NAME>_SECRET, WEBHOOK_<NAME>_SCHEME)' })
   @ApiParam({ name: 'source', description: 'the lower-cased <NAME> of WEBHOOK_<NAME>_SECRET' })
   @documented()
-  receiveFromSource(@Param('source') _source: string, @Req() request: WebhookRequest): Promise<DeliveryResult> {
+  receiveFromSource(@Param('source') _source: string, @Req() request: WebhookRequest): Promise<DeliveryResult | UnverifiedAcknowledgement> {
+    return this.handle(request);
+  }
+
+  private async handle(request: WebhookRequest): Promise<DeliveryResult | UnverifiedAcknowledgement> {
+    const acknowledged = request.acknowledgedUnverified;
+    if (acknowledged) {
+      this.logger.log(`${acknowledged.source}: ${acknowledged.reason} acknowledged (unsigned; nothing stored)`);
+      return { status: 'ignored', reason: acknowledged.reason };
+    }
     return this.pipeline.receive(request.verifiedDelivery!, request.headers, request.requestId);
   }
 }

@@ -153,8 +153,8 @@ describe('configuration', () => {
     [{ WEBHOOK_SIGNATURE_SCHEME: 'hmac' }, 'WEBHOOK_SIGNATURE_SCHEME: unknown scheme "hmac" (supported: hmac-sha256, standard-webhooks, stripe, shopify, woocommerce)'],
     [{ WEBHOOK_DEFAULT_SECRET: 'd' }, 'WEBHOOK_DEFAULT_SECRET: "default" is reserved for POST /webhooks; use WEBHOOK_SECRET'],
     [{ WEBHOOK_SHOP_ALLOWED_IPS: '10.0.0.1' }, 'WEBHOOK_SHOP_SECRET is required because WEBHOOK_SHOP_SCHEME, _PROVIDER or _ALLOWED_IPS is set'],
-    [{ WEBHOOK_PROVIDER: 'paypal' }, 'WEBHOOK_PROVIDER must be one of shelfsync, stripe, shopify (got "paypal")'],
-    [{ WEBHOOK_SHOP_SECRET: 's', WEBHOOK_SHOP_PROVIDER: 'Square' }, 'WEBHOOK_SHOP_PROVIDER must be one of shelfsync, stripe, shopify (got "Square")'],
+    [{ WEBHOOK_PROVIDER: 'paypal' }, 'WEBHOOK_PROVIDER must be one of shelfsync, stripe, shopify, woocommerce (got "paypal")'],
+    [{ WEBHOOK_SHOP_SECRET: 's', WEBHOOK_SHOP_PROVIDER: 'Square' }, 'WEBHOOK_SHOP_PROVIDER must be one of shelfsync, stripe, shopify, woocommerce (got "Square")'],
     [{ WEBHOOK_SHOP_SECRET: ',' }, 'WEBHOOK_SHOP_SECRET is required because WEBHOOK_SHOP_SCHEME, _PROVIDER or _ALLOWED_IPS is set'],
     [{ WEBHOOK_ALLOWED_IPS: ' , ' }, 'WEBHOOK_ALLOWED_IPS is set but lists no address'],
   ])('refuses %j: %s', (env: Record<string, string>, problem) => {

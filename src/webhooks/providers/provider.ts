@@ -45,6 +45,14 @@ export interface Provider {
   commandOf(delivery: IdentifiedDelivery): DeliveryCommand;
   /** Whether it maps this event type onto the domain (metrics name only the types it knows). */
   understands(eventType: string): boolean;
+  /**
+   * Whether this delivery, which carries no valid signature, is one the
+   * gateway sends unsigned by design and expects a 200 for (WooCommerce's
+   * ping when a webhook is saved). Asked before the signature is checked;
+   * such a delivery is answered `{"status":"ignored","reason":"ping"}` and
+   * neither stored nor applied. Absent: every delivery must be signed.
+   */
+  acknowledgesUnverified?(rawBody: Buffer, headers: IncomingHttpHeaders): boolean;
 }
 
 /** The delivery with the order its payment named, or asking nothing (`reason`) when no order has that payment. */

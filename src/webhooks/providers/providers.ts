@@ -4,11 +4,13 @@ import type { Provider } from './provider.js';
 import { ShelfsyncProvider } from './shelfsync.provider.js';
 import { ShopifyProvider } from './shopify.provider.js';
 import { StripeProvider } from './stripe.provider.js';
+import { WooCommerceProvider } from './woocommerce.provider.js';
 
 const PROVIDERS: Record<ProviderName, Provider> = {
   shelfsync: new ShelfsyncProvider(),
   stripe: new StripeProvider(),
   shopify: new ShopifyProvider(),
+  woocommerce: new WooCommerceProvider(),
 };
 
 /** The provider that reads each source's deliveries, fresh or stored (deferred events, replays). */

@@ -5,6 +5,7 @@ import { BlockList, isIPv4 } from 'node:net';
 import { AppConfig, DEFAULT_SOURCE, type SignatureSchemeName, type WebhookSource } from '../../config/app-config.js';
 import { AppError } from '../../common/app-error.js';
 import { MetricsService } from '../../metrics/metrics.service.js';
+import { Providers } from '../providers/providers.js';
 import { SCHEMES } from './schemes.js';
 
 /** What the guard hands on to the controller: a delivery whose bytes are proven to come from `source`. */
@@ -17,7 +18,14 @@ export interface VerifiedDelivery {
   idIsSigned: boolean;
 }
 
-export type WebhookRequest = RequestWithId & { verifiedDelivery?: VerifiedDelivery };
+export type WebhookRequest = RequestWithId & {
+  verifiedDelivery?: VerifiedDelivery;
+  /**
+   * Set instead of verifiedDelivery for a delivery the source's provider
+   * acknowledges unsigned (WooCommerce's ping): answered 200, never stored.
+   */
+  acknowledgedUnverified?: { source: string; reason: string };
+};
 
 interface PreparedSource {
   source: WebhookSource;
@@ -47,7 +55,10 @@ function clientAddress(request: Request): { address: string; type: 'ipv4' | 'ipv
 /**
  * Checks a delivery before anything of its body is parsed: the source exists
  * (404), the sender's address is allowed (403), and one of the source's
- * schemes verifies the signature over the raw bytes with one of its secrets (401).
+ * schemes verifies the signature over the raw bytes with one of its secrets (401),
+ * unless the source's provider acknowledges that unsigned delivery by design
+ * (Provider.acknowledgesUnverified: WooCommerce's ping), which is let through
+ * as `acknowledgedUnverified` for the controller to answer, never to be stored.
  */
 @Injectable()
 export class SignatureGuard implements CanActivate {
@@ -57,6 +68,7 @@ export class SignatureGuard implements CanActivate {
   constructor(
     config: AppConfig,
     private readonly metrics: MetricsService,
+    private readonly providers: Providers,
   ) {
     this.toleranceSeconds = config.toleranceSeconds;
     for (const source of config.sources.values()) {
@@ -92,6 +104,11 @@ export class SignatureGuard implements CanActivate {
         return true;
       }
       reasons.push(prepared.keys.length > 1 ? `${name}: ${result.reason}` : result.reason);
+    }
+    // A delivery the gateway sends unsigned by design (WooCommerce's ping): acknowledged, nothing more.
+    if (this.providers.forSource(prepared.source.name).acknowledgesUnverified?.(rawBody, request.headers)) {
+      request.acknowledgedUnverified = { source: prepared.source.name, reason: 'ping' };
+      return true;
     }
     this.metrics.recordSignatureFailure(prepared.source.name);
     throw new AppError(401, 'invalid_signature', `signature verification failed: ${reasons.join('; ')}`);

@@ -1,0 +1,230 @@
+import { createHash } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+import { AppError, type FieldProblem } from '../../common/app-error.js';
+import { isPlainText } from '../../common/validators.js';
+import type { CreateOrderCommand, LifecycleCommand, OrderCommand } from '../../orders/order-commands.js';
+import type { LifecycleEvent } from '../../orders/order-state-machine.js';
+import { headerValue } from '../signature/signature-scheme.js';
+import { idText, isObject, parseNativeJson } from './native-json.js';
+import type { DeliveryCommand, IdentifiedDelivery, Provider } from './provider.js';
+import { UNKNOWN_EVENT_TYPE } from './shelfsync.provider.js';
+
+const TOPIC_HEADER = 'x-wc-webhook-topic';
+const SIGNATURE_HEADER = 'x-wc-webhook-signature';
+const TOPIC = /^[A-Za-z0-9_.:-]{1,100}$/;
+/** The body of WooCommerce's ping (class-wc-webhook.php, deliver_ping()): `webhook_id=<the webhook's id>`. */
+const PING_BODY = /^webhook_id=\d{1,20}$/;
+/** Form-encoded, as WordPress's HTTP API posts a string body (a charset parameter allowed). */
+const FORM_CONTENT_TYPE = /^application\/x-www-form-urlencoded\s*(;.*)?$/i;
+/** An amount as WooCommerce writes it: a decimal string ("29.35"), at most 4 decimals. */
+const AMOUNT = /^\d{1,13}(\.\d{1,4})?$/;
+const MAX_AMOUNT = 1e12;
+const MAX_LINES = 500;
+/** A loose email check: WooCommerce validated it already; what does not look like one is left out. */
+const EMAIL = /^[^\s@]+@[^\s@]+$/;
+
+export const STATUS_NOT_MAPPED = 'status_not_mapped';
+
+/**
+ * What an order's WooCommerce status means for shelfsync, as the lifecycle
+ * events that bring an order there, in lifecycle order. `completed` is paid
+ * and shipped: the payment comes first, and the state machine ignores it on
+ * an order already paid, so the fulfilment then applies either way. Statuses
+ * not listed (`pending`, `on-hold`, `trash`, `checkout-draft`, a plugin's own)
+ * ask nothing.
+ */
+const EVENTS_OF_STATUS: Record<string, LifecycleEvent[]> = {
+  processing: ['payment_succeeded'],
+  completed: ['payment_succeeded', 'order_fulfilled'],
+  cancelled: ['order_cancelled'],
+  refunded: ['order_refunded'],
+  failed: ['payment_failed'],
+};
+
+/** On `order.created`, only these statuses add to the creation (the contract: paid; paid and fulfilled). */
+const STATUSES_APPLIED_ON_CREATION = new Set(['processing', 'completed']);
+
+function invalid(problems: FieldProblem[]): AppError {
+  return AppError.invalid(problems, 'invalid webhook payload');
+}
+
+/**
+ * WooCommerce's own deliveries (the REST API's order resource, posted on
+ * `order.created` and `order.updated`), mapped onto the contract's events.
+ *
+ * The event id: `<topic>:<order id>:<date_modified_gmt>:<sha256 of the raw
+ * body, 32 hex digits>`. WooCommerce's `X-WC-Webhook-Delivery-ID` is
+ * `wp_hash(webhook id . strtotime('now'))` (class-wc-webhook.php,
+ * get_new_delivery_id()): the same for every delivery of a webhook within one
+ * second, and different for a resend of the same change a second later, so
+ * alone it fails both ways. The id here is made of what the change is:
+ * - a resend of the same change carries the same order in the same state,
+ *   so the same bytes (the body is the order as the REST API shows it), and
+ *   so the same id: a duplicate, however much later it comes and whatever
+ *   delivery id it carries;
+ * - two different changes, even within one second (so with one
+ *   `date_modified_gmt`, which has one-second resolution, and one delivery
+ *   id), differ somewhere in the order (its status, a line, a note, a
+ *   refund), so in the bytes and in the digest: two events.
+ * The topic is part of it because WooCommerce may post the same order, byte
+ * for byte, as `order.created` and `order.updated`; the order id and
+ * modification time make the id readable in the event log. (The event log
+ * also treats identical bytes on one source as a duplicate, since none of
+ * WooCommerce's headers are signed.)
+ */
+export function wooEventId(topic: string, rawBody: Buffer, order: unknown): string {
+  const digest = createHash('sha256').update(rawBody).digest('hex').slice(0, 32);
+  const id = isObject(order) ? (idText(order.id) ?? '-') : '-';
+  const modified = isObject(order) && isPlainText(order.date_modified_gmt, 1, 40) ? order.date_modified_gmt : '-';
+  return `${topic}:${id}:${modified}:${digest}`;
+}
+
+export class WooCommerceProvider implements Provider {
+  readonly name = 'woocommerce';
+
+  identify(rawBody: Buffer, headers: IncomingHttpHeaders): IdentifiedDelivery {
+    const topic = headerValue(headers, TOPIC_HEADER)?.trim();
+    if (!topic) throw invalid([{ field: TOPIC_HEADER, message: `${TOPIC_HEADER} header is required` }]);
+    if (!TOPIC.test(topic)) throw invalid([{ field: TOPIC_HEADER, message: `${TOPIC_HEADER} must be a topic such as order.created` }]);
+    const payload = parseNativeJson(rawBody);
+    return { eventId: wooEventId(topic, rawBody, payload), eventType: topic, payload };
+  }
+
+  commandOf({ eventType, payload }: IdentifiedDelivery): DeliveryCommand {
+    if (!this.understands(eventType)) return { orderId: null, commands: [], ignoredReason: UNKNOWN_EVENT_TYPE };
+    if (!isObject(payload)) throw invalid([{ field: 'body', message: 'body must be a JSON object (a WooCommerce order)' }]);
+    const orderId = idText(payload.id);
+    const status = payload.status;
+    const problems: FieldProblem[] = [];
+    if (orderId === undefined) problems.push({ field: 'id', message: 'id must be the order id (an integer or a non-empty string)' });
+    if (!isPlainText(status, 1, 100)) problems.push({ field: 'status', message: 'status must be the order status (a string)' });
+    const creation = eventType === 'order.created' ? createCommandOf(payload, orderId ?? '', problems) : undefined;
+    if (problems.length) throw invalid(problems);
+
+    const known = EVENTS_OF_STATUS[status as string];
+    const applies = known && (creation === undefined || STATUSES_APPLIED_ON_CREATION.has(status as string));
+    const lifecycle: LifecycleCommand[] = (applies ? known : []).map((event) => ({
+      kind: 'lifecycle',
+      orderId: orderId!,
+      event,
+      reason: null,
+      restock: false,
+    }));
+    const commands: OrderCommand[] = creation ? [creation, ...lifecycle] : lifecycle;
+    if (commands.length === 0) return { orderId: orderId!, commands, ignoredReason: `${STATUS_NOT_MAPPED}: ${status as string}` };
+    return { orderId: orderId!, commands };
+  }
+
+  understands(eventType: string): boolean {
+    return eventType === 'order.created' || eventType === 'order.updated';
+  }
+
+  /**
+   * WooCommerce's ping, sent when a webhook is saved (class-wc-webhook.php,
+   * deliver_ping()): the form-encoded body `webhook_id=<n>`, unsigned. Only
+   * that exact shape, without a signature header, and (if it says) form
+   * encoded, is acknowledged unverified; anything else unsigned is refused.
+   */
+  acknowledgesUnverified(rawBody: Buffer, headers: IncomingHttpHeaders): boolean {
+    if (headers[SIGNATURE_HEADER] !== undefined) return false;
+    const type = headerValue(headers, 'content-type');
+    if (type !== undefined && !FORM_CONTENT_TYPE.test(type)) return false;
+    return rawBody.length <= 32 && PING_BODY.test(rawBody.toString('latin1'));
+  }
+}
+
+/** `create_order` from the order resource; every problem goes into `problems`. */
+function createCommandOf(order: Record<string, unknown>, orderId: string, problems: FieldProblem[]): CreateOrderCommand {
+  const billing = isObject(order.billing) ? order.billing : {};
+  const shipping = isObject(order.shipping) ? order.shipping : {};
+  const email = typeof billing.email === 'string' && EMAIL.test(billing.email.trim()) && billing.email.length <= 254 ? billing.email.trim() : null;
+  // A guest order may carry no name: then the shipping name, the email, or the order itself names the customer.
+  const customerName = (nameOf(billing) || nameOf(shipping) || email || `WooCommerce order ${orderId}`).slice(0, 200);
+
+  let totalAmount = 0;
+  const total = typeof order.total === 'number' ? String(order.total) : order.total;
+  if (typeof total !== 'string' || !AMOUNT.test(total) || Number(total) > MAX_AMOUNT) {
+    problems.push({ field: 'total', message: 'total must be a non-negative decimal amount such as "29.35"' });
+  } else totalAmount = Number(total);
+
+  const currency = order.currency;
+  if (typeof currency !== 'string' || !/^[A-Za-z]{3}$/.test(currency)) {
+    problems.push({ field: 'currency', message: 'currency must be a 3-letter code' });
+  }
+
+  return {
+    kind: 'create_order',
+    orderId,
+    customerName,
+    customerEmail: email,
+    totalAmount,
+    currency: typeof currency === 'string' ? currency.toUpperCase() : 'USD',
+    lines: linesOf(order.line_items, problems),
+  };
+}
+
+function nameOf(address: Record<string, unknown>): string {
+  const part = (value: unknown) => (typeof value === 'string' ? value.trim() : '');
+  // eslint-disable-next-line no-control-regex
+  return `${part(address.first_name)} ${part(address.last_name)}`.trim().replace(/[\u0000-\u001f\u007f]/g, ' ');
+}
+
+/**
+ * The order's lines: `sku` (an empty or missing SKU is null: the line is kept
+ * and reserves nothing), `quantity`, `price` (the unit price WooCommerce
+ * computed). Lines of one SKU are added up; their price is kept when they
+ * agree, else null. Lines without a SKU stay apart.
+ */
+function linesOf(items: unknown, problems: FieldProblem[]): CreateOrderCommand['lines'] {
+  if (items === undefined || items === null) return [];
+  if (!Array.isArray(items)) {
+    problems.push({ field: 'line_items', message: 'line_items must be an array' });
+    return [];
+  }
+  if (items.length > MAX_LINES) {
+    problems.push({ field: 'line_items', message: `line_items must hold at most ${MAX_LINES} lines` });
+    return [];
+  }
+  const lines: CreateOrderCommand['lines'] = [];
+  const bySku = new Map<string, CreateOrderCommand['lines'][number]>();
+  items.forEach((item: unknown, index) => {
+    const field = `line_items[${index}]`;
+    if (!isObject(item)) {
+      problems.push({ field, message: `${field} must be an object` });
+      return;
+    }
+    const sku = typeof item.sku === 'string' && item.sku.trim() !== '' ? item.sku.trim() : null;
+    if (item.sku !== undefined && item.sku !== null && typeof item.sku !== 'string') {
+      problems.push({ field: `${field}.sku`, message: 'sku must be a string' });
+    } else if (sku !== null && !isPlainText(sku, 1, 100)) {
+      problems.push({ field: `${field}.sku`, message: 'sku must be at most 100 characters without control characters' });
+    }
+    const quantity = item.quantity;
+    if (typeof quantity !== 'number' || !Number.isInteger(quantity) || quantity < 1 || quantity > 1_000_000) {
+      problems.push({ field: `${field}.quantity`, message: 'quantity must be an integer from 1 to 1000000' });
+      return;
+    }
+    const unitPrice = priceOf(item.price);
+    if (sku === null) {
+      lines.push({ sku, quantity, unitPrice });
+      return;
+    }
+    const same = bySku.get(sku);
+    if (same) {
+      same.quantity += quantity;
+      if (same.unitPrice !== unitPrice) same.unitPrice = null;
+      return;
+    }
+    const line = { sku, quantity, unitPrice };
+    bySku.set(sku, line);
+    lines.push(line);
+  });
+  return lines;
+}
+
+/** WooCommerce's `price` is total / quantity, a float that may run to many decimals: rounded to 4, or null when absent. */
+function priceOf(value: unknown): number | null {
+  const price = typeof value === 'string' ? Number(value) : value;
+  if (typeof price !== 'number' || !Number.isFinite(price) || price < 0 || price > MAX_AMOUNT) return null;
+  return Math.round(price * 10_000) / 10_000;
+}
