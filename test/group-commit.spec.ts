@@ -144,18 +144,25 @@ describe('the database functions of the hot path, called directly with a known a
   beforeEach(() => resetDatabase(t.db));
 
   /** Claims new_order deliveries on the default source in the order given (claim_deliveries.sql). */
-  async function claim(items: { id: string; body: string; orderId?: string }[]): Promise<{ record_id: string | null; order_awaited: boolean }[]> {
+  async function claim(
+    items: { id: string; body: string; orderId?: string; type?: string; bytesPerType?: boolean }[],
+  ): Promise<{ record_id: string | null; order_awaited: boolean }[]> {
     return t.db.query(
       `SELECT record_id, order_awaited FROM shelfsync_claim_deliveries(
          p_deliveries => $1::jsonb, p_raw_bodies => $2::bytea[], p_status => 'processed', p_settled => true, p_error => NULL)
         ORDER BY delivery`,
       [
-        JSON.stringify(items.map((i) => ({ source: 'default', event_id: i.id, event_type: 'new_order', order_id: i.orderId ?? null, headers: {}, id_is_signed: false }))),
+        JSON.stringify(
+          items.map((i) => ({
+            source: 'default', event_id: i.id, event_type: i.type ?? 'new_order', order_id: i.orderId ?? null, headers: {}, id_is_signed: false,
+            bytes_per_type: i.bytesPerType ?? false,
+          })),
+        ),
         items.map((i) => Buffer.from(i.body)),
       ],
     );
   }
-  const ids = async (items: { id: string; body: string; orderId?: string }[]) => (await claim(items)).map((c) => c.record_id);
+  const ids = async (items: Parameters<typeof claim>[0]) => (await claim(items)).map((c) => c.record_id);
 
   /** Creates orders of one line each in the order given (create_orders.sql), with the state machine's statuses. */
   async function createOrders(
@@ -188,6 +195,17 @@ describe('the database functions of the hot path, called directly with a known a
       { event_id: 'b', body: 'X' },
       { event_id: 'a2', body: 'Y' },
     ]);
+  });
+
+  it('keys identical bytes under any type, or per type where the provider says its types are harmless on each other\'s bytes', async () => {
+    const claimed = await ids([
+      { id: 'c1', body: 'SAME', type: 'order.created' },
+      { id: 'u1', body: 'SAME', type: 'order.updated' },
+      { id: 'c2', body: 'ALIKE', type: 'order.created', bytesPerType: true },
+      { id: 'u2', body: 'ALIKE', type: 'order.updated', bytesPerType: true },
+      { id: 'u3', body: 'ALIKE', type: 'order.updated', bytesPerType: true },
+    ]);
+    expect(claimed.map((id) => id !== null)).toEqual([true, false, true, true, false]);
   });
 
   it('takes up a failed delivery again once, however many copies of it a batch holds', async () => {
@@ -289,7 +307,7 @@ describe('a batch that one delivery breaks, in a known arrival order', () => {
     const provider = new ShelfsyncProvider();
     const batch = ['first', 'poison', 'second'].map((orderId) => {
       const body = Buffer.from(newOrderEvent({ id: `evt-${orderId}`, orderId, items: [{ sku: 'A', quantity: 1 }] }));
-      return { source: 'default', idIsSigned: false, headers: {}, rawBody: body, read: readStored(provider, body, {}) };
+      return { source: 'default', idIsSigned: false, bytesPerType: false, headers: {}, rawBody: body, read: readStored(provider, body, {}) };
     });
     const results = await groupCommit.applyBatch(batch);
 

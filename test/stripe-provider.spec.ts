@@ -212,7 +212,7 @@ describe('the stripe provider, end to end', () => {
     await send(event('payment_intent.succeeded', 'o-replay', (o) => (o.id = 'pi_e2e_replayed')));
 
     const replayed = await admin(t.url, 'POST', `/webhook-events/${id}/replay`);
-    expect(replayed.body).toMatchObject({ status: 'processed', event_type: 'charge.refunded', attempts: 2 });
+    expect(replayed.body).toMatchObject({ status: 'processed', event_type: 'charge.refunded', attempts: 2, order_id: 'o-replay', provider: 'stripe' });
     expect(await orderOf('o-replay')).toMatchObject({ status: 'refunded' });
   });
 

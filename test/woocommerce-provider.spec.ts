@@ -130,6 +130,18 @@ describe('WooCommerce deliveries (WEBHOOK_WOO_PROVIDER=woocommerce)', () => {
       expect(res.body).toMatchObject({ status: 'processed', order_status: 'fulfilled' });
       expect(await bar3()).toEqual({ on_hand: 9, reserved: 0 });
     });
+
+    it('an update byte for byte like its creation, arriving first, does not make the creation a duplicate', async () => {
+      // WooCommerce builds both bodies from the order when it sends them: the same bytes under two topics.
+      const bytes = body('order.created', { id: 'w-1', status: 'processing' });
+      expect((await post('order.updated', bytes)).body).toMatchObject({ status: 'deferred', reason: 'order_not_found' });
+      expect((await post('order.created', bytes)).body).toMatchObject({ status: 'processed', order_status: 'paid' });
+      expect(await order('w-1')).toMatchObject({ status: 'paid' });
+      expect(await count(t.db, 'webhook_events', `source = 'woo' AND status = 'deferred'`)).toBe(0);
+      // The same bytes under the same topic again are still one event.
+      expect((await post('order.created', bytes)).body).toMatchObject({ status: 'duplicate' });
+      expect(await bar3()).toEqual({ on_hand: 10, reserved: 1 });
+    });
   });
 
   describe('event ids', () => {

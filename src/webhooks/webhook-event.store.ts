@@ -12,6 +12,11 @@ export interface IncomingEvent {
    * body's bytes do too, so an unsigned header cannot make a resent capture new.
    */
   idIsSigned: boolean;
+  /**
+   * Where the bytes decide duplicates: true when identical bytes are one
+   * event only under the same event type (Provider.bytesPerType).
+   */
+  bytesPerType: boolean;
   headers: IncomingHttpHeaders;
   rawBody: Buffer;
   read: { eventId: string; eventType: string; orderId: string | null };
@@ -115,6 +120,7 @@ export class WebhookEventStore {
             order_id: e.read.orderId,
             headers: storableHeaders(e.headers),
             id_is_signed: e.idIsSigned,
+            bytes_per_type: e.bytesPerType,
           })),
         ),
         events.map((e) => e.rawBody),
@@ -178,12 +184,14 @@ export class WebhookEventStore {
   }
 
   /** A replay is one more attempt at the stored delivery, provisionally CLAIMED_AS, as a fresh claim is. */
-  async claimForReplay(em: EntityManager, id: string): Promise<void> {
+  /** One more attempt of a stored delivery; `orderId`: the order it was read to name this time (found by its payment, say). */
+  async claimForReplay(em: EntityManager, id: string, orderId: string | null): Promise<void> {
     await em.query(
       `UPDATE webhook_events
-          SET attempts = attempts + 1, status = $2, reason = NULL, last_error = NULL, processed_at = CASE WHEN $3 THEN now() END
+          SET attempts = attempts + 1, status = $2, reason = NULL, last_error = NULL, processed_at = CASE WHEN $3 THEN now() END,
+              order_id = coalesce($4, order_id)
         WHERE id = $1`,
-      [id, CLAIMED_AS, isSettled(CLAIMED_AS)],
+      [id, CLAIMED_AS, isSettled(CLAIMED_AS), orderId],
     );
   }
 

@@ -37,6 +37,7 @@ export class DeliveryPipeline {
       const pending: PendingDelivery = {
         source,
         idIsSigned: delivery.idIsSigned,
+        bytesPerType: provider.bytesPerType === true,
         headers,
         rawBody: delivery.rawBody,
         read: readDelivery(provider, identified),

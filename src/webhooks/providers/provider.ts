@@ -41,6 +41,15 @@ export type ReadDelivery = Omit<IdentifiedDelivery, 'payload'> & DeliveryCommand
  */
 export interface Provider {
   readonly name: string;
+  /**
+   * Where its ids are not signed, identical bytes are one event: under any
+   * event type a header names (a captured body resent under another topic
+   * cannot become a new event), or, when true, only under the same type. True
+   * only for a gateway whose types are harmless on each other's bytes and
+   * which may send two types with identical bytes (WooCommerce builds an
+   * order's created and updated from the order at delivery time).
+   */
+  readonly bytesPerType?: boolean;
   identify(rawBody: Buffer, headers: IncomingHttpHeaders): IdentifiedDelivery;
   commandOf(delivery: IdentifiedDelivery): DeliveryCommand;
   /** Whether it maps this event type onto the domain (metrics name only the types it knows). */

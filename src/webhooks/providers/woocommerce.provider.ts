@@ -81,6 +81,15 @@ export function wooEventId(topic: string, rawBody: Buffer, order: unknown): stri
 
 export class WooCommerceProvider implements Provider {
   readonly name = 'woocommerce';
+  /**
+   * WooCommerce builds a delivery's body from the order when it sends it, so
+   * an order's order.created and order.updated can be byte for byte alike:
+   * keyed by bytes alone, an update that arrived first (deferred) would make
+   * the creation a duplicate, and the order would never exist. Relabelled
+   * bytes cannot harm: order.created applies the status the order.updated of
+   * the same bytes would, and nothing else.
+   */
+  readonly bytesPerType = true;
 
   identify(rawBody: Buffer, headers: IncomingHttpHeaders): IdentifiedDelivery {
     const topic = headerValue(headers, TOPIC_HEADER)?.trim();

@@ -1,10 +1,11 @@
 -- The claim: the event log decides which deliveries are new, which are duplicates, and which retry a
 -- failed one, as if they arrived one after another in the order given.
 --
--- p_deliveries: [{source, event_id, event_type, order_id?, headers, id_is_signed}], p_raw_bodies: their
--- bytes, in the same order. Each delivery is recorded in p_status (with p_error, and processed_at
--- when p_settled) unless the event log has it already: its event id on its source, or (where the
--- id is not signed, so anyone could resend captured bytes under a new id) its very bytes. A delivery
+-- p_deliveries: [{source, event_id, event_type, order_id?, headers, id_is_signed, bytes_per_type}],
+-- p_raw_bodies: their bytes, in the same order. Each delivery is recorded in p_status (with p_error,
+-- and processed_at when p_settled) unless the event log has it already: its event id on its source,
+-- or (where the id is not signed, so anyone could resend captured bytes under a new id) its very bytes
+-- (shelfsync_delivery_digest: under any event type, or only under its own with bytes_per_type). A delivery
 -- seen before whose record is `failed` is taken up again by the first of these that names it: one
 -- more attempt, with this delivery's bytes. The others are duplicates. A concurrent claim of the same
 -- event waits on the unique keys until the first commits.
@@ -15,6 +16,15 @@
 --
 -- One row per delivery, in the order given: its record id (null for a duplicate), and whether
 -- deferred deliveries wait for its order.
+-- The key by which identical bytes are one event on a source: their digest, or (p_event_type given:
+-- a provider whose event types are harmless on each other's bytes, and which sends one order's
+-- created and updated alike) the digest of the event type and the bytes.
+CREATE FUNCTION shelfsync_delivery_digest(p_event_type text, p_raw_body bytea) RETURNS bytea
+LANGUAGE sql IMMUTABLE AS $$
+  SELECT CASE WHEN p_event_type IS NULL THEN sha256(p_raw_body)
+              ELSE sha256(convert_to(p_event_type, 'UTF8') || '\x0a'::bytea || p_raw_body) END
+$$;
+
 CREATE FUNCTION shelfsync_claim_deliveries(
   p_deliveries jsonb, p_raw_bodies bytea[], p_status delivery_status, p_settled boolean, p_error text
 ) RETURNS TABLE (delivery integer, record_id bigint, order_awaited boolean) LANGUAGE plpgsql AS $$
@@ -25,14 +35,15 @@ DECLARE
   awaited text[];
 BEGIN
   WITH d AS (
-    SELECT x.*, p_raw_bodies[x.n] AS raw_body
+    SELECT x.*, p_raw_bodies[x.n] AS raw_body,
+           shelfsync_delivery_digest(CASE WHEN x.bytes_per_type THEN x.event_type END, p_raw_bodies[x.n]) AS digest
       FROM ROWS FROM (jsonb_to_recordset(p_deliveries) AS (
-             source text, event_id text, event_type text, order_id text, headers jsonb, id_is_signed boolean))
-           WITH ORDINALITY AS x(source, event_id, event_type, order_id, headers, id_is_signed, n)
+             source text, event_id text, event_type text, order_id text, headers jsonb, id_is_signed boolean, bytes_per_type boolean))
+           WITH ORDINALITY AS x(source, event_id, event_type, order_id, headers, id_is_signed, bytes_per_type, n)
   ), inserted AS (
     INSERT INTO webhook_events AS w (source, event_id, event_type, order_id, status, headers, raw_body, body_sha256, last_error, processed_at)
     SELECT d.source, d.event_id, d.event_type, d.order_id, p_status, d.headers, d.raw_body,
-           CASE WHEN d.id_is_signed THEN NULL ELSE sha256(d.raw_body) END, p_error, CASE WHEN p_settled THEN now() END
+           CASE WHEN d.id_is_signed THEN NULL ELSE d.digest END, p_error, CASE WHEN p_settled THEN now() END
       -- in arrival order, so each delivery meets exactly the keys (event id, body digest) that the earlier
       -- ones took, as one by one; two batches claiming the same new keys in opposite orders deadlock,
       -- and the transaction is retried (TransactionRunner)
@@ -54,15 +65,16 @@ BEGIN
     -- Seen before (a new statement, so it sees what committed meanwhile): a delivery whose last attempt
     -- failed is taken up again by the first of these that names it.
     WITH d AS (
-      SELECT x.*, p_raw_bodies[x.n] AS raw_body
+      SELECT x.*, p_raw_bodies[x.n] AS raw_body,
+             shelfsync_delivery_digest(CASE WHEN x.bytes_per_type THEN x.event_type END, p_raw_bodies[x.n]) AS digest
         FROM ROWS FROM (jsonb_to_recordset(p_deliveries) AS (
-               source text, event_id text, event_type text, order_id text, headers jsonb, id_is_signed boolean))
-             WITH ORDINALITY AS x(source, event_id, event_type, order_id, headers, id_is_signed, n)
+               source text, event_id text, event_type text, order_id text, headers jsonb, id_is_signed boolean, bytes_per_type boolean))
+             WITH ORDINALITY AS x(source, event_id, event_type, order_id, headers, id_is_signed, bytes_per_type, n)
        WHERE claimed[x.n] IS NULL
     ), target AS (
       SELECT DISTINCT ON (w.id) w.id AS failed_id, d.*
         FROM d JOIN webhook_events w
-          ON w.source = d.source AND (w.event_id = d.event_id OR (NOT d.id_is_signed AND w.body_sha256 = sha256(d.raw_body)))
+          ON w.source = d.source AND (w.event_id = d.event_id OR (NOT d.id_is_signed AND w.body_sha256 = d.digest))
        WHERE w.status = 'failed'
        ORDER BY w.id, d.n
     ), retried AS (
@@ -71,7 +83,7 @@ BEGIN
              processed_at = CASE WHEN p_settled THEN now() END,
              -- what is applied now is this delivery, so the record shows (and a replay uses) its bytes
              event_type = t.event_type, order_id = t.order_id, headers = t.headers, raw_body = t.raw_body,
-             body_sha256 = CASE WHEN t.id_is_signed THEN NULL ELSE sha256(t.raw_body) END
+             body_sha256 = CASE WHEN t.id_is_signed THEN NULL ELSE t.digest END
         FROM target t
        WHERE w.id = t.failed_id
          -- checked again on the row itself: a concurrent retry or replay that took it first wins
