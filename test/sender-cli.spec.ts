@@ -12,7 +12,14 @@ const SOURCES = {
   WEBHOOK_SW_SCHEME: 'standard-webhooks',
   WEBHOOK_GATEWAY_SECRET: 'whsec_gateway',
   WEBHOOK_GATEWAY_SCHEME: 'stripe',
+  WEBHOOK_SHOP_PROVIDER: 'shopify',
+  WEBHOOK_SHOP_SECRET: 'shop-secret',
+  WEBHOOK_WOO_PROVIDER: 'woocommerce',
+  WEBHOOK_WOO_SECRET: 'woo-secret',
+  WEBHOOK_STRIPE_PROVIDER: 'stripe',
+  WEBHOOK_STRIPE_SECRET: 'whsec_stripe',
 };
+const FIXTURES = resolve('test/fixtures/gateways');
 
 /** `npm run send -- ...` without the build step: the built CLI, with the same variables as the service. */
 async function send(url: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -31,7 +38,7 @@ describe('npm run send', () => {
   const t = useTestApp(SOURCES);
   beforeEach(async () => {
     await resetDatabase(t.db);
-    await seedStock(t.db, { 'SKU-1': 5 });
+    await seedStock(t.db, { 'SKU-1': 5, IPOD2009BLACK: 5, Bar3: 5 });
   });
 
   it.each([
@@ -66,5 +73,38 @@ describe('npm run send', () => {
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('--order-id is required');
     expect(missing.stderr).toContain('usage: npm run send');
+  });
+
+  it("posts Shopify's sample orders/create as Shopify sends it, a field changed first, a 64-bit id digit for digit", async () => {
+    const sent = await send(t.url, [
+      'orders/create', '--provider', 'shopify', '--source', 'shop', '--body', `${FIXTURES}/shopify/orders-create.json`, '--set', 'id=9007199254740993',
+    ]);
+    expect(sent.code).toBe(0);
+    expect(sent.stdout).toContain('"order_status":"paid"');
+    expect((await admin(t.url, 'GET', '/orders/9007199254740993')).body).toMatchObject({ status: 'paid', items: [expect.objectContaining({ sku: 'IPOD2009BLACK' })] });
+    const [logged] = await t.db.query(`SELECT event_type, headers->>'x-shopify-topic' AS topic FROM webhook_events WHERE source = 'shop'`);
+    expect(logged).toEqual({ event_type: 'orders/create', topic: 'orders/create' });
+  });
+
+  it("posts WooCommerce's sample order as order.created, and Stripe's payment intent paying an order", async () => {
+    const woo = await send(t.url, ['order.created', '--provider', 'woocommerce', '--source', 'woo', '--body', `${FIXTURES}/woocommerce/order.created.processing.json`, '--set', 'id="w-9"']);
+    expect(woo.stdout).toContain('"order_status":"paid"');
+    expect(await stockOf(t.db, 'Bar3')).toEqual({ on_hand: 5, reserved: 1 });
+
+    await send(t.url, ['new_order', '--order-id', '42', '--sku', 'SKU-1:1', '--total', '19.5']);
+    const paid = await send(t.url, [
+      'payment_intent.succeeded', '--source', 'stripe', '--body', `${FIXTURES}/stripe/payment_intent.succeeded.json`,
+      '--set', 'data.object.metadata.order_id="42"', '--set', 'data.object.amount_received=1950', '--id', 'evt_send_1',
+    ]);
+    expect(paid.stdout).toContain('{"event_id":"evt_send_1","status":"processed","order_status":"paid"}');
+  });
+
+  it('refuses a provider the source does not speak, and a gateway payload without --body', async () => {
+    const wrong = await send(t.url, ['orders/create', '--provider', 'shopify', '--body', `${FIXTURES}/shopify/orders-create.json`]);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toContain('source "default" speaks shelfsync, not shopify');
+    const noBody = await send(t.url, ['orders/create', '--source', 'shop']);
+    expect(noBody.code).toBe(2);
+    expect(noBody.stderr).toContain('--body <file> is required with --provider shopify');
   });
 });
