@@ -3,27 +3,15 @@ import 'reflect-metadata';
 import { describe, expect, it } from '@jest/globals';
 import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import { AppError } from '../../src/common/app-error.js';
 import { validatePayload } from '../../src/common/validation.js';
 import { LifecycleEventDto } from '../../src/orders/dto/lifecycle-event.dto.js';
 import { NewOrderDto, NewOrderItemDto } from '../../src/orders/dto/new-order.dto.js';
 import { parseEnvelope } from '../../src/webhooks/providers/shelfsync-envelope.js';
+import { fieldsOf, refusal } from '../support/refusal.js';
 
 /** An event's `data` against its DTO, as the shelfsync provider validates it. */
 const parseEventData = <T extends object>(dto: new () => T, data: unknown): T => validatePayload(dto, data, 'data');
 
-/** The 400 a call throws, or a failure when it throws nothing or something else. */
-function refusal(call: () => unknown): AppError {
-  try {
-    call();
-  } catch (error) {
-    if (error instanceof AppError) return error;
-    throw error;
-  }
-  throw new Error('expected a 400, got none');
-}
-
-const fieldsOf = (error: AppError) => (error.errors ?? []).map((e) => e.field);
 const envelope = (body: string | Buffer, headers: IncomingHttpHeaders = {}) =>
   parseEnvelope(Buffer.isBuffer(body) ? body : Buffer.from(body), headers);
 const sha256 = (text: string) => `sha256:${createHash('sha256').update(text).digest('hex')}`;

@@ -1,6 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
 import type { IncomingHttpHeaders } from 'node:http';
-import { AppError } from '../../src/common/app-error.js';
 import type { OrderCommand } from '../../src/orders/order-commands.js';
 import type { DeliveryCommand } from '../../src/webhooks/providers/provider.js';
 import { PROVIDERS } from '../../src/config/app-config.js';
@@ -11,6 +10,7 @@ import {
   UNKNOWN_TOPIC,
 } from '../../src/webhooks/providers/shopify.provider.js';
 import { editedShopifyFixture, shopifyFixture } from '../support/shopify.js';
+import { fieldsOf, refusal } from '../support/refusal.js';
 
 const provider = new ShopifyProvider();
 
@@ -20,17 +20,6 @@ function read(body: Buffer, topic: string, headers: IncomingHttpHeaders = {}): D
   return { eventId: identified.eventId, eventType: identified.eventType, ...provider.commandOf(identified) };
 }
 
-/** The 400 a call throws, or a failure when it throws nothing or something else. */
-function refusal(call: () => unknown): AppError {
-  try {
-    call();
-  } catch (error) {
-    if (error instanceof AppError) return error;
-    throw error;
-  }
-  throw new Error('expected a 400, got none');
-}
-const fieldsOf = (error: AppError) => (error.errors ?? []).map((e) => e.field);
 
 const lifecycle = (orderId: string, event: string, reason: string | null = null): OrderCommand =>
   ({ kind: 'lifecycle', orderId, event, reason, restock: false }) as OrderCommand;

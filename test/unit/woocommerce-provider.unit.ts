@@ -3,11 +3,11 @@ import { describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import type { AppError } from '../../src/common/app-error.js';
 import { readStored } from '../../src/webhooks/providers/provider.js';
 import { WooCommerceProvider } from '../../src/webhooks/providers/woocommerce.provider.js';
 import { SCHEMES } from '../../src/webhooks/signature/schemes.js';
 import { WOO_FIXTURES, wooFixtureBytes, wooHeaders, wooOrderBody, type WooEdits } from '../support/woocommerce.js';
+import { refusal } from '../support/refusal.js';
 
 const provider = new WooCommerceProvider();
 const SECRET = 'woo-secret';
@@ -21,12 +21,8 @@ const updated = (edits: WooEdits = {}) => wooOrderBody(WOO_FIXTURES.updated, edi
 const steps = (topic: string, body: Buffer) => read(topic, body).commands.map((c) => (c.kind === 'lifecycle' ? c.event : c.kind));
 
 function problemsOf(run: () => unknown): unknown {
-  try {
-    run();
-  } catch (error) {
-    return { status: (error as AppError).status, errors: (error as AppError).errors };
-  }
-  throw new Error('expected a 400');
+  const error = refusal(run);
+  return { status: error.status, errors: error.errors };
 }
 
 describe('WooCommerce provider: the contract\'s mapping, on the docs\' sample orders', () => {
@@ -118,7 +114,7 @@ describe('WooCommerce provider: the contract\'s mapping, on the docs\' sample or
       errors: [
         { field: 'total', message: 'total must be a non-negative decimal amount such as "29.35"' },
         { field: 'currency', message: 'currency must be a 3-letter code' },
-        { field: 'line_items[0].quantity', message: 'quantity must be an integer from 1 to 1000000' },
+        { field: 'line_items[0].quantity', message: 'line_items[0].quantity must be an integer from 1 to 1000000' },
       ],
     });
     expect(problemsOf(() => read('order.updated', Buffer.from('{"status":"processing"}')))).toEqual({

@@ -35,7 +35,7 @@ export function parseNativeJson(rawBody: Buffer): unknown {
 }
 
 /** Nesting depth of a parsed JSON value, measured without recursion. */
-function depthOf(root: unknown): number {
+export function depthOf(root: unknown): number {
   let deepest = 0;
   const stack: [unknown, number][] = [[root, 1]];
   while (stack.length) {

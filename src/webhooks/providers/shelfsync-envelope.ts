@@ -3,6 +3,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { AppError, type FieldProblem } from '../../common/app-error.js';
 import { isPlainText } from '../../common/validators.js';
 import { headerValue } from '../signature/signature-scheme.js';
+import { depthOf, isObject } from './native-json.js';
 
 export interface WebhookEnvelope {
   /**
@@ -39,24 +40,6 @@ function parseJson(rawBody: Buffer): unknown {
   } catch (error) {
     throw invalid([{ field: 'body', message: `body is not valid JSON (${(error as Error).message})` }]);
   }
-}
-
-/** Nesting depth of a parsed JSON value, measured without recursion. */
-function depthOf(root: unknown): number {
-  let deepest = 0;
-  const stack: [unknown, number][] = [[root, 1]];
-  while (stack.length) {
-    const [value, depth] = stack.pop()!;
-    if (typeof value !== 'object' || value === null) continue;
-    deepest = Math.max(deepest, depth);
-    if (deepest > MAX_DEPTH) return deepest;
-    for (const child of Object.values(value)) stack.push([child, depth + 1]);
-  }
-  return deepest;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function checkId(value: unknown, field: string, problems: FieldProblem[]): string | undefined {

@@ -5,6 +5,7 @@ import type { CreateOrderCommand, LifecycleCommand, OrderCommand, ReturnUnitsCom
 import type { LifecycleEvent } from '../../orders/order-state-machine.js';
 import { headerValue } from '../signature/signature-scheme.js';
 import { idText, isObject, parseNativeJson } from './native-json.js';
+import { isQuantity, lineItemsOf, MAX_QUANTITY, skuOf } from './native-lines.js';
 import type { DeliveryCommand, IdentifiedDelivery, Provider } from './provider.js';
 
 /** The topics Shopify names in `x-shopify-topic` that shelfsync maps (contract, "Gateways natively" → Shopify). */
@@ -26,8 +27,6 @@ const RESTOCKING = new Set(['return', 'cancel']);
 const AMOUNT = /^\d{1,13}(\.\d{1,4})?$/;
 const CURRENCY = /^[A-Za-z]{3}$/;
 const EMAIL = /^[^\s@]+@[^\s@]+$/;
-const MAX_QUANTITY = 1_000_000;
-const MAX_LINES = 500;
 
 const LIFECYCLE_OF: Partial<Record<ShopifyTopic, LifecycleEvent>> = {
   'orders/paid': 'payment_succeeded',
@@ -68,18 +67,7 @@ function amountOf(value: unknown): number | undefined {
   return undefined;
 }
 
-function isQuantity(value: unknown): value is number {
-  return typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= MAX_QUANTITY;
-}
 
-/** A line's SKU: null when Shopify gives none (null or ""), the SKU otherwise; undefined when it is not text. */
-function skuOf(value: unknown): string | null | undefined {
-  if (value === null || value === undefined) return null;
-  if (typeof value !== 'string') return undefined;
-  const sku = value.trim();
-  if (sku === '') return null;
-  return isPlainText(sku, 1, 100) ? sku : undefined;
-}
 
 /**
  * Shopify's own deliveries (contract, "Gateways natively" → Shopify): the
@@ -143,7 +131,7 @@ export class ShopifyProvider implements Provider {
     if (totalAmount === undefined) problems.push({ field: 'total_price', message: 'total_price must be an amount such as "199.00"' });
     const currency = typeof order.currency === 'string' && CURRENCY.test(order.currency) ? order.currency.toUpperCase() : undefined;
     if (currency === undefined) problems.push({ field: 'currency', message: 'currency must be a 3-letter code' });
-    const lines = this.linesOf(order.line_items, problems);
+    const lines = lineItemsOf(order.line_items, problems, (price) => (price === undefined || price === null ? null : amountOf(price)));
     if (problems.length) throw invalid(problems);
 
     const customer = isObject(order.customer) ? order.customer : {};
@@ -156,49 +144,6 @@ export class ShopifyProvider implements Provider {
       email ??
       CUSTOMER_PLACEHOLDER;
     return { kind: 'create_order', orderId: orderId!, customerName, customerEmail: email ?? null, totalAmount: totalAmount!, currency: currency!, lines };
-  }
-
-  /**
-   * `line_items` as the order's lines: one per SKU, quantities added up (its
-   * unit price kept when every line of the SKU has the same, else null);
-   * lines without a SKU kept as they are (they reserve nothing).
-   */
-  private linesOf(value: unknown, problems: FieldProblem[]): CreateOrderCommand['lines'] {
-    if (value === undefined || value === null) return [];
-    if (!Array.isArray(value)) {
-      problems.push({ field: 'line_items', message: 'line_items must be an array' });
-      return [];
-    }
-    if (value.length > MAX_LINES) {
-      problems.push({ field: 'line_items', message: `line_items must hold at most ${MAX_LINES} lines` });
-      return [];
-    }
-    const lines: CreateOrderCommand['lines'] = [];
-    const bySku = new Map<string, CreateOrderCommand['lines'][number]>();
-    value.forEach((item: unknown, i) => {
-      const at = `line_items[${i}]`;
-      if (!isObject(item)) {
-        problems.push({ field: at, message: `${at} must be an object` });
-        return;
-      }
-      const sku = skuOf(item.sku);
-      if (sku === undefined) problems.push({ field: `${at}.sku`, message: `${at}.sku must be a string of at most 100 characters, or null` });
-      if (!isQuantity(item.quantity)) problems.push({ field: `${at}.quantity`, message: `${at}.quantity must be an integer from 1 to ${MAX_QUANTITY}` });
-      const unitPrice = item.price === undefined || item.price === null ? null : amountOf(item.price);
-      if (unitPrice === undefined) problems.push({ field: `${at}.price`, message: `${at}.price must be an amount such as "199.00"` });
-      if (sku === undefined || !isQuantity(item.quantity) || unitPrice === undefined) return;
-
-      const same = sku === null ? undefined : bySku.get(sku);
-      if (same) {
-        same.quantity += item.quantity;
-        if (same.unitPrice !== unitPrice) same.unitPrice = null;
-        return;
-      }
-      const line = { sku, quantity: item.quantity, unitPrice };
-      lines.push(line);
-      if (sku !== null) bySku.set(sku, line);
-    });
-    return lines;
   }
 
   /**

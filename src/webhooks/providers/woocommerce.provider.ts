@@ -6,6 +6,7 @@ import type { CreateOrderCommand, LifecycleCommand, OrderCommand } from '../../o
 import type { LifecycleEvent } from '../../orders/order-state-machine.js';
 import { headerValue } from '../signature/signature-scheme.js';
 import { idText, isObject, parseNativeJson } from './native-json.js';
+import { lineItemsOf } from './native-lines.js';
 import type { DeliveryCommand, IdentifiedDelivery, Provider } from './provider.js';
 import { UNKNOWN_EVENT_TYPE } from './shelfsync.provider.js';
 
@@ -19,7 +20,6 @@ const FORM_CONTENT_TYPE = /^application\/x-www-form-urlencoded\s*(;.*)?$/i;
 /** An amount as WooCommerce writes it: a decimal string ("29.35"), at most 4 decimals. */
 const AMOUNT = /^\d{1,13}(\.\d{1,4})?$/;
 const MAX_AMOUNT = 1e12;
-const MAX_LINES = 500;
 /** A loose email check: WooCommerce validated it already; what does not look like one is left out. */
 const EMAIL = /^[^\s@]+@[^\s@]+$/;
 
@@ -168,7 +168,7 @@ function createCommandOf(order: Record<string, unknown>, orderId: string, proble
     customerEmail: email,
     totalAmount,
     currency: typeof currency === 'string' ? currency.toUpperCase() : 'USD',
-    lines: linesOf(order.line_items, problems),
+    lines: lineItemsOf(order.line_items, problems, priceOf),
   };
 }
 
@@ -176,59 +176,6 @@ function nameOf(address: Record<string, unknown>): string {
   const part = (value: unknown) => (typeof value === 'string' ? value.trim() : '');
   // eslint-disable-next-line no-control-regex
   return `${part(address.first_name)} ${part(address.last_name)}`.trim().replace(/[\u0000-\u001f\u007f]/g, ' ');
-}
-
-/**
- * The order's lines: `sku` (an empty or missing SKU is null: the line is kept
- * and reserves nothing), `quantity`, `price` (the unit price WooCommerce
- * computed). Lines of one SKU are added up; their price is kept when they
- * agree, else null. Lines without a SKU stay apart.
- */
-function linesOf(items: unknown, problems: FieldProblem[]): CreateOrderCommand['lines'] {
-  if (items === undefined || items === null) return [];
-  if (!Array.isArray(items)) {
-    problems.push({ field: 'line_items', message: 'line_items must be an array' });
-    return [];
-  }
-  if (items.length > MAX_LINES) {
-    problems.push({ field: 'line_items', message: `line_items must hold at most ${MAX_LINES} lines` });
-    return [];
-  }
-  const lines: CreateOrderCommand['lines'] = [];
-  const bySku = new Map<string, CreateOrderCommand['lines'][number]>();
-  items.forEach((item: unknown, index) => {
-    const field = `line_items[${index}]`;
-    if (!isObject(item)) {
-      problems.push({ field, message: `${field} must be an object` });
-      return;
-    }
-    const sku = typeof item.sku === 'string' && item.sku.trim() !== '' ? item.sku.trim() : null;
-    if (item.sku !== undefined && item.sku !== null && typeof item.sku !== 'string') {
-      problems.push({ field: `${field}.sku`, message: 'sku must be a string' });
-    } else if (sku !== null && !isPlainText(sku, 1, 100)) {
-      problems.push({ field: `${field}.sku`, message: 'sku must be at most 100 characters without control characters' });
-    }
-    const quantity = item.quantity;
-    if (typeof quantity !== 'number' || !Number.isInteger(quantity) || quantity < 1 || quantity > 1_000_000) {
-      problems.push({ field: `${field}.quantity`, message: 'quantity must be an integer from 1 to 1000000' });
-      return;
-    }
-    const unitPrice = priceOf(item.price);
-    if (sku === null) {
-      lines.push({ sku, quantity, unitPrice });
-      return;
-    }
-    const same = bySku.get(sku);
-    if (same) {
-      same.quantity += quantity;
-      if (same.unitPrice !== unitPrice) same.unitPrice = null;
-      return;
-    }
-    const line = { sku, quantity, unitPrice };
-    bySku.set(sku, line);
-    lines.push(line);
-  });
-  return lines;
 }
 
 /** WooCommerce's `price` is total / quantity, a float that may run to many decimals: rounded to 4, or null when absent. */

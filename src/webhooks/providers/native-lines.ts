@@ -1,0 +1,71 @@
+import type { FieldProblem } from '../../common/app-error.js';
+import { isPlainText } from '../../common/validators.js';
+import type { CreateOrderCommand } from '../../orders/order-commands.js';
+import { isObject } from './native-json.js';
+
+/** More lines than any real order has; refused before the domain sees them. */
+export const MAX_LINES = 500;
+export const MAX_QUANTITY = 1_000_000;
+
+export function isQuantity(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= MAX_QUANTITY;
+}
+
+/** A line's SKU: null when the gateway gives none (missing, null or ""), the SKU otherwise; undefined when it is not one. */
+export function skuOf(value: unknown): string | null | undefined {
+  if (value === null || value === undefined) return null;
+  if (typeof value !== 'string') return undefined;
+  const sku = value.trim();
+  if (sku === '') return null;
+  return isPlainText(sku, 1, 100) ? sku : undefined;
+}
+
+/**
+ * A gateway's `line_items` ({sku, quantity, price}) as an order's lines: one
+ * per SKU, quantities added up, the unit price kept when every line of the
+ * SKU has the same, else null; lines without a SKU kept as they are (they
+ * reserve nothing). `unitPriceOf` reads the gateway's price: a number, null
+ * when there is none, undefined when it is not a price. Every bad field is
+ * added to `problems`.
+ */
+export function lineItemsOf(
+  items: unknown,
+  problems: FieldProblem[],
+  unitPriceOf: (price: unknown) => number | null | undefined,
+): CreateOrderCommand['lines'] {
+  if (items === undefined || items === null) return [];
+  if (!Array.isArray(items)) {
+    problems.push({ field: 'line_items', message: 'line_items must be an array' });
+    return [];
+  }
+  if (items.length > MAX_LINES) {
+    problems.push({ field: 'line_items', message: `line_items must hold at most ${MAX_LINES} lines` });
+    return [];
+  }
+  const lines: CreateOrderCommand['lines'] = [];
+  const bySku = new Map<string, CreateOrderCommand['lines'][number]>();
+  items.forEach((item: unknown, i) => {
+    const at = `line_items[${i}]`;
+    if (!isObject(item)) {
+      problems.push({ field: at, message: `${at} must be an object` });
+      return;
+    }
+    const sku = skuOf(item.sku);
+    if (sku === undefined) problems.push({ field: `${at}.sku`, message: `${at}.sku must be a string of at most 100 characters, or null` });
+    if (!isQuantity(item.quantity)) problems.push({ field: `${at}.quantity`, message: `${at}.quantity must be an integer from 1 to ${MAX_QUANTITY}` });
+    const unitPrice = unitPriceOf(item.price);
+    if (unitPrice === undefined) problems.push({ field: `${at}.price`, message: `${at}.price must be an amount such as "199.00"` });
+    if (sku === undefined || !isQuantity(item.quantity) || unitPrice === undefined) return;
+
+    const same = sku === null ? undefined : bySku.get(sku);
+    if (same) {
+      same.quantity += item.quantity;
+      if (same.unitPrice !== unitPrice) same.unitPrice = null;
+      return;
+    }
+    const line = { sku, quantity: item.quantity, unitPrice };
+    lines.push(line);
+    if (sku !== null) bySku.set(sku, line);
+  });
+  return lines;
+}
