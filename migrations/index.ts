@@ -5,6 +5,7 @@ import { WebhookEventsReceivedIndex1764100000000 } from './1764100000000-webhook
 import { HotPathFunctions1764200000000 } from './1764200000000-hot-path-functions.js';
 import { RulesAsSource1764300000000 } from './1764300000000-rules-as-source.js';
 import { NativeGateways1764400000000 } from './1764400000000-native-gateways.js';
+import { NotificationsAndExpiry1764500000000 } from './1764500000000-notifications-and-expiry.js';
 
 /**
  * Every migration, oldest first. Listed explicitly (no glob) so the same list
@@ -19,4 +20,5 @@ export const migrations = [
   HotPathFunctions1764200000000,
   RulesAsSource1764300000000,
   NativeGateways1764400000000,
+  NotificationsAndExpiry1764500000000,
 ];
