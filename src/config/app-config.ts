@@ -152,6 +152,14 @@ export interface AppConfigValues {
   logLevel: string;
   /** JSON lines, or readable ones (the default in development). */
   logFormat: 'json' | 'pretty';
+  /** RESERVATION_TTL: how long an unpaid order holds its stock, in ms; 0: for ever. */
+  reservationTtlMs: number;
+  /** NOTIFY_RETRY_SCHEDULE: the delays between a notification's attempts, in ms; after the last, it is failed. */
+  notifyRetryScheduleMs: number[];
+  /** NOTIFY_TIMEOUT: how long an endpoint has to answer one attempt, in ms. */
+  notifyTimeoutMs: number;
+  /** NOTIFY_ALLOW_PRIVATE_NETWORKS: endpoints may live on loopback, private or link-local addresses. */
+  notifyAllowPrivateNetworks: boolean;
 }
 
 /**
@@ -175,6 +183,10 @@ export class AppConfig implements AppConfigValues {
   tls?: { certFile: string; keyFile: string };
   logLevel!: string;
   logFormat!: 'json' | 'pretty';
+  reservationTtlMs!: number;
+  notifyRetryScheduleMs!: number[];
+  notifyTimeoutMs!: number;
+  notifyAllowPrivateNetworks!: boolean;
 
   /**
    * `webhookSources: false` is for command-line tools (migrations, reconcile)
@@ -191,6 +203,13 @@ export class AppConfig implements AppConfigValues {
     const sources = options.webhookSources === false ? new Map<string, WebhookSource>() : parseSources(present, nodeEnv, problems);
     const tls = parseTls(parsed.TLS_CERT_FILE, parsed.TLS_KEY_FILE, problems);
     const trustProxy = parseTrustProxy(parsed.TRUST_PROXY, problems);
+    const reservationTtlMs = parseDuration('RESERVATION_TTL', present.RESERVATION_TTL, '0', problems);
+    const notifyRetryScheduleMs = (present.NOTIFY_RETRY_SCHEDULE ?? '5s,5m,30m,2h,5h,10h,10h')
+      .split(',')
+      .map((step) => parseDuration('NOTIFY_RETRY_SCHEDULE', step, step, problems, { allowZero: false }));
+    const notifyTimeoutMs = parseDuration('NOTIFY_TIMEOUT', present.NOTIFY_TIMEOUT, '15s', problems, { allowZero: false, max: 300_000 });
+    const allowPrivate = present.NOTIFY_ALLOW_PRIVATE_NETWORKS ?? 'false';
+    if (allowPrivate !== 'true' && allowPrivate !== 'false') problems.push('NOTIFY_ALLOW_PRIVATE_NETWORKS must be true or false');
     if (problems.length > 0) throw new ConfigError(problems);
 
     return Object.assign(new AppConfig(), {
@@ -211,8 +230,39 @@ export class AppConfig implements AppConfigValues {
       tls,
       logLevel: parsed.LOG_LEVEL ?? (nodeEnv === 'test' ? 'error' : 'info'),
       logFormat: (parsed.LOG_FORMAT ?? (nodeEnv === 'development' ? 'pretty' : 'json')) as 'json' | 'pretty',
+      reservationTtlMs,
+      notifyRetryScheduleMs,
+      notifyTimeoutMs,
+      notifyAllowPrivateNetworks: allowPrivate === 'true',
     } satisfies AppConfigValues);
   }
+}
+
+const DURATION = /^(\d{1,9})\s*(ms|s|m|h)$/;
+const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 } as const;
+/** Thirty days: longer than any schedule or TTL a storefront means. */
+const MAX_DURATION_MS = 30 * 24 * 3_600_000;
+
+/** A duration (`30m`, `2h`, `500ms`; `0` means off where allowed) in ms; a problem named after its variable otherwise. */
+export function parseDuration(
+  variable: string,
+  value: string | undefined,
+  fallback: string,
+  problems: string[],
+  options: { allowZero?: boolean; max?: number } = {},
+): number {
+  const text = (value ?? fallback).trim().toLowerCase();
+  if (text === '0' && options.allowZero !== false) return 0;
+  const match = DURATION.exec(text);
+  const ms = match ? Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS] : NaN;
+  const max = options.max ?? MAX_DURATION_MS;
+  if (!match || ms <= 0 || ms > max) {
+    problems.push(
+      `${variable} must be a duration such as 30s, 15m or 2h (ms, s, m, h)${options.allowZero === false ? '' : ', or 0 for off'}, at most ${max / 1000} s (got "${value ?? ''}")`,
+    );
+    return 0;
+  }
+  return ms;
 }
 
 function parseSchemes(variable: string, value: string | undefined, problems: string[]): SignatureSchemeName[] {

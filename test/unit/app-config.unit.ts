@@ -258,3 +258,54 @@ describe('configuration', () => {
     expect(problems({ WEBHOOK_SECRET: SW_SECRET, WEBHOOK_SIGNATURE_SCHEME: 'standard-webhooks', PORT: 'x' })).toEqual(['PORT must be an integer']);
   });
 });
+
+describe('durations: RESERVATION_TTL, NOTIFY_RETRY_SCHEDULE, NOTIFY_TIMEOUT', () => {
+  const config = (env: Record<string, string>) => AppConfig.fromEnv({ WEBHOOK_SECRET: 's', ...env });
+  const problemsOf = (env: Record<string, string>) => {
+    try {
+      config(env);
+      return [];
+    } catch (error) {
+      return (error as ConfigError).problems;
+    }
+  };
+
+  it('defaults to no expiry, the contract schedule, 15 s and no private networks', () => {
+    expect(config({})).toMatchObject({
+      reservationTtlMs: 0,
+      notifyRetryScheduleMs: [5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000],
+      notifyTimeoutMs: 15_000,
+      notifyAllowPrivateNetworks: false,
+    });
+  });
+
+  it.each([
+    ['30m', 1_800_000],
+    ['2h', 7_200_000],
+    ['500ms', 500],
+    [' 45S ', 45_000],
+    ['0', 0],
+  ])('reads RESERVATION_TTL=%j as %d ms', (value, ms) => {
+    expect(config({ RESERVATION_TTL: value }).reservationTtlMs).toBe(ms);
+  });
+
+  it('reads a schedule and a timeout, and the private-network opt-in', () => {
+    expect(config({ NOTIFY_RETRY_SCHEDULE: '1s, 2s,1m', NOTIFY_TIMEOUT: '2s', NOTIFY_ALLOW_PRIVATE_NETWORKS: 'true' })).toMatchObject({
+      notifyRetryScheduleMs: [1_000, 2_000, 60_000],
+      notifyTimeoutMs: 2_000,
+      notifyAllowPrivateNetworks: true,
+    });
+  });
+
+  it.each([
+    [{ RESERVATION_TTL: '30' }, 'RESERVATION_TTL must be a duration such as 30s, 15m or 2h (ms, s, m, h), or 0 for off, at most 2592000 s (got "30")'],
+    [{ RESERVATION_TTL: '-5m' }, 'RESERVATION_TTL must be a duration such as 30s, 15m or 2h (ms, s, m, h), or 0 for off, at most 2592000 s (got "-5m")'],
+    [{ RESERVATION_TTL: '31d' }, 'RESERVATION_TTL must be a duration such as 30s, 15m or 2h (ms, s, m, h), or 0 for off, at most 2592000 s (got "31d")'],
+    [{ NOTIFY_RETRY_SCHEDULE: '5s,,1m' }, 'NOTIFY_RETRY_SCHEDULE must be a duration such as 30s, 15m or 2h (ms, s, m, h), at most 2592000 s (got "")'],
+    [{ NOTIFY_TIMEOUT: '0' }, 'NOTIFY_TIMEOUT must be a duration such as 30s, 15m or 2h (ms, s, m, h), at most 300 s (got "0")'],
+    [{ NOTIFY_TIMEOUT: '10m' }, 'NOTIFY_TIMEOUT must be a duration such as 30s, 15m or 2h (ms, s, m, h), at most 300 s (got "10m")'],
+    [{ NOTIFY_ALLOW_PRIVATE_NETWORKS: 'yes' }, 'NOTIFY_ALLOW_PRIVATE_NETWORKS must be true or false'],
+  ])('refuses %j', (env, problem) => {
+    expect(problemsOf(env)).toEqual([problem]);
+  });
+});
