@@ -127,7 +127,8 @@ describe('the delivery pipeline, as a property', () => {
       (track) =>
         fc.asyncProperty(
           fc.array(orderArb, { minLength: 1, maxLength: 10 }),
-          fc.array(fc.tuple(fc.nat(), fc.integer({ min: 1, max: 3 })), { minLength: 40, maxLength: 40 }),
+          // Unbiased keys: fast-check's bias towards small and extreme values makes many keys equal, and a stable sort then keeps lifecycle order.
+          fc.array(fc.tuple(fc.noBias(fc.nat()), fc.integer({ min: 1, max: 3 })), { minLength: 40, maxLength: 40 }),
           fc.array(fc.integer({ min: 1, max: 8 }), { minLength: 40, maxLength: 40 }),
           (orders, shuffle, batchSizes) =>
             track(async () => {
