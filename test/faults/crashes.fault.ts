@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import { scratchDatabaseUrl } from '../support/scratch-database.js';
 import { freePort, spawnService, type ServiceProcess } from '../support/service-process.js';
-import { checkExactness, deliverUntilAcknowledged, inParallel, planWorkload, SECRET, seedSkus } from './fault-support.js';
+import { checkExactness, deliverUntilAcknowledged, inParallel, pathCounts, planWorkload, seedSkus, SOURCES_ENV } from './fault-support.js';
 
 const SKUS = ['K1', 'K2', 'K3', 'K4', 'K5'];
 const ON_HAND = 100_000;
@@ -17,7 +17,7 @@ describe('crashes and lost connections under load', () => {
   });
 
   async function start(port: number): Promise<ServiceProcess> {
-    const service = await spawnService({ PORT: String(port), WEBHOOK_SECRET: SECRET, DATABASE_URL: scratchDatabaseUrl(), DB_POOL_SIZE: '10' });
+    const service = await spawnService({ PORT: String(port), ...SOURCES_ENV, DATABASE_URL: scratchDatabaseUrl(), DB_POOL_SIZE: '10' });
     services.push(service);
     return service;
   }
@@ -26,12 +26,12 @@ describe('crashes and lost connections under load', () => {
     const port = await freePort();
     let service = await start(port);
     await seedSkus(scratchDatabaseUrl(), SKUS, ON_HAND);
-    const { plan, bodies } = planWorkload(800, SKUS, 7);
-    expect(bodies.length).toBeGreaterThan(1_900);
+    const { plan, deliveries } = planWorkload(850, SKUS, 7, { native: true });
+    expect(deliveries.length).toBeGreaterThan(1_900);
 
     const seen = new Map<number | string, number>();
     const url = () => service.url;
-    const sending = inParallel(bodies, 16, (body) => deliverUntilAcknowledged(url, body, { seen }));
+    const sending = inParallel(deliveries, 16, (delivery) => deliverUntilAcknowledged(url, delivery, { seen }));
 
     let kills = 0;
     for (const delayMs of [700, 1_200, 900]) {
@@ -45,13 +45,13 @@ describe('crashes and lost connections under load', () => {
 
     const statuses = [...seen.entries()].sort().map(([k, n]) => `${k}:${n}`).join(' ');
     const retries = acks.reduce((sum, a) => sum + a.attempts - 1, 0);
-    console.log(`kill -9: ${bodies.length} events, ${kills} kills, ${retries} retries; answers seen ${statuses}`);
+    console.log(`kill -9: ${deliveries.length} events (orders: ${pathCounts(plan)}), ${kills} kills, ${retries} retries; answers seen ${statuses}`);
     expect(kills).toBe(3);
     expect(acks.every((a) => a.status === 200)).toBe(true);
     expect(retries).toBeGreaterThan(0);
 
     const result = await checkExactness(scratchDatabaseUrl(), plan, ON_HAND);
-    expect(result).toEqual({ events: bodies.length, failedOrDeferred: 0, wrongStatus: [], stock: [], ledgerMismatches: 0, movementsTwice: 0 });
+    expect(result).toEqual({ events: deliveries.length, failedOrDeferred: 0, wrongStatus: [], stock: [], ledgerMismatches: 0, movementsTwice: 0 });
   });
 
   it('applies every event exactly once while the database terminates the service\'s connections under load', async () => {
@@ -61,7 +61,7 @@ describe('crashes and lost connections under load', () => {
     try {
       await admin.query(`TRUNCATE stock_movements, order_status_history, order_lines, orders, webhook_events, stock RESTART IDENTITY CASCADE`);
       await seedSkus(scratchDatabaseUrl(), SKUS, ON_HAND);
-      const { plan, bodies } = planWorkload(800, SKUS, 11);
+      const { plan, deliveries } = planWorkload(800, SKUS, 11, { native: true });
       const seen = new Map<number | string, number>();
       let stop = false;
       let terminated = 0;
@@ -75,19 +75,19 @@ describe('crashes and lost connections under load', () => {
           await new Promise((resolve) => setTimeout(resolve, 250));
         }
       })();
-      const acks = await inParallel(bodies, 16, (body) => deliverUntilAcknowledged(() => service.url, body, { seen }));
+      const acks = await inParallel(deliveries, 16, (delivery) => deliverUntilAcknowledged(() => service.url, delivery, { seen }));
       stop = true;
       await killer;
 
       const statuses = [...seen.entries()].sort().map(([k, n]) => `${k}:${n}`).join(' ');
       const retries = acks.reduce((sum, a) => sum + a.attempts - 1, 0);
-      console.log(`pg_terminate_backend: ${bodies.length} events, ${terminated} connections terminated, ${retries} retries; answers seen ${statuses}`);
+      console.log(`pg_terminate_backend: ${deliveries.length} events (orders: ${pathCounts(plan)}), ${terminated} connections terminated, ${retries} retries; answers seen ${statuses}`);
       expect(terminated).toBeGreaterThan(0);
       expect(acks.every((a) => a.status === 200)).toBe(true);
       // Lost connections are 503s the sender retries, never 500s.
       expect(seen.get(500)).toBeUndefined();
       const result = await checkExactness(scratchDatabaseUrl(), plan, ON_HAND);
-      expect(result).toEqual({ events: bodies.length, failedOrDeferred: 0, wrongStatus: [], stock: [], ledgerMismatches: 0, movementsTwice: 0 });
+      expect(result).toEqual({ events: deliveries.length, failedOrDeferred: 0, wrongStatus: [], stock: [], ledgerMismatches: 0, movementsTwice: 0 });
       expect((await fetch(`${service.url}/health`)).status).toBe(200);
     } finally {
       await admin.end();

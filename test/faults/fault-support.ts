@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import pg from 'pg';
+import { type Delivery, nativeSourcesEnv, SHOPIFY_STEPS, shopifyDelivery, type ShopifyStep, wooDelivery, type WooStep } from '../support/native-deliveries.js';
 
 export const SECRET = 'fault-suite-secret';
 
@@ -14,24 +15,30 @@ export interface Ack {
   attempts: number;
 }
 
+/** An envelope delivery to POST /webhooks, signed with the suite's secret. */
+export function envelopeDelivery(label: string, body: string): Delivery {
+  return { label, path: '/webhooks', body, headers: () => signedHeaders(body) };
+}
+
 /**
  * A gateway: posts until the event is acknowledged with a 2xx, retrying
  * connection errors, timeouts and 5xx with a short back-off, as real
- * gateways do. A 4xx is final and is returned (a test expects none).
+ * gateways do. A 4xx is final and is returned (a test expects none). Each
+ * attempt goes to the delivery's path with the headers it gives then.
  */
 export async function deliverUntilAcknowledged(
   baseUrl: () => string,
-  body: string,
+  delivery: Delivery,
   options: { deadlineMs?: number; seen?: Map<number | string, number> } = {},
 ): Promise<Ack> {
   const until = Date.now() + (options.deadlineMs ?? 120_000);
   for (let attempts = 1; ; attempts++) {
     let outcome: number | string;
     try {
-      const response = await fetch(`${baseUrl()}/webhooks`, {
+      const response = await fetch(`${baseUrl()}${delivery.path}`, {
         method: 'POST',
-        headers: signedHeaders(body),
-        body,
+        headers: delivery.headers(),
+        body: delivery.body,
         signal: AbortSignal.timeout(15_000),
       });
       const text = await response.text();
@@ -42,7 +49,7 @@ export async function deliverUntilAcknowledged(
       outcome = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).name;
       options.seen?.set(outcome, (options.seen.get(outcome) ?? 0) + 1);
     }
-    if (Date.now() > until) throw new Error(`not acknowledged after ${attempts} attempts (last: ${outcome}): ${body}`);
+    if (Date.now() > until) throw new Error(`not acknowledged after ${attempts} attempts (last: ${outcome}): ${delivery.label}`);
     await new Promise((resolve) => setTimeout(resolve, 25 + Math.random() * 100 * Math.min(attempts, 5)));
   }
 }
@@ -63,50 +70,154 @@ export async function inParallel<T, R>(items: T[], concurrency: number, work: (i
 }
 
 export type Stage = 'pending' | 'paid' | 'fulfilled' | 'refunded';
-const LIFECYCLE = ['new_order', 'payment_succeeded', 'order_fulfilled', 'order_refunded'] as const;
-const STAGE_AFTER: Stage[] = ['pending', 'paid', 'fulfilled', 'refunded'];
+/** What an order's end does to its SKU's stock: its units still reserved, shipped (gone from on_hand), or as before the order. */
+type StockEnd = 'reserved' | 'shipped' | 'untouched';
+
+/** The secrets of the suite's native sources (/webhooks/shop speaks shopify, /webhooks/woo woocommerce). */
+export const NATIVE_SECRETS = { shopify: 'fault-suite-shopify-secret', woocommerce: 'fault-suite-woo-secret' };
+/** The env that gives a service the suite's sources: the envelope on /webhooks, and both native ones. */
+export const SOURCES_ENV = { WEBHOOK_SECRET: SECRET, ...nativeSourcesEnv(NATIVE_SECRETS) };
+
+interface PathSpec {
+  steps: readonly string[];
+  /** Where an order ends after each prefix of its steps (ends[k - 1]: the first k), whatever their arrival order. */
+  ends: readonly { status: Stage; stock: StockEnd }[];
+}
+const PENDING = { status: 'pending', stock: 'reserved' } as const;
+const PAID = { status: 'paid', stock: 'reserved' } as const;
+const FULFILLED = { status: 'fulfilled', stock: 'shipped' } as const;
+
+/**
+ * The lifecycles an order of the workload follows, each as a sequence of
+ * deliveries any prefix of which ends the same in any arrival order (so the
+ * suite can know the end state whatever the faults did to the order of
+ * arrival). Per path, and why it is order-independent:
+ * - `envelope`: new_order, payment_succeeded, order_fulfilled,
+ *   order_refunded with restock. Events that come early are deferred until
+ *   their order allows them, and applied in lifecycle order; the refund
+ *   restocks, so refunded from paid (release) and from fulfilled (restock)
+ *   leave the same stock.
+ * - `shopify`: orders/create (pending), orders/paid, orders/fulfilled,
+ *   refunds/create of every unit with restock_type return. The refund's
+ *   return of the units applies in any status but refunded (released while
+ *   reserved, back on hand once shipped) and its refund of the order waits
+ *   for paid; a fulfilment after the refund is ignored and commits nothing
+ *   (no units left). Either way: refunded, stock as before the order.
+ * - `woocommerce`: order.created pending, order.updated processing,
+ *   order.updated completed (paid then fulfilled, in one delivery). No
+ *   refund here: WooCommerce's refunded does not restock, so a refund that
+ *   lands while the order is only paid (processing applied, completed not
+ *   yet) releases the units, and one after completed leaves them shipped:
+ *   created, processing, completed, refunded has two end states.
+ * - `woocommerce-refund-after-shipping`: order.created pending, completed,
+ *   refunded. Without processing, refunded can only wait on a pending order
+ *   (it needs paid, which only completed brings, and completed brings
+ *   fulfilled in the same transaction), so it always applies to a fulfilled
+ *   order: refunded with the units shipped, not back on hand.
+ * - `woocommerce-refund-before-shipping`: order.created pending,
+ *   processing, refunded: nothing ships, the refund releases the units.
+ */
+const PATHS = {
+  envelope: {
+    steps: ['new_order', 'payment_succeeded', 'order_fulfilled', 'order_refunded'],
+    ends: [PENDING, PAID, FULFILLED, { status: 'refunded', stock: 'untouched' }],
+  },
+  shopify: { steps: SHOPIFY_STEPS, ends: [PENDING, PAID, FULFILLED, { status: 'refunded', stock: 'untouched' }] },
+  woocommerce: { steps: ['created', 'processing', 'completed'], ends: [PENDING, PAID, FULFILLED] },
+  'woocommerce-refund-after-shipping': {
+    steps: ['created', 'completed', 'refunded'],
+    ends: [PENDING, FULFILLED, { status: 'refunded', stock: 'shipped' }],
+  },
+  'woocommerce-refund-before-shipping': {
+    steps: ['created', 'processing', 'refunded'],
+    ends: [PENDING, PAID, { status: 'refunded', stock: 'untouched' }],
+  },
+} as const satisfies Record<string, PathSpec>;
+export type PathName = keyof typeof PATHS;
 
 export interface PlannedOrder {
   orderId: string;
+  path: PathName;
   sku: string;
   quantity: number;
-  /** How far its lifecycle goes: 1 (new_order only) to 4 (refunded with restock). */
+  /** How far its lifecycle goes: 1 (created only) to its path's length. */
   steps: number;
+}
+
+/** Where the order must end. */
+export function expectedEnd(order: PlannedOrder): { status: Stage; stock: StockEnd } {
+  return PATHS[order.path].ends[order.steps - 1];
+}
+
+function deliveriesOf(o: PlannedOrder): Delivery[] {
+  const steps = PATHS[o.path].steps.slice(0, o.steps);
+  if (o.path === 'envelope') {
+    return steps.map((event) =>
+      envelopeDelivery(
+        `${o.orderId}:${event}`,
+        JSON.stringify({
+          id: `${o.orderId}-${event}`,
+          event,
+          data:
+            event === 'new_order'
+              ? { order_id: o.orderId, customer_name: 'Fault', total_amount: 1, items: [{ sku: o.sku, quantity: o.quantity }] }
+              : { order_id: o.orderId, restock: true },
+        }),
+      ),
+    );
+  }
+  if (o.path === 'shopify') return steps.map((step) => shopifyDelivery(o, step as ShopifyStep, NATIVE_SECRETS.shopify));
+  return steps.map((step) => wooDelivery(o, step as WooStep, NATIVE_SECRETS.woocommerce));
 }
 
 /**
  * A workload whose end state does not depend on arrival order: each order
- * gets a prefix of new_order, payment_succeeded, order_fulfilled,
- * order_refunded (restock), so whatever order they land in, it ends at the
- * same status with the same stock.
+ * follows a prefix of one of PATHS, so whatever order its deliveries land
+ * in, it ends at the same status with the same stock. With `native`, a
+ * quarter of the orders go through Shopify and another quarter through
+ * WooCommerce (half of them by the plain path, a quarter each by a refund
+ * path), as the gateways deliver them; the rest, or all without it, are
+ * envelope orders. Native order ids are integers, Shopify's beyond 2^53.
  */
-export function planWorkload(orders: number, skus: string[], seed = 1): { plan: PlannedOrder[]; bodies: string[] } {
+export function planWorkload(
+  orders: number,
+  skus: string[],
+  seed = 1,
+  options: { native?: boolean } = {},
+): { plan: PlannedOrder[]; deliveries: Delivery[] } {
   let state = seed;
   const random = () => ((state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-  const plan: PlannedOrder[] = Array.from({ length: orders }, (_, i) => ({
-    orderId: `f${i}`,
-    sku: skus[Math.floor(random() * skus.length)],
-    quantity: 1 + Math.floor(random() * 3),
-    steps: 1 + Math.floor(random() * 4),
-  }));
-  const bodies = plan.flatMap((o) =>
-    LIFECYCLE.slice(0, o.steps).map((event) =>
-      JSON.stringify({
-        id: `${o.orderId}-${event}`,
-        event,
-        data:
-          event === 'new_order'
-            ? { order_id: o.orderId, customer_name: 'Fault', total_amount: 1, items: [{ sku: o.sku, quantity: o.quantity }] }
-            : { order_id: o.orderId, restock: true },
-      }),
-    ),
-  );
+  const plan: PlannedOrder[] = Array.from({ length: orders }, (_, i) => {
+    const sku = skus[Math.floor(random() * skus.length)];
+    const quantity = 1 + Math.floor(random() * 3);
+    const which = random();
+    const wooPath = random();
+    const path: PathName = !options.native || which >= 0.5
+      ? 'envelope'
+      : which < 0.25
+        ? 'shopify'
+        : wooPath < 0.5
+          ? 'woocommerce'
+          : wooPath < 0.75
+            ? 'woocommerce-refund-after-shipping'
+            : 'woocommerce-refund-before-shipping';
+    const orderId = path === 'envelope' ? `f${i}` : path === 'shopify' ? String(9_007_199_254_740_993n + BigInt(i) * 2n) : String(700_000 + i);
+    return { orderId, path, sku, quantity, steps: 1 + Math.floor(random() * PATHS[path].steps.length) };
+  });
+  const deliveries = plan.flatMap(deliveriesOf);
   // Shuffled: lifecycle events routinely arrive before their order.
-  for (let i = bodies.length - 1; i > 0; i--) {
+  for (let i = deliveries.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));
-    [bodies[i], bodies[j]] = [bodies[j], bodies[i]];
+    [deliveries[i], deliveries[j]] = [deliveries[j], deliveries[i]];
   }
-  return { plan, bodies };
+  return { plan, deliveries };
+}
+
+/** How many orders of the plan go by each path, for the console. */
+export function pathCounts(plan: PlannedOrder[]): string {
+  const counts = new Map<string, number>();
+  for (const o of plan) counts.set(o.path, (counts.get(o.path) ?? 0) + 1);
+  return [...counts].map(([path, n]) => `${path} ${n}`).join(', ');
 }
 
 export interface Exactness {
@@ -127,13 +238,14 @@ export async function checkExactness(url: string, plan: PlannedOrder[], onHand: 
       (await client.query<{ order_id: string; status: string }>(`SELECT order_id, status FROM orders`)).rows.map((r) => [r.order_id, r.status]),
     );
     const wrongStatus = plan
-      .filter((o) => statuses.get(o.orderId) !== STAGE_AFTER[o.steps - 1])
-      .map((o) => `${o.orderId}: ${statuses.get(o.orderId)} instead of ${STAGE_AFTER[o.steps - 1]}`);
+      .filter((o) => statuses.get(o.orderId) !== expectedEnd(o).status)
+      .map((o) => `${o.orderId} (${o.path}, ${o.steps} steps): ${statuses.get(o.orderId)} instead of ${expectedEnd(o).status}`);
     const expected = new Map<string, { on_hand: number; reserved: number }>();
     for (const o of plan) {
       const e = expected.get(o.sku) ?? { on_hand: onHand, reserved: 0 };
-      if (o.steps <= 2) e.reserved += o.quantity;
-      if (o.steps === 3) e.on_hand -= o.quantity;
+      const { stock } = expectedEnd(o);
+      if (stock === 'reserved') e.reserved += o.quantity;
+      if (stock === 'shipped') e.on_hand -= o.quantity;
       expected.set(o.sku, e);
     }
     const rows = (await client.query<{ sku: string; on_hand: number; reserved: number }>(`SELECT sku, on_hand, reserved FROM stock`)).rows;

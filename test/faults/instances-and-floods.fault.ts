@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/glo
 import pg from 'pg';
 import { scratchDatabaseUrl } from '../support/scratch-database.js';
 import { spawnService, type ServiceProcess } from '../support/service-process.js';
-import { checkExactness, inParallel, planWorkload, SECRET, seedSkus, signedHeaders } from './fault-support.js';
+import { checkExactness, inParallel, planWorkload, SECRET, seedSkus, signedHeaders, SOURCES_ENV } from './fault-support.js';
 
 const TABLES = 'stock_movements, order_status_history, order_lines, orders, webhook_events, stock';
 
@@ -16,8 +16,8 @@ async function sql<T extends pg.QueryResultRow>(query: string): Promise<T[]> {
   }
 }
 
-async function post(url: string, body: string | Buffer, headers?: Record<string, string>): Promise<number> {
-  const response = await fetch(`${url}/webhooks`, { method: 'POST', headers: headers ?? signedHeaders(body), body });
+async function post(url: string, body: string | Buffer, headers?: Record<string, string>, path = '/webhooks'): Promise<number> {
+  const response = await fetch(`${url}${path}`, { method: 'POST', headers: headers ?? signedHeaders(body), body });
   await response.arrayBuffer();
   return response.status;
 }
@@ -27,7 +27,7 @@ describe('three instances sharing one database', () => {
 
   beforeAll(async () => {
     for (let i = 0; i < 3; i++) {
-      instances.push(await spawnService({ WEBHOOK_SECRET: SECRET, DATABASE_URL: scratchDatabaseUrl(), DB_POOL_SIZE: '8' }));
+      instances.push(await spawnService({ ...SOURCES_ENV, DATABASE_URL: scratchDatabaseUrl(), DB_POOL_SIZE: '8' }));
     }
   });
   afterAll(async () => {
@@ -56,14 +56,14 @@ describe('three instances sharing one database', () => {
   it('applies each event once when every delivery goes to two instances at the same moment', async () => {
     const skus = ['M1', 'M2', 'M3'];
     await seedSkus(scratchDatabaseUrl(), skus, 100_000);
-    const { plan, bodies } = planWorkload(300, skus, 23);
-    const answers = await inParallel(bodies, 12, async (body) => {
+    const { plan, deliveries } = planWorkload(300, skus, 23, { native: true });
+    const answers = await inParallel(deliveries, 12, async ({ path, body, headers }) => {
       const first = Math.floor(Math.random() * 3);
-      return Promise.all([post(instances[first].url, body), post(instances[(first + 1) % 3].url, body)]);
+      return Promise.all([post(instances[first].url, body, headers(), path), post(instances[(first + 1) % 3].url, body, headers(), path)]);
     });
     expect(answers.flat().every((s) => s === 200)).toBe(true);
     const result = await checkExactness(scratchDatabaseUrl(), plan, 100_000);
-    expect(result).toEqual({ events: bodies.length, failedOrDeferred: 0, wrongStatus: [], stock: [], ledgerMismatches: 0, movementsTwice: 0 });
+    expect(result).toEqual({ events: deliveries.length, failedOrDeferred: 0, wrongStatus: [], stock: [], ledgerMismatches: 0, movementsTwice: 0 });
   });
 });
 

@@ -20,6 +20,8 @@ export interface WooEdits {
   dateModifiedGmt?: string;
   /** The first line's `"sku": ""` (the docs' product without a SKU), for the rule that adds up lines of one SKU. */
   firstLineSku?: string | null;
+  /** The second line's (`"sku": "Bar3"`, one unit) SKU and quantity: an order of the test's SKU, the first line left without one. */
+  skuLine?: { sku: string; quantity: number };
 }
 
 /** Replaces one top-level member of the pretty-printed sample; fails when it is not there exactly once. */
@@ -47,6 +49,10 @@ export function wooOrderBody(name: string, edits: WooEdits = {}): Buffer {
   }
   if (edits.firstLineSku !== undefined) {
     text = replaceOnce(text, /\n {6}"sku": "",/, `\n      "sku": ${JSON.stringify(edits.firstLineSku)},`);
+  }
+  if (edits.skuLine !== undefined) {
+    text = replaceOnce(text, /\n {6}"variation_id": 23,\n {6}"quantity": 1,/, `\n      "variation_id": 23,\n      "quantity": ${edits.skuLine.quantity},`);
+    text = replaceOnce(text, /\n {6}"sku": "Bar3",/, `\n      "sku": ${JSON.stringify(edits.skuLine.sku)},`);
   }
   return Buffer.from(text, 'utf8');
 }
