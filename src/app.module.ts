@@ -7,6 +7,7 @@ import { DatabaseModule } from './database/database.module.js';
 import { ConsoleModule } from './console/console.module.js';
 import { HealthModule } from './health/health.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
+import { NotificationsModule } from './notifications/notifications.module.js';
 import { APP_GUARD } from '@nestjs/core';
 import { RateLimitGuard } from './common/rate-limit.guard.js';
 import { ShutdownLogger } from './common/shutdown-logger.js';
@@ -26,6 +27,7 @@ export class AppModule {
         WebhooksModule,
         OrdersModule,
         InventoryModule,
+        NotificationsModule,
         HealthModule,
         MetricsModule,
         ConsoleModule,

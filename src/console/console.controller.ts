@@ -6,10 +6,11 @@ import { AppError } from '../common/app-error.js';
 import { isPlainText } from '../common/validators.js';
 import { AppConfig } from '../config/app-config.js';
 import { InventoryService } from '../inventory/inventory.service.js';
+import { NotificationEndpointsService } from '../notifications/notification-endpoints.service.js';
 import { OrdersService } from '../orders/orders.service.js';
 import { DELIVERY_STATUSES, type DeliveryStatus } from '../webhooks/delivery-status.js';
 import { WebhookEventsService } from '../webhooks/webhook-events.service.js';
-import { deliveriesPage, deliveryPage, type Flash, inventoryPage, loginPage, orderPage, orderSearchPage } from './views.js';
+import { deliveriesPage, deliveryPage, endpointsPage, type Flash, inventoryPage, loginPage, orderPage, orderSearchPage } from './views.js';
 
 const COOKIE = 'shelfsync_console';
 const ID = /^[1-9][0-9]{0,17}$/;
@@ -44,6 +45,7 @@ export class ConsoleController {
     private readonly events: WebhookEventsService,
     private readonly inventory: InventoryService,
     private readonly orders: OrdersService,
+    private readonly endpoints: NotificationEndpointsService,
   ) {}
 
   @Get()
@@ -175,6 +177,17 @@ export class ConsoleController {
       if (error instanceof AppError && error.status === 404) return this.send(response, 404, orderSearchPage(`No order ${orderId}.`));
       throw error;
     }
+  }
+
+  @Get('endpoints')
+  async notificationEndpoints(@Req() request: Request, @Query() query: Form, @Res() response: Response): Promise<void> {
+    if (!this.signedIn(request, response)) return;
+    const list = (cursor?: string) => this.endpoints.list({ cursor, limit: 100 });
+    const page = await list(query.cursor).catch((error: unknown) => {
+      if (error instanceof AppError && error.status === 400) return list();
+      throw error;
+    });
+    this.send(response, 200, endpointsPage(page.items, page.next_cursor));
   }
 
   /**

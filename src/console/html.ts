@@ -38,7 +38,7 @@ const STYLE = `
   table { border-collapse: collapse; width: 100%; background: #fff; } th, td { text-align: left; padding: 6px 8px; border-bottom: 1px solid #e3e6ea; }
   th { background: #eef0f3; } tr.low td { background: #fff1f0; } pre { background: #fff; padding: 10px; overflow: auto; border: 1px solid #e3e6ea; }
   .status { padding: 1px 6px; border-radius: 8px; font-size: 12px; } .processed { background: #d9f5e0; } .failed { background: #ffd9d6; }
-  .ignored { background: #eceff3; } .deferred { background: #fff3c4; } .flash { padding: 8px 12px; background: #e6f0ff; border: 1px solid #b9d0ff; margin-bottom: 12px; }
+  .ignored { background: #eceff3; } .enabled { background: #d9f5e0; } .disabled { background: #ffd9d6; } .deferred { background: #fff3c4; } .flash { padding: 8px 12px; background: #e6f0ff; border: 1px solid #b9d0ff; margin-bottom: 12px; }
   .error { background: #ffecea; border-color: #ffb8b0; } form.inline { display: inline; } .filters { margin-bottom: 12px; display: flex; gap: 8px; align-items: end; }
   label { display: block; font-size: 12px; color: #555; } ol.timeline { list-style: none; padding: 0; border-left: 3px solid #b9d0ff; }
   ol.timeline li { margin: 0 0 10px 0; padding-left: 12px; } .muted { color: #777; }
@@ -48,7 +48,7 @@ const STYLE = `
 export function layout(title: string, body: Html, options: { nav?: boolean } = {}): string {
   const nav = options.nav === false
     ? html``
-    : html`<a href="/console/deliveries">Deliveries</a><a href="/console/inventory">Inventory</a><a href="/console/orders">Orders</a>
+    : html`<a href="/console/deliveries">Deliveries</a><a href="/console/inventory">Inventory</a><a href="/console/orders">Orders</a><a href="/console/endpoints">Endpoints</a>
         <form method="post" action="/console/logout"><button type="submit">Log out</button></form>`;
   return html`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${title} · shelfsync</title>
     <meta name="viewport" content="width=device-width, initial-scale=1"><style>${new Html(STYLE)}</style></head>

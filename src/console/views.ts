@@ -1,5 +1,6 @@
 import * as losslessJson from 'lossless-json';
 import type { StockView } from '../inventory/inventory.service.js';
+import type { EndpointView } from '../notifications/notification-endpoints.service.js';
 import type { OrderView } from '../orders/orders.service.js';
 import { DELIVERY_STATUSES, type DeliveryStatus, isReplayable } from '../webhooks/delivery-status.js';
 import type { WebhookEventDetailView, WebhookEventView } from '../webhooks/webhook-events.service.js';
@@ -176,6 +177,20 @@ export function orderPage(order: OrderView): string {
           ${h.reason ? html`<br>${h.reason}` : html``}
           ${h.webhook_event_id ? html`<br><a href="/console/deliveries/${h.webhook_event_id}">delivery ${h.webhook_event_id}</a>` : html``}</li>`,
       )}</ol>`,
+  );
+}
+
+/** The storefront's notification endpoints: what each is sent and whether it is; never a secret (EndpointView holds none). */
+export function endpointsPage(items: EndpointView[], nextCursor: string | null): string {
+  return layout(
+    'Notification endpoints',
+    html`<table id="endpoints"><thead><tr><th>URL</th><th>Events</th><th>Status</th><th>Reason</th><th>Description</th><th>Created</th></tr></thead>
+      <tbody>${items.map(
+        (e) => html`<tr data-endpoint-id="${e.id}"><td class="url">${e.url}</td><td class="events">${e.events.join(', ')}</td>
+          <td class="status">${status(e.status)}</td><td class="status-reason">${e.status_reason ?? ''}</td>
+          <td>${e.description ?? ''}</td><td>${e.created_at}</td></tr>`,
+      )}</tbody></table>${items.length ? html`` : html`<p class="muted">No endpoints: register one with POST /notification-endpoints.</p>`}
+      ${nextCursor ? html`<p><a href="/console/endpoints?cursor=${nextCursor}">More endpoints</a></p>` : html``}`,
   );
 }
 
