@@ -92,7 +92,8 @@ export class NotificationsOutboxService {
 
   /** A failed message pending again, due now, its attempts counted afresh; 404 unknown, 409 not failed. */
   async retry(id: string): Promise<NotificationView> {
-    const [row] = await this.dataSource.query<NotificationRow[]>(
+    // TypeORM answers an UPDATE ... RETURNING with [rows, count]
+    const [[row]] = await this.dataSource.query<[NotificationRow[], number]>(
       `UPDATE notifications SET status = 'pending', attempts = 0, next_attempt_at = now()
         WHERE id = $1::bigint AND status = 'failed' RETURNING ${COLUMNS}`,
       [id],

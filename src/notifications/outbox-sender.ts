@@ -100,7 +100,8 @@ export class OutboxSender implements OnApplicationBootstrap, BeforeApplicationSh
    */
   private async claim(limit: number): Promise<Claimed[]> {
     const busy = Object.fromEntries(this.inFlight);
-    return this.dataSource.query<Claimed[]>(
+    // TypeORM answers an UPDATE ... RETURNING with [rows, count]
+    const [rows] = await this.dataSource.query<[Claimed[], number]>(
       `WITH candidates AS (
          SELECT n.id, n.endpoint_id FROM notifications n
           WHERE n.status = 'pending' AND n.next_attempt_at <= now()
@@ -125,6 +126,7 @@ export class OutboxSender implements OnApplicationBootstrap, BeforeApplicationSh
                  array_remove(ARRAY[e.secret, CASE WHEN e.previous_secret_until > now() THEN e.previous_secret END], NULL) AS secrets`,
       [limit, this.config.notifyTimeoutMs + LEASE_MARGIN_MS, MAX_IN_FLIGHT_PER_ENDPOINT, JSON.stringify(busy)],
     );
+    return rows;
   }
 
   private start(message: Claimed): void {
