@@ -295,6 +295,7 @@ describe('the outbox and its senders', () => {
     );
     expect(items.slice(2).map((i) => [i.endpoint_id, i.event_type])).toEqual([
       [endpoint, 'order.status_changed'],
+      [endpoint, 'order.status_changed'],
     ]);
     expect(items.map((i) => Number(i.id))).toEqual([...items.map((i) => Number(i.id))].sort((a, b) => b - a));
 
