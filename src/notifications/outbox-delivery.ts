@@ -85,6 +85,8 @@ export function retryAfterMs(header: string | undefined, now = Date.now()): numb
   if (header === undefined) return undefined;
   const text = header.trim();
   if (/^\d+$/.test(text)) return Number(text) * 1000;
+  // an HTTP date (IMF-fixdate, RFC 9110 5.6.7), never whatever else Date.parse would take
+  if (!/^[A-Za-z]{3}, \d{2} [A-Za-z]{3} \d{4} \d{2}:\d{2}:\d{2} GMT$/.test(text)) return undefined;
   const at = Date.parse(text);
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
