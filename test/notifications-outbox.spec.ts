@@ -6,7 +6,7 @@ import { count, failInserts, resetDatabase, seedStock } from './support/database
 import { holdStockRows } from './support/held-rows.js';
 import { metricsPage, sampleOf } from './support/metrics.js';
 import { newSecret, NotificationReceiver } from './support/notification-receiver.js';
-import { admin, deliver, newOrderEvent, useTestApp } from './support/test-app.js';
+import { ADMIN_TOKEN, admin, deliver, newOrderEvent, useTestApp } from './support/test-app.js';
 
 const ENV = {
   NOTIFY_RETRY_SCHEDULE: '200ms,200ms,1500ms',
@@ -274,6 +274,37 @@ describe('the outbox and its senders', () => {
     expect((await admin(t.url, 'POST', `/notifications/999999/retry`)).status).toBe(404);
     expect((await admin(t.url, 'POST', `/notifications/abc/retry`)).status).toBe(400);
     expect((await admin(t.url, 'POST', `/notifications/${row.id}/retry`, undefined, null)).status).toBe(401);
+  });
+
+  it("shows an endpoint's messages in the console with attempts, last status code and next attempt, and retries a failed one", async () => {
+    receiver.reply = (_r, nth) => (nth <= 4 ? { status: 502 } : { status: 204 });
+    await deliver(t.url, newOrderEvent({ id: 'n1', orderId: 'o1' }));
+    await settled(t.db);
+    const [row] = await messages(t.db);
+    expect(row).toMatchObject({ status: 'failed', attempts: 4, last_status_code: 502 });
+    const login = await fetch(`${t.url}/console/login`, {
+      method: 'POST',
+      redirect: 'manual',
+      body: new URLSearchParams({ token: ADMIN_TOKEN }),
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    const cookie = login.headers.get('set-cookie')!.split(';')[0];
+    expect((await fetch(`${t.url}/console/notifications?endpoint_id=${endpoint}`, { redirect: 'manual' })).status).toBe(303);
+    const page = await (await fetch(`${t.url}/console/notifications?endpoint_id=${endpoint}`, { headers: { cookie } })).text();
+    const tableRow = page.slice(page.indexOf(`<tr data-id="${row.id}">`));
+    expect(tableRow).toMatch(/<td class="attempts">4<\/td><td class="last-status-code">502<\/td>/);
+    expect(tableRow).toContain(`action="/console/notifications/${row.id}/retry?endpoint_id=${endpoint}"`);
+
+    const retried = await fetch(`${t.url}/console/notifications/${row.id}/retry?endpoint_id=${endpoint}`, { method: 'POST', redirect: 'manual', headers: { cookie } });
+    expect(retried.status).toBe(303);
+    expect(retried.headers.get('location')).toMatch(new RegExp(`^/console/notifications\\?endpoint_id=${endpoint}&notice=`));
+    await settled(t.db);
+    expect((await messages(t.db))[0]).toMatchObject({ status: 'delivered', attempts: 1 });
+    const after = await (await fetch(`${t.url}/console/notifications?endpoint_id=${endpoint}`, { headers: { cookie } })).text();
+    expect(after).toContain('<span class="status delivered">delivered</span>');
+    expect(after).not.toContain('/retry');
+    const again = await fetch(`${t.url}/console/notifications/${row.id}/retry`, { method: 'POST', redirect: 'manual', headers: { cookie } });
+    expect(decodeURIComponent(again.headers.get('location')!)).toMatch(/problem=.*not failed/);
   });
 
   it('lists messages newest first, filtered by endpoint, status and event type, a page at a time', async () => {
