@@ -166,6 +166,8 @@ describe('OpenAPI', () => {
       '/inventory/{sku}',
       '/inventory/{sku}/adjustments',
       '/metrics',
+      '/notifications',
+      '/notifications/{id}/retry',
       '/orders',
       '/orders/{order_id}',
       '/webhook-events',

@@ -13,7 +13,7 @@ export interface Received {
   verifiedBy: string[];
 }
 
-export type Reply = { status: number; headers?: Record<string, string>; body?: string } | 'hang';
+export type Reply = { status: number; headers?: Record<string, string>; body?: string; delayMs?: number } | 'hang';
 
 export function newSecret(): string {
   return `whsec_${randomBytes(24).toString('base64')}`;
@@ -109,6 +109,10 @@ export class NotificationReceiver {
       this.hanging.add(res);
       return;
     }
-    res.writeHead(reply.status, reply.headers).end(reply.body ?? '');
+    const answer = () => {
+      if (!res.destroyed) res.writeHead(reply.status, reply.headers).end(reply.body ?? '');
+    };
+    if (reply.delayMs) setTimeout(answer, reply.delayMs);
+    else answer();
   }
 }
