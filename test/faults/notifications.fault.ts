@@ -1,6 +1,6 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
-import { newSecret, NotificationReceiver } from '../support/notification-receiver.js';
+import { newSecret, NotificationReceiver, type Reply } from '../support/notification-receiver.js';
 import { scratchDatabaseUrl } from '../support/scratch-database.js';
 import { spawnService, type ServiceProcess } from '../support/service-process.js';
 import { inParallel, SECRET, signedHeaders } from './fault-support.js';
@@ -43,12 +43,13 @@ const receiver = new NotificationReceiver();
 let secret: string;
 beforeAll(() => receiver.start());
 afterAll(() => receiver.close());
-beforeEach(async () => {
+/** Empties the tables and registers the receiver; called once a service has migrated the scratch database. */
+async function prepare(): Promise<void> {
   await sql(`TRUNCATE ${TABLES} RESTART IDENTITY CASCADE`);
   secret = newSecret();
   receiver.reset([secret]);
   await sql(`INSERT INTO notification_endpoints (url, secret) VALUES ($1, $2)`, [receiver.url, secret]);
-});
+}
 
 describe('notifications from three instances', () => {
   const instances: ServiceProcess[] = [];
@@ -63,6 +64,7 @@ describe('notifications from three instances', () => {
   });
 
   it('delivers every message, none by two instances at the same time', async () => {
+    await prepare();
     // slow answers (so overlapping sends would show) and a 503 for the first attempt of every fifth message
     let n = 0;
     const first = new Map<string, number>();
@@ -97,7 +99,7 @@ describe('a sender killed with -9 after sending, before recording', () => {
 
   it('sends the message once more after the lease runs out, with the same webhook-id', async () => {
     const killed: { victim?: ServiceProcess } = {};
-    receiver.reply = (_r, nth) => {
+    const reply = (_r: unknown, nth: number): Reply => {
       if (nth === 1) {
         // the attempt has reached the storefront; the instance dies before it hears back or records anything
         killed.victim?.child.kill('SIGKILL');
@@ -106,8 +108,11 @@ describe('a sender killed with -9 after sending, before recording', () => {
       return { status: 204 };
     };
     const victim = await spawnService({ ...ENV, DATABASE_URL: scratchDatabaseUrl() });
-    killed.victim = victim;
     services.push(victim);
+    await prepare();
+    // prepare() resets the receiver, so its reply is set after
+    receiver.reply = reply;
+    killed.victim = victim;
     expect(await newOrder(victim.url, 'o-kill')).toBe(200);
     await victim.exited;
     const [leased] = await sql<{ status: string; attempts: number }>(`SELECT status::text AS status, attempts FROM notifications`);
