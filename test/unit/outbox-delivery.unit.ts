@@ -4,6 +4,7 @@ import { type AttemptResult, outcomeOf, retryAfterMs, signatureHeader } from '..
 
 const SCHEDULE = [5_000, 300_000, 1_800_000];
 const answered = (statusCode: number, retryAfter?: string): AttemptResult => ({ kind: 'answered', statusCode, retryAfter, body: '' });
+const unanswered = (error: string): AttemptResult => ({ kind: 'error', error });
 const middle = () => 0.5;
 
 describe('what an attempt comes to', () => {
@@ -21,10 +22,10 @@ describe('what an attempt comes to', () => {
     ['a 429 with retry-after beyond the largest step', answered(429, '999999'), 1, { kind: 'retry', delayMs: 1_800_000 }],
     ['a 400 with retry-after (not honoured)', answered(400, '120'), 1, { kind: 'retry', delayMs: 5_000 }],
     ['a 503 with an unreadable retry-after', answered(503, 'soon'), 1, { kind: 'retry', delayMs: 5_000 }],
-    ['a timeout', { kind: 'error', error: 'timed out' } as AttemptResult, 3, { kind: 'retry', delayMs: 1_800_000 }],
+    ['a timeout', unanswered('timed out'), 3, { kind: 'retry', delayMs: 1_800_000 }],
     ['a 500 after the last step', answered(500), 4, { kind: 'failed' }],
     ['a 503 with retry-after after the last step', answered(503, '1'), 4, { kind: 'failed' }],
-    ['a refused connection after the last step', { kind: 'error', error: 'ECONNREFUSED' } as AttemptResult, 4, { kind: 'failed' }],
+    ['a refused connection after the last step', unanswered('ECONNREFUSED'), 4, { kind: 'failed' }],
   ])('%s', (_name, result, attempts, outcome) => {
     expect(outcomeOf(result, attempts, SCHEDULE, middle)).toEqual(outcome);
   });
