@@ -13,6 +13,7 @@ import { RateLimitGuard } from './common/rate-limit.guard.js';
 import { ShutdownLogger } from './common/shutdown-logger.js';
 import { InventoryModule } from './inventory/inventory.module.js';
 import { OrdersModule } from './orders/orders.module.js';
+import { OutboxModule } from './notifications/outbox.module.js';
 import { WebhooksModule } from './webhooks/webhooks.module.js';
 
 @Module({})
@@ -31,6 +32,7 @@ export class AppModule {
         HealthModule,
         MetricsModule,
         ConsoleModule,
+        OutboxModule,
       ],
       // Before every other guard: a flood is turned away before any work.
       providers: [{ provide: APP_GUARD, useClass: RateLimitGuard }, ShutdownLogger],

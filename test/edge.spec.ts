@@ -169,6 +169,8 @@ describe('OpenAPI', () => {
       '/notification-endpoints',
       '/notification-endpoints/{id}',
       '/notification-endpoints/{id}/rotate-secret',
+      '/notifications',
+      '/notifications/{id}/retry',
       '/orders',
       '/orders/{order_id}',
       '/webhook-events',

@@ -9,6 +9,7 @@ import type { EntityManager } from 'typeorm';
  * the files to `dist/src/`.
  */
 export const ROUTINE_FILES = [
+  'notifications/sql/notify.sql',
   'inventory/sql/lock_stock.sql',
   'inventory/sql/apply_stock_movements.sql',
   'inventory/sql/allocate_stock.sql',

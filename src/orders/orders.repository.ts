@@ -118,8 +118,22 @@ export class OrdersRepository {
     return moved.length === 1;
   }
 
-  async flagNeedsAttention(em: EntityManager, orderId: string): Promise<void> {
-    await em.query(`UPDATE orders SET needs_attention = true, updated_at = now() WHERE order_id = $1`, [orderId]);
+  /**
+   * Flags the order, and tells the storefront (order.needs_attention
+   * {order_id, reason}, in this transaction) when the flag goes from false to
+   * true: an order already flagged is already in the operator's hands, so a
+   * second reason adds a history row's worth, not another message.
+   */
+  async flagNeedsAttention(em: EntityManager, orderId: string, reason: string): Promise<void> {
+    await em.query(
+      `WITH before AS (SELECT needs_attention AS was FROM orders WHERE order_id = $1),
+            flagged AS (UPDATE orders SET needs_attention = true, updated_at = now() WHERE order_id = $1 RETURNING order_id)
+       SELECT shelfsync_notify(jsonb_build_array(jsonb_build_object(
+                'type', 'order.needs_attention', 'data', jsonb_build_object('order_id', f.order_id, 'reason', $2::text))))
+         FROM flagged AS f, before AS b
+        WHERE NOT b.was`,
+      [orderId, reason],
+    );
   }
 
   /**

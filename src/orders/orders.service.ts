@@ -141,7 +141,7 @@ export class OrdersService {
     }
     if (decision.kind === 'defer') return { result: 'deferred', reason: decision.reason, status };
     if (decision.kind === 'ignore') {
-      if (decision.flag) await this.orders.flagNeedsAttention(em, command.orderId);
+      if (decision.flag) await this.orders.flagNeedsAttention(em, command.orderId, decision.reason);
       return { result: 'ignored', reason: decision.reason, status };
     }
 
@@ -155,7 +155,7 @@ export class OrdersService {
     });
     // The order is locked, so the status read above cannot have changed.
     if (!moved) throw new Error(`order ${command.orderId} left status ${transition.from} while locked`);
-    if (transition.needsAttention) await this.orders.flagNeedsAttention(em, command.orderId);
+    if (transition.needsAttention) await this.orders.flagNeedsAttention(em, command.orderId, `${transition.on}_on_${transition.from}_order`);
     if (command.paymentId && transition.on === 'payment_succeeded') await this.orders.keepPaymentId(em, command.orderId, command.paymentId);
     const movement = stockMovementOf(transition, command.restock);
     if (movement) {

@@ -6,10 +6,17 @@
 -- column; each movement applied gets its own ledger row (stock_movements), in the order given. Returns
 -- how many ledger rows were written: fewer than given means a SKU was refused, and the caller rolls
 -- back. The caller has locked the rows (shelfsync_lock_stock).
+-- A SKU whose available units (on_hand - reserved) cross its low-stock threshold from above to at
+-- or below it is told to the storefront in the same transaction: one stock.low message {sku, on_hand,
+-- reserved, available, low_stock_threshold} per crossing (shelfsync_notify), none while it stays
+-- below, another once it has gone back above and falls again. Every change of the counters comes
+-- through here (orders, returns, PUT /inventory and adjustments); a change of the threshold alone is
+-- not a fall of the available units and tells nothing.
 -- (PL/pgSQL rather than SQL: its statement's plan is kept for the session instead of made at every call.)
 CREATE FUNCTION shelfsync_apply_stock_movements(p_movements jsonb) RETURNS integer LANGUAGE plpgsql AS $$
 DECLARE
   written integer;
+  crossings jsonb;
 BEGIN
   WITH m AS (
     SELECT * FROM ROWS FROM (jsonb_to_recordset(p_movements) AS (
@@ -31,7 +38,8 @@ BEGIN
        AND s.reserved::bigint + d.reserved_delta >= 0
        AND s.on_hand::bigint + d.on_hand_delta >= s.reserved::bigint + d.reserved_delta
        AND s.on_hand::bigint + d.on_hand_delta <= 2147483647
-    RETURNING s.sku
+    RETURNING s.sku, s.on_hand, s.reserved, s.low_stock_threshold,
+              (s.on_hand - d.on_hand_delta) - (s.reserved - d.reserved_delta) AS available_before
   ), ledger AS (
     INSERT INTO stock_movements (sku, kind, on_hand_delta, reserved_delta, order_id, webhook_event_id, reason)
     SELECT m.sku, m.kind, m.on_hand_delta, m.reserved_delta, m.order_id, m.webhook_event_id, m.reason
@@ -39,7 +47,16 @@ BEGIN
      ORDER BY m.n
     RETURNING 1
   )
-  SELECT count(*)::integer INTO written FROM ledger;
+  SELECT (SELECT count(*)::integer FROM ledger),
+         (SELECT jsonb_agg(jsonb_build_object('type', 'stock.low', 'data', jsonb_build_object(
+                   'sku', x.sku, 'on_hand', x.on_hand, 'reserved', x.reserved, 'available', x.on_hand - x.reserved,
+                   'low_stock_threshold', x.low_stock_threshold)) ORDER BY x.sku COLLATE "C")
+            FROM changed AS x
+           WHERE x.low_stock_threshold IS NOT NULL
+             AND x.on_hand - x.reserved <= x.low_stock_threshold
+             AND x.available_before > x.low_stock_threshold)
+    INTO written, crossings;
+  PERFORM shelfsync_notify(crossings);
   RETURN written;
 END
 $$;

@@ -6,10 +6,15 @@
 -- moved, naming the delivery that caused it. A change without from_status is the creation of the
 -- order, just inserted in to_status: only its history row is written. history_reason, when given, is
 -- what the history keeps instead of reason. Returns the order ids that moved or were created.
+-- Each change recorded is told to the storefront in the same transaction: an order.status_changed
+-- message {order_id, from_status, to_status, reason} (from_status null for a creation; reason the
+-- order's status_reason, not the history's longer text), in the order of the changes (shelfsync_notify).
 -- (PL/pgSQL rather than SQL: its statement's plan is kept for the session instead of made at every call.)
 CREATE FUNCTION shelfsync_record_status_changes(p_changes jsonb) RETURNS SETOF text LANGUAGE plpgsql AS $$
+DECLARE
+  recorded text[];
+  messages jsonb;
 BEGIN
-  RETURN QUERY
   WITH c AS (
     SELECT * FROM ROWS FROM (jsonb_to_recordset(p_changes) AS (
              order_id text, from_status order_status, to_status order_status,
@@ -31,6 +36,12 @@ BEGIN
      ORDER BY c.n
     RETURNING order_status_history.order_id
   )
-  SELECT h.order_id FROM history AS h;
+  SELECT array_agg(h.order_id ORDER BY c.n),
+         jsonb_agg(jsonb_build_object('type', 'order.status_changed', 'data', jsonb_build_object(
+           'order_id', c.order_id, 'from_status', c.from_status, 'to_status', c.to_status, 'reason', c.reason)) ORDER BY c.n)
+    INTO recorded, messages
+    FROM history AS h JOIN c ON c.order_id = h.order_id;
+  PERFORM shelfsync_notify(messages);
+  RETURN QUERY SELECT unnest(coalesce(recorded, '{}'));
 END
 $$;

@@ -1,0 +1,106 @@
+import { Injectable } from '@nestjs/common';
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
+import { DataSource } from 'typeorm';
+import { AppError } from '../common/app-error.js';
+import { DEFAULT_PAGE_SIZE, decodeCursor, ID_KEY, type Page, PageQueryDto, toPage } from '../common/pagination.js';
+
+export const NOTIFICATION_STATUSES = ['pending', 'delivered', 'failed'] as const;
+
+export class ListNotificationsQuery extends PageQueryDto {
+  @ApiPropertyOptional({ format: 'uuid' })
+  @IsOptional()
+  @IsUUID('all', { message: 'endpoint_id must be a UUID' })
+  endpoint_id?: string;
+
+  @ApiPropertyOptional({ enum: NOTIFICATION_STATUSES })
+  @IsOptional()
+  @IsIn(NOTIFICATION_STATUSES, { message: `status must be one of ${NOTIFICATION_STATUSES.join(', ')}` })
+  status?: (typeof NOTIFICATION_STATUSES)[number];
+
+  @ApiPropertyOptional({ example: 'order.status_changed' })
+  @IsOptional()
+  @IsString({ message: 'event_type must be a string' })
+  @MaxLength(100, { message: 'event_type must be at most 100 characters' })
+  event_type?: string;
+}
+
+export interface NotificationView {
+  id: string;
+  endpoint_id: string;
+  event_type: string;
+  status: string;
+  attempts: number;
+  last_status_code: number | null;
+  last_error: string | null;
+  next_attempt_at: string | null;
+  created_at: string;
+  delivered_at: string | null;
+}
+
+interface NotificationRow {
+  id: string;
+  endpoint_id: string;
+  event_type: string;
+  status: string;
+  attempts: number;
+  last_status_code: number | null;
+  last_error: string | null;
+  next_attempt_at: Date;
+  created_at: Date;
+  delivered_at: Date | null;
+}
+
+const COLUMNS = `id::text AS id, endpoint_id::text AS endpoint_id, event_type, status, attempts, last_status_code, last_error,
+  next_attempt_at, created_at, delivered_at`;
+
+function view(row: NotificationRow): NotificationView {
+  return {
+    id: row.id,
+    endpoint_id: row.endpoint_id,
+    event_type: row.event_type,
+    status: row.status,
+    attempts: row.attempts,
+    last_status_code: row.last_status_code,
+    last_error: row.last_error,
+    // only a pending message has a next attempt
+    next_attempt_at: row.status === 'pending' ? row.next_attempt_at.toISOString() : null,
+    created_at: row.created_at.toISOString(),
+    delivered_at: row.delivered_at ? row.delivered_at.toISOString() : null,
+  };
+}
+
+/** The outbox as the management API and the console see it. */
+@Injectable()
+export class NotificationsOutboxService {
+  constructor(private readonly dataSource: DataSource) {}
+
+  async list(query: ListNotificationsQuery): Promise<Page<NotificationView>> {
+    const limit = query.limit ?? DEFAULT_PAGE_SIZE;
+    const after = decodeCursor(query.cursor, [ID_KEY]);
+    const rows = await this.dataSource.query<NotificationRow[]>(
+      `SELECT ${COLUMNS} FROM notifications
+        WHERE ($1::uuid IS NULL OR endpoint_id = $1::uuid)
+          AND ($2::notification_status IS NULL OR status = $2::notification_status)
+          AND ($3::text IS NULL OR event_type = $3::text)
+          AND ($4::bigint IS NULL OR id < $4::bigint)
+        ORDER BY id DESC LIMIT $5`,
+      [query.endpoint_id ?? null, query.status ?? null, query.event_type ?? null, after?.[0] ?? null, limit + 1],
+    );
+    return toPage(rows, limit, (row) => [row.id], view);
+  }
+
+  /** A failed message pending again, due now, its attempts counted afresh; 404 unknown, 409 not failed. */
+  async retry(id: string): Promise<NotificationView> {
+    // TypeORM answers an UPDATE ... RETURNING with [rows, count]
+    const [[row]] = await this.dataSource.query<[NotificationRow[], number]>(
+      `UPDATE notifications SET status = 'pending', attempts = 0, next_attempt_at = now()
+        WHERE id = $1::bigint AND status = 'failed' RETURNING ${COLUMNS}`,
+      [id],
+    );
+    if (row) return view(row);
+    const [existing] = await this.dataSource.query<{ status: string }[]>(`SELECT status FROM notifications WHERE id = $1::bigint`, [id]);
+    if (!existing) throw AppError.notFound(`no notification ${id}`);
+    throw AppError.conflict(`notification ${id} is ${existing.status}, not failed: only a failed message is sent again`);
+  }
+}

@@ -1,0 +1,124 @@
+import { Body, Controller, Get, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { isValidSession } from '../auth/admin-token.js';
+import { AppError } from '../common/app-error.js';
+import { isPlainText } from '../common/validators.js';
+import { AppConfig } from '../config/app-config.js';
+import { html, layout } from '../console/html.js';
+import { type NotificationView, NotificationsOutboxService } from './notifications-outbox.service.js';
+
+const COOKIE = 'shelfsync_console';
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const ID = /^[1-9][0-9]{0,17}$/;
+
+function sessionOf(request: Request): string | undefined {
+  for (const part of (request.headers.cookie ?? '').split(';')) {
+    const [name, ...value] = part.trim().split('=');
+    if (name === COOKIE) return value.join('=');
+  }
+  return undefined;
+}
+
+export function notificationsPage(options: {
+  endpointId?: string;
+  items: NotificationView[];
+  nextCursor: string | null;
+  flash?: { message: string; error?: boolean };
+}): string {
+  const { endpointId, items, nextCursor, flash } = options;
+  const back = endpointId ? `endpoint_id=${endpointId}&` : '';
+  return layout(
+    endpointId ? `Notifications to endpoint ${endpointId}` : 'Notifications',
+    html`${flash ? html`<div class="flash${flash.error ? ' error' : ''}" role="status">${flash.message}</div>` : html``}
+      <table id="notifications"><thead><tr><th>Id</th><th>Event</th><th>Status</th><th>Attempts</th><th>Last status code</th>
+        <th>Last error</th><th>Next attempt</th><th>Created</th><th>Delivered</th><th></th></tr></thead>
+      <tbody>${items.map(
+        (n) => html`<tr data-id="${n.id}"><td>${n.id}</td><td>${n.event_type}</td><td class="status-cell"><span class="status ${n.status}">${n.status}</span></td>
+          <td class="attempts">${n.attempts}</td><td class="last-status-code">${n.last_status_code ?? ''}</td>
+          <td class="last-error">${n.last_error ? n.last_error.slice(0, 300) : ''}</td><td class="next-attempt">${n.next_attempt_at ?? ''}</td>
+          <td>${n.created_at}</td><td>${n.delivered_at ?? ''}</td>
+          <td>${n.status === 'failed'
+            ? html`<form class="inline" method="post" action="/console/notifications/${n.id}/retry${endpointId ? `?endpoint_id=${endpointId}` : ''}"><button type="submit">Retry</button></form>`
+            : html``}</td></tr>`,
+      )}</tbody></table>
+      ${nextCursor ? html`<p><a href="/console/notifications?${back}cursor=${nextCursor}">Older messages</a></p>` : html``}`,
+  );
+}
+
+/**
+ * The console's view of the outbox: the messages to one endpoint (or all),
+ * with their attempts, last status code and next attempt, and a retry button
+ * for a failed one. Same session cookie and same-origin rule as the rest of
+ * the console (src/console/console.controller.ts).
+ */
+@ApiExcludeController()
+@Controller('console/notifications')
+export class OutboxConsoleController {
+  constructor(
+    private readonly config: AppConfig,
+    private readonly outbox: NotificationsOutboxService,
+  ) {}
+
+  @Get()
+  async list(@Req() request: Request, @Query() query: Record<string, string | undefined>, @Res() response: Response): Promise<void> {
+    if (!this.signedIn(request, response)) return;
+    const endpointId = query.endpoint_id && UUID.test(query.endpoint_id) ? query.endpoint_id : undefined;
+    const read = (cursor?: string) => this.outbox.list({ endpoint_id: endpointId, cursor, limit: 50 });
+    // a cursor edited by hand starts the list over rather than failing the page
+    const page = await read(query.cursor).catch((error: unknown) => {
+      if (error instanceof AppError && error.status === 400) return read();
+      throw error;
+    });
+    const flash = query.notice && isPlainText(query.notice, 1, 300)
+      ? { message: query.notice }
+      : query.problem && isPlainText(query.problem, 1, 300) ? { message: query.problem, error: true } : undefined;
+    this.send(response, 200, notificationsPage({ endpointId, items: page.items, nextCursor: page.next_cursor, flash }));
+  }
+
+  @Post(':id/retry')
+  async retry(
+    @Req() request: Request,
+    @Param('id') id: string,
+    @Query('endpoint_id') endpoint: string | undefined,
+    @Body() _form: unknown,
+    @Res() response: Response,
+  ): Promise<void> {
+    if (!this.sameOrigin(request, response) || !this.signedIn(request, response)) return;
+    const back = endpoint && UUID.test(endpoint) ? `endpoint_id=${endpoint}&` : '';
+    let flash: string;
+    if (!ID.test(id)) flash = `problem=${encodeURIComponent(`No notification ${id}.`)}`;
+    else {
+      try {
+        await this.outbox.retry(id);
+        flash = `notice=${encodeURIComponent(`Notification ${id} is pending again and goes now.`)}`;
+      } catch (error) {
+        if (!(error instanceof AppError) || error.status >= 500) throw error;
+        flash = `problem=${encodeURIComponent(error.message)}`;
+      }
+    }
+    response.redirect(303, `/console/notifications?${back}${flash}`);
+  }
+
+  private sameOrigin(request: Request, response: Response): boolean {
+    const site = request.headers['sec-fetch-site'];
+    const origin = request.headers.origin;
+    const fromElsewhere =
+      (typeof site === 'string' && site !== 'same-origin' && site !== 'none') ||
+      (typeof origin === 'string' && origin !== 'null' && new URL(origin).host !== request.headers.host);
+    if (!fromElsewhere) return true;
+    this.send(response, 403, layout('Refused', html`<p>That form came from another site; open the console itself.</p>`));
+    return false;
+  }
+
+  private signedIn(request: Request, response: Response): boolean {
+    if (isValidSession(this.config.adminToken, sessionOf(request))) return true;
+    response.redirect(303, '/console/login');
+    return false;
+  }
+
+  private send(response: Response, status: number, page: string): void {
+    response.status(status).type('html').setHeader('cache-control', 'no-store');
+    response.send(page);
+  }
+}
