@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { isAdminToken, isValidSession, issueSession } from '../auth/admin-token.js';
+import { isAdminToken, issueSession } from '../auth/admin-token.js';
 import { AppError } from '../common/app-error.js';
 import { isPlainText } from '../common/validators.js';
 import { AppConfig } from '../config/app-config.js';
@@ -10,26 +10,10 @@ import { NotificationEndpointsService } from '../notifications/notification-endp
 import { OrdersService } from '../orders/orders.service.js';
 import { DELIVERY_STATUSES, type DeliveryStatus } from '../webhooks/delivery-status.js';
 import { WebhookEventsService } from '../webhooks/webhook-events.service.js';
-import { deliveriesPage, deliveryPage, endpointsPage, type Flash, inventoryPage, loginPage, orderPage, orderSearchPage } from './views.js';
+import { CONSOLE_COOKIE, flashFrom, type Form, sameOrigin, sendPage, signedIn } from './console-access.js';
+import { deliveriesPage, deliveryPage, endpointsPage, inventoryPage, loginPage, orderPage, orderSearchPage } from './views.js';
 
-const COOKIE = 'shelfsync_console';
 const ID = /^[1-9][0-9]{0,17}$/;
-
-type Form = Record<string, string | undefined>;
-
-function sessionOf(request: Request): string | undefined {
-  for (const part of (request.headers.cookie ?? '').split(';')) {
-    const [name, ...value] = part.trim().split('=');
-    if (name === COOKIE) return value.join('=');
-  }
-  return undefined;
-}
-
-function flashFrom(query: Form): Flash | undefined {
-  if (query.notice && isPlainText(query.notice, 1, 300)) return { message: query.notice };
-  if (query.problem && isPlainText(query.problem, 1, 300)) return { message: query.problem, error: true };
-  return undefined;
-}
 
 /**
  * The operator's console at /console: server-rendered pages, no script, no
@@ -55,32 +39,32 @@ export class ConsoleController {
 
   @Get('login')
   loginForm(@Res() response: Response): void {
-    this.send(response, 200, loginPage(this.config.adminToken ? undefined : 'The console is disabled: ADMIN_TOKEN is not set.'));
+    sendPage(response, 200, loginPage(this.config.adminToken ? undefined : 'The console is disabled: ADMIN_TOKEN is not set.'));
   }
 
   @Post('login')
   login(@Req() request: Request, @Body() form: Form, @Res() response: Response): void {
-    if (!this.sameOrigin(request, response)) return;
+    if (!sameOrigin(request, response)) return;
     if (!isAdminToken(this.config.adminToken, form.token ?? '')) {
-      this.send(response, 401, loginPage(this.config.adminToken ? 'That is not the admin token.' : 'The console is disabled: ADMIN_TOKEN is not set.'));
+      sendPage(response, 401, loginPage(this.config.adminToken ? 'That is not the admin token.' : 'The console is disabled: ADMIN_TOKEN is not set.'));
       return;
     }
     // Secure whenever the browser came over HTTPS, directly or through a trusted proxy (TRUST_PROXY).
     const secure = request.secure ? '; Secure' : '';
-    response.setHeader('set-cookie', `${COOKIE}=${issueSession(this.config.adminToken!)}; HttpOnly; SameSite=Strict; Path=/console; Max-Age=43200${secure}`);
+    response.setHeader('set-cookie', `${CONSOLE_COOKIE}=${issueSession(this.config.adminToken!)}; HttpOnly; SameSite=Strict; Path=/console; Max-Age=43200${secure}`);
     response.redirect(303, '/console/deliveries');
   }
 
   @Post('logout')
   logout(@Req() request: Request, @Res() response: Response): void {
-    if (!this.sameOrigin(request, response)) return;
-    response.setHeader('set-cookie', `${COOKIE}=; HttpOnly; SameSite=Strict; Path=/console; Max-Age=0`);
+    if (!sameOrigin(request, response)) return;
+    response.setHeader('set-cookie', `${CONSOLE_COOKIE}=; HttpOnly; SameSite=Strict; Path=/console; Max-Age=0`);
     response.redirect(303, '/console/login');
   }
 
   @Get('deliveries')
   async deliveries(@Req() request: Request, @Query() query: Form, @Res() response: Response): Promise<void> {
-    if (!this.signedIn(request, response)) return;
+    if (!signedIn(this.config, request, response)) return;
     const status = DELIVERY_STATUSES.includes(query.status as DeliveryStatus) ? (query.status as DeliveryStatus) : undefined;
     const text = (value?: string) => (value && isPlainText(value, 1, 100) ? value : undefined);
     const since = ['15', '60', '1440'].includes(query.since ?? '') ? Number(query.since) : undefined;
@@ -93,25 +77,25 @@ export class ConsoleController {
       throw error;
     });
     const counts = await this.events.countPerMinute(60);
-    this.send(response, 200, deliveriesPage({ items: page.items, nextCursor: page.next_cursor, filters, counts, now: new Date() }));
+    sendPage(response, 200, deliveriesPage({ items: page.items, nextCursor: page.next_cursor, filters, counts, now: new Date() }));
   }
 
   @Get('deliveries/:id')
   async delivery(@Req() request: Request, @Param('id') id: string, @Query() query: Form, @Res() response: Response): Promise<void> {
-    if (!this.signedIn(request, response)) return;
-    if (!ID.test(id)) return this.send(response, 404, orderSearchPage(`No delivery ${id}.`));
+    if (!signedIn(this.config, request, response)) return;
+    if (!ID.test(id)) return sendPage(response, 404, orderSearchPage(`No delivery ${id}.`));
     try {
-      this.send(response, 200, deliveryPage(await this.events.get(id), flashFrom(query)));
+      sendPage(response, 200, deliveryPage(await this.events.get(id), flashFrom(query)));
     } catch (error) {
-      if (error instanceof AppError && error.status === 404) return this.send(response, 404, orderSearchPage(`No delivery ${id}.`));
+      if (error instanceof AppError && error.status === 404) return sendPage(response, 404, orderSearchPage(`No delivery ${id}.`));
       throw error;
     }
   }
 
   @Post('deliveries/:id/replay')
   async replay(@Req() request: Request, @Param('id') id: string, @Res() response: Response): Promise<void> {
-    if (!this.sameOrigin(request, response) || !this.signedIn(request, response)) return;
-    if (!ID.test(id)) return this.send(response, 404, orderSearchPage(`No delivery ${id}.`));
+    if (!sameOrigin(request, response) || !signedIn(this.config, request, response)) return;
+    if (!ID.test(id)) return sendPage(response, 404, orderSearchPage(`No delivery ${id}.`));
     let flash: string;
     try {
       const event = await this.events.replay(id);
@@ -125,18 +109,18 @@ export class ConsoleController {
 
   @Get('inventory')
   async stock(@Req() request: Request, @Query() query: Form, @Res() response: Response): Promise<void> {
-    if (!this.signedIn(request, response)) return;
+    if (!signedIn(this.config, request, response)) return;
     const list = (cursor?: string) => this.inventory.list({ cursor, limit: 100, lowStock: false });
     const page = await list(query.cursor).catch((error: unknown) => {
       if (error instanceof AppError && error.status === 400) return list();
       throw error;
     });
-    this.send(response, 200, inventoryPage(page.items, page.next_cursor, flashFrom(query)));
+    sendPage(response, 200, inventoryPage(page.items, page.next_cursor, flashFrom(query)));
   }
 
   @Post('inventory/:sku/adjust')
   async adjust(@Req() request: Request, @Param('sku') sku: string, @Body() form: Form, @Res() response: Response): Promise<void> {
-    if (!this.sameOrigin(request, response) || !this.signedIn(request, response)) return;
+    if (!sameOrigin(request, response) || !signedIn(this.config, request, response)) return;
     const delta = Number(form.delta);
     let flash: string;
     if (!isPlainText(sku, 1, 100) || !Number.isSafeInteger(delta) || delta === 0 || Math.abs(delta) > 1e9) {
@@ -157,64 +141,36 @@ export class ConsoleController {
 
   @Get('orders')
   orderSearch(@Req() request: Request, @Res() response: Response): void {
-    if (!this.signedIn(request, response)) return;
-    this.send(response, 200, orderSearchPage());
+    if (!signedIn(this.config, request, response)) return;
+    sendPage(response, 200, orderSearchPage());
   }
 
   @Get('orders/find')
   findOrder(@Req() request: Request, @Query() query: Form, @Res() response: Response): void {
-    if (!this.signedIn(request, response)) return;
+    if (!signedIn(this.config, request, response)) return;
     response.redirect(303, `/console/orders/${encodeURIComponent(query.order_id ?? '')}`);
   }
 
   @Get('orders/:order_id')
   async order(@Req() request: Request, @Param('order_id') orderId: string, @Res() response: Response): Promise<void> {
-    if (!this.signedIn(request, response)) return;
-    if (!isPlainText(orderId, 1, 128)) return this.send(response, 404, orderSearchPage('That is not an order id.'));
+    if (!signedIn(this.config, request, response)) return;
+    if (!isPlainText(orderId, 1, 128)) return sendPage(response, 404, orderSearchPage('That is not an order id.'));
     try {
-      this.send(response, 200, orderPage(await this.orders.get(orderId)));
+      sendPage(response, 200, orderPage(await this.orders.get(orderId)));
     } catch (error) {
-      if (error instanceof AppError && error.status === 404) return this.send(response, 404, orderSearchPage(`No order ${orderId}.`));
+      if (error instanceof AppError && error.status === 404) return sendPage(response, 404, orderSearchPage(`No order ${orderId}.`));
       throw error;
     }
   }
 
   @Get('endpoints')
   async notificationEndpoints(@Req() request: Request, @Query() query: Form, @Res() response: Response): Promise<void> {
-    if (!this.signedIn(request, response)) return;
+    if (!signedIn(this.config, request, response)) return;
     const list = (cursor?: string) => this.endpoints.list({ cursor, limit: 100 });
     const page = await list(query.cursor).catch((error: unknown) => {
       if (error instanceof AppError && error.status === 400) return list();
       throw error;
     });
-    this.send(response, 200, endpointsPage(page.items, page.next_cursor));
-  }
-
-  /**
-   * A form posted from another site is refused (403), beyond what the
-   * SameSite=Strict cookie already stops: browsers say where a request comes
-   * from (Sec-Fetch-Site, Origin), and it must be this console.
-   */
-  private sameOrigin(request: Request, response: Response): boolean {
-    const site = request.headers['sec-fetch-site'];
-    const origin = request.headers.origin;
-    const fromElsewhere =
-      (typeof site === 'string' && site !== 'same-origin' && site !== 'none') ||
-      (typeof origin === 'string' && origin !== 'null' && new URL(origin).host !== request.headers.host);
-    if (!fromElsewhere) return true;
-    this.send(response, 403, loginPage('That form came from another site; open the console itself.'));
-    return false;
-  }
-
-  /** Pages need a session: without one, the browser goes to the login form. */
-  private signedIn(request: Request, response: Response): boolean {
-    if (isValidSession(this.config.adminToken, sessionOf(request))) return true;
-    response.redirect(303, '/console/login');
-    return false;
-  }
-
-  private send(response: Response, status: number, page: string): void {
-    response.status(status).type('html').setHeader('cache-control', 'no-store');
-    response.send(page);
+    sendPage(response, 200, endpointsPage(page.items, page.next_cursor));
   }
 }

@@ -1,24 +1,14 @@
 import { Body, Controller, Get, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { isValidSession } from '../auth/admin-token.js';
 import { AppError } from '../common/app-error.js';
-import { isPlainText } from '../common/validators.js';
 import { AppConfig } from '../config/app-config.js';
+import { flashFrom, sameOrigin, sendPage, signedIn } from '../console/console-access.js';
 import { html, layout } from '../console/html.js';
 import { type NotificationView, NotificationsOutboxService } from './notifications-outbox.service.js';
 
-const COOKIE = 'shelfsync_console';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ID = /^[1-9][0-9]{0,17}$/;
-
-function sessionOf(request: Request): string | undefined {
-  for (const part of (request.headers.cookie ?? '').split(';')) {
-    const [name, ...value] = part.trim().split('=');
-    if (name === COOKIE) return value.join('=');
-  }
-  return undefined;
-}
 
 export function notificationsPage(options: {
   endpointId?: string;
@@ -62,7 +52,7 @@ export class OutboxConsoleController {
 
   @Get()
   async list(@Req() request: Request, @Query() query: Record<string, string | undefined>, @Res() response: Response): Promise<void> {
-    if (!this.signedIn(request, response)) return;
+    if (!signedIn(this.config, request, response)) return;
     const endpointId = query.endpoint_id && UUID.test(query.endpoint_id) ? query.endpoint_id : undefined;
     const read = (cursor?: string) => this.outbox.list({ endpoint_id: endpointId, cursor, limit: 50 });
     // a cursor edited by hand starts the list over rather than failing the page
@@ -70,10 +60,8 @@ export class OutboxConsoleController {
       if (error instanceof AppError && error.status === 400) return read();
       throw error;
     });
-    const flash = query.notice && isPlainText(query.notice, 1, 300)
-      ? { message: query.notice }
-      : query.problem && isPlainText(query.problem, 1, 300) ? { message: query.problem, error: true } : undefined;
-    this.send(response, 200, notificationsPage({ endpointId, items: page.items, nextCursor: page.next_cursor, flash }));
+    const flash = flashFrom(query);
+    sendPage(response, 200, notificationsPage({ endpointId, items: page.items, nextCursor: page.next_cursor, flash }));
   }
 
   @Post(':id/retry')
@@ -84,7 +72,7 @@ export class OutboxConsoleController {
     @Body() _form: unknown,
     @Res() response: Response,
   ): Promise<void> {
-    if (!this.sameOrigin(request, response) || !this.signedIn(request, response)) return;
+    if (!sameOrigin(request, response) || !signedIn(this.config, request, response)) return;
     const back = endpoint && UUID.test(endpoint) ? `endpoint_id=${endpoint}&` : '';
     let flash: string;
     if (!ID.test(id)) flash = `problem=${encodeURIComponent(`No notification ${id}.`)}`;
@@ -98,27 +86,5 @@ export class OutboxConsoleController {
       }
     }
     response.redirect(303, `/console/notifications?${back}${flash}`);
-  }
-
-  private sameOrigin(request: Request, response: Response): boolean {
-    const site = request.headers['sec-fetch-site'];
-    const origin = request.headers.origin;
-    const fromElsewhere =
-      (typeof site === 'string' && site !== 'same-origin' && site !== 'none') ||
-      (typeof origin === 'string' && origin !== 'null' && new URL(origin).host !== request.headers.host);
-    if (!fromElsewhere) return true;
-    this.send(response, 403, layout('Refused', html`<p>That form came from another site; open the console itself.</p>`));
-    return false;
-  }
-
-  private signedIn(request: Request, response: Response): boolean {
-    if (isValidSession(this.config.adminToken, sessionOf(request))) return true;
-    response.redirect(303, '/console/login');
-    return false;
-  }
-
-  private send(response: Response, status: number, page: string): void {
-    response.status(status).type('html').setHeader('cache-control', 'no-store');
-    response.send(page);
   }
 }
