@@ -3,11 +3,12 @@ import { InventoryModule } from '../inventory/inventory.module.js';
 import { OrdersController } from './orders.controller.js';
 import { OrdersRepository } from './orders.repository.js';
 import { OrdersService } from './orders.service.js';
+import { ReservationSweeper } from './reservation-sweeper.js';
 
 @Module({
   imports: [InventoryModule],
   controllers: [OrdersController],
-  providers: [OrdersRepository, OrdersService],
+  providers: [OrdersRepository, OrdersService, ReservationSweeper],
   exports: [OrdersService],
 })
 export class OrdersModule {}
