@@ -63,6 +63,7 @@ export class ReservationSweeper implements OnApplicationBootstrap, BeforeApplica
   /** Expires what is due now, batch after batch while they come back full. Never throws. */
   async sweep(): Promise<number> {
     let total = 0;
+    if (this.config.reservationTtlMs <= 0) return total;
     try {
       for (let full = true; full && !this.stopped; ) {
         const batch = await this.transactions.run((em) => this.orders.expireReservations(em, this.config.reservationTtlMs, EXPIRY_BATCH_SIZE));
