@@ -164,6 +164,23 @@ describe('reservation expiry (RESERVATION_TTL=1m; sweeps run here, orders aged w
     expect(await reconcile()).toEqual({ code: 0, stdout: 'ledger matches the counters of all 2 SKUs\n' });
   });
 
+  it('leaves an order whose stock no longer matches as it is, and expires the rest of its batch', async () => {
+    await seedStock(t.db, { C: 10 });
+    await order('broken', [{ sku: 'C', quantity: 3 }]);
+    await order('fine');
+    await age(['broken', 'fine'], '5 minutes');
+    // Someone took C's reservations away behind the service's back: releasing 3 would leave reserved below 0.
+    await t.db.query(`UPDATE stock SET reserved = 1 WHERE sku = 'C'`);
+
+    expect(await sweep()).toBe(1);
+
+    expect(await view('fine')).toMatchObject({ status: 'cancelled', status_reason: 'reservation_expired' });
+    expect(await view('broken')).toMatchObject({ status: 'pending', status_reason: null });
+    expect(await count(t.db, 'order_status_history', `order_id = 'broken' AND to_status = 'cancelled'`)).toBe(0);
+    expect(await stockOf(t.db, 'C')).toEqual({ on_hand: 10, reserved: 1 });
+    expect(await stockOf(t.db, 'A')).toEqual({ on_hand: 100, reserved: 0 });
+  });
+
   it('a payment racing the sweepers: each order ends paid and kept, or expired with the payment ignored and flagged; never both, no deadlock', async () => {
     const ids = Array.from({ length: 60 }, (_, i) => `race-${i}`);
     for (const [i, id] of ids.entries()) await order(id, [{ sku: i % 2 ? 'A' : 'B', quantity: 1 }, { sku: i % 3 ? 'B' : 'A', quantity: 1 }]);
