@@ -149,6 +149,22 @@ describe('reservation expiry (RESERVATION_TTL=1m; sweeps run here, orders aged w
     expect(await ledgerMismatches(t.db)).toEqual([]);
   });
 
+  it('settles the deliveries that waited for an expired order, as a cancellation would', async () => {
+    await order('waiting');
+    const early = await send('order_fulfilled', 'waiting');
+    expect(early.body).toMatchObject({ status: 'deferred', reason: 'awaiting_status: paid' });
+    await age(['waiting'], '2 minutes');
+
+    expect(await sweep()).toBe(1);
+
+    const [fulfilment] = await t.db.query<{ status: string; reason: string }[]>(
+      `SELECT status, reason FROM webhook_events WHERE event_type = 'order_fulfilled'`,
+    );
+    expect(fulfilment).toEqual({ status: 'ignored', reason: 'transition_not_allowed: order_fulfilled on a cancelled order' });
+    expect(await count(t.db, 'webhook_events', `status = 'deferred'`)).toBe(0);
+    expect(await stockOf(t.db, 'A')).toEqual({ on_hand: 100, reserved: 0 });
+  });
+
   it('expires more orders than one batch holds, in one sweep, and npm run reconcile is clean afterwards', async () => {
     const ids = Array.from({ length: 120 }, (_, i) => `bulk-${i}`);
     for (const [i, id] of ids.entries()) await order(id, [{ sku: i % 2 ? 'A' : 'B', quantity: 1 }]);
