@@ -29,6 +29,7 @@ import {
   outcomeOfSequence,
   type ReturnUnitsCommand,
 } from './order-commands.js';
+import { OrderMovedHooks } from './order-moved-hooks.js';
 import { type OrderSummaryRow, OrdersRepository } from './orders.repository.js';
 import { decodeCursor, DEFAULT_PAGE_SIZE, ID_KEY, type Page, toPage } from '../common/pagination.js';
 import { isTransientDatabaseError } from '../database/pg-errors.js';
@@ -58,6 +59,7 @@ export class OrdersService {
     private readonly orders: OrdersRepository,
     private readonly inventory: InventoryService,
     private readonly transactions: TransactionRunner,
+    private readonly orderMoved: OrderMovedHooks,
   ) {}
 
   /**
@@ -193,7 +195,9 @@ export class OrdersService {
    * decideExpiry: cancelled with reason reservation_expired, its history row,
    * its reservations released with their ledger rows. The stock rows of all of
    * them are locked first, together, in SKU order, after the order locks (the
-   * lock order of every transaction). An order whose change fails (its stock
+   * lock order of every transaction). Deliveries that waited for an expired
+   * order are settled in the same transaction (OrderMovedHooks), as they are
+   * when a delivery cancels it. An order whose change fails (its stock
    * no longer matches) is rolled back to its savepoint alone, logged by the
    * caller through `failed`, and the rest go on.
    */
@@ -219,6 +223,8 @@ export class OrdersService {
         if (!moved) throw new Error(`order ${orderId} left status ${transition.from} while locked`);
         const movement = stockMovementOf(transition, false);
         if (movement) await this.inventory.moveOrderStock(em, orderId, lines, movement, null);
+        // the deliveries that waited for the order (a fulfilment sent before its payment) are settled now
+        await this.orderMoved.run(em, orderId);
         await em.query('RELEASE SAVEPOINT expire_reservation');
         expired.push(orderId);
       } catch (error) {
