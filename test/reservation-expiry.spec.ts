@@ -2,6 +2,7 @@ import { beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
+import pg from 'pg';
 import { AppConfig } from '../src/config/app-config.js';
 import { TransactionRunner } from '../src/database/transaction-runner.js';
 import { MetricsService } from '../src/metrics/metrics.service.js';
@@ -10,6 +11,7 @@ import { ReservationSweeper } from '../src/orders/reservation-sweeper.js';
 import { count, ledgerMismatches, resetDatabase, seedStock, stockOf } from './support/database.js';
 import { metricsPage, sampleOf, transactionRetries } from './support/metrics.js';
 import { scratchDatabaseUrl } from './support/scratch-database.js';
+import { spawnService } from './support/service-process.js';
 import { admin, deliver, newOrderEvent, type TestApp, useTestApp } from './support/test-app.js';
 
 const run = promisify(execFile);
@@ -302,5 +304,58 @@ describe('RESERVATION_TTL=0 (the default)', () => {
     await new Promise((r) => setTimeout(r, 600));
     expect(await view('ancient')).toMatchObject({ status: 'pending' });
     expect(await stockOf(t.db, 'A')).toEqual({ on_hand: 10, reserved: 2 });
+  });
+});
+
+describe('the sweeper of a running service (node dist/src/main.js, RESERVATION_TTL=1s)', () => {
+  it('on SIGTERM finishes the batch in flight before the pool closes, logs its count, and exits 0', async () => {
+    const direct = new pg.Client({ connectionString: scratchDatabaseUrl() });
+    await direct.connect();
+    try {
+      // Hold the SKU: the sweep that expires the order is caught half-way when the signal comes.
+      const holder = new pg.Client({ connectionString: scratchDatabaseUrl() });
+      await holder.connect();
+      const service = await spawnService({ WEBHOOK_SECRET: 's', DATABASE_URL: scratchDatabaseUrl(), RESERVATION_TTL: '1s', LOG_FORMAT: 'json' });
+      try {
+        await direct.query(`TRUNCATE stock_movements, order_status_history, order_lines, orders, webhook_events, stock RESTART IDENTITY CASCADE`);
+        await direct.query(`INSERT INTO stock (sku, on_hand) VALUES ('G', 5)`);
+        await direct.query(`INSERT INTO stock_movements (sku, kind, on_hand_delta, reserved_delta) VALUES ('G', 'adjust', 5, 0)`);
+        const created = await deliver(service.url, newOrderEvent({ id: 'g1', orderId: 'g1', items: [{ sku: 'G', quantity: 2 }] }), { secret: 's' });
+        expect(created.body).toMatchObject({ order_status: 'pending' });
+        await holder.query('BEGIN');
+        await holder.query(`SELECT * FROM stock WHERE sku = 'G' FOR UPDATE`);
+        const waiting = `SELECT count(*)::int AS n FROM pg_stat_activity
+                          WHERE datname = current_database() AND application_name = 'shelfsync' AND wait_event_type = 'Lock'`;
+        const deadline = Date.now() + 10_000;
+        while ((await direct.query(waiting)).rows[0].n === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+
+        service.child.kill('SIGTERM');
+        const signalled = Date.now() + 10_000;
+        while (!service.output().includes('received SIGTERM') && Date.now() < signalled) await new Promise((r) => setTimeout(r, 50));
+        await new Promise((r) => setTimeout(r, 300));
+        await holder.query('COMMIT');
+
+        expect(await service.exited).toEqual({ code: 0, signal: null });
+        const order = await direct.query(`SELECT status, status_reason FROM orders WHERE order_id = 'g1'`);
+        expect(order.rows[0]).toEqual({ status: 'cancelled', status_reason: 'reservation_expired' });
+        expect((await direct.query(`SELECT reserved FROM stock WHERE sku = 'G'`)).rows[0].reserved).toBe(0);
+        const lines = service
+          .output()
+          .split('\n')
+          .filter((line) => line.startsWith('{'))
+          .map((line) => JSON.parse(line) as { msg: string; context?: string; level: number });
+        const signal = lines.findIndex((l) => l.msg === 'received SIGTERM: stopping');
+        const batch = lines.findIndex((l) => l.context === 'ReservationExpiry' && l.msg.startsWith('expired 1 unpaid order(s)'));
+        // one line for the batch, with its count, written after the signal: it was in flight then
+        expect(signal).toBeGreaterThan(-1);
+        expect(batch).toBeGreaterThan(signal);
+        expect(lines.filter((l) => l.level >= 40 && l.context !== 'Config')).toEqual([]);
+      } finally {
+        service.child.kill('SIGKILL');
+        await holder.end();
+      }
+    } finally {
+      await direct.end();
+    }
   });
 });
