@@ -1,8 +1,10 @@
 -- Reservation expiry: the unpaid orders (p_statuses, the state machine's EXPIRING_STATUSES) created at
 -- least p_ttl ago on the database's clock, oldest first, at most p_limit, that this transaction can
 -- take without waiting on anybody:
---   * the order rows FOR UPDATE SKIP LOCKED: another instance's sweeper has the rows it claimed, so
---     two sweepers never take the same order, and neither waits on the other;
+--   * the order rows FOR NO KEY UPDATE SKIP LOCKED: another instance's sweeper has the rows it claimed,
+--     so two sweepers never take the same order, and neither waits on the other. (NO KEY: the lock an
+--     UPDATE of the status takes anyway; unlike FOR UPDATE it does not block the foreign-key checks of
+--     rows that name the order: lines, history, ledger);
 --   * then each order's own lock (shelfsync_lock_orders' key), but only if it is free right now
 --     (pg_try_advisory_xact_lock). A delivery of the order that holds it is left alone; the order is
 --     looked at again by a later sweep. Never waiting for an order lock while holding order rows is what
@@ -22,7 +24,7 @@ BEGIN
   EXECUTE format(
     'SELECT ARRAY(SELECT o.order_id FROM orders o
                    WHERE o.status = ANY(%L::order_status[]) AND o.created_at <= now() - $1
-                   ORDER BY o.created_at LIMIT $2 FOR UPDATE OF o SKIP LOCKED)', p_statuses)
+                   ORDER BY o.created_at LIMIT $2 FOR NO KEY UPDATE OF o SKIP LOCKED)', p_statuses)
     INTO due USING p_ttl, p_limit;
   FOREACH id IN ARRAY due LOOP
     IF pg_try_advisory_xact_lock(hashtextextended('order:' || id, 0)) THEN
