@@ -16,6 +16,7 @@ export const ROUTINE_FILES = [
   'orders/sql/lock_orders.sql',
   'orders/sql/record_status_changes.sql',
   'orders/sql/create_orders.sql',
+  'orders/sql/claim_expired_reservations.sql',
   'webhooks/sql/deferred_events.sql',
   'webhooks/sql/claim_deliveries.sql',
 ] as const;

@@ -50,7 +50,8 @@ export class InventoryService {
     /** One entry per SKU, as OrdersRepository.quantitiesBySku gives them. */
     quantities: { sku: string; quantity: number }[],
     kind: 'release' | 'commit' | 'restock',
-    webhookEventId: string,
+    /** The delivery that caused it; null for the service's own changes (reservation expiry). */
+    webhookEventId: string | null,
   ): Promise<void> {
     if (quantities.length === 0) return;
     await this.stock.lockInSkuOrder(
@@ -70,6 +71,15 @@ export class InventoryService {
     if (applied !== quantities.length) {
       throw new Error(`${kind} of order ${orderId} applied to ${applied} of ${quantities.length} SKUs: its stock no longer matches`);
     }
+  }
+
+  /**
+   * Locks the stock rows of these SKUs in the one SKU order (lock_stock.sql), for a caller that moves
+   * the stock of several orders in one transaction: locked together first, never one order's SKUs
+   * after another's out of that order.
+   */
+  async lockStock(em: EntityManager, skus: string[]): Promise<void> {
+    if (skus.length > 0) await this.stock.lockInSkuOrder(em, skus);
   }
 
   async get(sku: string): Promise<StockView> {

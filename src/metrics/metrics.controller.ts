@@ -11,7 +11,7 @@ export class MetricsController {
   /** Prometheus text format; needs no token, as /health, so a scraper can read it. */
   @Get()
   @Header('cache-control', 'no-store')
-  @ApiOperation({ summary: 'Prometheus metrics: deliveries, processing time, pool, signature failures, deferred events, low stock' })
+  @ApiOperation({ summary: 'Prometheus metrics: deliveries, processing time, pool, signature failures, deferred events, low stock, expired reservations' })
   async scrape(@Res() response: Response): Promise<void> {
     response.type(this.metrics.registry.contentType).send(await this.metrics.registry.metrics());
   }

@@ -86,6 +86,12 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  private readonly reservationsExpired = new Counter({
+    name: 'shelfsync_reservations_expired_total',
+    help: 'Unpaid orders cancelled by the reservation sweeper (RESERVATION_TTL), their stock released',
+    registers: [this.registry],
+  });
+
   constructor(private readonly dataSource: DataSource) {
     collectDefaultMetrics({ register: this.registry, prefix: 'shelfsync_' });
     const pool = () => (this.dataSource.driver as unknown as { master?: PgPool }).master;
@@ -133,6 +139,10 @@ export class MetricsService {
 
   recordTransactionRetry(sqlstate: string): void {
     this.transactionRetries.inc({ sqlstate });
+  }
+
+  recordReservationsExpired(count: number): void {
+    this.reservationsExpired.inc(count);
   }
 
   recordSignatureFailure(source: string): void {

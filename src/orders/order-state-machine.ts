@@ -122,7 +122,7 @@ export function decide(status: OrderStatus | undefined, event: LifecycleEvent): 
 }
 
 /** The ledger movement a transition makes of the order's units, if any (`restock` as the event asked). */
-export function stockMovementOf(transition: Transition, restock: boolean): 'release' | 'commit' | 'restock' | undefined {
+export function stockMovementOf(transition: Pick<Transition, 'stock'>, restock: boolean): 'release' | 'commit' | 'restock' | undefined {
   switch (transition.stock) {
     case 'none':
       return undefined;
@@ -183,4 +183,50 @@ export function returnMovementOf(status: OrderStatus): 'release' | 'restock' | u
   if (status === 'pending' || status === 'payment_failed' || status === 'paid') return 'release';
   if (status === 'fulfilled') return 'restock';
   return undefined;
+}
+
+/**
+ * Reservation expiry (RESERVATION_TTL): not an event a source can send
+ * (it is not in LIFECYCLE_EVENTS, so no delivery can name it) but the
+ * service's own, when an unpaid order has held its units for the TTL on the
+ * database's clock. Only unpaid orders expire; a paid order never does.
+ */
+export const RESERVATION_EXPIRED = 'reservation_expired';
+
+export interface ExpiryTransition {
+  from: OrderStatus;
+  on: typeof RESERVATION_EXPIRED;
+  to: OrderStatus;
+  stock: StockEffect;
+  /** What the order's status_reason and history row say. */
+  reason: typeof RESERVATION_EXPIRED;
+}
+
+/** Which orders expire, and what expiry does to them: cancelled, their reservations released. */
+export const EXPIRY_TRANSITIONS: readonly ExpiryTransition[] = [
+  { from: 'pending', on: RESERVATION_EXPIRED, to: 'cancelled', stock: 'release', reason: RESERVATION_EXPIRED },
+  { from: 'payment_failed', on: RESERVATION_EXPIRED, to: 'cancelled', stock: 'release', reason: RESERVATION_EXPIRED },
+];
+
+/** The statuses whose orders hold a reservation that can expire (what the sweeper looks for). */
+export const EXPIRING_STATUSES: readonly OrderStatus[] = EXPIRY_TRANSITIONS.map((t) => t.from);
+
+export type ExpiryDecision =
+  | { kind: 'expire'; transition: ExpiryTransition }
+  /** the order stays as it is: `reason` says why (not found, not unpaid any more, not due) */
+  | { kind: 'keep'; reason: string };
+
+/**
+ * What the sweeper does with an order it found due, once it holds the
+ * order's lock and has read its status again (undefined: no such order):
+ * `due` is whether the order is at least RESERVATION_TTL old on the
+ * database's clock, and `ttlMs` the TTL (0: nothing ever expires).
+ */
+export function decideExpiry(status: OrderStatus | undefined, due: boolean, ttlMs: number): ExpiryDecision {
+  if (ttlMs <= 0) return { kind: 'keep', reason: 'expiry_off' };
+  if (status === undefined) return { kind: 'keep', reason: ORDER_NOT_FOUND };
+  const transition = EXPIRY_TRANSITIONS.find((t) => t.from === status);
+  if (!transition) return { kind: 'keep', reason: `not_unpaid: ${status} order` };
+  if (!due) return { kind: 'keep', reason: 'not_due' };
+  return { kind: 'expire', transition };
 }

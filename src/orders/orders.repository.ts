@@ -119,6 +119,29 @@ export class OrdersRepository {
   }
 
   /**
+   * Reservation expiry's claim (claim_expired_reservations.sql): up to `limit` orders in `statuses`
+   * created at least `ttlMs` ago on the database's clock, oldest first, whose rows no other sweeper
+   * holds (SKIP LOCKED) and whose order lock was free; this transaction now holds both.
+   */
+  async claimExpiredReservations(em: EntityManager, statuses: readonly OrderStatus[], ttlMs: number, limit: number): Promise<string[]> {
+    const rows = await em.query<{ order_id: string }[]>(
+      `SELECT order_id FROM shelfsync_claim_expired_reservations(
+         p_statuses => $1::order_status[], p_ttl => $2::double precision * interval '1 millisecond', p_limit => $3) AS order_id`,
+      [statuses, ttlMs, limit],
+    );
+    return rows.map((row) => row.order_id);
+  }
+
+  /** Whether the order is at least `ttlMs` old on the database's clock (false for no such order). */
+  async reservationDue(em: EntityManager, orderId: string, ttlMs: number): Promise<boolean> {
+    const [{ due }] = await em.query<{ due: boolean }[]>(
+      `SELECT shelfsync_reservation_due(p_order_id => $1, p_ttl => $2::double precision * interval '1 millisecond') AS due`,
+      [orderId, ttlMs],
+    );
+    return due;
+  }
+
+  /**
    * Flags the order, and tells the storefront (order.needs_attention
    * {order_id, reason}, in this transaction) when the flag goes from false to
    * true: an order already flagged is already in the operator's hands, so a

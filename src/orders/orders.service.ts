@@ -7,7 +7,10 @@ import type { OrderStatus } from './order-status.js';
 import {
   CREATION,
   decide,
+  decideExpiry,
   decidePayment,
+  EXPIRING_STATUSES,
+  type ExpiryTransition,
   NOTHING_LEFT_TO_RETURN,
   ORDER_ALREADY_EXISTS,
   ORDER_NOT_FOUND,
@@ -26,8 +29,10 @@ import {
   outcomeOfSequence,
   type ReturnUnitsCommand,
 } from './order-commands.js';
+import { OrderMovedHooks } from './order-moved-hooks.js';
 import { type OrderSummaryRow, OrdersRepository } from './orders.repository.js';
 import { decodeCursor, DEFAULT_PAGE_SIZE, ID_KEY, type Page, toPage } from '../common/pagination.js';
+import { isTransientDatabaseError } from '../database/pg-errors.js';
 import type { Order } from './order.entity.js';
 
 export interface OrderView {
@@ -54,6 +59,7 @@ export class OrdersService {
     private readonly orders: OrdersRepository,
     private readonly inventory: InventoryService,
     private readonly transactions: TransactionRunner,
+    private readonly orderMoved: OrderMovedHooks,
   ) {}
 
   /**
@@ -179,6 +185,55 @@ export class OrdersService {
     if (returned.length === 0) return { result: 'ignored', reason: NOTHING_LEFT_TO_RETURN, status };
     await this.inventory.moveOrderStock(em, command.orderId, returned, movement, cause.webhookEventId);
     return { result: 'applied', reason: null, status };
+  }
+
+  /**
+   * Reservation expiry, in the caller's transaction: claims up to `limit`
+   * unpaid orders at least `ttlMs` old on the database's clock (rows SKIP
+   * LOCKED, order locks only when free: claim_expired_reservations.sql), reads
+   * each status again under its lock, and carries out the state machine's
+   * decideExpiry: cancelled with reason reservation_expired, its history row,
+   * its reservations released with their ledger rows. The stock rows of all of
+   * them are locked first, together, in SKU order, after the order locks (the
+   * lock order of every transaction). Deliveries that waited for an expired
+   * order are settled in the same transaction (OrderMovedHooks), as they are
+   * when a delivery cancels it. An order whose change fails (its stock
+   * no longer matches) is rolled back to its savepoint alone, logged by the
+   * caller through `failed`, and the rest go on.
+   */
+  async expireReservations(
+    em: EntityManager,
+    ttlMs: number,
+    limit: number,
+  ): Promise<{ claimed: number; expired: string[]; failed: { orderId: string; error: unknown }[] }> {
+    const claimed = await this.orders.claimExpiredReservations(em, EXPIRING_STATUSES, ttlMs, limit);
+    const due: { orderId: string; transition: ExpiryTransition; lines: { sku: string; quantity: number }[] }[] = [];
+    for (const orderId of claimed) {
+      const status = await this.orders.lockAndReadStatus(em, orderId);
+      const decision = decideExpiry(status, await this.orders.reservationDue(em, orderId, ttlMs), ttlMs);
+      if (decision.kind === 'expire') due.push({ orderId, transition: decision.transition, lines: await this.orders.quantitiesBySku(em, orderId) });
+    }
+    await this.inventory.lockStock(em, [...new Set(due.flatMap((order) => order.lines.map((line) => line.sku)))]);
+    const expired: string[] = [];
+    const failed: { orderId: string; error: unknown }[] = [];
+    for (const { orderId, transition, lines } of due) {
+      await em.query('SAVEPOINT expire_reservation');
+      try {
+        const moved = await this.orders.changeStatus(em, { orderId, from: transition.from, to: transition.to, reason: transition.reason, webhookEventId: null });
+        if (!moved) throw new Error(`order ${orderId} left status ${transition.from} while locked`);
+        const movement = stockMovementOf(transition, false);
+        if (movement) await this.inventory.moveOrderStock(em, orderId, lines, movement, null);
+        // the deliveries that waited for the order (a fulfilment sent before its payment) are settled now
+        await this.orderMoved.run(em, orderId);
+        await em.query('RELEASE SAVEPOINT expire_reservation');
+        expired.push(orderId);
+      } catch (error) {
+        if (isTransientDatabaseError(error)) throw error;
+        await em.query('ROLLBACK TO SAVEPOINT expire_reservation');
+        failed.push({ orderId, error });
+      }
+    }
+    return { claimed: claimed.length, expired, failed };
   }
 
   /** The order a gateway's payment paid, if one did (kept when its payment_succeeded applied). */

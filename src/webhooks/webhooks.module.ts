@@ -1,4 +1,5 @@
-import { Module } from '@nestjs/common';
+import { Module, type OnModuleInit } from '@nestjs/common';
+import { OrderMovedHooks } from '../orders/order-moved-hooks.js';
 import { OrdersModule } from '../orders/orders.module.js';
 import { ApplyDeliveries } from './pipeline/apply-deliveries.js';
 import { DeferredEvents } from './pipeline/deferred-events.js';
@@ -29,4 +30,16 @@ import { WebhooksController } from './webhooks.controller.js';
   ],
   exports: [WebhookEventsService],
 })
-export class WebhooksModule {}
+export class WebhooksModule implements OnModuleInit {
+  constructor(
+    private readonly orderMoved: OrderMovedHooks,
+    private readonly deferred: DeferredEvents,
+  ) {}
+
+  /** An order the service moved itself (reservation expiry) settles the deliveries that waited for it, as a delivery's change would. */
+  onModuleInit(): void {
+    this.orderMoved.register(async (em, orderId) => {
+      await this.deferred.release(em, orderId);
+    });
+  }
+}
