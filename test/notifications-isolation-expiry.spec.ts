@@ -54,8 +54,9 @@ describe('a slow or dead endpoint never holds the others (NOTIFY_TIMEOUT=5s)', (
     dead.reply = () => 'hang';
     healthy.reset([healthySecret]);
     const deadEndpoint = await addEndpoint(t.db, dead.url, deadSecret);
-    // More queued to the dead endpoint, due before anything else, than the whole instance may have in flight.
-    const queued = MAX_IN_FLIGHT + 8;
+    // More queued to the dead endpoint, due before anything else, than the whole instance may have in flight,
+    // and more than several claims' worth: its backlog must never hide the healthy endpoint's messages.
+    const queued = MAX_IN_FLIGHT * 4;
     await t.db.query(
       `INSERT INTO notifications (endpoint_id, message_id, event_type, body, next_attempt_at)
        SELECT $1, 'msg_dead_' || i, 'order.status_changed',

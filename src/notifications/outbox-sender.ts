@@ -102,21 +102,22 @@ export class OutboxSender implements OnApplicationBootstrap, BeforeApplicationSh
     const busy = Object.fromEntries(this.inFlight);
     // TypeORM answers an UPDATE ... RETURNING with [rows, count]
     const [rows] = await this.dataSource.query<[Claimed[], number]>(
-      `WITH candidates AS (
-         SELECT n.id, n.endpoint_id FROM notifications n
-          WHERE n.status = 'pending' AND n.next_attempt_at <= now()
-            AND n.endpoint_id IN (SELECT id FROM notification_endpoints WHERE status = 'enabled')
-          ORDER BY n.next_attempt_at, n.id
-          LIMIT $1 * 4
-          FOR UPDATE OF n SKIP LOCKED
+      `WITH endpoints AS (
+         -- each enabled endpoint with room under its cap in this instance: one at its cap is passed over,
+         -- so its backlog, however long, never hides the other endpoints' messages
+         SELECT e.id, $3::int - coalesce(($4::jsonb ->> e.id::text)::int, 0) AS free
+           FROM notification_endpoints e WHERE e.status = 'enabled'
+       ), candidates AS (
+         SELECT m.id, m.next_attempt_at FROM endpoints e
+          CROSS JOIN LATERAL (
+            SELECT n.id, n.next_attempt_at FROM notifications n
+             WHERE n.endpoint_id = e.id AND n.status = 'pending' AND n.next_attempt_at <= now()
+             ORDER BY n.next_attempt_at, n.id
+             LIMIT e.free
+             FOR UPDATE OF n SKIP LOCKED) AS m
+          WHERE e.free > 0
        ), chosen AS (
-         SELECT id FROM (
-           SELECT c.id, row_number() OVER (PARTITION BY c.endpoint_id ORDER BY c.id) AS k,
-                  $3::int - coalesce(($4::jsonb ->> c.endpoint_id::text)::int, 0) AS free
-             FROM candidates c) AS r
-          WHERE r.k <= r.free
-          ORDER BY r.id
-          LIMIT $1
+         SELECT id FROM candidates ORDER BY next_attempt_at, id LIMIT $1
        )
        UPDATE notifications n
           SET attempts = n.attempts + 1, next_attempt_at = now() + make_interval(secs => $2::float8 / 1000)
