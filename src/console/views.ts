@@ -184,11 +184,12 @@ export function orderPage(order: OrderView): string {
 export function endpointsPage(items: EndpointView[], nextCursor: string | null): string {
   return layout(
     'Notification endpoints',
-    html`<table id="endpoints"><thead><tr><th>URL</th><th>Events</th><th>Status</th><th>Reason</th><th>Description</th><th>Created</th></tr></thead>
+    html`<table id="endpoints"><thead><tr><th>URL</th><th>Events</th><th>Status</th><th>Reason</th><th>Description</th><th>Created</th><th></th></tr></thead>
       <tbody>${items.map(
         (e) => html`<tr data-endpoint-id="${e.id}"><td class="url">${e.url}</td><td class="events">${e.events.join(', ')}</td>
           <td class="status">${status(e.status)}</td><td class="status-reason">${e.status_reason ?? ''}</td>
-          <td>${e.description ?? ''}</td><td>${e.created_at}</td></tr>`,
+          <td>${e.description ?? ''}</td><td>${e.created_at}</td>
+          <td><a class="messages" href="/console/notifications?endpoint_id=${e.id}">Messages</a></td></tr>`,
       )}</tbody></table>${items.length ? html`` : html`<p class="muted">No endpoints: register one with POST /notification-endpoints.</p>`}
       ${nextCursor ? html`<p><a href="/console/endpoints?cursor=${nextCursor}">More endpoints</a></p>` : html``}`,
   );
