@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { resetDatabase, seedStock, stockOf } from './support/database.js';
-import { ADMIN_TOKEN, deliver, newOrderEvent, startTestApp, type TestApp } from './support/test-app.js';
+import { ADMIN_TOKEN, consoleSession, deliver, newOrderEvent, startTestApp, type TestApp } from './support/test-app.js';
 
 describe('the console, over HTTP', () => {
   let t: TestApp;
@@ -13,14 +13,7 @@ describe('the console, over HTTP', () => {
 
   beforeAll(async () => {
     t = await startTestApp();
-    const login = await fetch(`${t.url}/console/login`, {
-      method: 'POST',
-      redirect: 'manual',
-      body: new URLSearchParams({ token: ADMIN_TOKEN }),
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    });
-    expect(login.status).toBe(303);
-    cookie = login.headers.get('set-cookie')!.split(';')[0];
+    cookie = await consoleSession(t.url);
   });
   afterAll(() => t.close());
   beforeEach(async () => {

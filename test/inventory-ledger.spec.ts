@@ -1,25 +1,9 @@
 import { beforeEach, describe, expect, it } from '@jest/globals';
-import { execFile } from 'node:child_process';
-import { resolve } from 'node:path';
-import { promisify } from 'node:util';
 import { ledgerMismatches, resetDatabase, stockOf } from './support/database.js';
-import { scratchDatabaseUrl } from './support/scratch-database.js';
+import { reconcile } from './support/cli.js';
 import { admin, deliver, newOrderEvent, useTestApp } from './support/test-app.js';
 
-const run = promisify(execFile);
 
-/** `npm run reconcile` without the build step: the built CLI against the scratch database. */
-async function reconcile(): Promise<{ code: number; stdout: string }> {
-  try {
-    const { stdout } = await run(process.execPath, [resolve('dist/src/inventory/reconcile-cli.js')], {
-      env: { PATH: process.env.PATH, DATABASE_URL: scratchDatabaseUrl() },
-    });
-    return { code: 0, stdout };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string };
-    return { code: failed.code, stdout: failed.stdout };
-  }
-}
 
 describe('inventory and its ledger', () => {
   const t = useTestApp();

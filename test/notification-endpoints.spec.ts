@@ -3,7 +3,7 @@ import type { DataSource } from 'typeorm';
 import { whsecKey } from '../src/common/whsec-secret.js';
 import { signingSecrets } from '../src/notifications/signing-secrets.js';
 import { count } from './support/database.js';
-import { admin, ADMIN_TOKEN, type Answer, useTestApp } from './support/test-app.js';
+import { admin, ADMIN_TOKEN, type Answer, consoleSession, useTestApp } from './support/test-app.js';
 
 const ALL_EVENTS = ['order.status_changed', 'order.needs_attention', 'stock.low'];
 /** A public address, written as a literal so that no test depends on DNS (93.184.216.34: example.com's). */
@@ -346,14 +346,7 @@ describe('the console\'s endpoints page', () => {
   let cookie: string;
 
   beforeAll(async () => {
-    const login = await fetch(`${t.url}/console/login`, {
-      method: 'POST',
-      redirect: 'manual',
-      body: new URLSearchParams({ token: ADMIN_TOKEN }),
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    });
-    expect(login.status).toBe(303);
-    cookie = login.headers.get('set-cookie')!.split(';')[0];
+    cookie = await consoleSession(t.url);
   });
   beforeEach(() => clear(t.db));
 

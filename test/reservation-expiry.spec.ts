@@ -1,7 +1,4 @@
 import { beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { execFile } from 'node:child_process';
-import { resolve } from 'node:path';
-import { promisify } from 'node:util';
 import pg from 'pg';
 import { AppConfig } from '../src/config/app-config.js';
 import { TransactionRunner } from '../src/database/transaction-runner.js';
@@ -10,24 +7,12 @@ import { OrdersService } from '../src/orders/orders.service.js';
 import { ReservationSweeper } from '../src/orders/reservation-sweeper.js';
 import { count, ledgerMismatches, resetDatabase, seedStock, stockOf } from './support/database.js';
 import { metricsPage, sampleOf, transactionRetries } from './support/metrics.js';
+import { reconcile } from './support/cli.js';
 import { scratchDatabaseUrl } from './support/scratch-database.js';
 import { spawnService } from './support/service-process.js';
 import { admin, deliver, newOrderEvent, type TestApp, useTestApp } from './support/test-app.js';
 
-const run = promisify(execFile);
 
-/** `npm run reconcile` without the build step: the built CLI against the scratch database. */
-async function reconcile(): Promise<{ code: number; stdout: string }> {
-  try {
-    const { stdout } = await run(process.execPath, [resolve('dist/src/inventory/reconcile-cli.js')], {
-      env: { PATH: process.env.PATH, DATABASE_URL: scratchDatabaseUrl() },
-    });
-    return { code: 0, stdout };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string };
-    return { code: failed.code, stdout: failed.stdout };
-  }
-}
 
 let sequence = 0;
 function lifecycle(event: string, orderId: string, data: Record<string, unknown> = {}): string {

@@ -124,3 +124,15 @@ export function useTestApp(env: Record<string, string | undefined> = {}): TestAp
   afterAll(() => app.close());
   return app;
 }
+
+/** Signs in to the console with the admin token: the session cookie (`name=value`) its pages need. */
+export async function consoleSession(baseUrl: string): Promise<string> {
+  const login = await fetch(`${baseUrl}/console/login`, {
+    method: 'POST',
+    redirect: 'manual',
+    body: new URLSearchParams({ token: ADMIN_TOKEN }),
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+  });
+  if (login.status !== 303) throw new Error(`console login answered ${login.status}`);
+  return login.headers.get('set-cookie')!.split(';')[0];
+}
