@@ -25,19 +25,6 @@ export class ListNotificationsQuery extends PageQueryDto {
   event_type?: string;
 }
 
-export interface NotificationView {
-  id: string;
-  endpoint_id: string;
-  event_type: string;
-  status: string;
-  attempts: number;
-  last_status_code: number | null;
-  last_error: string | null;
-  next_attempt_at: string | null;
-  created_at: string;
-  delivered_at: string | null;
-}
-
 interface NotificationRow {
   id: string;
   endpoint_id: string;
@@ -51,18 +38,19 @@ interface NotificationRow {
   delivered_at: Date | null;
 }
 
+/** A message as the API and the console show it: the row, with times as ISO strings (a next attempt only while pending). */
+export type NotificationView = Omit<NotificationRow, 'next_attempt_at' | 'created_at' | 'delivered_at'> & {
+  next_attempt_at: string | null;
+  created_at: string;
+  delivered_at: string | null;
+};
+
 const COLUMNS = `id::text AS id, endpoint_id::text AS endpoint_id, event_type, status, attempts, last_status_code, last_error,
   next_attempt_at, created_at, delivered_at`;
 
 function view(row: NotificationRow): NotificationView {
   return {
-    id: row.id,
-    endpoint_id: row.endpoint_id,
-    event_type: row.event_type,
-    status: row.status,
-    attempts: row.attempts,
-    last_status_code: row.last_status_code,
-    last_error: row.last_error,
+    ...row,
     // only a pending message has a next attempt
     next_attempt_at: row.status === 'pending' ? row.next_attempt_at.toISOString() : null,
     created_at: row.created_at.toISOString(),
