@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import * as losslessJson from 'lossless-json';
+import { SHOPIFY_HEADERS, WOOCOMMERCE_HEADERS } from '../webhooks/providers/gateway-headers.js';
 
 /**
  * How each gateway sends a delivery, for `npm run send --provider <name>`:
@@ -21,9 +22,9 @@ export const GATEWAY_SENDERS: Record<string, GatewaySender> = {
     prepare: (body, topic, id) => ({
       body,
       headers: {
-        'x-shopify-topic': topic,
-        'x-shopify-event-id': id,
-        'x-shopify-webhook-id': randomUUID(),
+        [SHOPIFY_HEADERS.topic]: topic,
+        [SHOPIFY_HEADERS.eventId]: id,
+        [SHOPIFY_HEADERS.webhookId]: randomUUID(),
         'x-shopify-triggered-at': new Date().toISOString(),
         'x-shopify-shop-domain': 'shelfsync-send.myshopify.com',
       },
@@ -35,7 +36,7 @@ export const GATEWAY_SENDERS: Record<string, GatewaySender> = {
       return {
         body,
         headers: {
-          'x-wc-webhook-topic': topic,
+          [WOOCOMMERCE_HEADERS.topic]: topic,
           'x-wc-webhook-resource': resource,
           'x-wc-webhook-event': event,
           'x-wc-webhook-source': 'https://shelfsync-send.example/',

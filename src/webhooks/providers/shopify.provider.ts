@@ -5,6 +5,7 @@ import type { CreateOrderCommand, LifecycleCommand, OrderCommand, ReturnUnitsCom
 import type { LifecycleEvent } from '../../orders/order-state-machine.js';
 import { headerValue } from '../signature/signature-scheme.js';
 import { idText, isObject, parseNativeJson } from './native-json.js';
+import { SHOPIFY_HEADERS } from './gateway-headers.js';
 import { isQuantity, lineItemsOf, MAX_QUANTITY, skuOf } from './native-lines.js';
 import type { DeliveryCommand, IdentifiedDelivery, Provider } from './provider.js';
 
@@ -19,9 +20,7 @@ export const REFUND_RESTOCKS_NOTHING = 'refund_restocks_nothing';
 /** The customer name of an order that names nobody: no customer name, no billing name, no email. */
 export const CUSTOMER_PLACEHOLDER = 'Shopify customer (no name given)';
 
-const EVENT_ID_HEADER = 'x-shopify-event-id';
-const WEBHOOK_ID_HEADER = 'x-shopify-webhook-id';
-const TOPIC_HEADER = 'x-shopify-topic';
+const { eventId: EVENT_ID_HEADER, webhookId: WEBHOOK_ID_HEADER, topic: TOPIC_HEADER } = SHOPIFY_HEADERS;
 /** The restock types whose units come back to stock: `return` (fulfilled units) and `cancel` (unfulfilled ones). */
 const RESTOCKING = new Set(['return', 'cancel']);
 const AMOUNT = /^\d{1,13}(\.\d{1,4})?$/;

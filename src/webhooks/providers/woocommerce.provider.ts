@@ -6,12 +6,12 @@ import type { CreateOrderCommand, LifecycleCommand, OrderCommand } from '../../o
 import type { LifecycleEvent } from '../../orders/order-state-machine.js';
 import { headerValue } from '../signature/signature-scheme.js';
 import { idText, isObject, parseNativeJson } from './native-json.js';
+import { WOOCOMMERCE_HEADERS } from './gateway-headers.js';
 import { lineItemsOf } from './native-lines.js';
 import type { DeliveryCommand, IdentifiedDelivery, Provider } from './provider.js';
 import { UNKNOWN_EVENT_TYPE } from './shelfsync.provider.js';
 
-const TOPIC_HEADER = 'x-wc-webhook-topic';
-const SIGNATURE_HEADER = 'x-wc-webhook-signature';
+const { topic: TOPIC_HEADER, signature: SIGNATURE_HEADER } = WOOCOMMERCE_HEADERS;
 const TOPIC = /^[A-Za-z0-9_.:-]{1,100}$/;
 /** The body of WooCommerce's ping (class-wc-webhook.php, deliver_ping()): `webhook_id=<the webhook's id>`. */
 const PING_BODY = /^webhook_id=\d{1,20}$/;
