@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import { count, resetDatabase, seedStock, stockOf } from './support/database.js';
+import { holdStockRows } from './support/held-rows.js';
 import { scratchDatabaseUrl } from './support/scratch-database.js';
 import { TcpProxy } from './support/tcp-proxy.js';
-import { deliver, newOrderEvent, startTestApp, type TestApp } from './support/test-app.js';
+import { type Answer, deliver, newOrderEvent, startTestApp, type TestApp } from './support/test-app.js';
 
 async function waitFor(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
   const until = Date.now() + timeoutMs;
@@ -60,24 +61,22 @@ describe('database outage', () => {
 
   it('leaves nothing half-written when the connection drops in the middle of a delivery', async () => {
     // Hold the SKU's row so the delivery stops half-way, after its event and order rows are written.
-    await direct.query('BEGIN');
-    await direct.query(`SELECT * FROM stock WHERE sku = 'S' FOR UPDATE`);
-    const pending = deliver(t.url, newOrderEvent({ id: 'mid-1', orderId: 'mid-1', items: [{ sku: 'S', quantity: 2 }] }));
-    await waitFor(async () => {
-      const { rows } = await direct.query(
-        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'shelfsync' AND wait_event_type = 'Lock'`,
-      );
-      return rows[0].n > 0;
-    });
-    await proxy.cut();
-    const answer = await pending;
-    await direct.query('COMMIT');
+    const held = await holdStockRows(['S']);
+    let answer: Answer;
+    try {
+      const pending = deliver(t.url, newOrderEvent({ id: 'mid-1', orderId: 'mid-1', items: [{ sku: 'S', quantity: 2 }] }));
+      await held.waitForWaiters(1);
+      await proxy.cut();
+      answer = await pending;
+    } finally {
+      await held.release();
+    }
     expect(answer.status).toBe(503);
 
     // Once the aborted backend has gone, none of its writes are visible.
     await waitFor(async () => {
       const { rows } = await direct.query(
-        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'shelfsync' AND state = 'active'`,
+        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'shelfsync' AND state = 'active' AND pid <> pg_backend_pid()`,
       );
       return rows[0].n === 0;
     });

@@ -3,9 +3,11 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { throughPooler } from './support/database.js';
+import { holdStockRows } from './support/held-rows.js';
 import { scratchDatabaseUrl } from './support/scratch-database.js';
 import { spawnService, type ServiceProcess } from './support/service-process.js';
-import { deliver, newOrderEvent } from './support/test-app.js';
+import { type Answer, deliver, newOrderEvent } from './support/test-app.js';
 
 function isAlive(pid: number): boolean {
   try {
@@ -124,24 +126,29 @@ describe('the service process', () => {
       await direct.query(`INSERT INTO stock (sku, on_hand) VALUES ('G', 5)`);
       await direct.query(`INSERT INTO stock_movements (sku, kind, on_hand_delta, reserved_delta) VALUES ('G', 'adjust', 5, 0)`);
       // Hold the SKU so the delivery is caught half-way when the signal comes.
-      await direct.query('BEGIN');
-      await direct.query(`SELECT * FROM stock WHERE sku = 'G' FOR UPDATE`);
-      const inFlight = deliver(service.url, newOrderEvent({ id: 'g1', orderId: 'g1', items: [{ sku: 'G', quantity: 2 }] }), { secret: 's' });
-      const waiting = `SELECT count(*)::int AS n FROM pg_stat_activity
-                        WHERE datname = current_database() AND application_name = 'shelfsync' AND wait_event_type = 'Lock'`;
-      await waitUntilAsync(async () => (await direct.query(waiting)).rows[0].n > 0);
-
-      service.child.kill('SIGTERM');
-      await waitUntilAsync(() => Promise.resolve(service!.output().includes('received SIGTERM')));
-      await expect(fetch(`${service.url}/health`)).rejects.toThrow();
-      await direct.query('COMMIT');
+      const held = await holdStockRows(['G']);
+      let inFlight: Promise<Answer>;
+      try {
+        inFlight = deliver(service.url, newOrderEvent({ id: 'g1', orderId: 'g1', items: [{ sku: 'G', quantity: 2 }] }), { secret: 's' });
+        await held.waitForWaiters(1);
+        service.child.kill('SIGTERM');
+        await waitUntilAsync(() => Promise.resolve(service!.output().includes('received SIGTERM')));
+        await expect(fetch(`${service.url}/health`)).rejects.toThrow();
+      } finally {
+        await held.release();
+      }
 
       const answer = await inFlight;
       expect(answer.status).toBe(200);
       expect(answer.body).toMatchObject({ status: 'processed', order_status: 'pending' });
       expect(await service.exited).toEqual({ code: 0, signal: null });
+      // Its connections are closed: none is left on the server. Through a pooler the server connections are the
+      // pooler's and stay, but none is left running or inside a transaction.
+      const pooled = await throughPooler(direct);
       const { rows } = await direct.query(
-        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'shelfsync'`,
+        `SELECT count(*)::int AS n FROM pg_stat_activity
+          WHERE datname = current_database() AND application_name = 'shelfsync' AND pid <> pg_backend_pid() AND (NOT $1 OR state <> 'idle')`,
+        [pooled],
       );
       expect(rows[0].n).toBe(0);
       expect((await direct.query(`SELECT reserved FROM stock WHERE sku = 'G'`)).rows[0].reserved).toBe(2);

@@ -17,16 +17,14 @@ export function dataSourceOptions(url: string, pool: PoolSettings): DataSourceOp
     migrations,
     synchronize: false,
     migrationsRun: false,
-    migrationsTransactionMode: 'each',
+    migrationsTransactionMode: 'all',
     poolSize: pool.poolSize,
     applicationName: 'shelfsync',
     extra: {
       // A request waits at most this long for a connection, then answers 503.
       connectionTimeoutMillis: pool.connectTimeoutMs,
-      // No statement or lock holds a request for long: a sender hears 503 within seconds and retries.
-      statement_timeout: 8_000,
-      lock_timeout: 5_000,
-      idle_in_transaction_session_timeout: 30_000,
+      // No session settings here: statement and lock timeouts are set inside each transaction
+      // (transaction-limits.ts), which works through a transaction pooler too.
       // Every client keeps a listener for 'error' for its whole life. A connection the server terminates
       // can emit 'error' twice; TypeORM's listener takes the first (and releases the client) and then goes,
       // and an 'error' event with no listener would end the process. The error itself reaches the query

@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
-import { DataSource } from 'typeorm';
 import { AppError } from '../common/app-error.js';
 import { DEFAULT_PAGE_SIZE, decodeCursor, ID_KEY, type Page, PageQueryDto, toPage } from '../common/pagination.js';
+import { TransactionRunner } from '../database/transaction-runner.js';
 
 export const NOTIFICATION_STATUSES = ['pending', 'delivered', 'failed'] as const;
 
@@ -61,12 +61,12 @@ function view(row: NotificationRow): NotificationView {
 /** The outbox as the management API and the console see it. */
 @Injectable()
 export class NotificationsOutboxService {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(private readonly transactions: TransactionRunner) {}
 
   async list(query: ListNotificationsQuery): Promise<Page<NotificationView>> {
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
     const after = decodeCursor(query.cursor, [ID_KEY]);
-    const rows = await this.dataSource.query<NotificationRow[]>(
+    const rows = await this.transactions.query<NotificationRow[]>(
       `SELECT ${COLUMNS} FROM notifications
         WHERE ($1::uuid IS NULL OR endpoint_id = $1::uuid)
           AND ($2::notification_status IS NULL OR status = $2::notification_status)
@@ -81,13 +81,13 @@ export class NotificationsOutboxService {
   /** A failed message pending again, due now, its attempts counted afresh; 404 unknown, 409 not failed. */
   async retry(id: string): Promise<NotificationView> {
     // TypeORM answers an UPDATE ... RETURNING with [rows, count]
-    const [[row]] = await this.dataSource.query<[NotificationRow[], number]>(
+    const [[row]] = await this.transactions.query<[NotificationRow[], number]>(
       `UPDATE notifications SET status = 'pending', attempts = 0, next_attempt_at = now()
         WHERE id = $1::bigint AND status = 'failed' RETURNING ${COLUMNS}`,
       [id],
     );
     if (row) return view(row);
-    const [existing] = await this.dataSource.query<{ status: string }[]>(`SELECT status FROM notifications WHERE id = $1::bigint`, [id]);
+    const [existing] = await this.transactions.query<{ status: string }[]>(`SELECT status FROM notifications WHERE id = $1::bigint`, [id]);
     if (!existing) throw AppError.notFound(`no notification ${id}`);
     throw AppError.conflict(`notification ${id} is ${existing.status}, not failed: only a failed message is sent again`);
   }

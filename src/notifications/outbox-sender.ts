@@ -1,10 +1,10 @@
 import { type BeforeApplicationShutdown, Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config.js';
 import { PINO_LOGGER } from '../logging/logging.module.js';
 import { attemptDelivery, type AttemptResult, outcomeOf } from './outbox-delivery.js';
 import { OutboxMetrics } from './outbox-metrics.js';
+import { TransactionRunner } from '../database/transaction-runner.js';
 
 /** Messages claimed by one statement at most. */
 export const CLAIM_BATCH = 20;
@@ -46,7 +46,7 @@ export class OutboxSender implements OnApplicationBootstrap, BeforeApplicationSh
   private readonly pollMs: number;
 
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly transactions: TransactionRunner,
     private readonly config: AppConfig,
     private readonly metrics: OutboxMetrics,
     @Inject(PINO_LOGGER) private readonly logger: Logger,
@@ -101,7 +101,7 @@ export class OutboxSender implements OnApplicationBootstrap, BeforeApplicationSh
   private async claim(limit: number): Promise<Claimed[]> {
     const busy = Object.fromEntries(this.inFlight);
     // TypeORM answers an UPDATE ... RETURNING with [rows, count]
-    const [rows] = await this.dataSource.query<[Claimed[], number]>(
+    const [rows] = await this.transactions.query<[Claimed[], number]>(
       `WITH endpoints AS (
          -- each enabled endpoint with room under its cap in this instance: one at its cap is passed over,
          -- so its backlog, however long, never hides the other endpoints' messages
@@ -187,7 +187,7 @@ export class OutboxSender implements OnApplicationBootstrap, BeforeApplicationSh
           : null;
     switch (outcome.kind) {
       case 'delivered':
-        await this.dataSource.query(
+        await this.transactions.query(
           `UPDATE notifications SET status = 'delivered', delivered_at = now(), last_status_code = $2, last_error = NULL
             WHERE id = $1 AND status = 'pending' AND attempts = $3`,
           [message.id, statusCode, message.attempts],
@@ -195,7 +195,7 @@ export class OutboxSender implements OnApplicationBootstrap, BeforeApplicationSh
         return;
       case 'gone':
         // The endpoint is disabled, and its messages (this one included) wait, pending, until it is enabled again.
-        await this.dataSource.query(
+        await this.transactions.query(
           `WITH disabled AS (
              UPDATE notification_endpoints
                 SET status = 'disabled', updated_at = now(),
@@ -207,14 +207,14 @@ export class OutboxSender implements OnApplicationBootstrap, BeforeApplicationSh
         );
         return;
       case 'retry':
-        await this.dataSource.query(
+        await this.transactions.query(
           `UPDATE notifications SET next_attempt_at = now() + make_interval(secs => $2::float8 / 1000), last_status_code = $3, last_error = $4
             WHERE id = $1 AND status = 'pending' AND attempts = $5`,
           [message.id, outcome.delayMs, statusCode, error, message.attempts],
         );
         return;
       case 'failed':
-        await this.dataSource.query(
+        await this.transactions.query(
           `UPDATE notifications SET status = 'failed', last_status_code = $2, last_error = $3 WHERE id = $1 AND status = 'pending' AND attempts = $4`,
           [message.id, statusCode, error, message.attempts],
         );

@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import type pg from 'pg';
 
 const TABLES = ['stock_movements', 'order_status_history', 'order_lines', 'orders', 'webhook_events', 'stock'];
 
@@ -57,4 +58,15 @@ export async function failInserts(
   return async () => {
     await db.query(`DROP TRIGGER IF EXISTS ${fault.name} ON ${fault.table}`);
   };
+}
+
+/**
+ * Whether `client` reaches PostgreSQL through a pooler such as PgBouncer: the
+ * server it ends at listens on another port than the one it dialled. Through
+ * one, server connections are the pooler's: they outlive the client that used
+ * them, and carry the last application_name set on them.
+ */
+export async function throughPooler(client: pg.Client): Promise<boolean> {
+  const { rows } = await client.query<{ port: number | null }>(`SELECT inet_server_port() AS port`);
+  return rows[0].port !== null && rows[0].port !== client.port;
 }

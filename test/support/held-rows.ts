@@ -16,7 +16,10 @@ export interface HeldRows {
  */
 export async function holdStockRows(skus: string[]): Promise<HeldRows> {
   const client = new pg.Client({ connectionString: scratchDatabaseUrl() });
-  await client.connect();
+  // Watches from outside the holding transaction: inside one, pg_stat_activity can be the snapshot taken at
+  // its first read (through PgBouncer it was, every time), so the waiters that came later would never show.
+  const observer = new pg.Client({ connectionString: scratchDatabaseUrl() });
+  await Promise.all([client.connect(), observer.connect()]);
   await client.query('BEGIN');
   await client.query(`SELECT sku FROM stock WHERE sku = ANY($1::text[]) FOR UPDATE`, [skus]);
   let released = false;
@@ -24,7 +27,7 @@ export async function holdStockRows(skus: string[]): Promise<HeldRows> {
     async waitForWaiters(n) {
       // Within the service's lock timeout (5 s), after which those transactions would give up waiting.
       for (const until = Date.now() + 4_000; ; ) {
-        const { rows } = await client.query<{ n: number }>(
+        const { rows } = await observer.query<{ n: number }>(
           `SELECT count(*)::int AS n FROM pg_stat_activity
             WHERE datname = current_database() AND application_name = 'shelfsync' AND wait_event_type = 'Lock'`,
         );
@@ -39,7 +42,7 @@ export async function holdStockRows(skus: string[]): Promise<HeldRows> {
       try {
         await client.query('COMMIT');
       } finally {
-        await client.end();
+        await Promise.all([client.end(), observer.end()]);
       }
     },
   };
