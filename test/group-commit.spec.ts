@@ -4,7 +4,7 @@ import { readStored } from '../src/webhooks/providers/provider.js';
 import { ShelfsyncProvider } from '../src/webhooks/providers/shelfsync.provider.js';
 import { count, failInserts, ledgerMismatches, resetDatabase, seedStock, stockOf } from './support/database.js';
 import { holdStockRows } from './support/held-rows.js';
-import { metricsPage, sampleOf } from './support/metrics.js';
+import { metricsPage, sampleOf, transactionRetries } from './support/metrics.js';
 import { type Answer, deliver, newOrderEvent, useTestApp, type TestApp } from './support/test-app.js';
 
 /** The group-commit histogram so far: transactions, the deliveries they held, and those of more than 8 deliveries. */
@@ -340,5 +340,38 @@ describe('a cancellation waiting for an order of a batch', () => {
     expect(await count(t.db, 'orders', `status = 'pending' AND order_id <> 'o-0'`)).toBe(1);
     expect(await stockOf(t.db, 'A')).toEqual({ on_hand: 1, reserved: 1 });
     expect(await ledgerMismatches(t.db)).toEqual([]);
+  });
+});
+
+describe('batches whose orders have events waiting, on two instances at once', () => {
+  const t = useTestApp();
+  const other = useTestApp();
+  beforeEach(() => resetDatabase(t.db));
+
+  it('never deadlock: a batch takes every stock row its orders can move before the first, in SKU order', async () => {
+    const skus = ['A', 'B', 'C'];
+    await seedStock(t.db, Object.fromEntries(skus.map((sku) => [sku, 10_000])));
+    const orders = 240;
+    // Every order has a payment waiting, so each one's creation goes alone inside its batch and its payment
+    // follows it there: a batch moves the stock of one order after another, each with its own SKU.
+    for (let i = 0; i < orders; i += 40) {
+      await Promise.all(
+        Array.from({ length: 40 }, (_, k) =>
+          deliver(t.url, JSON.stringify({ id: `pay-${i + k}`, event: 'payment_succeeded', data: { order_id: `w-${i + k}` } })),
+        ),
+      );
+    }
+    const deadlocksBefore = (await transactionRetries(t.url, '40P01')) + (await transactionRetries(other.url, '40P01'));
+    const answers = await Promise.all(
+      Array.from({ length: orders }, (_, i) =>
+        deliver((i % 2 ? t : other).url, newOrderEvent({ id: `evt-${i}`, orderId: `w-${i}`, items: [{ sku: skus[(i * 7) % 3], quantity: 1 }] })),
+      ),
+    );
+    expect(answers.filter((a) => a.status !== 200).map((a) => a.body)).toEqual([]);
+    expect(await count(t.db, 'orders', `status = 'paid'`)).toBe(orders);
+    expect(await ledgerMismatches(t.db)).toEqual([]);
+    // A deadlock costs its transaction a second (deadlock_timeout) and a retry, which the answers hide.
+    const deadlocks = (await transactionRetries(t.url, '40P01')) + (await transactionRetries(other.url, '40P01')) - deadlocksBefore;
+    expect(deadlocks).toBe(0);
   });
 });

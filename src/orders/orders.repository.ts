@@ -174,6 +174,15 @@ export class OrdersRepository {
     );
   }
 
+  /** The SKUs the lines of these orders name (orders that do not exist name none). */
+  async skusOf(em: EntityManager, orderIds: string[]): Promise<string[]> {
+    const rows = await em.query<{ sku: string }[]>(
+      `SELECT DISTINCT sku FROM order_lines WHERE order_id = ANY($1::text[]) AND sku IS NOT NULL`,
+      [orderIds],
+    );
+    return rows.map((row) => row.sku);
+  }
+
   /** The units the order was placed for, per SKU (null: its lines without one), whatever came back since. */
   async orderedUnits(em: EntityManager, orderId: string): Promise<{ sku: string | null; quantity: number }[]> {
     return em.query(`SELECT sku, sum(quantity)::int AS quantity FROM order_lines WHERE order_id = $1 GROUP BY sku`, [orderId]);

@@ -89,6 +89,24 @@ export class OrdersService {
     return outcomes;
   }
 
+  /**
+   * Locks, in one statement and in SKU order, every stock row these commands
+   * can move: the lines of the orders they create, and of the orders they name
+   * that exist. For a caller that applies them in several statements in one
+   * transaction: each statement locks its own rows in SKU order, but one
+   * statement's SKUs after another's are not in that order, and two such
+   * transactions could each hold a row the other waits for.
+   */
+  async lockStockOf(em: EntityManager, commands: readonly OrderCommand[]): Promise<void> {
+    const skus = new Set<string>();
+    for (const command of commands) {
+      if (command.kind !== 'create_order') continue;
+      for (const line of command.lines) if (line.sku !== null) skus.add(line.sku);
+    }
+    for (const sku of await this.orders.skusOf(em, [...new Set(commands.map((command) => command.orderId))])) skus.add(sku);
+    await this.inventory.lockStock(em, [...skus]);
+  }
+
   /** One delivery's commands in turn, up to the first that must wait. */
   private async applySequence(em: EntityManager, commands: readonly OrderCommand[], cause: CommandCause): Promise<OrderOutcome> {
     if (commands.length === 0) throw new Error('a delivery with no command reached the orders domain');

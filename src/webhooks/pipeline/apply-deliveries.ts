@@ -101,10 +101,17 @@ export class ApplyDeliveries {
     // never deferred, so no delivery of a transaction waits for another of the same transaction.)
     const awaited = (delivery: ClaimedDelivery) => delivery.orderAwaited !== false;
 
+    const runs: ClaimedDelivery[][] = [];
     for (let start = 0; start < claimed.length; ) {
       let end = start + 1;
       if (!awaited(claimed[start])) while (end < claimed.length && !awaited(claimed[end])) end++;
-      const run = claimed.slice(start, end);
+      runs.push(claimed.slice(start, end));
+      start = end;
+    }
+    // Run after run, each locks the stock rows of its own orders: all of them are locked first, together.
+    if (runs.length > 1) await this.orders.lockStockOf(em, claimed.flatMap((delivery) => delivery.read.commands));
+
+    for (const run of runs) {
       const outcomes = await this.outcomesOf(em, run);
       run.forEach((delivery, i) => {
         const outcome = outcomes[i];
@@ -112,7 +119,6 @@ export class ApplyDeliveries {
         if (differsFromClaim(outcome.status, outcome.reason)) unrecorded.push({ id: delivery.recordId, ...outcome });
       });
       if (run.length === 1 && awaited(run[0])) await this.releaseWaiting(em, run[0], applied, claimed, unrecorded);
-      start = end;
     }
     await this.events.setOutcomes(em, unrecorded.splice(0));
     return applied;
