@@ -7,6 +7,7 @@ import { dataSourceOptions } from '../src/database/data-source-options.js';
 import { runMigrations } from '../src/database/migrate.js';
 import { ROUTINE_FILES } from '../src/database/routines.js';
 import { TransactionRunner } from '../src/database/transaction-runner.js';
+import { throughPooler } from './support/database.js';
 import { scratchDatabaseUrl } from './support/scratch-database.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 
@@ -23,6 +24,16 @@ describe('no session state', () => {
     t = await startTestApp({ DB_POOL_SIZE: '4' });
   });
   afterAll(() => t.close());
+
+  it('runs through PgBouncer when the run says so (npm run test:pgbouncer), and directly otherwise', async () => {
+    const client = new pg.Client({ connectionString: scratchDatabaseUrl() });
+    await client.connect();
+    try {
+      expect(await throughPooler(client)).toBe(process.env.TEST_DATABASE_THROUGH === 'pgbouncer');
+    } finally {
+      await client.end();
+    }
+  });
 
   it('sets its timeouts inside each transaction, and leaves no setting on the connections it used', async () => {
     const transactions = t.app.get(TransactionRunner);

@@ -29,7 +29,7 @@ export function envelopeDelivery(label: string, body: string): Delivery {
 export async function deliverUntilAcknowledged(
   baseUrl: () => string,
   delivery: Delivery,
-  options: { deadlineMs?: number; seen?: Map<number | string, number> } = {},
+  options: { deadlineMs?: number; seen?: Map<number | string, number>; onAnswer?: (status: number, body: string) => void } = {},
 ): Promise<Ack> {
   const until = Date.now() + (options.deadlineMs ?? 120_000);
   for (let attempts = 1; ; attempts++) {
@@ -43,6 +43,7 @@ export async function deliverUntilAcknowledged(
       });
       const text = await response.text();
       outcome = response.status;
+      options.onAnswer?.(response.status, text);
       options.seen?.set(outcome, (options.seen.get(outcome) ?? 0) + 1);
       if (response.status < 500) return { status: response.status, body: text, attempts };
     } catch (error) {

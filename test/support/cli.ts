@@ -5,11 +5,11 @@ import { scratchDatabaseUrl } from './scratch-database.js';
 
 const run = promisify(execFile);
 
-/** `npm run reconcile` without the build step: the built CLI against the scratch database. */
-export async function reconcile(): Promise<{ code: number; stdout: string }> {
+/** `npm run reconcile` without the build step: the built CLI against the scratch database (or `url`). */
+export async function reconcile(url = scratchDatabaseUrl()): Promise<{ code: number; stdout: string }> {
   try {
     const { stdout } = await run(process.execPath, [resolve('dist/src/inventory/reconcile-cli.js')], {
-      env: { PATH: process.env.PATH, DATABASE_URL: scratchDatabaseUrl() },
+      env: { PATH: process.env.PATH, DATABASE_URL: url },
     });
     return { code: 0, stdout };
   } catch (error) {
