@@ -1,6 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { DataSource, type EntityManager } from 'typeorm';
+import { DataSource, type EntityManager, type QueryRunner } from 'typeorm';
+import { AppConfig } from '../config/app-config.js';
 import { MetricsService } from '../metrics/metrics.service.js';
+import { withinDeadline } from './deadline.js';
 import { isRetryableTransactionError, sqlState } from './pg-errors.js';
 import { SET_TRANSACTION_LIMITS } from './transaction-limits.js';
 
@@ -11,7 +13,9 @@ const MAX_ATTEMPTS = 5;
  * (40001, 40P01) roll back and run the whole unit of work again, so `work`
  * must have no effect outside the EntityManager it is given. Each retry is
  * counted by SQLSTATE, so a deadlock that a retry hid still shows. Every
- * transaction starts by setting its timeouts (transaction-limits.ts).
+ * transaction starts by setting its timeouts (transaction-limits.ts); one
+ * that cannot start within DB_CONNECT_TIMEOUT_MS (its connection is given up,
+ * so the pool replaces it) is the database being unavailable.
  */
 @Injectable()
 export class TransactionRunner {
@@ -20,15 +24,13 @@ export class TransactionRunner {
   constructor(
     private readonly dataSource: DataSource,
     private readonly metrics: MetricsService,
+    private readonly config: AppConfig,
   ) {}
 
   async run<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.dataSource.transaction(async (manager) => {
-          await manager.query(SET_TRANSACTION_LIMITS);
-          return work(manager);
-        });
+        return await this.once(work);
       } catch (error) {
         if (attempt >= MAX_ATTEMPTS || !isRetryableTransactionError(error)) throw error;
         this.metrics.recordTransactionRetry(sqlState(error) ?? 'unknown');
@@ -41,5 +43,36 @@ export class TransactionRunner {
   /** One statement as a transaction of its own, under the same limits and retries. */
   query<T = unknown>(sql: string, parameters?: unknown[]): Promise<T> {
     return this.run((manager) => manager.query<T>(sql, parameters));
+  }
+
+  private async once<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    const runner = this.dataSource.createQueryRunner();
+    try {
+      await this.start(runner);
+      const result = await work(runner.manager);
+      await runner.commitTransaction();
+      return result;
+    } catch (error) {
+      if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
+      throw error;
+    } finally {
+      await runner.release();
+    }
+  }
+
+  /**
+   * Connects, BEGINs and sets the limits, or gives the connection up after
+   * DB_CONNECT_TIMEOUT_MS: once a transaction has begun on a server
+   * connection, the server's own timeouts bound every statement of it.
+   */
+  private async start(runner: QueryRunner): Promise<void> {
+    await runner.connect();
+    const ms = this.config.dbConnectTimeoutMs;
+    // Through PgBouncer the wait for a server connection happens here, at BEGIN: queued up to its
+    // query_wait_timeout (120 s) while PostgreSQL is away.
+    await withinDeadline(runner, ms, `the transaction did not start within ${ms} ms (DB_CONNECT_TIMEOUT_MS): no server connection`, async () => {
+      await runner.startTransaction();
+      await runner.query(SET_TRANSACTION_LIMITS);
+    });
   }
 }

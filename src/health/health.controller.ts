@@ -2,6 +2,7 @@ import { Controller, Get, HttpCode, HttpStatus, Res } from '@nestjs/common';
 import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { DataSource } from 'typeorm';
+import { queryWithin } from '../database/deadline.js';
 
 const HEALTH_TIMEOUT_MS = 2_000;
 
@@ -17,20 +18,12 @@ export class HealthController {
   @ApiResponse({ status: 503, description: '{status: unavailable, database: down}: the database did not answer within two seconds' })
   @HttpCode(HttpStatus.OK)
   async check(@Res({ passthrough: true }) response: Response): Promise<{ status: string; database: string }> {
-    let timer: NodeJS.Timeout | undefined;
     try {
-      await Promise.race([
-        this.dataSource.query('SELECT 1'),
-        new Promise((_, reject) => {
-          timer = setTimeout(() => reject(new Error('timed out')), HEALTH_TIMEOUT_MS);
-        }),
-      ]);
+      await queryWithin(this.dataSource, HEALTH_TIMEOUT_MS, 'SELECT 1');
       return { status: 'ok', database: 'up' };
     } catch {
       response.status(HttpStatus.SERVICE_UNAVAILABLE);
       return { status: 'unavailable', database: 'down' };
-    } finally {
-      clearTimeout(timer);
     }
   }
 }

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
+import { queryWithin } from '../database/deadline.js';
 
 /** What a delivery came to, as counted: the outcomes of the contract plus the refusals. */
 export type DeliveryOutcome =
@@ -110,10 +111,7 @@ export class MetricsService {
     });
     const fromDatabase = (sql: string) =>
       cached(async () => {
-        const rows = await Promise.race([
-          this.dataSource.query<{ n: string }[]>(sql),
-          new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timed out')), SCRAPE_QUERY_TIMEOUT_MS).unref()),
-        ]);
+        const rows = await queryWithin<{ n: string }[]>(this.dataSource, SCRAPE_QUERY_TIMEOUT_MS, sql);
         return Number(rows[0].n);
       });
     this.databaseGauge(

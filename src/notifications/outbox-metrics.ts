@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Counter, Gauge } from 'prom-client';
 import { DataSource } from 'typeorm';
+import { queryWithin } from '../database/deadline.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 
 const READ_TIMEOUT_MS = 2_000;
@@ -22,15 +23,14 @@ export class OutboxMetrics {
     // Read at most once per TTL however many scrape; while the database is away the gauges read NaN.
     const figures = () => {
       if (!this.queue || Date.now() - this.queue.at > READ_TTL_MS) {
-        const read = Promise.race([
-          dataSource.query<{ due: string; oldest: string | null }[]>(
-            `SELECT count(*) FILTER (WHERE n.next_attempt_at <= now()) AS due,
-                    extract(epoch FROM now() - min(n.created_at)) AS oldest
-               FROM notifications n JOIN notification_endpoints e ON e.id = n.endpoint_id AND e.status = 'enabled'
-              WHERE n.status = 'pending'`,
-          ),
-          new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timed out')), READ_TIMEOUT_MS).unref()),
-        ]).then(([row]) => ({ due: Number(row.due), oldest: row.oldest === null ? 0 : Number(row.oldest) }));
+        const read = queryWithin<{ due: string; oldest: string | null }[]>(
+          dataSource,
+          READ_TIMEOUT_MS,
+          `SELECT count(*) FILTER (WHERE n.next_attempt_at <= now()) AS due,
+                  extract(epoch FROM now() - min(n.created_at)) AS oldest
+             FROM notifications n JOIN notification_endpoints e ON e.id = n.endpoint_id AND e.status = 'enabled'
+            WHERE n.status = 'pending'`,
+        ).then(([row]) => ({ due: Number(row.due), oldest: row.oldest === null ? 0 : Number(row.oldest) }));
         const entry = { at: Date.now(), figures: read };
         this.queue = entry;
         read.catch(() => {

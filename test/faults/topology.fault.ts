@@ -5,6 +5,7 @@ import { type Haproxy, startHaproxy } from '../support/haproxy.js';
 import { type Pgbouncer, startPgbouncer } from '../support/pgbouncer.js';
 import { scratchDatabaseUrl } from '../support/scratch-database.js';
 import { freePort, spawnService, type ServiceProcess } from '../support/service-process.js';
+import { TcpProxy } from '../support/tcp-proxy.js';
 import { checkExactness, deliverUntilAcknowledged, envelopeDelivery, inParallel, pathCounts, planWorkload, seedSkus, SOURCES_ENV } from './fault-support.js';
 
 const SKUS = ['T1', 'T2', 'T3', 'T4'];
@@ -171,5 +172,55 @@ describe('PgBouncer in transaction mode, three instances behind HAProxy', () => 
     expect(events.n).toBe(400);
     // The reconcile CLI, through PgBouncer too.
     expect(await reconcile(pooledUrl)).toEqual({ code: 0, stdout: 'ledger matches the counters of all 1 SKUs\n' });
+  });
+});
+
+describe('PostgreSQL unreachable behind a PgBouncer that runs on', () => {
+  let proxy: TcpProxy;
+  let pgbouncer: Pgbouncer;
+  let service: ServiceProcess;
+
+  beforeAll(async () => {
+    // PgBouncer reaches PostgreSQL through a relay the test stalls: the server hangs, the pooler stays.
+    proxy = TcpProxy.forUrl(scratchDatabaseUrl());
+    await proxy.start();
+    pgbouncer = await startPgbouncer(proxy.rewrite(scratchDatabaseUrl()));
+    service = await spawnService({ ...SOURCES_ENV, DATABASE_URL: pgbouncer.rewrite(scratchDatabaseUrl()), DB_CONNECT_TIMEOUT_MS: '1000' });
+  });
+  afterAll(async () => {
+    service?.child.kill('SIGTERM');
+    await service?.exited;
+    await pgbouncer?.close();
+    await proxy?.stop();
+  });
+
+  const order = (id: string) =>
+    envelopeDelivery(id, JSON.stringify({ id, event: 'new_order', data: { order_id: id, customer_name: 'R', total_amount: 1, items: [] } }));
+  const post = async (delivery: ReturnType<typeof order>) => {
+    const started = Date.now();
+    const response = await fetch(`${service.url}${delivery.path}`, { method: 'POST', headers: delivery.headers(), body: delivery.body });
+    return { status: response.status, body: await response.text(), ms: Date.now() - started };
+  };
+  const health = async () => (await fetch(`${service.url}/health`)).status;
+
+  it('answers 503 within seconds rather than waiting out query_wait_timeout (120 s), and recovers by itself', async () => {
+    expect((await post(order('before'))).status).toBe(200);
+    proxy.stall();
+
+    // A load balancer's checks every moment, and deliveries on every pooled connection and more.
+    const checks = await Promise.all(Array.from({ length: 10 }, () => health()));
+    expect(checks).toEqual(Array(10).fill(503));
+    const during = await Promise.all(Array.from({ length: 30 }, (_, i) => post(order(`during-${i}`))));
+    console.log(`PostgreSQL away behind PgBouncer: answers ${[...new Set(during.map((a) => a.status))].join(', ')} in at most ${Math.max(...during.map((a) => a.ms))} ms`);
+    expect(during.map((a) => a.status)).toEqual(Array(30).fill(503));
+    expect(during.every((a) => a.body.includes('"database_unavailable"'))).toBe(true);
+    // DB_CONNECT_TIMEOUT_MS (1 s) for a connection, again for the transaction to start: well inside a gateway's 5 s.
+    expect(Math.max(...during.map((a) => a.ms))).toBeLessThan(4_000);
+
+    await proxy.restore();
+    await waitFor('healthy again', async () => (await health()) === 200, 60_000);
+    const after = await Promise.all(Array.from({ length: 30 }, (_, i) => post(order(`during-${i}`))));
+    expect(after.map((a) => a.status)).toEqual(Array(30).fill(200));
+    expect(after.every((a) => a.body.includes('"processed"'))).toBe(true);
   });
 });

@@ -7,6 +7,7 @@ import { createServer, type Server, type Socket, connect } from 'node:net';
 export class TcpProxy {
   private server?: Server;
   private readonly sockets = new Set<Socket>();
+  private stalled = false;
   port = 0;
 
   constructor(
@@ -29,6 +30,13 @@ export class TcpProxy {
 
   async start(): Promise<void> {
     this.server = createServer((client) => {
+      if (this.stalled) {
+        // Accepted, and never answered: a server that is there but does not serve.
+        this.sockets.add(client);
+        client.on('close', () => this.sockets.delete(client));
+        client.on('error', () => client.destroy());
+        return;
+      }
       const upstream = connect(this.targetPort, this.targetHost);
       for (const socket of [client, upstream]) {
         this.sockets.add(socket);
@@ -50,7 +58,22 @@ export class TcpProxy {
     await closed;
   }
 
+  /**
+   * Drops every open connection; new ones are accepted and then hear nothing,
+   * as from a host whose database hangs or is still starting: a client waits
+   * for its own timeouts, nothing refuses it.
+   */
+  stall(): void {
+    this.stalled = true;
+    for (const socket of this.sockets) socket.destroy();
+  }
+
   async restore(): Promise<void> {
+    if (this.stalled) {
+      this.stalled = false;
+      for (const socket of this.sockets) socket.destroy();
+      return;
+    }
     await this.start();
   }
 

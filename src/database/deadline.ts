@@ -1,0 +1,54 @@
+import type { DataSource, QueryRunner } from 'typeorm';
+
+/** An answer that did not come in time. Its code marks it as the database being unavailable (pg-errors.ts): a 503. */
+export class DatabaseDeadlineError extends Error {
+  readonly code = 'ETIMEDOUT';
+  constructor(message: string) {
+    super(message);
+    this.name = 'DatabaseDeadlineError';
+  }
+}
+
+/** The pg client under a TypeORM query runner, as far as ending it goes. */
+interface PgClientHandle {
+  connection?: { stream?: { destroy(error?: Error): void } };
+}
+
+/**
+ * `work` on `runner`'s connection, or, after `ms`, that connection given up
+ * (its socket closed: the statement in flight fails, and the pool drops the
+ * client when it is released) and `DatabaseDeadlineError(message)`. Racing a
+ * timer alone would answer in time but leave the connection waiting: through
+ * PgBouncer while PostgreSQL is away, up to its query_wait_timeout (120 s),
+ * and a health check every 2 s would soon hold the whole pool.
+ */
+export async function withinDeadline<T>(runner: QueryRunner, ms: number, message: string, work: () => Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      (runner as unknown as { databaseConnection?: PgClientHandle }).databaseConnection?.connection?.stream?.destroy();
+      reject(new DatabaseDeadlineError(message));
+    }, ms);
+  });
+  const working = work();
+  // The loser's rejection is expected; it must not surface as an unhandled one.
+  working.catch(() => undefined);
+  try {
+    return await Promise.race([working, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** One read-only statement outside any transaction, answered within `ms` or given up (health checks, metrics). */
+export async function queryWithin<T>(dataSource: DataSource, ms: number, sql: string): Promise<T> {
+  const runner = dataSource.createQueryRunner();
+  try {
+    return await withinDeadline(runner, ms, `no answer within ${ms} ms`, async () => {
+      await runner.connect();
+      return runner.query(sql) as Promise<T>;
+    });
+  } finally {
+    await runner.release();
+  }
+}
