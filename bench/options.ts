@@ -1,7 +1,21 @@
 /** What a benchmark run measures, read from BENCH_* variables (see bench/README.md). */
 
-export const TARGETS = ['pgbench', 'plain', 'service'] as const;
+export const TARGETS = ['pgbench', 'plain', 'service', 'service-pgbouncer', 'service-pgbouncer-x2'] as const;
 export type Target = (typeof TARGETS)[number];
+export type HttpTargetName = Exclude<Target, 'pgbench'>;
+
+/**
+ * How each HTTP target runs: how many processes share the load (its
+ * connections split between them), and whether they reach the database
+ * through a PgBouncer in transaction pooling mode (defaults otherwise),
+ * started for the measurement in front of the same server.
+ */
+export const HTTP_TARGETS: Record<HttpTargetName, { program: 'service' | 'plain'; instances: number; pgbouncer: boolean }> = {
+  plain: { program: 'plain', instances: 1, pgbouncer: false },
+  service: { program: 'service', instances: 1, pgbouncer: false },
+  'service-pgbouncer': { program: 'service', instances: 1, pgbouncer: true },
+  'service-pgbouncer-x2': { program: 'service', instances: 2, pgbouncer: true },
+};
 
 export interface Scenario {
   name: 'uniform' | 'hot' | 'duplicates';

@@ -1,6 +1,6 @@
 /**
  * How much of the machine's CPU other processes took during a measurement:
- * everything but this process, the target, pgbench, PostgreSQL's own
+ * everything but this process, the target, pgbench, PgBouncer, PostgreSQL's own
  * background processes and its backends serving the measurement's database
  * (backends of other databases, such as a test suite's, are others). On a
  * 2-core machine shared by the target, the database and the load generator,
@@ -20,9 +20,12 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
  */
 const BACKEND_TITLE = /^postgres: (?:\S+: )?\S+ (\S+) (?:\[local\]|\S+\(\d+\))/;
 
-/** Whether a process works for the measurement on `database`: pgbench, or PostgreSQL other than another database's backend. */
+/**
+ * Whether a process works for the measurement on `database`: pgbench, PgBouncer (the pooled targets'),
+ * or PostgreSQL other than another database's backend.
+ */
 function isMeasured(pid: number, command: string, database: string): boolean {
-  if (command === 'pgbench') return true;
+  if (command === 'pgbench' || command === 'pgbouncer') return true;
   if (command !== 'postgres') return false;
   const title = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
   const backendOf = BACKEND_TITLE.exec(title)?.[1];

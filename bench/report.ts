@@ -101,6 +101,11 @@ export function scenarioTable(scenario: Scenario, measurements: Measurement[], t
     ratios.push(`service / ${peer} = **${fixed(ratio, 2)}** (goal >= ${goal}: ${ratio >= goal ? 'met' : 'not met'})`);
   }
   if (ratios.length) lines.push('', ratios.join('; '));
+  // What the pooler costs (or, with two instances, what a second one adds), against the direct connection.
+  const pooled = rows.filter((s) => s.target.startsWith('service-'));
+  if (service && pooled.length) {
+    lines.push('', pooled.map((s) => `${s.target} / service = **${fixed(s.eventsPerSecond / service.eventsPerSecond, 2)}**`).join('; '));
+  }
   const busiest = Math.max(...rows.map((s) => Math.max(s.otherCpuPct ?? 0, s.stealPct ?? 0)));
   if (busiest > BUSY_PCT) {
     lines.push(

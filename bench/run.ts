@@ -14,7 +14,8 @@ import { cpus, release, totalmem, type as osType } from 'node:os';
 import { join } from 'node:path';
 import { BenchServer, insertEventPool, readSettings, readState, REPO_ROOT, type DatabaseState, type ServerSettings } from './database.js';
 import { drive, OrderFeed, type LoadResult } from './load.js';
-import { readOptions, type BenchOptions, type Scenario, type Target } from './options.js';
+import { debianProgram, startPgbouncer } from '../test/support/pgbouncer.js';
+import { HTTP_TARGETS, readOptions, type BenchOptions, type HttpTargetName, type Scenario, type Target } from './options.js';
 import { watchOtherLoad, type OtherLoad } from './other-load.js';
 import { scenarioTable, type Checks, type Measurement } from './report.js';
 import {
@@ -26,6 +27,7 @@ import {
   startPlainReceiver,
   startService,
   stopAllChildren,
+  type HttpTarget,
 } from './targets.js';
 
 const RESULTS_DIR = join(REPO_ROOT, 'bench/results');
@@ -86,25 +88,69 @@ async function measurePgbench(run: Run, { name, url }: Database, scenario: Scena
   };
 }
 
-async function measureHttp(run: Run, target: 'service' | 'plain', { name, url }: Database, scenario: Scenario, round: number): Promise<Measurement> {
+function hasPgbouncer(): boolean {
+  try {
+    debianProgram('pgbouncer');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** `connections` shared out between `n` processes, as evenly as they go. */
+function shares(connections: number, n: number): number[] {
+  return Array.from({ length: n }, (_, i) => Math.floor(connections / n) + (i < connections % n ? 1 : 0));
+}
+
+/** The loads driven at once against several processes, as one: answers added up, the worse percentiles. */
+function combined(loads: LoadResult[]): LoadResult {
+  const sum = (key: 'ok2xx' | 'non2xx' | 'socketErrors' | 'timeouts' | 'errors' | 'eventsPerSecond') => loads.reduce((n, l) => n + l[key], 0);
+  return {
+    seconds: Math.max(...loads.map((l) => l.seconds)),
+    eventsPerSecond: sum('eventsPerSecond'),
+    p50Ms: Math.max(...loads.map((l) => l.p50Ms)),
+    p99Ms: Math.max(...loads.map((l) => l.p99Ms)),
+    errors: sum('errors'),
+    ok2xx: sum('ok2xx'),
+    non2xx: sum('non2xx'),
+    socketErrors: sum('socketErrors'),
+    timeouts: sum('timeouts'),
+  };
+}
+
+async function measureHttp(run: Run, target: HttpTargetName, { name, url }: Database, scenario: Scenario, round: number): Promise<Measurement> {
+  const { program, instances, pgbouncer: pooled } = HTTP_TARGETS[target];
   const secret = randomBytes(24).toString('hex');
-  const settings = { databaseUrl: url, secret, logFile: run.logFiles[target], banner: `${scenario.name} round ${round}` };
-  const child = target === 'service' ? await startService(settings) : await startPlainReceiver(settings, run.options.plainPrepared);
-  const feed = new OrderFeed(scenario, secret);
+  const pgbouncer = pooled ? await startPgbouncer(url) : undefined;
+  const children: HttpTarget[] = [];
   let load: LoadResult;
   let peakRssMb: number | null;
   let otherLoad: OtherLoad | null;
+  const feed = new OrderFeed(scenario, secret);
   try {
-    if (scenario.dupPct > 0) await feed.deliverPool(child.url);
-    if (run.options.warmup) await drive(child.url, feed, run.options.warmup, run.options.connections);
-    const rss = sampleRss(child.pid);
-    const others = watchOtherLoad([process.pid, child.pid], name);
-    load = await drive(child.url, feed, run.options.duration, run.options.connections);
+    const settings = {
+      databaseUrl: pgbouncer ? pgbouncer.rewrite(url) : url,
+      secret,
+      logFile: run.logFiles[program],
+      banner: `${scenario.name} round ${round} ${target}`,
+    };
+    for (let i = 0; i < instances; i++) {
+      children.push(program === 'service' ? await startService(settings) : await startPlainReceiver(settings, run.options.plainPrepared));
+    }
+    const connections = shares(run.options.connections, children.length);
+    if (scenario.dupPct > 0) await feed.deliverPool(children[0].url);
+    if (run.options.warmup) await Promise.all(children.map((c, i) => drive(c.url, feed, run.options.warmup, connections[i])));
+    const rss = children.map((c) => sampleRss(c.pid));
+    const others = watchOtherLoad([process.pid, ...children.map((c) => c.pid)], name);
+    load = combined(await Promise.all(children.map((c, i) => drive(c.url, feed, run.options.duration, connections[i]))));
     otherLoad = others.stop();
-    peakRssMb = rss.stop();
+    const peaks = rss.map((r) => r.stop()).filter((mb): mb is number => mb !== null);
+    // Per process: the one that grew most.
+    peakRssMb = peaks.length ? Math.max(...peaks) : null;
   } finally {
     // SIGTERM lets the requests in flight at the cut-off commit (or not) before the database is read.
-    await child.stop();
+    await Promise.all(children.map((c) => c.stop()));
+    await pgbouncer?.close();
   }
   const state = await readState(url);
   return {
@@ -118,7 +164,7 @@ async function measureHttp(run: Run, target: 'service' | 'plain', { name, url }:
     errors: load.errors,
     peakRssMb,
     otherLoad,
-    checks: checkHttp(target, feed, state),
+    checks: checkHttp(program, feed, state),
     detail: { load, answers: feed.tally, acknowledged: feed.acknowledged.size, state },
   };
 }
@@ -178,6 +224,11 @@ async function main(): Promise<void> {
 
   try {
     const pg = findPgbench();
+    const pooledTargets = options.targets.filter((t) => t !== 'pgbench' && HTTP_TARGETS[t].pgbouncer);
+    if (pooledTargets.length && !hasPgbouncer()) {
+      log(`pgbouncer not found (apt-get install -y pgbouncer): measuring without ${pooledTargets.join(', ')}`);
+      options.targets = options.targets.filter((t) => !pooledTargets.includes(t));
+    }
     if (options.targets.includes('pgbench') && !pg) {
       log('pgbench not found (set PGBENCH or install postgresql-client): measuring without the limit');
       options.targets = options.targets.filter((t) => t !== 'pgbench');

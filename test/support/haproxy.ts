@@ -43,6 +43,7 @@ export async function startHaproxy(ports: number[]): Promise<Haproxy> {
       '  option redispatch',
       'frontend webhooks',
       `  bind 127.0.0.1:${port}`,
+      '  option forwardfor',
       '  default_backend shelfsync',
       'backend shelfsync',
       '  balance roundrobin',
