@@ -362,6 +362,7 @@ describe('batches whose orders have events waiting, on two instances at once', (
       );
     }
     const deadlocksBefore = (await transactionRetries(t.url, '40P01')) + (await transactionRetries(other.url, '40P01'));
+    const batchesBefore = [await batchFigures(t), await batchFigures(other)];
     const answers = await Promise.all(
       Array.from({ length: orders }, (_, i) =>
         deliver((i % 2 ? t : other).url, newOrderEvent({ id: `evt-${i}`, orderId: `w-${i}`, items: [{ sku: skus[(i * 7) % 3], quantity: 1 }] })),
@@ -373,5 +374,12 @@ describe('batches whose orders have events waiting, on two instances at once', (
     // A deadlock costs its transaction a second (deadlock_timeout) and a retry, which the answers hide.
     const deadlocks = (await transactionRetries(t.url, '40P01')) + (await transactionRetries(other.url, '40P01')) - deadlocksBefore;
     expect(deadlocks).toBe(0);
+    // And they did share transactions: batches of several orders each, each batch several runs.
+    const batchesAfter = [await batchFigures(t), await batchFigures(other)];
+    const shared = batchesAfter.map((after, i) => ({
+      transactions: after.transactions - batchesBefore[i].transactions,
+      deliveries: after.deliveries - batchesBefore[i].deliveries,
+    }));
+    expect(shared.every((s) => s.deliveries >= 2 * s.transactions)).toBe(true);
   });
 });

@@ -1,3 +1,4 @@
+import type pg from 'pg';
 import type { DataSource, QueryRunner } from 'typeorm';
 
 /** An answer that did not come in time. Its code marks it as the database being unavailable (pg-errors.ts): a 503. */
@@ -40,15 +41,47 @@ export async function withinDeadline<T>(runner: QueryRunner, ms: number, message
   }
 }
 
-/** One read-only statement outside any transaction, answered within `ms` or given up (health checks, metrics). */
+/**
+ * One read-only statement outside any transaction (health checks, metrics),
+ * answered within `ms` or given up: a connection that comes from the pool too
+ * late goes straight back, and one whose statement overran is destroyed
+ * (released with an error), never handed to the next caller.
+ */
 export async function queryWithin<T>(dataSource: DataSource, ms: number, sql: string): Promise<T> {
-  const runner = dataSource.createQueryRunner();
+  const pool = (dataSource.driver as unknown as { master: pg.Pool }).master;
+  let client: pg.PoolClient | undefined;
+  let released = false;
+  let expired = false;
+  const release = (error?: Error) => {
+    if (!client || released) return;
+    released = true;
+    client.release(error);
+  };
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      expired = true;
+      const error = new DatabaseDeadlineError(`no answer within ${ms} ms`);
+      release(error);
+      reject(error);
+    }, ms);
+  });
+  const working = (async () => {
+    client = await pool.connect();
+    if (expired) {
+      release();
+      throw new DatabaseDeadlineError(`no connection within ${ms} ms`);
+    }
+    try {
+      return (await client.query(sql)).rows as T;
+    } finally {
+      release();
+    }
+  })();
+  working.catch(() => undefined);
   try {
-    return await withinDeadline(runner, ms, `no answer within ${ms} ms`, async () => {
-      await runner.connect();
-      return runner.query(sql) as Promise<T>;
-    });
+    return await Promise.race([working, deadline]);
   } finally {
-    await runner.release();
+    clearTimeout(timer);
   }
 }

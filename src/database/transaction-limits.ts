@@ -25,3 +25,15 @@ export function setLocalLimits(limits: Limits = TRANSACTION_LIMITS): string {
 }
 
 export const SET_TRANSACTION_LIMITS = setLocalLimits();
+
+/**
+ * How long the service waits, on its side, for a transaction that has begun
+ * to finish, before it closes the connection and answers 503. The server's
+ * timeouts above end any statement long before this on a server that
+ * answers; this is for one that stopped answering mid-transaction (a hung or
+ * partitioned host, with a pooler between that has no query_timeout), which
+ * would otherwise hold the request and the connection until TCP gives up.
+ * A commit whose answer is lost this way may have happened: the 503 makes
+ * the sender retry, and the retry is answered `duplicate`.
+ */
+export const CLIENT_DEADLINE_MS = 20_000;

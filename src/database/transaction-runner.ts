@@ -4,7 +4,7 @@ import { AppConfig } from '../config/app-config.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { withinDeadline } from './deadline.js';
 import { isRetryableTransactionError, sqlState } from './pg-errors.js';
-import { SET_TRANSACTION_LIMITS } from './transaction-limits.js';
+import { CLIENT_DEADLINE_MS, SET_TRANSACTION_LIMITS } from './transaction-limits.js';
 
 const MAX_ATTEMPTS = 5;
 
@@ -14,8 +14,9 @@ const MAX_ATTEMPTS = 5;
  * must have no effect outside the EntityManager it is given. Each retry is
  * counted by SQLSTATE, so a deadlock that a retry hid still shows. Every
  * transaction starts by setting its timeouts (transaction-limits.ts); one
- * that cannot start within DB_CONNECT_TIMEOUT_MS (its connection is given up,
- * so the pool replaces it) is the database being unavailable.
+ * that cannot start within DB_CONNECT_TIMEOUT_MS, or does not finish within
+ * CLIENT_DEADLINE_MS, has its connection given up (the pool replaces it) and
+ * is the database being unavailable.
  */
 @Injectable()
 export class TransactionRunner {
@@ -49,9 +50,11 @@ export class TransactionRunner {
     const runner = this.dataSource.createQueryRunner();
     try {
       await this.start(runner);
-      const result = await work(runner.manager);
-      await runner.commitTransaction();
-      return result;
+      return await withinDeadline(runner, CLIENT_DEADLINE_MS, `the transaction did not finish within ${CLIENT_DEADLINE_MS} ms`, async () => {
+        const result = await work(runner.manager);
+        await runner.commitTransaction();
+        return result;
+      });
     } catch (error) {
       if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
       throw error;
@@ -62,8 +65,10 @@ export class TransactionRunner {
 
   /**
    * Connects, BEGINs and sets the limits, or gives the connection up after
-   * DB_CONNECT_TIMEOUT_MS: once a transaction has begun on a server
-   * connection, the server's own timeouts bound every statement of it.
+   * DB_CONNECT_TIMEOUT_MS (the pool's wait for a connection has a budget of
+   * its own, so a start can take up to twice that). Once the transaction has
+   * begun, the server's timeouts bound its statements, and CLIENT_DEADLINE_MS
+   * a server that stopped answering.
    */
   private async start(runner: QueryRunner): Promise<void> {
     await runner.connect();

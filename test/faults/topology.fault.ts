@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
 import pg from 'pg';
 import { reconcile } from '../support/cli.js';
 import { type Haproxy, startHaproxy } from '../support/haproxy.js';
-import { type Pgbouncer, startPgbouncer } from '../support/pgbouncer.js';
+import { debianProgram, type Pgbouncer, startPgbouncer } from '../support/pgbouncer.js';
 import { scratchDatabaseUrl } from '../support/scratch-database.js';
 import { freePort, spawnService, type ServiceProcess } from '../support/service-process.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
@@ -42,7 +43,8 @@ describe('PgBouncer in transaction mode, three instances behind HAProxy', () => 
   const allUp = async () => Object.values(await lb.states()).every((s) => s === 'UP');
 
   beforeAll(async () => {
-    pgbouncer = await startPgbouncer(scratchDatabaseUrl());
+    // Clients log in to PgBouncer with SCRAM, as in docker-compose.yml.
+    pgbouncer = await startPgbouncer(scratchDatabaseUrl(), { clientPassword: 'topology-secret' });
     pooledUrl = pgbouncer.rewrite(scratchDatabaseUrl());
     ports = await Promise.all(Array.from({ length: INSTANCES }, () => freePort()));
     // All at once on a new database: they migrate through PgBouncer, one of them at a time.
@@ -63,6 +65,11 @@ describe('PgBouncer in transaction mode, three instances behind HAProxy', () => 
   });
   beforeEach(async () => {
     await direct.query(`TRUNCATE ${TABLES} RESTART IDENTITY CASCADE`);
+  });
+
+  it('runs HAProxy as docker/haproxy.cfg configures it for docker compose (checked by haproxy -c)', () => {
+    const checked = execFileSync(debianProgram('haproxy'), ['-c', '-f', 'docker/haproxy.cfg'], { encoding: 'utf8' });
+    expect(checked).toContain('Configuration file is valid');
   });
 
   it('migrated once through PgBouncer while the three started together', async () => {
@@ -90,12 +97,16 @@ describe('PgBouncer in transaction mode, three instances behind HAProxy', () => 
     await victim.exited;
     await waitFor('the killed instance out of rotation', async () => (await lb.states()).s1 === 'DOWN');
     const atDown = acknowledged;
+    const seenAtDown = new Map(seen);
     const acks = await sending;
+    // Once HAProxy had it out of rotation, every answer was a 200: nothing more was sent to the dead one.
+    const afterDown = [...seen].filter(([k, n]) => k !== 200 && n > (seenAtDown.get(k) ?? 0));
 
     console.log(
       `topology kill -9: ${deliveries.length} events (orders: ${pathCounts(plan)}); ${atDown} acknowledged when s1 went DOWN; answers seen ${answersOf(seen)}`,
     );
     expect(atDown).toBeLessThan(deliveries.length);
+    expect(afterDown).toEqual([]);
     expect(acks.every((a) => a.status === 200)).toBe(true);
     // The other two took the rest: everything acknowledged was applied, once.
     const result = await checkExactness(scratchDatabaseUrl(), plan, ON_HAND);
@@ -126,7 +137,7 @@ describe('PgBouncer in transaction mode, three instances behind HAProxy', () => 
     });
 
     await waitFor('a quarter acknowledged', () => acknowledged >= deliveries.length / 4, 60_000);
-    // What `systemctl restart pgbouncer` does: SIGTERM (1.18: immediate shutdown, every connection closed), then start.
+    // An immediate shutdown (every connection closed: SIGTERM before 1.23, SIGQUIT since), then a start.
     await pgbouncer.stop();
     const atStop = acknowledged;
     await new Promise((resolve) => setTimeout(resolve, 1_500));
@@ -185,7 +196,8 @@ describe('PostgreSQL unreachable behind a PgBouncer that runs on', () => {
     proxy = TcpProxy.forUrl(scratchDatabaseUrl());
     await proxy.start();
     pgbouncer = await startPgbouncer(proxy.rewrite(scratchDatabaseUrl()));
-    service = await spawnService({ ...SOURCES_ENV, DATABASE_URL: pgbouncer.rewrite(scratchDatabaseUrl()), DB_CONNECT_TIMEOUT_MS: '1000' });
+    // DB_CONNECT_TIMEOUT_MS at its default (5 s, past the health check's 2 s), and a pool small enough to run out.
+    service = await spawnService({ ...SOURCES_ENV, DATABASE_URL: pgbouncer.rewrite(scratchDatabaseUrl()), DB_POOL_SIZE: '4' });
   });
   afterAll(async () => {
     service?.child.kill('SIGTERM');
@@ -196,6 +208,8 @@ describe('PostgreSQL unreachable behind a PgBouncer that runs on', () => {
 
   const order = (id: string) =>
     envelopeDelivery(id, JSON.stringify({ id, event: 'new_order', data: { order_id: id, customer_name: 'R', total_amount: 1, items: [] } }));
+  // Each in a transaction of its own (no group commit): thirty of them want more connections than the pool has.
+  const payment = (id: string) => envelopeDelivery(id, JSON.stringify({ id, event: 'payment_succeeded', data: { order_id: `unknown-${id}` } }));
   const post = async (delivery: ReturnType<typeof order>) => {
     const started = Date.now();
     const response = await fetch(`${service.url}${delivery.path}`, { method: 'POST', headers: delivery.headers(), body: delivery.body });
@@ -207,20 +221,89 @@ describe('PostgreSQL unreachable behind a PgBouncer that runs on', () => {
     expect((await post(order('before'))).status).toBe(200);
     proxy.stall();
 
-    // A load balancer's checks every moment, and deliveries on every pooled connection and more.
-    const checks = await Promise.all(Array.from({ length: 10 }, () => health()));
-    expect(checks).toEqual(Array(10).fill(503));
-    const during = await Promise.all(Array.from({ length: 30 }, (_, i) => post(order(`during-${i}`))));
+    // Deliveries on every pooled connection and more, and a load balancer's checks meanwhile.
+    const checking = Promise.all(
+      Array.from({ length: 10 }, async (_, i) => {
+        await new Promise((resolve) => setTimeout(resolve, i * 500));
+        const started = Date.now();
+        return { status: await health(), ms: Date.now() - started };
+      }),
+    );
+    const during = await Promise.all(Array.from({ length: 30 }, (_, i) => post(i % 2 ? payment(`during-${i}`) : order(`during-${i}`))));
+    const checks = await checking;
+    expect(checks.map((c) => c.status)).toEqual(Array(10).fill(503));
+    expect(Math.max(...checks.map((c) => c.ms))).toBeLessThan(3_000);
     console.log(`PostgreSQL away behind PgBouncer: answers ${[...new Set(during.map((a) => a.status))].join(', ')} in at most ${Math.max(...during.map((a) => a.ms))} ms`);
     expect(during.map((a) => a.status)).toEqual(Array(30).fill(503));
     expect(during.every((a) => a.body.includes('"database_unavailable"'))).toBe(true);
-    // DB_CONNECT_TIMEOUT_MS (1 s) for a connection, again for the transaction to start: well inside a gateway's 5 s.
-    expect(Math.max(...during.map((a) => a.ms))).toBeLessThan(4_000);
+    // At most DB_CONNECT_TIMEOUT_MS (5 s) for a connection, and as long again for the transaction to start.
+    expect(Math.max(...during.map((a) => a.ms))).toBeLessThan(11_000);
 
     await proxy.restore();
     await waitFor('healthy again', async () => (await health()) === 200, 60_000);
-    const after = await Promise.all(Array.from({ length: 30 }, (_, i) => post(order(`during-${i}`))));
+    const after = await Promise.all(Array.from({ length: 30 }, (_, i) => post(i % 2 ? payment(`during-${i}`) : order(`during-${i}`))));
     expect(after.map((a) => a.status)).toEqual(Array(30).fill(200));
-    expect(after.every((a) => a.body.includes('"processed"'))).toBe(true);
+    // Orders created, payments waiting for their orders: each applied now, none before.
+    expect(after.map((a) => (JSON.parse(a.body) as { status: string }).status)).toEqual(Array.from({ length: 30 }, (_, i) => (i % 2 ? 'deferred' : 'processed')));
+  });
+
+  it('gives up a transaction the database stopped answering in the middle of, and applies its retry once', async () => {
+    await seedSkus(scratchDatabaseUrl(), ['FROZEN'], 5);
+    const id = 'frozen-1';
+    const delivery = envelopeDelivery(
+      id,
+      JSON.stringify({ id, event: 'new_order', data: { order_id: id, customer_name: 'R', total_amount: 1, items: [{ sku: 'FROZEN', quantity: 2 }] } }),
+    );
+    // The delivery's transaction waits for the SKU's row, held past the relay; the server answers once it is
+    // let go, but by then nothing it says gets through.
+    const holder = new pg.Client({ connectionString: scratchDatabaseUrl() });
+    await holder.connect();
+    await holder.query('BEGIN');
+    await holder.query(`SELECT * FROM stock WHERE sku = 'FROZEN' FOR UPDATE`);
+    const started = Date.now();
+    const pending = fetch(`${service.url}${delivery.path}`, {
+      method: 'POST',
+      headers: delivery.headers(),
+      body: delivery.body,
+      signal: AbortSignal.timeout(60_000),
+    }).then(async (r) => ({ status: r.status, body: await r.text() }));
+    await waitFor('the delivery waiting for the row', async () => {
+      const { rows } = await holder.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()`,
+      );
+      return rows[0].n > 0;
+    });
+    proxy.freeze();
+    await holder.query('COMMIT');
+    await holder.end();
+
+    const answer = await pending;
+    const ms = Date.now() - started;
+    console.log(`PostgreSQL silent mid-transaction behind PgBouncer: ${answer.status} after ${ms} ms`);
+    expect(answer.status).toBe(503);
+    expect(answer.body).toContain('"database_unavailable"');
+    // CLIENT_DEADLINE_MS (20 s), not TCP's hours or HAProxy's 30 s.
+    expect(ms).toBeLessThan(25_000);
+
+    await proxy.restore();
+    await waitFor('healthy again', async () => (await health()) === 200, 60_000);
+    const retry = await post(delivery);
+    expect(retry.status).toBe(200);
+    const direct = new pg.Client({ connectionString: scratchDatabaseUrl() });
+    await direct.connect();
+    try {
+      const { rows: [stock] } = await direct.query(`SELECT on_hand, reserved FROM stock WHERE sku = 'FROZEN'`);
+      expect(stock).toEqual({ on_hand: 5, reserved: 2 });
+      const { rows: [events] } = await direct.query<{ n: number }>(`SELECT count(*)::int AS n FROM webhook_events WHERE event_id = $1`, [id]);
+      expect(events.n).toBe(1);
+    } finally {
+      await direct.end();
+    }
+  }, 120_000);
+
+  it('still stops cleanly on SIGTERM after all that: no connection was left behind', async () => {
+    service.child.kill('SIGTERM');
+    const exited = await Promise.race([service.exited, new Promise((resolve) => setTimeout(() => resolve('still running after 15 s'), 15_000))]);
+    expect(exited).toEqual({ code: 0, signal: null });
   });
 });

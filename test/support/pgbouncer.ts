@@ -49,7 +49,7 @@ export interface Pgbouncer {
   /** `serverUrl` with PgBouncer's address in place of the server's: the same database, through the pooler. */
   rewrite(serverUrl: string): string;
   output(): string;
-  /** SIGTERM (PgBouncer's immediate shutdown: every client and server connection closes) and wait for the exit. */
+  /** PgBouncer's immediate shutdown (every client and server connection closes), and the wait for its exit. */
   stop(): Promise<void>;
   /** Starts it again on the same port, with the same configuration. */
   start(): Promise<void>;
@@ -62,12 +62,18 @@ export interface Pgbouncer {
  * mode, in front of the server of `serverUrl`, with PgBouncer's defaults for
  * everything else (default_pool_size 20, max_client_conn 100, no
  * ignore_startup_parameters): the setup the contract promises to work with.
- * Any database name is passed through to the server (`* =`). Authentication
- * between the client and PgBouncer is trust; PgBouncer logs in to the server
- * with the URL's user and password.
+ * Any database name is passed through to the server (`* =`). Clients log in
+ * to PgBouncer with SCRAM and `clientPassword` when one is given (as in
+ * docker-compose.yml), without a password otherwise; PgBouncer logs in to the
+ * server with the URL's user and password.
  */
-export async function startPgbouncer(serverUrl: string): Promise<Pgbouncer> {
+export async function startPgbouncer(serverUrl: string, options: { clientPassword?: string } = {}): Promise<Pgbouncer> {
   const binary = debianProgram('pgbouncer');
+  // Immediate shutdown: SIGTERM up to 1.22; from 1.23 SIGTERM waits for every client to leave, and SIGQUIT is immediate.
+  const [major, minor] = (/PgBouncer (\d+)\.(\d+)/.exec(execFileSync(binary, ['--version'], { encoding: 'utf8' })) ?? ['', '1', '18'])
+    .slice(1)
+    .map(Number);
+  const immediate: NodeJS.Signals = major > 1 || minor >= 23 ? 'SIGQUIT' : 'SIGTERM';
   const server = new URL(serverUrl);
   const user = decodeURIComponent(server.username || 'postgres');
   const port = await freePort();
@@ -84,13 +90,13 @@ export async function startPgbouncer(serverUrl: string): Promise<Pgbouncer> {
       'listen_addr = 127.0.0.1',
       `listen_port = ${port}`,
       'unix_socket_dir =',
-      'auth_type = trust',
+      options.clientPassword ? 'auth_type = scram-sha-256' : 'auth_type = trust',
       `auth_file = ${join(dir, 'userlist.txt')}`,
       'pool_mode = transaction',
       '',
     ].join('\n'),
   );
-  writeFileSync(join(dir, 'userlist.txt'), `"${user}" ""\n`);
+  writeFileSync(join(dir, 'userlist.txt'), `"${user}" "${options.clientPassword ?? ''}"\n`);
   chmodSync(ini, 0o644);
   chmodSync(join(dir, 'userlist.txt'), 0o644);
   const runAs = unprivilegedUser();
@@ -112,7 +118,7 @@ export async function startPgbouncer(serverUrl: string): Promise<Pgbouncer> {
     ]);
   };
   const stop = async () => {
-    if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    if (child && child.exitCode === null && child.signalCode === null) child.kill(immediate);
     await exited;
   };
   await start();
@@ -122,7 +128,7 @@ export async function startPgbouncer(serverUrl: string): Promise<Pgbouncer> {
       const through = new URL(url);
       through.hostname = '127.0.0.1';
       through.port = String(port);
-      through.password = '';
+      through.password = options.clientPassword ? encodeURIComponent(options.clientPassword) : '';
       return through.toString();
     },
     output: () => output,

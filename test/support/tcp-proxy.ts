@@ -8,6 +8,7 @@ export class TcpProxy {
   private server?: Server;
   private readonly sockets = new Set<Socket>();
   private stalled = false;
+  private readonly pairs = new Set<[Socket, Socket]>();
   port = 0;
 
   constructor(
@@ -43,6 +44,9 @@ export class TcpProxy {
         socket.on('close', () => this.sockets.delete(socket));
         socket.on('error', () => socket.destroy());
       }
+      const pair: [Socket, Socket] = [client, upstream];
+      this.pairs.add(pair);
+      client.on('close', () => this.pairs.delete(pair));
       client.pipe(upstream).pipe(client);
       client.on('close', () => upstream.destroy());
       upstream.on('close', () => client.destroy());
@@ -66,6 +70,21 @@ export class TcpProxy {
   stall(): void {
     this.stalled = true;
     for (const socket of this.sockets) socket.destroy();
+  }
+
+  /**
+   * Like stall(), but the open connections stay open and go silent too:
+   * what was sent on them is never passed on, as when a host stops answering
+   * in the middle of a conversation.
+   */
+  freeze(): void {
+    this.stalled = true;
+    for (const [client, upstream] of this.pairs) {
+      client.unpipe(upstream);
+      upstream.unpipe(client);
+      client.pause();
+      upstream.pause();
+    }
   }
 
   async restore(): Promise<void> {

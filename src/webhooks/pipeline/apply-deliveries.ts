@@ -108,8 +108,12 @@ export class ApplyDeliveries {
       runs.push(claimed.slice(start, end));
       start = end;
     }
-    // Run after run, each locks the stock rows of its own orders: all of them are locked first, together.
-    if (runs.length > 1) await this.orders.lockStockOf(em, claimed.flatMap((delivery) => delivery.read.commands));
+    // Unless one statement moves all their stock (one run of creations), several would lock rows each in
+    // SKU order, but not in one order for the transaction: all of them are locked first, together.
+    const createsOnly = (delivery: ClaimedDelivery) => delivery.read.commands.every((command) => command.kind === 'create_order');
+    if (claimed.length > 1 && (runs.length > 1 || !claimed.every(createsOnly))) {
+      await this.orders.lockStockOf(em, claimed.flatMap((delivery) => delivery.read.commands));
+    }
 
     for (const run of runs) {
       const outcomes = await this.outcomesOf(em, run);
