@@ -93,6 +93,7 @@ export class TcpProxy {
       for (const socket of this.sockets) socket.destroy();
       return;
     }
+    if (this.server?.listening) return;
     await this.start();
   }
 
