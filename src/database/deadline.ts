@@ -16,29 +16,38 @@ interface PgClientHandle {
 }
 
 /**
- * `work` on `runner`'s connection, or, after `ms`, that connection given up
- * (its socket closed: the statement in flight fails, and the pool drops the
- * client when it is released) and `DatabaseDeadlineError(message)`. Racing a
- * timer alone would answer in time but leave the connection waiting: through
- * PgBouncer while PostgreSQL is away, up to its query_wait_timeout (120 s),
- * and a health check every 2 s would soon hold the whole pool.
+ * `work`, or `DatabaseDeadlineError(message)` after `ms`, when `expire` runs
+ * first to give up the connection the work holds. Racing a timer alone would
+ * answer in time but leave the connection waiting: through PgBouncer while
+ * PostgreSQL is away, up to its query_wait_timeout (120 s), and a health
+ * check every 2 s would soon hold the whole pool.
  */
-export async function withinDeadline<T>(runner: QueryRunner, ms: number, message: string, work: () => Promise<T>): Promise<T> {
+async function raceDeadline<T>(ms: number, message: string, expire: (error: Error) => void, work: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
-      (runner as unknown as { databaseConnection?: PgClientHandle }).databaseConnection?.connection?.stream?.destroy();
-      reject(new DatabaseDeadlineError(message));
+      const error = new DatabaseDeadlineError(message);
+      expire(error);
+      reject(error);
     }, ms);
   });
-  const working = work();
   // The loser's rejection is expected; it must not surface as an unhandled one.
-  working.catch(() => undefined);
+  work.catch(() => undefined);
   try {
-    return await Promise.race([working, deadline]);
+    return await Promise.race([work, deadline]);
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * `work` on `runner`'s connection, or, after `ms`, that connection's socket
+ * closed (the statement in flight fails, and the pool drops the client when
+ * it is released) and `DatabaseDeadlineError(message)`.
+ */
+export function withinDeadline<T>(runner: QueryRunner, ms: number, message: string, work: () => Promise<T>): Promise<T> {
+  const client = () => (runner as unknown as { databaseConnection?: PgClientHandle }).databaseConnection;
+  return raceDeadline(ms, message, () => client()?.connection?.stream?.destroy(), work());
 }
 
 /**
@@ -47,7 +56,7 @@ export async function withinDeadline<T>(runner: QueryRunner, ms: number, message
  * late goes straight back, and one whose statement overran is destroyed
  * (released with an error), never handed to the next caller.
  */
-export async function queryWithin<T>(dataSource: DataSource, ms: number, sql: string): Promise<T> {
+export function queryWithin<T>(dataSource: DataSource, ms: number, sql: string): Promise<T> {
   const pool = (dataSource.driver as unknown as { master: pg.Pool }).master;
   let client: pg.PoolClient | undefined;
   let released = false;
@@ -57,16 +66,7 @@ export async function queryWithin<T>(dataSource: DataSource, ms: number, sql: st
     released = true;
     client.release(error);
   };
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      expired = true;
-      const error = new DatabaseDeadlineError(`no answer within ${ms} ms`);
-      release(error);
-      reject(error);
-    }, ms);
-  });
-  const working = (async () => {
+  const work = (async () => {
     client = await pool.connect();
     if (expired) {
       release();
@@ -78,10 +78,8 @@ export async function queryWithin<T>(dataSource: DataSource, ms: number, sql: st
       release();
     }
   })();
-  working.catch(() => undefined);
-  try {
-    return await Promise.race([working, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
+  return raceDeadline(ms, `no answer within ${ms} ms`, (error) => {
+    expired = true;
+    release(error);
+  }, work);
 }

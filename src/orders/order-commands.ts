@@ -58,6 +58,14 @@ export interface ReturnUnitsCommand {
 
 export type OrderCommand = CreateOrderCommand | LifecycleCommand | ReturnUnitsCommand;
 
+/**
+ * Whether a delivery's commands only create an order: such deliveries go
+ * together (group commit), and a run of them is one statement (create_orders).
+ */
+export function createsOrderOnly(commands: readonly OrderCommand[]): boolean {
+  return commands.length === 1 && commands[0].kind === 'create_order';
+}
+
 /** The delivery behind a command: history rows and ledger rows name it. */
 export interface CommandCause {
   source: string;

@@ -21,6 +21,7 @@ import {
   stockMovementOf,
 } from './order-state-machine.js';
 import {
+  createsOrderOnly,
   type CommandCause,
   type CreateOrderCommand,
   type LifecycleCommand,
@@ -72,7 +73,7 @@ export class OrdersService {
    */
   async apply(em: EntityManager, requests: { commands: readonly OrderCommand[]; cause: CommandCause }[]): Promise<OrderOutcome[]> {
     const outcomes: OrderOutcome[] = [];
-    const createsOnly = (i: number) => requests[i].commands.length === 1 && requests[i].commands[0].kind === 'create_order';
+    const createsOnly = (i: number) => createsOrderOnly(requests[i].commands);
     for (let i = 0; i < requests.length; ) {
       if (!createsOnly(i)) {
         outcomes.push(await this.applySequence(em, requests[i].commands, requests[i].cause));

@@ -3,7 +3,7 @@ import type { EntityManager } from 'typeorm';
 import { AppError } from '../../common/app-error.js';
 import { isTransientDatabaseError } from '../../database/pg-errors.js';
 import { TransactionRunner } from '../../database/transaction-runner.js';
-import type { OrderOutcome } from '../../orders/order-commands.js';
+import { createsOrderOnly, type OrderOutcome } from '../../orders/order-commands.js';
 import type { OrderStatus } from '../../orders/order-status.js';
 import { OrdersService } from '../../orders/orders.service.js';
 import { deliveryStatusOf, type DeliveryStatus, differsFromClaim } from '../delivery-status.js';
@@ -110,8 +110,7 @@ export class ApplyDeliveries {
     }
     // Unless one statement moves all their stock (one run of creations), several would lock rows each in
     // SKU order, but not in one order for the transaction: all of them are locked first, together.
-    const createsOnly = (delivery: ClaimedDelivery) => delivery.read.commands.every((command) => command.kind === 'create_order');
-    if (claimed.length > 1 && (runs.length > 1 || !claimed.every(createsOnly))) {
+    if (claimed.length > 1 && (runs.length > 1 || !claimed.every((delivery) => createsOrderOnly(delivery.read.commands)))) {
       await this.orders.lockStockOf(em, claimed.flatMap((delivery) => delivery.read.commands));
     }
 

@@ -5,6 +5,7 @@ import { AppConfig } from '../../config/app-config.js';
 import { isTransientDatabaseError } from '../../database/pg-errors.js';
 import { TransactionRunner } from '../../database/transaction-runner.js';
 import { MetricsService } from '../../metrics/metrics.service.js';
+import { createsOrderOnly } from '../../orders/order-commands.js';
 import { ApplyDeliveries } from './apply-deliveries.js';
 import type { DeliveryResult, PendingDelivery } from './delivery.js';
 
@@ -45,8 +46,7 @@ export class GroupCommit {
 
   /** Whether a delivery goes through group commit: order creations, the flash sale's bulk. */
   takes(pending: PendingDelivery): boolean {
-    const { commands } = pending.read;
-    return commands.length === 1 && commands[0].kind === 'create_order';
+    return createsOrderOnly(pending.read.commands);
   }
 
   push(pending: PendingDelivery): Promise<DeliveryResult> {
