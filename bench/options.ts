@@ -1,4 +1,5 @@
 /** What a benchmark run measures, read from BENCH_* variables (see bench/README.md). */
+import { resolve } from 'node:path';
 
 export const TARGETS = ['pgbench', 'plain', 'service', 'service-pgbouncer', 'service-pgbouncer-x2'] as const;
 export type Target = (typeof TARGETS)[number];
@@ -57,6 +58,8 @@ export interface BenchOptions {
   targets: Target[];
   /** The plain receiver names its statements, so `pg` prepares them once per connection (default: plain queries). */
   plainPrepared: boolean;
+  /** A folder: the HTTP targets run under `node --cpu-prof` and write their profiles there (`node dist/bench/profile.js` reads them). */
+  profileDir: string | undefined;
 }
 
 function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 1): number {
@@ -99,5 +102,6 @@ export function readOptions(env: NodeJS.ProcessEnv): BenchOptions {
     connections: positiveInt(env, 'BENCH_CONNECTIONS', 64),
     targets: list(env, 'BENCH_TARGETS', TARGETS),
     plainPrepared: flag(env, 'BENCH_PLAIN_PREPARED'),
+    profileDir: env.BENCH_PROFILE_DIR?.trim() ? resolve(env.BENCH_PROFILE_DIR.trim()) : undefined,
   };
 }

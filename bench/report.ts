@@ -1,5 +1,5 @@
 /** Medians of the measurements, per scenario and target, as Markdown. */
-import type { OtherLoad } from './other-load.js';
+import type { CpuAccount } from './cpu.js';
 import type { Scenario, Target } from './options.js';
 
 export interface Checks {
@@ -19,8 +19,11 @@ export interface Measurement {
   errors: number;
   /** Peak resident memory of the target's process during the measurement (HTTP targets, Linux). */
   peakRssMb: number | null;
-  /** The machine's CPU taken by unrelated processes or the hypervisor during the measurement (bench/other-load.ts). */
-  otherLoad: OtherLoad | null;
+  /** Where the machine's CPU went during the measurement (bench/cpu.ts). */
+  cpu: CpuAccount | null;
+  /** CPU microseconds (user + system) per 2xx answer (pgbench: per transaction) of the target's processes, and of the database's. */
+  targetCpuUs: number | null;
+  databaseCpuUs: number | null;
   checks: Checks;
   /** Everything else worth keeping in the JSON (answer tallies, database state, pgbench counts). */
   detail: Record<string, unknown>;
@@ -36,6 +39,9 @@ export interface Summary {
   errors: number;
   /** The highest over the rounds. */
   peakRssMb: number | null;
+  /** Medians over the rounds of the CPU microseconds per delivery, the target's and the database's. */
+  targetCpuUs: number | null;
+  databaseCpuUs: number | null;
   /** The highest over the rounds, of the others' and the stolen share (percent). */
   otherCpuPct: number | null;
   stealPct: number | null;
@@ -55,6 +61,10 @@ export function summarise(measurements: Measurement[], target: Target): Summary 
     const known = values.filter((v): v is number => v !== null);
     return known.length ? Math.max(...known) : null;
   };
+  const middle = (values: (number | null)[]) => {
+    const known = values.filter((v): v is number => v !== null);
+    return known.length ? median(known) : null;
+  };
   return {
     target,
     rounds: mine.map((m) => m.eventsPerSecond),
@@ -63,11 +73,20 @@ export function summarise(measurements: Measurement[], target: Target): Summary 
     p99Ms: median(mine.map((m) => m.p99Ms)),
     errors: mine.reduce((sum, m) => sum + m.errors, 0),
     peakRssMb: highest(mine.map((m) => m.peakRssMb)),
-    otherCpuPct: highest(mine.map((m) => m.otherLoad?.othersPct ?? null)),
-    stealPct: highest(mine.map((m) => m.otherLoad?.stealPct ?? null)),
+    targetCpuUs: middle(mine.map((m) => m.targetCpuUs)),
+    databaseCpuUs: middle(mine.map((m) => m.databaseCpuUs)),
+    otherCpuPct: highest(mine.map((m) => m.cpu?.othersPct ?? null)),
+    stealPct: highest(mine.map((m) => m.cpu?.stealPct ?? null)),
     checksOk: mine.every((m) => m.checks.ok),
   };
 }
+
+/** Issue 15's targets, per scenario: throughput against the limit and the peer, CPU per delivery against the peer's, p99, RSS. */
+const GOALS: Record<Scenario['name'], { pgbench?: number; plain?: number; cpuVsPlain?: number; p99Ms?: number; rssMb?: number }> = {
+  uniform: { pgbench: 0.8, plain: 2, cpuVsPlain: 0.5, p99Ms: 50, rssMb: 200 },
+  hot: { pgbench: 1.5, p99Ms: 50, rssMb: 200 },
+  duplicates: {},
+};
 
 /** Above this share of the CPU taken by unrelated processes, a scenario's figures are flagged as disturbed. */
 const BUSY_PCT = 5;
@@ -81,26 +100,41 @@ export function scenarioTable(scenario: Scenario, measurements: Measurement[], t
   const lines = [
     `### ${scenario.title}`,
     '',
-    '| target | events/s (median) | per round | p50 ms | p99 ms | errors | peak RSS MB | checks | other CPU % | steal % |',
-    '| --- | ---: | --- | ---: | ---: | ---: | ---: | --- | ---: | ---: |',
+    '| target | events/s (median) | per round | p50 ms | p99 ms | errors | peak RSS MB | CPU us / delivery | database CPU us / delivery | checks | other CPU % | steal % |',
+    '| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |',
     ...rows.map(
       (s) =>
         `| ${s.target} | ${fixed(s.eventsPerSecond, 0)} | ${s.rounds.map((r) => fixed(r, 0)).join(', ')} | ${fixed(s.p50Ms, 1)} | ` +
-        `${fixed(s.p99Ms, 1)} | ${s.errors} | ${s.peakRssMb ?? '-'} | ${s.checksOk ? 'ok' : '**FAILED**'} | ${s.otherCpuPct ?? '-'} | ${s.stealPct ?? '-'} |`,
+        `${fixed(s.p99Ms, 1)} | ${s.errors} | ${s.peakRssMb ?? '-'} | ${s.targetCpuUs ?? '-'} | ${s.databaseCpuUs ?? '-'} | ` +
+        `${s.checksOk ? 'ok' : '**FAILED**'} | ${s.otherCpuPct ?? '-'} | ${s.stealPct ?? '-'} |`,
     ),
   ];
   const service = rows.find((s) => s.target === 'service');
-  const ratios: string[] = [];
-  for (const [peer, goal] of [
-    ['pgbench', 0.8],
-    ['plain', 2],
-  ] as const) {
-    const other = rows.find((s) => s.target === peer);
-    if (!service || !other) continue;
-    const ratio = service.eventsPerSecond / other.eventsPerSecond;
-    ratios.push(`service / ${peer} = **${fixed(ratio, 2)}** (goal >= ${goal}: ${ratio >= goal ? 'met' : 'not met'})`);
+  if (service) {
+    const goals = GOALS[scenario.name];
+    const verdict = (met: boolean, goal: string | undefined) => (goal === undefined ? '' : ` (goal ${goal}: ${met ? 'met' : '**not met**'})`);
+    const ratios: string[] = [];
+    for (const peer of ['pgbench', 'plain'] as const) {
+      const other = rows.find((s) => s.target === peer);
+      if (!other) continue;
+      const ratio = service.eventsPerSecond / other.eventsPerSecond;
+      const goal = goals[peer];
+      ratios.push(`service / ${peer} = **${fixed(ratio, 2)}**${verdict(goal !== undefined && ratio >= goal, goal === undefined ? undefined : `>= ${goal}`)}`);
+    }
+    const plain = rows.find((s) => s.target === 'plain');
+    if (plain?.targetCpuUs && service.targetCpuUs !== null) {
+      const ratio = service.targetCpuUs / plain.targetCpuUs;
+      const goal = goals.cpuVsPlain;
+      ratios.push(
+        `service CPU per delivery / plain's = **${fixed(ratio, 2)}**${verdict(goal !== undefined && ratio <= goal, goal === undefined ? undefined : `<= ${goal}`)}`,
+      );
+    }
+    if (goals.p99Ms !== undefined) ratios.push(`service p99 ${fixed(service.p99Ms, 1)} ms${verdict(service.p99Ms < goals.p99Ms, `< ${goals.p99Ms}`)}`);
+    if (goals.rssMb !== undefined && service.peakRssMb !== null) {
+      ratios.push(`service peak RSS ${service.peakRssMb} MB${verdict(service.peakRssMb < goals.rssMb, `< ${goals.rssMb}`)}`);
+    }
+    if (ratios.length) lines.push('', ratios.join('; '));
   }
-  if (ratios.length) lines.push('', ratios.join('; '));
   // What the pooler costs (or, with two instances, what a second one adds), against the direct connection.
   const pooled = rows.filter((s) => s.target.startsWith('service-'));
   if (service && pooled.length) {

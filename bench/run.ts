@@ -16,7 +16,7 @@ import { BenchServer, insertEventPool, readSettings, readState, REPO_ROOT, type 
 import { drive, OrderFeed, type LoadResult } from './load.js';
 import { debianProgram, startPgbouncer } from '../test/support/pgbouncer.js';
 import { HTTP_TARGETS, readOptions, type BenchOptions, type HttpTargetName, type Scenario, type Target } from './options.js';
-import { watchOtherLoad, type OtherLoad } from './other-load.js';
+import { perDelivery, watchCpu, type CpuAccount } from './cpu.js';
 import { scenarioTable, type Checks, type Measurement } from './report.js';
 import {
   DELIVERY_HEADERS_JSON,
@@ -63,9 +63,9 @@ async function measurePgbench(run: Run, { name, url }: Database, scenario: Scena
   const pgbench = run.pgbench!;
   if (scenario.dupPct > 0) await insertEventPool(url, DELIVERY_HEADERS_JSON);
   if (run.options.warmup) await pgbenchRun(pgbench, url, scenario, run.options.warmup);
-  const others = watchOtherLoad([process.pid], name);
+  const watch = watchCpu({ bench: process.pid, targets: [], database: name });
   const result = await runPgbench(pgbench, url, scenario, run.options.duration);
-  const otherLoad = others.stop();
+  const cpu = watch.stop();
   const state = await readState(url);
   // Its orders reserve like the others': what is reserved is what pending orders hold.
   const reservedOk = state.reservedUnits === state.pendingUnits;
@@ -79,7 +79,9 @@ async function measurePgbench(run: Run, { name, url }: Database, scenario: Scena
     p99Ms: result.p99Ms,
     errors: result.errors,
     peakRssMb: null,
-    otherLoad,
+    cpu,
+    targetCpuUs: perDelivery(cpu?.targetSeconds, result.transactions),
+    databaseCpuUs: perDelivery(cpu?.databaseSeconds, result.transactions),
     checks: {
       ok: reservedOk,
       summary: `${result.transactions} transactions; reserved ${state.reservedUnits} ${reservedOk ? '=' : '<>'} pending lines ${state.pendingUnits}`,
@@ -125,7 +127,7 @@ async function measureHttp(run: Run, target: HttpTargetName, { name, url }: Data
   const children: HttpTarget[] = [];
   let load: LoadResult;
   let peakRssMb: number | null;
-  let otherLoad: OtherLoad | null;
+  let cpu: CpuAccount | null;
   const feed = new OrderFeed(scenario, secret);
   try {
     const settings = {
@@ -133,6 +135,7 @@ async function measureHttp(run: Run, target: HttpTargetName, { name, url }: Data
       secret,
       logFile: run.logFiles[program],
       banner: `${scenario.name} round ${round} ${target}`,
+      profileDir: run.options.profileDir,
     };
     for (let i = 0; i < instances; i++) {
       children.push(program === 'service' ? await startService(settings) : await startPlainReceiver(settings, run.options.plainPrepared));
@@ -141,9 +144,9 @@ async function measureHttp(run: Run, target: HttpTargetName, { name, url }: Data
     if (scenario.dupPct > 0) await feed.deliverPool(children[0].url);
     if (run.options.warmup) await Promise.all(children.map((c, i) => drive(c.url, feed, run.options.warmup, connections[i])));
     const rss = children.map((c) => sampleRss(c.pid));
-    const others = watchOtherLoad([process.pid, ...children.map((c) => c.pid)], name);
+    const watch = watchCpu({ bench: process.pid, targets: children.map((c) => c.pid), database: name });
     load = combined(await Promise.all(children.map((c, i) => drive(c.url, feed, run.options.duration, connections[i]))));
-    otherLoad = others.stop();
+    cpu = watch.stop();
     const peaks = rss.map((r) => r.stop()).filter((mb): mb is number => mb !== null);
     // Per process: the one that grew most.
     peakRssMb = peaks.length ? Math.max(...peaks) : null;
@@ -163,7 +166,9 @@ async function measureHttp(run: Run, target: HttpTargetName, { name, url }: Data
     p99Ms: load.p99Ms,
     errors: load.errors,
     peakRssMb,
-    otherLoad,
+    cpu,
+    targetCpuUs: perDelivery(cpu?.targetSeconds, load.ok2xx),
+    databaseCpuUs: perDelivery(cpu?.databaseSeconds, load.ok2xx),
     checks: checkHttp(program, feed, state),
     detail: { load, answers: feed.tally, acknowledged: feed.acknowledged.size, state },
   };
@@ -255,7 +260,7 @@ async function main(): Promise<void> {
             `${scenario.name} round ${round} ${target}: ${m.eventsPerSecond.toFixed(0)} events/s, ` +
               `p50 ${m.p50Ms.toFixed(1)} ms, p99 ${m.p99Ms.toFixed(1)} ms, errors ${m.errors}` +
               `${m.peakRssMb !== null ? `, peak RSS ${m.peakRssMb} MB` : ''}` +
-              `${m.otherLoad ? `; other processes took ${m.otherLoad.othersPct}% of the CPU, steal ${m.otherLoad.stealPct}%` : ''}\n        checks ${m.checks.ok ? 'ok' : 'FAILED'}: ${m.checks.summary}`,
+              `${m.cpu ? `; CPU per delivery: target ${m.targetCpuUs} us, database ${m.databaseCpuUs} us; other processes took ${m.cpu.othersPct}% of the CPU, steal ${m.cpu.stealPct}%` : ''}\n        checks ${m.checks.ok ? 'ok' : 'FAILED'}: ${m.checks.summary}`,
           );
         }
       }

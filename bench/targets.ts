@@ -52,6 +52,8 @@ export interface HttpTargetSettings {
   logFile: string;
   /** A line written to the log before it starts, naming the measurement. */
   banner: string;
+  /** Run under `node --cpu-prof`, writing the profile into this folder at exit. */
+  profileDir?: string;
 }
 
 /** `node dist/src/main.js` in production mode, on a free port, with no rate limit. */
@@ -74,7 +76,8 @@ export async function startPlainReceiver(settings: HttpTargetSettings, prepared:
 async function startNode(script: string, port: number, settings: HttpTargetSettings, env: Record<string, string>): Promise<HttpTarget> {
   const log = openSync(settings.logFile, 'a');
   writeSync(log, `\n===== ${settings.banner} (${script}, port ${port}) =====\n`);
-  const child = spawn(process.execPath, [script], {
+  const profile = settings.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${settings.profileDir}`] : [];
+  const child = spawn(process.execPath, [...profile, script], {
     cwd: REPO_ROOT,
     env: childEnv({ ...env, PORT: String(port), DATABASE_URL: settings.databaseUrl }),
     stdio: ['ignore', log, log],
