@@ -3,9 +3,10 @@
  * profile written by `node --cpu-prof` (BENCH_PROFILE_DIR) spent its time.
  *
  * Prints, as shares of the samples' time:
- * - by **area** (inclusive: a sample counts once for each area on its stack):
- *   the service's own code, each npm package, Node's internals, garbage
- *   collection, the idle loop, native code not attributed to JavaScript;
+ * - by **area**: the service's own code, each npm package, Node's internals,
+ *   garbage collection, the idle loop, native code not attributed to
+ *   JavaScript; inclusive (a sample counts once for each area on its stack)
+ *   and self (the area of the frame on top);
  * - the **functions with the most self time** (the frame on top of the stack).
  *
  * The idle share is the event loop waiting (for the database, for requests);
@@ -59,6 +60,7 @@ function filesOf(path: string): string[] {
 function summarise(files: string[], top: number): string {
   const inclusive = new Map<string, number>();
   const self = new Map<string, number>();
+  const selfByArea = new Map<string, number>();
   let total = 0;
   for (const file of files) {
     const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
@@ -80,7 +82,10 @@ function summarise(files: string[], top: number): string {
       const micros = profile.timeDeltas[i] ?? 0;
       total += micros;
       for (const area of stackAreas(id)) inclusive.set(area, (inclusive.get(area) ?? 0) + micros);
-      const name = frameName(byId.get(id)!.callFrame);
+      const frame = byId.get(id)!.callFrame;
+      const area = areaOf(frame);
+      selfByArea.set(area, (selfByArea.get(area) ?? 0) + micros);
+      const name = frameName(frame);
       self.set(name, (self.get(name) ?? 0) + micros);
     });
   }
@@ -89,13 +94,13 @@ function summarise(files: string[], top: number): string {
   const lines = [
     `${files.length} profile(s), ${(total / 1e6).toFixed(1)} s sampled, busy ${pct(total - idle)} (idle ${pct(idle)})`,
     '',
-    '| area (inclusive) | share |',
-    '| --- | ---: |',
+    '| area | inclusive | self |',
+    '| --- | ---: | ---: |',
     ...[...inclusive]
       .filter(([area]) => area !== 'root')
       .sort((a, b) => b[1] - a[1])
       .filter(([, micros]) => micros / total >= 0.005)
-      .map(([area, micros]) => `| ${area} | ${pct(micros)} |`),
+      .map(([area, micros]) => `| ${area} | ${pct(micros)} | ${pct(selfByArea.get(area) ?? 0)} |`),
     '',
     '| function (self time) | share |',
     '| --- | ---: |',

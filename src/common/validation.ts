@@ -1,6 +1,5 @@
-import { plainToInstance, type ClassConstructor } from 'class-transformer';
-import { validateSync, type ValidationError } from 'class-validator';
-import { AppError, type FieldProblem } from './app-error.js';
+import type { ValidationError } from 'class-validator';
+import type { FieldProblem } from './app-error.js';
 
 /** class-validator's error tree as flat `a.b[0].c` paths, one entry per failed rule. */
 export function flattenValidationErrors(errors: ValidationError[], prefix = ''): FieldProblem[] {
@@ -15,18 +14,4 @@ export function flattenValidationErrors(errors: ValidationError[], prefix = ''):
     if (error.children?.length) problems.push(...flattenValidationErrors(error.children, path));
   }
   return problems;
-}
-
-/**
- * Validates a delivery's data against a DTO: the instance, or a 400 naming
- * every bad field under `prefix` (`data.items[0].quantity`).
- */
-export function validatePayload<T extends object>(dto: ClassConstructor<T>, data: unknown, prefix: string): T {
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
-    throw AppError.invalid([{ field: prefix, message: `${prefix} must be a JSON object` }], 'invalid webhook payload');
-  }
-  const instance = plainToInstance(dto, data);
-  const errors = validateSync(instance, { forbidUnknownValues: true, stopAtFirstError: true });
-  if (errors.length) throw AppError.invalid(flattenValidationErrors(errors, prefix), 'invalid webhook payload');
-  return instance;
 }

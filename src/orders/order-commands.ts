@@ -1,5 +1,4 @@
-import type { LifecycleEventDto } from './dto/lifecycle-event.dto.js';
-import type { NewOrderDto } from './dto/new-order.dto.js';
+import type { LifecycleEventData, NewOrderData } from './dto/event-data.js';
 import { type LifecycleEvent, lifecycleRank } from './order-state-machine.js';
 import type { OrderStatus } from './order-status.js';
 
@@ -80,7 +79,7 @@ export interface OrderOutcome {
   status?: OrderStatus;
 }
 
-export function createOrderCommand(dto: NewOrderDto): CreateOrderCommand {
+export function createOrderCommand(dto: NewOrderData): CreateOrderCommand {
   return {
     kind: 'create_order',
     orderId: String(dto.order_id),
@@ -92,7 +91,7 @@ export function createOrderCommand(dto: NewOrderDto): CreateOrderCommand {
   };
 }
 
-export function lifecycleCommand(event: LifecycleEvent, dto: LifecycleEventDto): LifecycleCommand {
+export function lifecycleCommand(event: LifecycleEvent, dto: LifecycleEventData): LifecycleCommand {
   return { kind: 'lifecycle', orderId: String(dto.order_id), event, reason: dto.reason ?? null, restock: dto.restock ?? false };
 }
 

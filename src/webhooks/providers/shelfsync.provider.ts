@@ -1,7 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { validatePayload } from '../../common/validation.js';
-import { LifecycleEventDto } from '../../orders/dto/lifecycle-event.dto.js';
-import { NewOrderDto } from '../../orders/dto/new-order.dto.js';
+import { readLifecycleEvent, readNewOrder } from '../../orders/dto/event-data.js';
 import { createOrderCommand, lifecycleCommand, type OrderCommand } from '../../orders/order-commands.js';
 import { isLifecycleEvent } from '../../orders/order-state-machine.js';
 import type { DeliveryCommand, IdentifiedDelivery, Provider } from './provider.js';
@@ -28,8 +26,8 @@ export class ShelfsyncProvider implements Provider {
   }
 
   private commandFor(type: string, data: unknown): OrderCommand | null {
-    if (type === 'new_order') return createOrderCommand(validatePayload(NewOrderDto, data, 'data'));
-    if (isLifecycleEvent(type)) return lifecycleCommand(type, validatePayload(LifecycleEventDto, data, 'data'));
+    if (type === 'new_order') return createOrderCommand(readNewOrder(data, 'data'));
+    if (isLifecycleEvent(type)) return lifecycleCommand(type, readLifecycleEvent(data, 'data'));
     return null;
   }
 }
