@@ -17,14 +17,14 @@
  * counted up to its last reading, from zero when it started after the first
  * (its whole life is inside the measurement). A process that exits loses at
  * most SAMPLE_MS of its time: pgbench and its backends, which stop with the
- * measurement, are undercounted by at most 1% of a 10 s run; the HTTP
+ * measurement, are undercounted by at most 2.5% of a 10 s run; the HTTP
  * targets and their pooled backends live through it, so theirs are exact to a
  * clock tick. The others' share is a lower bound: good enough to flag a busy
  * machine.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 
-const SAMPLE_MS = 100;
+const SAMPLE_MS = 250;
 
 /** Linux's USER_HZ: /proc reports CPU times in hundredths of a second on every architecture Node runs on. */
 const TICKS_PER_SECOND = 100;

@@ -112,28 +112,23 @@ export function scenarioTable(scenario: Scenario, measurements: Measurement[], t
   const service = rows.find((s) => s.target === 'service');
   if (service) {
     const goals = GOALS[scenario.name];
-    const verdict = (met: boolean, goal: string | undefined) => (goal === undefined ? '' : ` (goal ${goal}: ${met ? 'met' : '**not met**'})`);
-    const ratios: string[] = [];
+    const figures: string[] = [];
+    /** A figure, and against its goal when the scenario has one: at least (>=) or below (<=, <). */
+    const report = (label: string, value: number, goal: number | undefined, kind: '>=' | '<=' | '<') => {
+      const met = kind === '>=' ? value >= goal! : kind === '<=' ? value <= goal! : value < goal!;
+      figures.push(`${label} **${fixed(value, 2)}**${goal === undefined ? '' : ` (goal ${kind} ${goal}: ${met ? 'met' : '**not met**'})`}`);
+    };
     for (const peer of ['pgbench', 'plain'] as const) {
       const other = rows.find((s) => s.target === peer);
-      if (!other) continue;
-      const ratio = service.eventsPerSecond / other.eventsPerSecond;
-      const goal = goals[peer];
-      ratios.push(`service / ${peer} = **${fixed(ratio, 2)}**${verdict(goal !== undefined && ratio >= goal, goal === undefined ? undefined : `>= ${goal}`)}`);
+      if (other) report(`service / ${peer} =`, service.eventsPerSecond / other.eventsPerSecond, goals[peer], '>=');
     }
     const plain = rows.find((s) => s.target === 'plain');
     if (plain?.targetCpuUs && service.targetCpuUs !== null) {
-      const ratio = service.targetCpuUs / plain.targetCpuUs;
-      const goal = goals.cpuVsPlain;
-      ratios.push(
-        `service CPU per delivery / plain's = **${fixed(ratio, 2)}**${verdict(goal !== undefined && ratio <= goal, goal === undefined ? undefined : `<= ${goal}`)}`,
-      );
+      report("service CPU per delivery / plain's =", service.targetCpuUs / plain.targetCpuUs, goals.cpuVsPlain, '<=');
     }
-    if (goals.p99Ms !== undefined) ratios.push(`service p99 ${fixed(service.p99Ms, 1)} ms${verdict(service.p99Ms < goals.p99Ms, `< ${goals.p99Ms}`)}`);
-    if (goals.rssMb !== undefined && service.peakRssMb !== null) {
-      ratios.push(`service peak RSS ${service.peakRssMb} MB${verdict(service.peakRssMb < goals.rssMb, `< ${goals.rssMb}`)}`);
-    }
-    if (ratios.length) lines.push('', ratios.join('; '));
+    report('service p99 ms', service.p99Ms, goals.p99Ms, '<');
+    if (service.peakRssMb !== null) report('service peak RSS MB', service.peakRssMb, goals.rssMb, '<');
+    lines.push('', figures.join('; '));
   }
   // What the pooler costs (or, with two instances, what a second one adds), against the direct connection.
   const pooled = rows.filter((s) => s.target.startsWith('service-'));

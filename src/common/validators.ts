@@ -18,6 +18,21 @@ export function isPlainText(value: unknown, min: number, max: number): value is 
   );
 }
 
+/** An order's limits, whichever gateway it comes from: more than any real order has, refused before the domain sees them. */
+export const MAX_AMOUNT = 1e12;
+export const MAX_LINES = 500;
+export const MAX_QUANTITY = 1_000_000;
+
+/** A JSON object (not an array, not null). */
+export function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A line's quantity: an integer from 1 to MAX_QUANTITY. */
+export function isQuantity(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= MAX_QUANTITY;
+}
+
 /** A finite number with at most `places` decimals (class-validator's own check throws on 1e-7). */
 export function hasAtMostDecimals(value: unknown, places: number): value is number {
   if (typeof value !== 'number' || !Number.isFinite(value)) return false;

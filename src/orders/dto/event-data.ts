@@ -1,6 +1,6 @@
 import { isEmail } from 'class-validator';
 import { AppError, type FieldProblem } from '../../common/app-error.js';
-import { hasAtMostDecimals, isOrderId, isPlainText } from '../../common/validators.js';
+import { hasAtMostDecimals, isObject, isOrderId, isPlainText, MAX_AMOUNT, MAX_LINES, MAX_QUANTITY } from '../../common/validators.js';
 
 /**
  * The `data` of the contract's own events, read from the parsed JSON as
@@ -10,9 +10,6 @@ import { hasAtMostDecimals, isOrderId, isPlainText } from '../../common/validato
  * the range, every bad field at once; unknown fields are ignored.
  */
 
-const MAX_AMOUNT = 1e12;
-const MAX_LINES = 500;
-const MAX_QUANTITY = 1_000_000;
 const CURRENCY = /^[A-Za-z]{3}$/;
 
 /** `data` of a `new_order` event, as the contract names its fields. */
@@ -38,10 +35,8 @@ export interface LifecycleEventData {
 const absent = (value: unknown) => value === undefined || value === null;
 
 function objectAt(data: unknown, prefix: string): Record<string, unknown> {
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
-    throw AppError.invalid([{ field: prefix, message: `${prefix} must be a JSON object` }], 'invalid webhook payload');
-  }
-  return data as Record<string, unknown>;
+  if (!isObject(data)) throw AppError.invalid([{ field: prefix, message: `${prefix} must be a JSON object` }], 'invalid webhook payload');
+  return data;
 }
 
 /** Collects each field's first problem under a path prefix (`data.items[0].quantity`). */
@@ -73,11 +68,11 @@ function amount(value: unknown, name: string, at: string, problems: Problems): v
 }
 
 function line(item: unknown, at: string, problems: Problems): void {
-  if (typeof item !== 'object' || item === null || Array.isArray(item)) {
+  if (!isObject(item)) {
     problems.add(at, 'each line of items must be an object');
     return;
   }
-  const { sku, quantity, unit_price } = item as Record<string, unknown>;
+  const { sku, quantity, unit_price } = item;
   if (absent(sku)) problems.add(`${at}.sku`, 'sku is required');
   else plainText(sku, 'sku', `${at}.sku`, 1, 100, problems);
   if (absent(quantity)) problems.add(`${at}.quantity`, 'quantity is required');

@@ -48,10 +48,6 @@ export function depthOf(root: unknown): number {
   return deepest;
 }
 
-export function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /**
  * An id as the gateway wrote it: a string, or an integer (kept digit for
  * digit by parseNativeJson). Anything else is undefined.

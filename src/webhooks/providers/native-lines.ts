@@ -1,15 +1,6 @@
 import type { FieldProblem } from '../../common/app-error.js';
-import { isPlainText } from '../../common/validators.js';
+import { isObject, isPlainText, isQuantity, MAX_LINES, MAX_QUANTITY } from '../../common/validators.js';
 import type { CreateOrderCommand } from '../../orders/order-commands.js';
-import { isObject } from './native-json.js';
-
-/** More lines than any real order has; refused before the domain sees them. */
-export const MAX_LINES = 500;
-export const MAX_QUANTITY = 1_000_000;
-
-export function isQuantity(value: unknown): value is number {
-  return typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= MAX_QUANTITY;
-}
 
 /** A line's SKU: null when the gateway gives none (missing, null or ""), the SKU otherwise; undefined when it is not one. */
 export function skuOf(value: unknown): string | null | undefined {

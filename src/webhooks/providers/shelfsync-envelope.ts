@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { AppError, type FieldProblem } from '../../common/app-error.js';
-import { isPlainText } from '../../common/validators.js';
+import { isObject, isPlainText } from '../../common/validators.js';
 import { headerValue } from '../signature/signature-scheme.js';
-import { depthOf, isObject } from './native-json.js';
+import { depthOf } from './native-json.js';
 
 export interface WebhookEnvelope {
   /**

@@ -1,12 +1,12 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { AppError, type FieldProblem } from '../../common/app-error.js';
-import { isPlainText } from '../../common/validators.js';
+import { isObject, isPlainText, isQuantity, MAX_QUANTITY } from '../../common/validators.js';
 import type { CreateOrderCommand, LifecycleCommand, OrderCommand, ReturnUnitsCommand } from '../../orders/order-commands.js';
 import type { LifecycleEvent } from '../../orders/order-state-machine.js';
 import { headerValue } from '../signature/signature-scheme.js';
-import { idText, isObject, parseNativeJson } from './native-json.js';
+import { idText, parseNativeJson } from './native-json.js';
 import { SHOPIFY_HEADERS } from './gateway-headers.js';
-import { isQuantity, lineItemsOf, MAX_QUANTITY, skuOf } from './native-lines.js';
+import { lineItemsOf, skuOf } from './native-lines.js';
 import type { DeliveryCommand, IdentifiedDelivery, Provider } from './provider.js';
 
 /** The topics Shopify names in `x-shopify-topic` that shelfsync maps (contract, "Gateways natively" → Shopify). */

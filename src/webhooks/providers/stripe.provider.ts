@@ -1,7 +1,8 @@
 import { AppError } from '../../common/app-error.js';
 import type { LifecycleCommand, Payment } from '../../orders/order-commands.js';
 import type { LifecycleEvent } from '../../orders/order-state-machine.js';
-import { idText, isObject, parseNativeJson } from './native-json.js';
+import { isObject } from '../../common/validators.js';
+import { idText, parseNativeJson } from './native-json.js';
 import type { DeliveryCommand, IdentifiedDelivery, Provider } from './provider.js';
 import { majorUnits } from './stripe-currencies.js';
 

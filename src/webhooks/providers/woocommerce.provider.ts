@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { AppError, type FieldProblem } from '../../common/app-error.js';
-import { isPlainText } from '../../common/validators.js';
+import { isObject, isPlainText, MAX_AMOUNT } from '../../common/validators.js';
 import type { CreateOrderCommand, LifecycleCommand, OrderCommand } from '../../orders/order-commands.js';
 import type { LifecycleEvent } from '../../orders/order-state-machine.js';
 import { headerValue } from '../signature/signature-scheme.js';
-import { idText, isObject, parseNativeJson } from './native-json.js';
+import { idText, parseNativeJson } from './native-json.js';
 import { WOOCOMMERCE_HEADERS } from './gateway-headers.js';
 import { lineItemsOf } from './native-lines.js';
 import type { DeliveryCommand, IdentifiedDelivery, Provider } from './provider.js';
@@ -19,7 +19,6 @@ const PING_BODY = /^webhook_id=\d{1,20}$/;
 const FORM_CONTENT_TYPE = /^application\/x-www-form-urlencoded\s*(;.*)?$/i;
 /** An amount as WooCommerce writes it: a decimal string ("29.35"), at most 4 decimals. */
 const AMOUNT = /^\d{1,13}(\.\d{1,4})?$/;
-const MAX_AMOUNT = 1e12;
 /** A loose email check: WooCommerce validated it already; what does not look like one is left out. */
 const EMAIL = /^[^\s@]+@[^\s@]+$/;
 
