@@ -114,9 +114,9 @@ export function scenarioTable(scenario: Scenario, measurements: Measurement[], t
     const goals = GOALS[scenario.name];
     const figures: string[] = [];
     /** A figure, and against its goal when the scenario has one: at least (>=) or below (<=, <). */
-    const report = (label: string, value: number, goal: number | undefined, kind: '>=' | '<=' | '<') => {
+    const report = (label: string, value: number, goal: number | undefined, kind: '>=' | '<=' | '<', digits = 2) => {
       const met = kind === '>=' ? value >= goal! : kind === '<=' ? value <= goal! : value < goal!;
-      figures.push(`${label} **${fixed(value, 2)}**${goal === undefined ? '' : ` (goal ${kind} ${goal}: ${met ? 'met' : '**not met**'})`}`);
+      figures.push(`${label} **${fixed(value, digits)}**${goal === undefined ? '' : ` (goal ${kind} ${goal}: ${met ? 'met' : '**not met**'})`}`);
     };
     for (const peer of ['pgbench', 'plain'] as const) {
       const other = rows.find((s) => s.target === peer);
@@ -126,8 +126,8 @@ export function scenarioTable(scenario: Scenario, measurements: Measurement[], t
     if (plain?.targetCpuUs && service.targetCpuUs !== null) {
       report("service CPU per delivery / plain's =", service.targetCpuUs / plain.targetCpuUs, goals.cpuVsPlain, '<=');
     }
-    report('service p99 ms', service.p99Ms, goals.p99Ms, '<');
-    if (service.peakRssMb !== null) report('service peak RSS MB', service.peakRssMb, goals.rssMb, '<');
+    report('service p99 ms', service.p99Ms, goals.p99Ms, '<', 1);
+    if (service.peakRssMb !== null) report('service peak RSS MB', service.peakRssMb, goals.rssMb, '<', 0);
     lines.push('', figures.join('; '));
   }
   // What the pooler costs (or, with two instances, what a second one adds), against the direct connection.
