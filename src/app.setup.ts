@@ -1,39 +1,23 @@
 import { readFileSync } from 'node:fs';
 import { Logger, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import type { NestExpressApplication } from '@nestjs/platform-express';
-import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
-import helmet from 'helmet';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from './app.module.js';
 import { AllExceptionsFilter } from './common/all-exceptions.filter.js';
 import { AppError } from './common/app-error.js';
 import { flattenValidationErrors } from './common/validation.js';
 import type { AppConfig } from './config/app-config.js';
 import { setupOpenApi } from './docs/openapi.js';
+import { RequestBodies } from './http/request-body.js';
+import { securityHeaders, trustProxyOf } from './http/server-options.js';
 import { createLogger, NestPinoLogger } from './logging/logger.js';
-import { assignRequestId } from './logging/request-id.js';
+import { requestIdOf } from './logging/request-id.js';
 
-const MANAGEMENT_BODY_LIMIT = '100kb';
+/** Node's own defaults, which Fastify would otherwise turn off or lengthen. */
+const REQUEST_TIMEOUT_MS = 300_000;
+const KEEP_ALIVE_TIMEOUT_MS = 5_000;
 
-/** Turns a body-parser failure (too large, unreadable, bad JSON) into the service's JSON error. */
-function parserWithJsonErrors(parser: RequestHandler, limit: string, errors: AllExceptionsFilter): RequestHandler {
-  return (request: Request, response: Response, next: NextFunction) =>
-    parser(request, response, (error?: unknown) => {
-      if (!error) return next();
-      const { status, type } = error as { status?: number; type?: string };
-      const appError =
-        status === 413
-          ? new AppError(413, 'payload_too_large', `request body exceeds the limit of ${limit}`)
-          : type === 'entity.parse.failed'
-            ? AppError.invalid([{ field: 'body', message: 'body is not valid JSON' }])
-            : status === 415
-              ? new AppError(415, 'unsupported_media_type', (error as Error).message)
-              : new AppError(status && status < 500 ? status : 400, 'bad_request', 'the request body could not be read');
-      errors.respond(request, response, appError);
-    });
-}
-
-const stopStates = new WeakMap<NestExpressApplication, { stopping: boolean }>();
+const stopStates = new WeakMap<NestFastifyApplication, { stopping: boolean }>();
 
 /**
  * Begins a graceful stop's first half: answers from now on close their
@@ -41,7 +25,7 @@ const stopStates = new WeakMap<NestExpressApplication, { stopping: boolean }>();
  * the server has closed), so that `app.close()` finishes once the requests
  * in flight have been answered.
  */
-export function drainConnections(app: NestExpressApplication): void {
+export function drainConnections(app: NestFastifyApplication): void {
   const state = stopStates.get(app);
   if (state) state.stopping = true;
   const server = app.getHttpServer() as { closeIdleConnections?: () => void };
@@ -53,47 +37,50 @@ export function drainConnections(app: NestExpressApplication): void {
  * Builds the HTTP application. Shared by main.ts and the tests, so that what
  * is tested is what runs: the same parsers, validation and error mapping.
  */
-export async function createApp(config: AppConfig): Promise<NestExpressApplication> {
+export async function createApp(config: AppConfig): Promise<NestFastifyApplication> {
   const logger = createLogger(config);
   const errors = new AllExceptionsFilter(logger);
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, logger), {
+  const bodies = new RequestBodies({ webhooks: config.bodyLimit, console: '10kb', json: '100kb' });
+  const adapter = new FastifyAdapter({
     // HTTPS straight from the service when TLS_CERT_FILE and TLS_KEY_FILE are set.
-    httpsOptions: config.tls
-      ? { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) }
-      : undefined,
-    // Webhooks need their exact bytes: the parsers are registered below.
+    ...(config.tls ? { https: { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) } } : {}),
+    // Which x-forwarded-for to believe for the client address (rate limits, allowed addresses).
+    trustProxy: trustProxyOf(config.trustProxy),
+    genReqId: requestIdOf,
+    requestIdHeader: false,
+    bodyLimit: bodies.largest,
+    requestTimeout: REQUEST_TIMEOUT_MS,
+    keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+    // A request on a kept-alive connection while stopping is still answered (with connection: close).
+    return503OnClosing: false,
+    // Routes as Express matched them; parameters as long as a URL can be, so that a too long SKU is a 400 naming it.
+    routerOptions: { caseSensitive: false, ignoreTrailingSlash: true, maxParamLength: 8192 },
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, logger), adapter, {
+    // Every body goes through `bodies` (below): webhooks need their exact bytes.
     bodyParser: false,
     // Start-up errors reach main.ts, which reports them in one line.
     abortOnError: false,
     logger: new NestPinoLogger(logger),
   });
   announceConfiguration(config);
-  app.disable('x-powered-by');
+  const fastify = app.getHttpAdapter().getInstance();
+  fastify.removeAllContentTypeParsers();
+  fastify.addContentTypeParser('*', (request, payload, done) => bodies.parse(request, payload, done));
+
+  const headers = securityHeaders({
+    // Over plain HTTP, upgrade-insecure-requests would send the /docs page's own scripts to https and blank it.
+    contentSecurityPolicy: { directives: { upgradeInsecureRequests: config.tls ? [] : null } },
+  });
   // While stopping, every answer closes its connection, so keep-alive clients cannot hold the stop open.
   const state = { stopping: false };
   stopStates.set(app, state);
-  app.use((_request: Request, response: Response, next: NextFunction) => {
-    if (state.stopping) response.setHeader('connection', 'close');
-    next();
+  fastify.addHook('onRequest', (request, reply, done) => {
+    for (const [name, value] of headers) reply.header(name, value);
+    reply.header('x-request-id', request.id);
+    if (state.stopping) reply.header('connection', 'close');
+    done();
   });
-  app.use(assignRequestId);
-  // Which x-forwarded-for to believe for the client address (rate limits, allowed addresses).
-  app.set('trust proxy', config.trustProxy);
-  app.use(
-    helmet({
-      // Over plain HTTP, upgrade-insecure-requests would send the /docs page's own scripts to https and blank it.
-      contentSecurityPolicy: { directives: { upgradeInsecureRequests: config.tls ? [] : null } },
-    }),
-  );
-  // Webhook bodies stay raw bytes whatever their content type: the signature is over them.
-  app.use(
-    '/webhooks',
-    // inflate: false — the signature covers the bytes on the wire, so compressed bodies are refused (415).
-    parserWithJsonErrors(express.raw({ type: () => true, limit: config.bodyLimit, inflate: false }), config.bodyLimit, errors),
-  );
-  // The console's forms.
-  app.use('/console', parserWithJsonErrors(express.urlencoded({ extended: false, limit: '10kb' }), '10kb', errors));
-  app.use(parserWithJsonErrors(express.json({ limit: MANAGEMENT_BODY_LIMIT }), MANAGEMENT_BODY_LIMIT, errors));
   app.useGlobalFilters(errors);
   app.useGlobalPipes(
     new ValidationPipe({

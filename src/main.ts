@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createApp, drainConnections } from './app.setup.js';
 import { AppConfig, ConfigError } from './config/app-config.js';
 
@@ -11,9 +11,20 @@ async function main(): Promise<void> {
   const config = AppConfig.fromEnv();
   const app = await createApp(config);
   stopGracefullyOn(['SIGTERM', 'SIGINT'], app);
-  await app.listen(config.port);
+  await listenOnAllInterfaces(app, config.port);
   const { port } = app.getHttpServer().address() as { port: number };
   new Logger('Main').log(`shelfsync listening on port ${port}`);
+}
+
+/** Every interface, IPv6 and IPv4, as Node's own default; IPv4 alone where the host has no IPv6. */
+async function listenOnAllInterfaces(app: NestFastifyApplication, port: number): Promise<void> {
+  try {
+    await app.listen(port, '::');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'EAFNOSUPPORT' && code !== 'EADDRNOTAVAIL') throw error;
+    await app.listen(port, '0.0.0.0');
+  }
 }
 
 /**
@@ -21,7 +32,7 @@ async function main(): Promise<void> {
  * finish (each commits or rolls back whole), close the database pool (and an
  * embedded server this process runs), then exit 0. Past the timeout, exit 1.
  */
-function stopGracefullyOn(signals: NodeJS.Signals[], app: NestExpressApplication): void {
+function stopGracefullyOn(signals: NodeJS.Signals[], app: NestFastifyApplication): void {
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) return;

@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from '@jest/globals';
 import { count, resetDatabase, seedStock, stockOf } from './support/database.js';
-import { deliver, useTestApp } from './support/test-app.js';
+import { deliver, sign, useTestApp } from './support/test-app.js';
 
 const order = (data: Record<string, unknown>) =>
   JSON.stringify({ event: 'new_order', data: { order_id: 'o-1', customer_name: 'A', total_amount: 10, ...data } });
@@ -85,6 +85,32 @@ describe('malformed deliveries', () => {
     const res = await deliver(t.url, order({}), { headers: { 'content-encoding': 'gzip' } });
     expect(res.status).toBe(415);
     expect(res.body.error).toBe('unsupported_media_type');
+    await expectNothingStored();
+  });
+
+  it('refuses a content-type header that is not a media type (415), naming the header', async () => {
+    const res = await deliver(t.url, order({}), { headers: { 'content-type': 'no media type' } });
+    expect(res.status).toBe(415);
+    expect(res.body).toMatchObject({ error: 'unsupported_media_type', message: expect.stringContaining('content-type') });
+    await expectNothingStored();
+  });
+
+  it('answers 413 for a chunked body past the limit, which announces no length', async () => {
+    const body = order({}).padEnd(300 * 1024, ' ');
+    const chunks = new ReadableStream({
+      start(controller) {
+        for (let at = 0; at < body.length; at += 64 * 1024) controller.enqueue(new TextEncoder().encode(body.slice(at, at + 64 * 1024)));
+        controller.close();
+      },
+    });
+    const response = await fetch(`${t.url}/webhooks`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-signature': sign(body) },
+      body: chunks,
+      duplex: 'half',
+    });
+    expect(response.status).toBe(413);
+    expect(await response.json()).toMatchObject({ error: 'payload_too_large', message: 'request body exceeds the limit of 256kb' });
     await expectNothingStored();
   });
 

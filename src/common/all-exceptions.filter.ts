@@ -1,7 +1,6 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
-import type { Response } from 'express';
 import type { Logger as PinoLogger } from 'pino';
-import type { RequestWithId } from '../logging/request-id.js';
+import { type HttpReply, type HttpRequest, isWebhookPath, pathOf } from '../http/http.js';
 import { isTransientDatabaseError } from '../database/pg-errors.js';
 import { AppError } from './app-error.js';
 
@@ -36,28 +35,29 @@ export class AllExceptionsFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
-    this.respond(http.getRequest<RequestWithId | undefined>(), http.getResponse<Response>(), exception);
+    this.respond(http.getRequest<HttpRequest | undefined>(), http.getResponse<HttpReply>(), exception);
   }
 
   /** Writes `exception` as the JSON error; also for errors raised before Nest routes a request (body parsers). */
-  respond(request: RequestWithId | undefined, response: Response, exception: unknown): void {
+  respond(request: HttpRequest | undefined, response: HttpReply, exception: unknown): void {
     const error = toAppError(exception);
     if (error.status >= 500 && error.code === 'internal_error') {
       this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
     }
     // Verified deliveries log their own line, with their outcome; this one is for those turned away before.
     const verified = Boolean((request as { verifiedDelivery?: unknown } | undefined)?.verifiedDelivery);
-    if (request?.path?.toLowerCase().startsWith('/webhooks') && !verified && error.status < 500 && this.log) {
+    const path = request ? pathOf(request) : undefined;
+    if (path !== undefined && isWebhookPath(path) && !verified && error.status < 500 && this.log) {
       this.log.warn(
-        { request_id: request.requestId, path: request.path, status: error.status, error: error.code },
+        { request_id: request!.id, path, status: error.status, error: error.code },
         'delivery refused',
       );
     }
-    if (response.headersSent) return;
-    for (const [name, value] of Object.entries(error.headers ?? {})) response.setHeader(name, value);
+    if (response.sent || response.raw.headersSent) return;
+    for (const [name, value] of Object.entries(error.headers ?? {})) response.header(name, value);
     const body: ErrorBody = { statusCode: error.status, error: error.code, message: error.message };
     if (error.errors) body.errors = error.errors;
-    response.status(error.status).json(body);
+    void response.code(error.status).send(body);
   }
 }
 
@@ -65,6 +65,10 @@ export function toAppError(exception: unknown): AppError {
   if (exception instanceof AppError) return exception;
   if (exception instanceof HttpException) {
     const status = exception.getStatus();
+    // Fastify refuses a content-type header it cannot read before any parser runs.
+    if ((exception.cause as { code?: unknown } | undefined)?.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+      return new AppError(415, 'unsupported_media_type', 'the content-type header is not a media type (type/subtype)');
+    }
     const response = exception.getResponse();
     const body = typeof response === 'string' ? { message: response } : (response as { message?: unknown });
     const message = Array.isArray(body.message)

@@ -1,5 +1,5 @@
 import { type CanActivate, type ExecutionContext, Injectable, type OnModuleDestroy } from '@nestjs/common';
-import type { Request, Response } from 'express';
+import { type HttpReply, type HttpRequest, isWebhookPath, pathOf } from '../http/http.js';
 import { isIPv4, isIPv6 } from 'node:net';
 import { AppConfig } from '../config/app-config.js';
 import { AppError } from './app-error.js';
@@ -51,15 +51,15 @@ export class RateLimitGuard implements CanActivate, OnModuleDestroy {
   }
 
   canActivate(context: ExecutionContext): boolean {
-    const request = context.switchToHttp().getRequest<Request>();
-    if (UNLIMITED_PATHS.has(request.path)) return true;
-    const path = request.path.toLowerCase();
-    const webhooks = path === '/webhooks' || path.startsWith('/webhooks/');
+    const request = context.switchToHttp().getRequest<HttpRequest>();
+    const path = pathOf(request);
+    if (UNLIMITED_PATHS.has(path)) return true;
+    const webhooks = isWebhookPath(path);
     const limit = webhooks ? this.config.webhookRateLimit : this.config.adminRateLimit;
     if (limit === 0) return true;
 
     const now = Date.now();
-    const key = `${webhooks ? 'webhooks' : 'admin'} ${clientKey(request.ip ?? request.socket.remoteAddress ?? '')}`;
+    const key = `${webhooks ? 'webhooks' : 'admin'} ${clientKey(request.ip)}`;
     let window = this.windows.get(key);
     if (!window || now - window.startedAt >= WINDOW_MS) {
       this.windows.delete(key);
@@ -71,7 +71,7 @@ export class RateLimitGuard implements CanActivate, OnModuleDestroy {
     if (window.count <= limit) return true;
 
     const retryAfter = Math.max(1, Math.ceil((window.startedAt + WINDOW_MS - now) / 1000));
-    context.switchToHttp().getResponse<Response>().setHeader('retry-after', String(retryAfter));
+    context.switchToHttp().getResponse<HttpReply>().header('retry-after', String(retryAfter));
     throw new AppError(429, 'too_many_requests', `more than ${limit} requests a minute from this address; retry in ${retryAfter} s`);
   }
 

@@ -1,7 +1,7 @@
-import type { Request, Response } from 'express';
 import { isValidSession } from '../auth/admin-token.js';
 import { isPlainText } from '../common/validators.js';
 import type { AppConfig } from '../config/app-config.js';
+import { type HttpReply, type HttpRequest, redirectTo } from '../http/http.js';
 import { loginPage } from './views.js';
 
 /** The console's session cookie: HttpOnly, SameSite=Strict, never the token itself. */
@@ -10,7 +10,7 @@ export const CONSOLE_COOKIE = 'shelfsync_console';
 /** A console form's fields, or a page's query. */
 export type Form = Record<string, string | undefined>;
 
-export function sessionOf(request: Request): string | undefined {
+export function sessionOf(request: HttpRequest): string | undefined {
   for (const part of (request.headers.cookie ?? '').split(';')) {
     const [name, ...value] = part.trim().split('=');
     if (name === CONSOLE_COOKIE) return value.join('=');
@@ -25,9 +25,9 @@ export function flashFrom(query: Form): { message: string; error?: true } | unde
   return undefined;
 }
 
-export function sendPage(response: Response, status: number, page: string): void {
-  response.status(status).type('html').setHeader('cache-control', 'no-store');
-  response.send(page);
+/** A console page: HTML, never cached. */
+export function sendPage(reply: HttpReply, status: number, page: string): void {
+  void reply.code(status).type('text/html; charset=utf-8').header('cache-control', 'no-store').send(page);
 }
 
 /**
@@ -36,7 +36,7 @@ export function sendPage(response: Response, status: number, page: string): void
  * from (Sec-Fetch-Site, Origin), and it must be this console. Answers 403
  * otherwise.
  */
-export function sameOrigin(request: Request, response: Response): boolean {
+export function sameOrigin(request: HttpRequest, response: HttpReply): boolean {
   const site = request.headers['sec-fetch-site'];
   const origin = request.headers.origin;
   const fromElsewhere =
@@ -48,8 +48,8 @@ export function sameOrigin(request: Request, response: Response): boolean {
 }
 
 /** Pages need a session: without one, the browser goes to the login form. */
-export function signedIn(config: AppConfig, request: Request, response: Response): boolean {
+export function signedIn(config: AppConfig, request: HttpRequest, response: HttpReply): boolean {
   if (isValidSession(config.adminToken, sessionOf(request))) return true;
-  response.redirect(303, '/console/login');
+  redirectTo(response, '/console/login');
   return false;
 }

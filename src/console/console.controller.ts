@@ -1,6 +1,6 @@
 import { Body, Controller, Get, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
+import { type HttpReply, type HttpRequest, redirectTo } from '../http/http.js';
 import { isAdminToken, issueSession } from '../auth/admin-token.js';
 import { AppError } from '../common/app-error.js';
 import { isPlainText } from '../common/validators.js';
@@ -33,37 +33,37 @@ export class ConsoleController {
   ) {}
 
   @Get()
-  home(@Res() response: Response): void {
-    response.redirect(303, '/console/deliveries');
+  home(@Res() response: HttpReply): void {
+    redirectTo(response, '/console/deliveries');
   }
 
   @Get('login')
-  loginForm(@Res() response: Response): void {
+  loginForm(@Res() response: HttpReply): void {
     sendPage(response, 200, loginPage(this.config.adminToken ? undefined : 'The console is disabled: ADMIN_TOKEN is not set.'));
   }
 
   @Post('login')
-  login(@Req() request: Request, @Body() form: Form, @Res() response: Response): void {
+  login(@Req() request: HttpRequest, @Body() form: Form, @Res() response: HttpReply): void {
     if (!sameOrigin(request, response)) return;
     if (!isAdminToken(this.config.adminToken, form.token ?? '')) {
       sendPage(response, 401, loginPage(this.config.adminToken ? 'That is not the admin token.' : 'The console is disabled: ADMIN_TOKEN is not set.'));
       return;
     }
     // Secure whenever the browser came over HTTPS, directly or through a trusted proxy (TRUST_PROXY).
-    const secure = request.secure ? '; Secure' : '';
-    response.setHeader('set-cookie', `${CONSOLE_COOKIE}=${issueSession(this.config.adminToken!)}; HttpOnly; SameSite=Strict; Path=/console; Max-Age=43200${secure}`);
-    response.redirect(303, '/console/deliveries');
+    const secure = request.protocol === 'https' ? '; Secure' : '';
+    response.header('set-cookie', `${CONSOLE_COOKIE}=${issueSession(this.config.adminToken!)}; HttpOnly; SameSite=Strict; Path=/console; Max-Age=43200${secure}`);
+    redirectTo(response, '/console/deliveries');
   }
 
   @Post('logout')
-  logout(@Req() request: Request, @Res() response: Response): void {
+  logout(@Req() request: HttpRequest, @Res() response: HttpReply): void {
     if (!sameOrigin(request, response)) return;
-    response.setHeader('set-cookie', `${CONSOLE_COOKIE}=; HttpOnly; SameSite=Strict; Path=/console; Max-Age=0`);
-    response.redirect(303, '/console/login');
+    response.header('set-cookie', `${CONSOLE_COOKIE}=; HttpOnly; SameSite=Strict; Path=/console; Max-Age=0`);
+    redirectTo(response, '/console/login');
   }
 
   @Get('deliveries')
-  async deliveries(@Req() request: Request, @Query() query: Form, @Res() response: Response): Promise<void> {
+  async deliveries(@Req() request: HttpRequest, @Query() query: Form, @Res() response: HttpReply): Promise<void> {
     if (!signedIn(this.config, request, response)) return;
     const status = DELIVERY_STATUSES.includes(query.status as DeliveryStatus) ? (query.status as DeliveryStatus) : undefined;
     const text = (value?: string) => (value && isPlainText(value, 1, 100) ? value : undefined);
@@ -81,7 +81,7 @@ export class ConsoleController {
   }
 
   @Get('deliveries/:id')
-  async delivery(@Req() request: Request, @Param('id') id: string, @Query() query: Form, @Res() response: Response): Promise<void> {
+  async delivery(@Req() request: HttpRequest, @Param('id') id: string, @Query() query: Form, @Res() response: HttpReply): Promise<void> {
     if (!signedIn(this.config, request, response)) return;
     if (!ID.test(id)) return sendPage(response, 404, orderSearchPage(`No delivery ${id}.`));
     try {
@@ -93,7 +93,7 @@ export class ConsoleController {
   }
 
   @Post('deliveries/:id/replay')
-  async replay(@Req() request: Request, @Param('id') id: string, @Res() response: Response): Promise<void> {
+  async replay(@Req() request: HttpRequest, @Param('id') id: string, @Res() response: HttpReply): Promise<void> {
     if (!sameOrigin(request, response) || !signedIn(this.config, request, response)) return;
     if (!ID.test(id)) return sendPage(response, 404, orderSearchPage(`No delivery ${id}.`));
     let flash: string;
@@ -104,11 +104,11 @@ export class ConsoleController {
       if (!(error instanceof AppError) || error.status >= 500) throw error;
       flash = `problem=${encodeURIComponent(error.message)}`;
     }
-    response.redirect(303, `/console/deliveries/${id}?${flash}`);
+    redirectTo(response, `/console/deliveries/${id}?${flash}`);
   }
 
   @Get('inventory')
-  async stock(@Req() request: Request, @Query() query: Form, @Res() response: Response): Promise<void> {
+  async stock(@Req() request: HttpRequest, @Query() query: Form, @Res() response: HttpReply): Promise<void> {
     if (!signedIn(this.config, request, response)) return;
     const list = (cursor?: string) => this.inventory.list({ cursor, limit: 100, lowStock: false });
     const page = await list(query.cursor).catch((error: unknown) => {
@@ -119,7 +119,7 @@ export class ConsoleController {
   }
 
   @Post('inventory/:sku/adjust')
-  async adjust(@Req() request: Request, @Param('sku') sku: string, @Body() form: Form, @Res() response: Response): Promise<void> {
+  async adjust(@Req() request: HttpRequest, @Param('sku') sku: string, @Body() form: Form, @Res() response: HttpReply): Promise<void> {
     if (!sameOrigin(request, response) || !signedIn(this.config, request, response)) return;
     const delta = Number(form.delta);
     let flash: string;
@@ -136,23 +136,23 @@ export class ConsoleController {
         flash = `problem=${encodeURIComponent(error.message)}`;
       }
     }
-    response.redirect(303, `/console/inventory?${flash}`);
+    redirectTo(response, `/console/inventory?${flash}`);
   }
 
   @Get('orders')
-  orderSearch(@Req() request: Request, @Res() response: Response): void {
+  orderSearch(@Req() request: HttpRequest, @Res() response: HttpReply): void {
     if (!signedIn(this.config, request, response)) return;
     sendPage(response, 200, orderSearchPage());
   }
 
   @Get('orders/find')
-  findOrder(@Req() request: Request, @Query() query: Form, @Res() response: Response): void {
+  findOrder(@Req() request: HttpRequest, @Query() query: Form, @Res() response: HttpReply): void {
     if (!signedIn(this.config, request, response)) return;
-    response.redirect(303, `/console/orders/${encodeURIComponent(query.order_id ?? '')}`);
+    redirectTo(response, `/console/orders/${encodeURIComponent(query.order_id ?? '')}`);
   }
 
   @Get('orders/:order_id')
-  async order(@Req() request: Request, @Param('order_id') orderId: string, @Res() response: Response): Promise<void> {
+  async order(@Req() request: HttpRequest, @Param('order_id') orderId: string, @Res() response: HttpReply): Promise<void> {
     if (!signedIn(this.config, request, response)) return;
     if (!isPlainText(orderId, 1, 128)) return sendPage(response, 404, orderSearchPage('That is not an order id.'));
     try {
@@ -164,7 +164,7 @@ export class ConsoleController {
   }
 
   @Get('endpoints')
-  async notificationEndpoints(@Req() request: Request, @Query() query: Form, @Res() response: Response): Promise<void> {
+  async notificationEndpoints(@Req() request: HttpRequest, @Query() query: Form, @Res() response: HttpReply): Promise<void> {
     if (!signedIn(this.config, request, response)) return;
     const list = (cursor?: string) => this.endpoints.list({ cursor, limit: 100 });
     const page = await list(query.cursor).catch((error: unknown) => {

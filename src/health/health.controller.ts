@@ -1,6 +1,6 @@
 import { Controller, Get, HttpCode, HttpStatus, Res } from '@nestjs/common';
 import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { HttpReply } from '../http/http.js';
 import { DataSource } from 'typeorm';
 import { queryWithin } from '../database/deadline.js';
 
@@ -17,12 +17,12 @@ export class HealthController {
   @ApiResponse({ status: 200, description: '{status: ok, database: up}' })
   @ApiResponse({ status: 503, description: '{status: unavailable, database: down}: the database did not answer within two seconds' })
   @HttpCode(HttpStatus.OK)
-  async check(@Res({ passthrough: true }) response: Response): Promise<{ status: string; database: string }> {
+  async check(@Res({ passthrough: true }) response: HttpReply): Promise<{ status: string; database: string }> {
     try {
       await queryWithin(this.dataSource, HEALTH_TIMEOUT_MS, 'SELECT 1');
       return { status: 'ok', database: 'up' };
     } catch {
-      response.status(HttpStatus.SERVICE_UNAVAILABLE);
+      void response.code(HttpStatus.SERVICE_UNAVAILABLE);
       return { status: 'unavailable', database: 'down' };
     }
   }

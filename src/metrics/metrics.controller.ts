@@ -1,6 +1,6 @@
 import { Controller, Get, Header, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { HttpReply } from '../http/http.js';
 import { MetricsService } from './metrics.service.js';
 
 @ApiTags('health')
@@ -12,7 +12,7 @@ export class MetricsController {
   @Get()
   @Header('cache-control', 'no-store')
   @ApiOperation({ summary: 'Prometheus metrics: deliveries, processing time, pool, signature failures, deferred events, low stock, expired reservations' })
-  async scrape(@Res() response: Response): Promise<void> {
-    response.type(this.metrics.registry.contentType).send(await this.metrics.registry.metrics());
+  async scrape(@Res() response: HttpReply): Promise<void> {
+    await response.type(this.metrics.registry.contentType).send(await this.metrics.registry.metrics());
   }
 }

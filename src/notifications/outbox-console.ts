@@ -1,6 +1,6 @@
 import { Body, Controller, Get, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
+import { type HttpReply, type HttpRequest, redirectTo } from '../http/http.js';
 import { AppError } from '../common/app-error.js';
 import { AppConfig } from '../config/app-config.js';
 import { flashFrom, sameOrigin, sendPage, signedIn } from '../console/console-access.js';
@@ -51,7 +51,7 @@ export class OutboxConsoleController {
   ) {}
 
   @Get()
-  async list(@Req() request: Request, @Query() query: Record<string, string | undefined>, @Res() response: Response): Promise<void> {
+  async list(@Req() request: HttpRequest, @Query() query: Record<string, string | undefined>, @Res() response: HttpReply): Promise<void> {
     if (!signedIn(this.config, request, response)) return;
     const endpointId = query.endpoint_id && UUID.test(query.endpoint_id) ? query.endpoint_id : undefined;
     const read = (cursor?: string) => this.outbox.list({ endpoint_id: endpointId, cursor, limit: 50 });
@@ -66,11 +66,11 @@ export class OutboxConsoleController {
 
   @Post(':id/retry')
   async retry(
-    @Req() request: Request,
+    @Req() request: HttpRequest,
     @Param('id') id: string,
     @Query('endpoint_id') endpoint: string | undefined,
     @Body() _form: unknown,
-    @Res() response: Response,
+    @Res() response: HttpReply,
   ): Promise<void> {
     if (!sameOrigin(request, response) || !signedIn(this.config, request, response)) return;
     const back = endpoint && UUID.test(endpoint) ? `endpoint_id=${endpoint}&` : '';
@@ -85,6 +85,6 @@ export class OutboxConsoleController {
         flash = `problem=${encodeURIComponent(error.message)}`;
       }
     }
-    response.redirect(303, `/console/notifications?${back}${flash}`);
+    redirectTo(response, `/console/notifications?${back}${flash}`);
   }
 }

@@ -94,6 +94,6 @@ export class WebhooksController {
       this.logger.log(`${acknowledged.source}: ${acknowledged.reason} acknowledged (unsigned; nothing stored)`);
       return { status: 'ignored', reason: acknowledged.reason };
     }
-    return this.pipeline.receive(request.verifiedDelivery!, request.headers, request.requestId);
+    return this.pipeline.receive(request.verifiedDelivery!, request.headers, request.id);
   }
 }

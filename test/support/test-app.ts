@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { afterAll, beforeAll } from '@jest/globals';
 import { createHmac } from 'node:crypto';
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DataSource } from 'typeorm';
 import { createApp } from '../../src/app.setup.js';
 import { AppConfig } from '../../src/config/app-config.js';
@@ -11,7 +11,7 @@ export const WEBHOOK_SECRET = 'test-webhook-secret';
 export const ADMIN_TOKEN = 'test-admin-token';
 
 export interface TestApp {
-  app: NestExpressApplication;
+  app: NestFastifyApplication;
   url: string;
   db: DataSource;
   close(): Promise<void>;

@@ -1,6 +1,5 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
-import type { Request } from 'express';
-import type { RequestWithId } from '../../logging/request-id.js';
+import type { HttpRequest } from '../../http/http.js';
 import { BlockList, isIPv4 } from 'node:net';
 import { AppConfig, DEFAULT_SOURCE, type SignatureSchemeName, type WebhookSource } from '../../config/app-config.js';
 import { AppError } from '../../common/app-error.js';
@@ -18,7 +17,7 @@ export interface VerifiedDelivery {
   idIsSigned: boolean;
 }
 
-export type WebhookRequest = RequestWithId & {
+export type WebhookRequest = HttpRequest & {
   verifiedDelivery?: VerifiedDelivery;
   /**
    * Set instead of verifiedDelivery for a delivery the source's provider
@@ -46,8 +45,8 @@ function blockListOf(entries: string[]): BlockList {
 }
 
 /** An IPv4 client seen through an IPv6 socket (::ffff:10.0.0.1) is the IPv4 address it carries. */
-function clientAddress(request: Request): { address: string; type: 'ipv4' | 'ipv6' } {
-  const raw = request.ip ?? request.socket.remoteAddress ?? '';
+function clientAddress(request: HttpRequest): { address: string; type: 'ipv4' | 'ipv6' } {
+  const raw = request.ip;
   const address = raw.startsWith('::ffff:') && isIPv4(raw.slice(7)) ? raw.slice(7) : raw;
   return { address, type: isIPv4(address) ? 'ipv4' : 'ipv6' };
 }
@@ -82,7 +81,7 @@ export class SignatureGuard implements CanActivate {
 
   canActivate(context: ExecutionContext): boolean {
     const request = context.switchToHttp().getRequest<WebhookRequest>();
-    const named = typeof request.params.source === 'string' ? request.params.source.toLowerCase() : undefined;
+    const named = typeof (request.params as { source?: unknown }).source === 'string' ? (request.params as { source: string }).source.toLowerCase() : undefined;
     // `default` is only reachable as POST /webhooks, so that each source has one address.
     const prepared = named === DEFAULT_SOURCE ? undefined : this.sources.get(named ?? DEFAULT_SOURCE);
     if (!prepared) throw new AppError(404, 'unknown_source', `no webhook source named "${named}"`);

@@ -1,0 +1,135 @@
+import type { IncomingMessage } from 'node:http';
+import { parse as parseForm } from 'node:querystring';
+import { AppError } from '../common/app-error.js';
+import { isWebhookPath, pathOf } from './http.js';
+
+/** A size as WEBHOOK_BODY_LIMIT gives it (`256kb`, `1mb`, `512b`, `4096`) in bytes; k and m are 1024s. */
+export function bytesOf(size: string): number {
+  const match = /^(\d+)(b|kb|mb)?$/.exec(size);
+  if (!match) throw new Error(`not a size: ${size}`);
+  const unit = match[2] === 'mb' ? 1024 * 1024 : match[2] === 'kb' ? 1024 : 1;
+  return Number(match[1]) * unit;
+}
+
+interface Limit {
+  bytes: number;
+  /** As the operator wrote it, for the 413's message. */
+  text: string;
+}
+
+export interface BodyLimits {
+  /** POST /webhooks[/{source}]: WEBHOOK_BODY_LIMIT. */
+  webhooks: string;
+  /** The console's forms. */
+  console: string;
+  /** JSON bodies of the management API. */
+  json: string;
+}
+
+type Done = (error: Error | null, body?: unknown) => void;
+
+const limitOf = (text: string): Limit => ({ bytes: bytesOf(text), text });
+
+/**
+ * Reads every request body, for every content type, by path:
+ *
+ * - /webhooks and /webhooks/{source}: the exact bytes, whatever the content
+ *   type, because the signature is over them; a compressed body is refused
+ *   (415), since the signature covers the bytes on the wire;
+ * - /console: its urlencoded forms;
+ * - everywhere: JSON (`application/json` or `+json`), an object or an array;
+ *   an empty JSON body reads as `{}`. Other types leave the body unset.
+ *
+ * Each has its limit (413 `payload_too_large`, naming it); errors are
+ * AppErrors, so they leave as the service's JSON error.
+ */
+export class RequestBodies {
+  private readonly webhooks: Limit;
+  private readonly console: Limit;
+  private readonly json: Limit;
+
+  constructor(limits: BodyLimits) {
+    this.webhooks = limitOf(limits.webhooks);
+    this.console = limitOf(limits.console);
+    this.json = limitOf(limits.json);
+  }
+
+  /** The largest of the limits: what the server may read at most for any request. */
+  get largest(): number {
+    return Math.max(this.webhooks.bytes, this.console.bytes, this.json.bytes);
+  }
+
+  /** A Fastify content-type parser (registered for `*`): `request` carries the url, `payload` the body stream. */
+  parse(request: { url: string }, payload: IncomingMessage, done: Done): void {
+    const encoding = payload.headers['content-encoding'];
+    if (encoding !== undefined && encoding.toLowerCase() !== 'identity') {
+      done(new AppError(415, 'unsupported_media_type', `content-encoding ${encoding} is not accepted: send the body uncompressed`));
+      return;
+    }
+    const path = pathOf(request);
+    if (isWebhookPath(path)) {
+      readAll(payload, this.webhooks, done);
+      return;
+    }
+    const type = mediaTypeOf(payload.headers['content-type']);
+    if (type === 'application/x-www-form-urlencoded' && path.toLowerCase().startsWith('/console')) {
+      readAll(payload, this.console, (error, body) => (error ? done(error) : done(null, parseForm((body as Buffer).toString('utf8')))));
+      return;
+    }
+    if (type === 'application/json' || type.endsWith('+json')) {
+      readAll(payload, this.json, (error, body) => (error ? done(error) : parseJson(body as Buffer, done)));
+      return;
+    }
+    done(null, undefined);
+  }
+}
+
+function mediaTypeOf(header: string | undefined): string {
+  if (header === undefined) return '';
+  const semicolon = header.indexOf(';');
+  return (semicolon === -1 ? header : header.slice(0, semicolon)).trim().toLowerCase();
+}
+
+function parseJson(body: Buffer, done: Done): void {
+  if (body.length === 0) {
+    done(null, {});
+    return;
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(body.toString('utf8'));
+  } catch {
+    value = undefined;
+  }
+  if (typeof value === 'object' && value !== null) done(null, value);
+  else done(AppError.invalid([{ field: 'body', message: 'body is not valid JSON' }]));
+}
+
+/** The whole body as one Buffer of its own, or a 413 as soon as it passes the limit (or announces it will). */
+function readAll(payload: IncomingMessage, limit: Limit, done: Done): void {
+  const tooLarge = () => new AppError(413, 'payload_too_large', `request body exceeds the limit of ${limit.text}`);
+  const announced = payload.headers['content-length'];
+  if (announced !== undefined && Number(announced) > limit.bytes) {
+    done(tooLarge());
+    return;
+  }
+  const chunks: Buffer[] = [];
+  let received = 0;
+  const finish = (error: Error | null, body?: Buffer) => {
+    payload.off('data', onData);
+    payload.off('end', onEnd);
+    payload.off('error', onError);
+    done(error, body);
+  };
+  const onData = (chunk: Buffer) => {
+    received += chunk.length;
+    if (received > limit.bytes) finish(tooLarge());
+    else chunks.push(chunk);
+  };
+  // A copy, never a view of the socket's read buffer.
+  const onEnd = () => finish(null, Buffer.concat(chunks, received));
+  const onError = () => finish(new AppError(400, 'bad_request', 'the request body could not be read'));
+  payload.on('data', onData);
+  payload.on('end', onEnd);
+  payload.on('error', onError);
+}

@@ -1,0 +1,147 @@
+import { describe, expect, it } from '@jest/globals';
+import type { IncomingMessage } from 'node:http';
+import { PassThrough } from 'node:stream';
+import { AppError } from '../../src/common/app-error.js';
+import { bytesOf, RequestBodies } from '../../src/http/request-body.js';
+import { securityHeaders, trustProxyOf } from '../../src/http/server-options.js';
+
+const bodies = new RequestBodies({ webhooks: '1kb', console: '64b', json: '128b' });
+
+/** A request body as the server hands it over: a stream with headers, sent in the chunks given. */
+function payload(headers: Record<string, string>, chunks: string[]): IncomingMessage {
+  const stream = new PassThrough() as unknown as IncomingMessage & PassThrough;
+  stream.headers = headers;
+  setImmediate(() => {
+    for (const chunk of chunks) stream.write(Buffer.from(chunk));
+    stream.end();
+  });
+  return stream;
+}
+
+function parse(url: string, headers: Record<string, string>, ...chunks: string[]): Promise<{ error: AppError | null; body: unknown }> {
+  return new Promise((resolve) => {
+    bodies.parse({ url }, payload(headers, chunks), (error, body) => resolve({ error: error as AppError | null, body }));
+  });
+}
+
+describe('bytesOf (WEBHOOK_BODY_LIMIT and the other limits in bytes)', () => {
+  it.each([
+    ['4096', 4096],
+    ['512b', 512],
+    ['256kb', 256 * 1024],
+    ['1mb', 1024 * 1024],
+  ])('%s is %d bytes', (size, bytes) => expect(bytesOf(size)).toBe(bytes));
+
+  it('refuses what is not a size', () => expect(() => bytesOf('1gb')).toThrow(/not a size/));
+});
+
+describe('RequestBodies (every body, by path)', () => {
+  it.each([
+    ['application/json', '{"a":1}'],
+    ['application/x-www-form-urlencoded', 'a=1&b=2'],
+    ['text/plain', 'anything'],
+    ['not a media type at all', 'x'],
+  ])('keeps the exact bytes of a webhook sent as %s', async (type, text) => {
+    const { error, body } = await parse('/webhooks/shop?x=1', { 'content-type': type }, text.slice(0, 2), text.slice(2));
+    expect(error).toBeNull();
+    expect(Buffer.isBuffer(body) && body.toString()).toBe(text);
+  });
+
+  it('keeps a webhook body sent without a content type', async () => {
+    const { body } = await parse('/WEBHOOKS', {}, 'raw');
+    expect((body as Buffer).toString()).toBe('raw');
+  });
+
+  it.each([
+    ['announced by content-length', { 'content-length': '1025' }, ['x']],
+    ['streamed past the limit', {}, ['x'.repeat(600), 'x'.repeat(600)]],
+  ])('answers 413 naming the limit for a webhook body %s', async (_case, headers, chunks) => {
+    const { error } = await parse('/webhooks', headers, ...chunks);
+    expect(error).toMatchObject({ status: 413, code: 'payload_too_large', message: 'request body exceeds the limit of 1kb' });
+  });
+
+  it.each(['gzip', 'br', 'deflate'])('refuses a body compressed with %s (415), on any path', async (encoding) => {
+    for (const url of ['/webhooks', '/inventory/x']) {
+      const { error } = await parse(url, { 'content-encoding': encoding, 'content-type': 'application/json' }, '{}');
+      expect(error).toMatchObject({ status: 415, code: 'unsupported_media_type' });
+      expect(error!.message).toContain(encoding);
+    }
+  });
+
+  it('accepts content-encoding identity', async () => {
+    const { error, body } = await parse('/webhooks', { 'content-encoding': 'identity' }, 'x');
+    expect(error).toBeNull();
+    expect((body as Buffer).toString()).toBe('x');
+  });
+
+  it.each([
+    ['an object', 'application/json', '{"on_hand":3}', { on_hand: 3 }],
+    ['an array', 'application/json; charset=utf-8', '[1,2]', [1, 2]],
+    ['a +json type', 'application/merge-patch+json', '{"a":true}', { a: true }],
+    ['an empty body as {}', 'application/json', '', {}],
+  ])('reads JSON on the management API: %s', async (_case, type, text, expected) => {
+    const { error, body } = await parse('/inventory/sku-1', { 'content-type': type }, text);
+    expect(error).toBeNull();
+    expect(body).toEqual(expected);
+  });
+
+  it.each([
+    ['truncated', '{"on_hand":'],
+    ['a string', '"x"'],
+    ['a number', '3'],
+    ['null', 'null'],
+  ])('answers 400 for a JSON body that is %s', async (_case, text) => {
+    const { error } = await parse('/inventory/sku-1', { 'content-type': 'application/json' }, text);
+    expect(error).toMatchObject({ status: 400, code: 'invalid_payload', errors: [{ field: 'body', message: 'body is not valid JSON' }] });
+  });
+
+  it('answers 413 naming the management limit', async () => {
+    const { error } = await parse('/inventory/sku-1', { 'content-type': 'application/json' }, `{"a":"${'x'.repeat(200)}"}`);
+    expect(error).toMatchObject({ status: 413, message: 'request body exceeds the limit of 128b' });
+  });
+
+  it('reads the console forms, and only there', async () => {
+    const form = { 'content-type': 'application/x-www-form-urlencoded' };
+    expect((await parse('/console/login', form, 'token=a%20b&x=1&x=2')).body).toEqual({ token: 'a b', x: ['1', '2'] });
+    expect((await parse('/inventory/sku-1', form, 'on_hand=3')).body).toBeUndefined();
+    expect((await parse('/console/login', form, 'token='.padEnd(65, 'x'))).error).toMatchObject({ status: 413, message: 'request body exceeds the limit of 64b' });
+  });
+
+  it('leaves the body unset for other types off the webhooks', async () => {
+    const { error, body } = await parse('/inventory/sku-1', { 'content-type': 'text/plain' }, '{"on_hand":3}');
+    expect(error).toBeNull();
+    expect(body).toBeUndefined();
+  });
+});
+
+describe('securityHeaders (helmet, computed once)', () => {
+  it('holds helmet headers, with upgrade-insecure-requests only when asked for', () => {
+    const plain = new Map(securityHeaders({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
+    expect(plain.get('content-security-policy')).toMatch(/script-src 'self'/);
+    expect(plain.get('content-security-policy')).not.toMatch(/upgrade-insecure-requests/);
+    expect(plain.get('strict-transport-security')).toMatch(/max-age=/);
+    expect(plain.get('x-content-type-options')).toBe('nosniff');
+    expect(plain.has('x-powered-by')).toBe(false);
+    const tls = new Map(securityHeaders({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: [] } } }));
+    expect(tls.get('content-security-policy')).toMatch(/upgrade-insecure-requests/);
+  });
+});
+
+describe('trustProxyOf (TRUST_PROXY as Fastify takes it)', () => {
+  const trusts = (setting: boolean | number | string, address: string, hop: number) => {
+    const trust = trustProxyOf(setting);
+    return typeof trust === 'boolean' ? trust : trust(address, hop);
+  };
+
+  it.each([
+    [false, '127.0.0.1', 0, false],
+    [1, '203.0.113.9', 0, true],
+    [1, '203.0.113.9', 1, false],
+    [2, '203.0.113.9', 1, true],
+    ['loopback', '127.0.0.1', 0, true],
+    ['loopback', '10.0.0.1', 0, false],
+    ['10.0.0.0/8, loopback', '10.9.8.7', 1, true],
+  ])('TRUST_PROXY=%j believes %s at hop %d: %s', (setting, address, hop, believed) => {
+    expect(trusts(setting, address, hop)).toBe(believed);
+  });
+});
