@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Logger, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyError } from 'fastify';
 import { AppModule } from './app.module.js';
 import { AllExceptionsFilter } from './common/all-exceptions.filter.js';
 import { AppError } from './common/app-error.js';
@@ -9,7 +10,8 @@ import { flattenValidationErrors } from './common/validation.js';
 import type { AppConfig } from './config/app-config.js';
 import { setupOpenApi } from './docs/openapi.js';
 import { RequestBodies } from './http/request-body.js';
-import { securityHeaders, trustProxyOf } from './http/server-options.js';
+import { type HttpReply, type HttpRequest, routeOf } from './http/http.js';
+import { answerClientError, frameworkErrorOf, MAX_PARAM_LENGTH, securityHeaders, trustProxyOf } from './http/server-options.js';
 import { createLogger, NestPinoLogger } from './logging/logger.js';
 import { requestIdOf } from './logging/request-id.js';
 
@@ -41,11 +43,22 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   const logger = createLogger(config);
   const errors = new AllExceptionsFilter(logger);
   const bodies = new RequestBodies({ webhooks: config.bodyLimit, console: '10kb', json: '100kb' });
+  const headers = securityHeaders({
+    // Over plain HTTP, upgrade-insecure-requests would send the /docs page's own scripts to https and blank it.
+    contentSecurityPolicy: { directives: { upgradeInsecureRequests: config.tls ? [] : null } },
+  });
+  // While stopping, every answer closes its connection, so keep-alive clients cannot hold the stop open.
+  const state = { stopping: false };
+  const edgeHeaders = (request: HttpRequest, reply: HttpReply) => {
+    for (const [name, value] of headers) reply.header(name, value);
+    reply.header('x-request-id', request.id);
+    if (state.stopping) reply.header('connection', 'close');
+  };
   const adapter = new FastifyAdapter({
     // HTTPS straight from the service when TLS_CERT_FILE and TLS_KEY_FILE are set.
     ...(config.tls ? { https: { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) } } : {}),
     // Which x-forwarded-for to believe for the client address (rate limits, allowed addresses).
-    trustProxy: trustProxyOf(config.trustProxy),
+    trustProxy: config.trustProxy === false ? false : trustProxyOf(config.trustProxy),
     genReqId: requestIdOf,
     requestIdHeader: false,
     bodyLimit: bodies.largest,
@@ -53,8 +66,13 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
     // A request on a kept-alive connection while stopping is still answered (with connection: close).
     return503OnClosing: false,
-    // Routes as Express matched them; parameters as long as a URL can be, so that a too long SKU is a 400 naming it.
-    routerOptions: { caseSensitive: false, ignoreTrailingSlash: true, maxParamLength: 8192 },
+    // Paths as the contract writes them (lowercase), with or without a trailing slash.
+    routerOptions: { caseSensitive: true, ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
+    frameworkErrors: (error: FastifyError, request: HttpRequest, reply: HttpReply) => {
+      edgeHeaders(request, reply);
+      errors.respond(request, reply, frameworkErrorOf(error));
+    },
+    clientErrorHandler: answerClientError,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, logger), adapter, {
     // Every body goes through `bodies` (below): webhooks need their exact bytes.
@@ -64,21 +82,12 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     logger: new NestPinoLogger(logger),
   });
   announceConfiguration(config);
+  stopStates.set(app, state);
   const fastify = app.getHttpAdapter().getInstance();
   fastify.removeAllContentTypeParsers();
-  fastify.addContentTypeParser('*', (request, payload, done) => bodies.parse(request, payload, done));
-
-  const headers = securityHeaders({
-    // Over plain HTTP, upgrade-insecure-requests would send the /docs page's own scripts to https and blank it.
-    contentSecurityPolicy: { directives: { upgradeInsecureRequests: config.tls ? [] : null } },
-  });
-  // While stopping, every answer closes its connection, so keep-alive clients cannot hold the stop open.
-  const state = { stopping: false };
-  stopStates.set(app, state);
+  fastify.addContentTypeParser('*', (request, payload, done) => bodies.parse(routeOf(request), payload, done));
   fastify.addHook('onRequest', (request, reply, done) => {
-    for (const [name, value] of headers) reply.header(name, value);
-    reply.header('x-request-id', request.id);
-    if (state.stopping) reply.header('connection', 'close');
+    edgeHeaders(request, reply);
     done();
   });
   app.useGlobalFilters(errors);

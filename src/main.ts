@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { createServer } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
 import { Logger } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -19,7 +20,7 @@ const SHUTDOWN_TIMEOUT_MS = 10_000;
 const HEAP_GROWING_PERCENT = 50;
 
 async function main(): Promise<void> {
-  if (!process.execArgv.some((flag) => flag.startsWith('--heap-growing-percent'))) {
+  if (!process.execArgv.some((flag) => /^--heap[-_]growing[-_]percent\b/.test(flag))) {
     setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
   }
   const config = AppConfig.fromEnv();
@@ -32,13 +33,16 @@ async function main(): Promise<void> {
 
 /** Every interface, IPv6 and IPv4, as Node's own default; IPv4 alone where the host has no IPv6. */
 async function listenOnAllInterfaces(app: NestFastifyApplication, port: number): Promise<void> {
-  try {
-    await app.listen(port, '::');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code !== 'EAFNOSUPPORT' && code !== 'EADDRNOTAVAIL') throw error;
-    await app.listen(port, '0.0.0.0');
-  }
+  await app.listen(port, (await hasIpv6()) ? '::' : '0.0.0.0');
+}
+
+/** Whether this host can listen on IPv6 at all (a container may have it off). */
+function hasIpv6(): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen(0, '::', () => probe.close(() => resolve(true)));
+  });
 }
 
 /**

@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { admin, ADMIN_TOKEN, deliver, newOrderEvent, startTestApp, useTestApp, type TestApp } from './support/test-app.js';
@@ -78,6 +80,106 @@ describe('the edge', () => {
       // Over plain HTTP the policy must not send the /docs page's scripts to https.
       expect(res.headers.get('content-security-policy')).toMatch(/script-src 'self'/);
       expect(res.headers.get('content-security-policy')).not.toMatch(/upgrade-insecure-requests/);
+    });
+  });
+
+  describe('the HTTP server\'s own refusals and routing (Fastify)', () => {
+    const t = useTestApp({ TRUST_PROXY: 'loopback' });
+
+    /** One request written by hand on a socket: the raw answer's status line and body. */
+    function raw(text: string): Promise<{ status: number; body: Record<string, unknown> }> {
+      return new Promise((resolve, reject) => {
+        const socket = connect(Number(new URL(t.url).port), '127.0.0.1', () => socket.write(text));
+        let answer = '';
+        socket.on('data', (chunk) => (answer += chunk.toString()));
+        socket.on('error', reject);
+        socket.on('close', () => {
+          const [head, body] = answer.split('\r\n\r\n');
+          resolve({ status: Number(head.split(' ')[1]), body: JSON.parse(body) as Record<string, unknown> });
+        });
+      });
+    }
+
+    it('answers a path that is not valid percent-encoding as a JSON 400, with the usual headers', async () => {
+      const res = await deliver(t.url, newOrderEvent({ orderId: 'bad-url' }), { path: '/webhooks/%zz' });
+      expect(res.status).toBe(400);
+      expect(res.body).toEqual({ statusCode: 400, error: 'bad_request', message: 'the path is not valid percent-encoding' });
+      expect(res.headers.get('x-request-id')).toBeTruthy();
+      expect(res.headers.get('content-security-policy')).toMatch(/script-src 'self'/);
+    });
+
+    it('answers a path segment past 8,192 characters as a JSON 414 that does not repeat it', async () => {
+      const res = await admin(t.url, 'PUT', `/inventory/${'a'.repeat(9000)}`, { on_hand: 1 });
+      expect(res.status).toBe(414);
+      expect(res.body).toMatchObject({ error: 'uri_too_long' });
+      expect(JSON.stringify(res.body)).not.toContain('aaaa');
+    });
+
+    it('answers headers past 16 kB, and what is not HTTP, in the JSON error shape', async () => {
+      const big = await raw(`GET /health HTTP/1.1\r\nhost: x\r\nx-big: ${'b'.repeat(20_000)}\r\n\r\n`);
+      expect(big).toEqual({ status: 431, body: { statusCode: 431, error: 'request_header_fields_too_large', message: expect.any(String) } });
+      const garbage = await raw('NOT HTTP AT ALL\r\n\r\n');
+      expect(garbage).toMatchObject({ status: 400, body: { error: 'bad_request' } });
+    });
+
+    it('routes percent-encoded paths as decoded, and keeps SKUs whose lowercase is longer (İ)', async () => {
+      const put = await admin(t.url, 'PUT', '/inventory/%C4%B0', { on_hand: 3 });
+      expect(put.status).toBe(200);
+      expect((await admin(t.url, 'GET', '/inventory/%C4%B0')).body).toMatchObject({ sku: 'İ', on_hand: 3 });
+      const body = newOrderEvent({ id: 'enc-1', orderId: 'enc-1' });
+      const res = await deliver(t.url, body, { path: '/%77ebhooks' });
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ event_id: 'enc-1', status: 'processed' });
+    });
+
+    it('answers 413 to a sender still writing a chunked body past the limit, rather than cutting it off', async () => {
+      // Answered only when the whole body went out and the answer came: a sender cut off mid-body sees an error (EPIPE).
+      const status = await new Promise<number>((resolve, reject) => {
+        const req = httpRequest(`${t.url}/webhooks`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-signature': 'x' } });
+        let answer: number | undefined;
+        let written = false;
+        const settle = () => answer !== undefined && written && resolve(answer);
+        req.on('response', (res) => {
+          res.resume();
+          answer = res.statusCode;
+          res.on('end', settle);
+        });
+        req.on('finish', () => {
+          written = true;
+          settle();
+        });
+        req.on('error', reject);
+        const chunk = Buffer.alloc(64 * 1024, 0x20);
+        let sent = 0;
+        const more = () => {
+          while (sent < 192) {
+            sent += 1;
+            if (!req.write(chunk)) return void req.once('drain', more);
+          }
+          req.end();
+        };
+        more();
+      });
+      expect(status).toBe(413);
+    });
+
+    it('makes the console cookie Secure when the nearest trusted proxy saw HTTPS (the first x-forwarded-proto)', async () => {
+      const login = (proto?: string) =>
+        fetch(`${t.url}/console/login`, {
+          method: 'POST',
+          redirect: 'manual',
+          body: new URLSearchParams({ token: ADMIN_TOKEN }),
+          headers: { 'content-type': 'application/x-www-form-urlencoded', ...(proto ? { 'x-forwarded-proto': proto } : {}) },
+        });
+      expect((await login('https, http')).headers.get('set-cookie')).toMatch(/; Secure$/);
+      expect((await login('http, https')).headers.get('set-cookie')).not.toMatch(/Secure/);
+      expect((await login()).headers.get('set-cookie')).not.toMatch(/Secure/);
+    });
+
+    it('answers a console login without a form with the login page, not a 500', async () => {
+      const res = await fetch(`${t.url}/console/login`, { method: 'POST' });
+      expect(res.status).toBe(401);
+      expect(await res.text()).toContain('That is not the admin token.');
     });
   });
 

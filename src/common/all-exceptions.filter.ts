@@ -1,6 +1,6 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { Logger as PinoLogger } from 'pino';
-import { type HttpReply, type HttpRequest, isWebhookPath, pathOf } from '../http/http.js';
+import { type HttpReply, type HttpRequest, isWebhookRoute, pathOf, routeOf } from '../http/http.js';
 import { isTransientDatabaseError } from '../database/pg-errors.js';
 import { AppError } from './app-error.js';
 
@@ -46,10 +46,9 @@ export class AllExceptionsFilter implements ExceptionFilter {
     }
     // Verified deliveries log their own line, with their outcome; this one is for those turned away before.
     const verified = Boolean((request as { verifiedDelivery?: unknown } | undefined)?.verifiedDelivery);
-    const path = request ? pathOf(request) : undefined;
-    if (path !== undefined && isWebhookPath(path) && !verified && error.status < 500 && this.log) {
+    if (request && isWebhookRoute(routeOf(request)) && !verified && error.status < 500 && this.log) {
       this.log.warn(
-        { request_id: request!.id, path, status: error.status, error: error.code },
+        { request_id: request.id, path: pathOf(request), status: error.status, error: error.code },
         'delivery refused',
       );
     }

@@ -1,5 +1,5 @@
 import { type CanActivate, type ExecutionContext, Injectable, type OnModuleDestroy } from '@nestjs/common';
-import { type HttpReply, type HttpRequest, isWebhookPath, pathOf } from '../http/http.js';
+import { clientAddressOf, type HttpReply, type HttpRequest, isWebhookRoute, routeOf } from '../http/http.js';
 import { isIPv4, isIPv6 } from 'node:net';
 import { AppConfig } from '../config/app-config.js';
 import { AppError } from './app-error.js';
@@ -52,14 +52,14 @@ export class RateLimitGuard implements CanActivate, OnModuleDestroy {
 
   canActivate(context: ExecutionContext): boolean {
     const request = context.switchToHttp().getRequest<HttpRequest>();
-    const path = pathOf(request);
-    if (UNLIMITED_PATHS.has(path)) return true;
-    const webhooks = isWebhookPath(path);
+    const route = routeOf(request);
+    if (UNLIMITED_PATHS.has(route)) return true;
+    const webhooks = isWebhookRoute(route);
     const limit = webhooks ? this.config.webhookRateLimit : this.config.adminRateLimit;
     if (limit === 0) return true;
 
     const now = Date.now();
-    const key = `${webhooks ? 'webhooks' : 'admin'} ${clientKey(request.ip)}`;
+    const key = `${webhooks ? 'webhooks' : 'admin'} ${clientKey(clientAddressOf(request))}`;
     let window = this.windows.get(key);
     if (!window || now - window.startedAt >= WINDOW_MS) {
       this.windows.delete(key);

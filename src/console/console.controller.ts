@@ -1,6 +1,7 @@
 import { Body, Controller, Get, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { type HttpReply, type HttpRequest, redirectTo } from '../http/http.js';
+import { cameOverHttps, type HttpReply, type HttpRequest, redirectTo } from '../http/http.js';
+import { trustProxyOf } from '../http/server-options.js';
 import { isAdminToken, issueSession } from '../auth/admin-token.js';
 import { AppError } from '../common/app-error.js';
 import { isPlainText } from '../common/validators.js';
@@ -30,7 +31,12 @@ export class ConsoleController {
     private readonly inventory: InventoryService,
     private readonly orders: OrdersService,
     private readonly endpoints: NotificationEndpointsService,
-  ) {}
+  ) {
+    this.trustsProxy = trustProxyOf(config.trustProxy);
+  }
+
+  /** TRUST_PROXY: whose x-forwarded-proto decides whether the session cookie is Secure. */
+  private readonly trustsProxy: (address: string, hop: number) => boolean;
 
   @Get()
   home(@Res() response: HttpReply): void {
@@ -43,14 +49,15 @@ export class ConsoleController {
   }
 
   @Post('login')
-  login(@Req() request: HttpRequest, @Body() form: Form, @Res() response: HttpReply): void {
+  login(@Req() request: HttpRequest, @Body() body: Form | undefined, @Res() response: HttpReply): void {
+    const form = body ?? {};
     if (!sameOrigin(request, response)) return;
     if (!isAdminToken(this.config.adminToken, form.token ?? '')) {
       sendPage(response, 401, loginPage(this.config.adminToken ? 'That is not the admin token.' : 'The console is disabled: ADMIN_TOKEN is not set.'));
       return;
     }
     // Secure whenever the browser came over HTTPS, directly or through a trusted proxy (TRUST_PROXY).
-    const secure = request.protocol === 'https' ? '; Secure' : '';
+    const secure = cameOverHttps(request, this.trustsProxy) ? '; Secure' : '';
     response.header('set-cookie', `${CONSOLE_COOKIE}=${issueSession(this.config.adminToken!)}; HttpOnly; SameSite=Strict; Path=/console; Max-Age=43200${secure}`);
     redirectTo(response, '/console/deliveries');
   }
@@ -119,7 +126,8 @@ export class ConsoleController {
   }
 
   @Post('inventory/:sku/adjust')
-  async adjust(@Req() request: HttpRequest, @Param('sku') sku: string, @Body() form: Form, @Res() response: HttpReply): Promise<void> {
+  async adjust(@Req() request: HttpRequest, @Param('sku') sku: string, @Body() body: Form | undefined, @Res() response: HttpReply): Promise<void> {
+    const form = body ?? {};
     if (!sameOrigin(request, response) || !signedIn(this.config, request, response)) return;
     const delta = Number(form.delta);
     let flash: string;

@@ -15,10 +15,38 @@ export function pathOf(request: { url: string }): string {
   return query === -1 ? request.url : request.url.slice(0, query);
 }
 
-/** Whether the path is POST /webhooks or /webhooks/{source} (routes are case-insensitive). */
-export function isWebhookPath(path: string): boolean {
-  const lower = path.toLowerCase();
-  return lower === '/webhooks' || lower.startsWith('/webhooks/');
+/**
+ * The route the request matched, as declared (`/webhooks/:source`), or its
+ * path when it matched none. Decisions by route see what the router saw:
+ * `/%77ebhooks` is `/webhooks` to both.
+ */
+export function routeOf(request: HttpRequest): string {
+  return request.routeOptions.url ?? pathOf(request);
+}
+
+/** The client's address (x-forwarded-for's as TRUST_PROXY allows); '' once the socket is gone. */
+export function clientAddressOf(request: HttpRequest): string {
+  const address: string | undefined = request.ip;
+  return address ?? '';
+}
+
+/** Whether the route is POST /webhooks or /webhooks/{source}. */
+export function isWebhookRoute(route: string): boolean {
+  return route === '/webhooks' || route.startsWith('/webhooks/');
+}
+
+/**
+ * Whether the browser came over HTTPS: this connection is TLS, or the nearest
+ * trusted proxy (TRUST_PROXY) says so in the first x-forwarded-proto entry,
+ * the one the proxy that the client reached wrote (Express's rule; Fastify
+ * reads the last).
+ */
+export function cameOverHttps(request: HttpRequest, trustsProxy: (address: string, hop: number) => boolean): boolean {
+  if ((request.raw.socket as { encrypted?: boolean }).encrypted) return true;
+  if (!trustsProxy(request.raw.socket.remoteAddress ?? '', 0)) return false;
+  const forwarded = request.headers['x-forwarded-proto'];
+  const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0].trim().toLowerCase();
+  return first === 'https';
 }
 
 /** 303 See Other: where the browser goes after a form, or to sign in. */

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { parse as parseForm } from 'node:querystring';
 import { AppError } from '../common/app-error.js';
-import { isWebhookPath, pathOf } from './http.js';
+import { isWebhookRoute } from './http.js';
 
 /** A size as WEBHOOK_BODY_LIMIT gives it (`256kb`, `1mb`, `512b`, `4096`) in bytes; k and m are 1024s. */
 export function bytesOf(size: string): number {
@@ -59,20 +59,22 @@ export class RequestBodies {
     return Math.max(this.webhooks.bytes, this.console.bytes, this.json.bytes);
   }
 
-  /** A Fastify content-type parser (registered for `*`): `request` carries the url, `payload` the body stream. */
-  parse(request: { url: string }, payload: IncomingMessage, done: Done): void {
+  /**
+   * A Fastify content-type parser (registered for `*`), given the route the
+   * request matched (`/webhooks/:source`, see routeOf) and the body stream.
+   */
+  parse(route: string, payload: IncomingMessage, done: Done): void {
     const encoding = payload.headers['content-encoding'];
     if (encoding !== undefined && encoding.toLowerCase() !== 'identity') {
       done(new AppError(415, 'unsupported_media_type', `content-encoding ${encoding} is not accepted: send the body uncompressed`));
       return;
     }
-    const path = pathOf(request);
-    if (isWebhookPath(path)) {
+    if (isWebhookRoute(route)) {
       readAll(payload, this.webhooks, done);
       return;
     }
     const type = mediaTypeOf(payload.headers['content-type']);
-    if (type === 'application/x-www-form-urlencoded' && path.toLowerCase().startsWith('/console')) {
+    if (type === 'application/x-www-form-urlencoded' && route.startsWith('/console')) {
       readAll(payload, this.console, (error, body) => (error ? done(error) : done(null, parseForm((body as Buffer).toString('utf8')))));
       return;
     }
@@ -105,31 +107,83 @@ function parseJson(body: Buffer, done: Done): void {
   else done(AppError.invalid([{ field: 'body', message: 'body is not valid JSON' }]));
 }
 
-/** The whole body as one Buffer of its own, or a 413 as soon as it passes the limit (or announces it will). */
+/**
+ * How much of a body past its limit is still read (and thrown away) before
+ * the 413, and for how long: a client that is still sending when the answer
+ * and the close come gets a broken pipe instead of the 413, and a gateway
+ * takes that for a network error and retries.
+ */
+export const DISCARD_AT_MOST = { bytes: 16 * 1024 * 1024, ms: 2_000 };
+
+/** The whole body as one Buffer of its own, or a 413 once it passes the limit (or announces it will). */
 function readAll(payload: IncomingMessage, limit: Limit, done: Done): void {
   const tooLarge = () => new AppError(413, 'payload_too_large', `request body exceeds the limit of ${limit.text}`);
   const announced = payload.headers['content-length'];
   if (announced !== undefined && Number(announced) > limit.bytes) {
-    done(tooLarge());
+    discardThen(payload, 0, () => done(tooLarge()));
     return;
   }
   const chunks: Buffer[] = [];
   let received = 0;
-  const finish = (error: Error | null, body?: Buffer) => {
+  const stop = () => {
     payload.off('data', onData);
     payload.off('end', onEnd);
     payload.off('error', onError);
-    done(error, body);
   };
   const onData = (chunk: Buffer) => {
     received += chunk.length;
-    if (received > limit.bytes) finish(tooLarge());
-    else chunks.push(chunk);
+    if (received <= limit.bytes) {
+      chunks.push(chunk);
+      return;
+    }
+    stop();
+    chunks.length = 0;
+    discardThen(payload, received, () => done(tooLarge()));
   };
   // A copy, never a view of the socket's read buffer.
-  const onEnd = () => finish(null, Buffer.concat(chunks, received));
-  const onError = () => finish(new AppError(400, 'bad_request', 'the request body could not be read'));
+  const onEnd = () => {
+    stop();
+    done(null, Buffer.concat(chunks, received));
+  };
+  const onError = () => {
+    stop();
+    done(new AppError(400, 'bad_request', 'the request body could not be read'));
+  };
   payload.on('data', onData);
   payload.on('end', onEnd);
   payload.on('error', onError);
+}
+
+/**
+ * Reads the rest of a refused body and drops it, then calls `answer`: at the
+ * body's end, once DISCARD_AT_MOST is reached, or if the stream fails. The
+ * answer closes the connection either way.
+ */
+function discardThen(payload: IncomingMessage, alreadyRead: number, answer: () => void): void {
+  const announced = Number(payload.headers['content-length']);
+  if (payload.readableEnded || announced - alreadyRead > DISCARD_AT_MOST.bytes) {
+    answer();
+    return;
+  }
+  let dropped = 0;
+  let answered = false;
+  const finish = () => {
+    if (answered) return;
+    answered = true;
+    clearTimeout(timer);
+    payload.off('data', onData);
+    payload.off('end', finish);
+    payload.off('error', finish);
+    payload.off('close', finish);
+    answer();
+  };
+  const onData = (chunk: Buffer) => {
+    dropped += chunk.length;
+    if (dropped > DISCARD_AT_MOST.bytes) finish();
+  };
+  const timer = setTimeout(finish, DISCARD_AT_MOST.ms);
+  payload.on('data', onData);
+  payload.on('end', finish);
+  payload.on('error', finish);
+  payload.on('close', finish);
 }

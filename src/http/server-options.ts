@@ -1,6 +1,8 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import helmet, { type HelmetOptions } from 'helmet';
 import proxyaddr from 'proxy-addr';
+import { AppError } from '../common/app-error.js';
 
 /**
  * The headers helmet sets, computed once: with no per-request directive they
@@ -22,9 +24,48 @@ export function securityHeaders(options: HelmetOptions): [string, string][] {
   return [...headers];
 }
 
-/** TRUST_PROXY as Fastify takes it: which x-forwarded-for hops to believe (the same rules as Express's). */
-export function trustProxyOf(setting: boolean | number | string): boolean | ((address: string, hop: number) => boolean) {
-  if (typeof setting === 'boolean') return setting;
+/** TRUST_PROXY as a function of a hop's address and its distance (0: the peer), with Express's rules. */
+export function trustProxyOf(setting: boolean | number | string): (address: string, hop: number) => boolean {
+  if (typeof setting === 'boolean') return () => setting;
   if (typeof setting === 'number') return (_address, hop) => hop < setting;
   return proxyaddr.compile(setting.split(',').map((entry) => entry.trim()));
+}
+
+/**
+ * Fastify's own refusals before any route runs (a path that is not valid
+ * percent-encoding, a path segment past maxParamLength) as the service's
+ * errors; the path itself is not repeated back.
+ */
+export function frameworkErrorOf(error: { code?: string }): AppError {
+  if (error.code === 'FST_ERR_BAD_URL') return new AppError(400, 'bad_request', 'the path is not valid percent-encoding');
+  if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') {
+    return new AppError(414, 'uri_too_long', `a path segment is longer than ${MAX_PARAM_LENGTH} characters`);
+  }
+  return new AppError(500, 'internal_error', 'internal error');
+}
+
+/** Longest route parameter: as long as a URL can be, so that a too long SKU is a 400 naming it. */
+export const MAX_PARAM_LENGTH = 8192;
+
+/**
+ * Requests Node's HTTP parser refuses (not HTTP, headers past 16 kB, not
+ * whole within the request timeout): answered in the service's JSON error
+ * shape, then the connection is closed, as Node itself does.
+ */
+export function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, code, message] =
+    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'request_timeout', 'the request did not arrive whole in time']
+      : error.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'request_header_fields_too_large', 'the request headers are larger than 16 kB']
+        : [400, 'bad_request', 'the request is not valid HTTP/1.1'];
+  const body = JSON.stringify({ statusCode: status, error: code, message });
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\n` +
+        `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(error);
 }

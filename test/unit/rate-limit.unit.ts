@@ -24,7 +24,7 @@ describe('RateLimitGuard', () => {
     const guard = new RateLimitGuard({ webhookRateLimit: 5, adminRateLimit: 5 } as AppConfig);
     const request = (ip: string) =>
       ({
-        switchToHttp: () => ({ getRequest: () => ({ url: '/inventory', ip }), getResponse: () => ({ header: () => undefined }) }),
+        switchToHttp: () => ({ getRequest: () => ({ url: '/inventory', routeOptions: { url: '/inventory' }, ip }), getResponse: () => ({ header: () => undefined }) }),
       }) as unknown as ExecutionContext;
     try {
       for (let i = 0; i < 150_000; i++) guard.canActivate(request(`10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`));

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import type { IncomingMessage } from 'node:http';
 import { PassThrough } from 'node:stream';
 import { AppError } from '../../src/common/app-error.js';
-import { bytesOf, RequestBodies } from '../../src/http/request-body.js';
+import { bytesOf, DISCARD_AT_MOST, RequestBodies } from '../../src/http/request-body.js';
 import { securityHeaders, trustProxyOf } from '../../src/http/server-options.js';
 
 const bodies = new RequestBodies({ webhooks: '1kb', console: '64b', json: '128b' });
@@ -18,9 +18,10 @@ function payload(headers: Record<string, string>, chunks: string[]): IncomingMes
   return stream;
 }
 
-function parse(url: string, headers: Record<string, string>, ...chunks: string[]): Promise<{ error: AppError | null; body: unknown }> {
+/** What the reader makes of a body sent to `route` (the route matched, as declared). */
+function parse(route: string, headers: Record<string, string>, ...chunks: string[]): Promise<{ error: AppError | null; body: unknown }> {
   return new Promise((resolve) => {
-    bodies.parse({ url }, payload(headers, chunks), (error, body) => resolve({ error: error as AppError | null, body }));
+    bodies.parse(route, payload(headers, chunks), (error, body) => resolve({ error: error as AppError | null, body }));
   });
 }
 
@@ -42,13 +43,13 @@ describe('RequestBodies (every body, by path)', () => {
     ['text/plain', 'anything'],
     ['not a media type at all', 'x'],
   ])('keeps the exact bytes of a webhook sent as %s', async (type, text) => {
-    const { error, body } = await parse('/webhooks/shop?x=1', { 'content-type': type }, text.slice(0, 2), text.slice(2));
+    const { error, body } = await parse('/webhooks/:source', { 'content-type': type }, text.slice(0, 2), text.slice(2));
     expect(error).toBeNull();
     expect(Buffer.isBuffer(body) && body.toString()).toBe(text);
   });
 
   it('keeps a webhook body sent without a content type', async () => {
-    const { body } = await parse('/WEBHOOKS', {}, 'raw');
+    const { body } = await parse('/webhooks', {}, 'raw');
     expect((body as Buffer).toString()).toBe('raw');
   });
 
@@ -60,9 +61,42 @@ describe('RequestBodies (every body, by path)', () => {
     expect(error).toMatchObject({ status: 413, code: 'payload_too_large', message: 'request body exceeds the limit of 1kb' });
   });
 
+  it('reads the rest of a refused body before the 413, so that a sender still writing gets the answer', async () => {
+    const stream = new PassThrough() as unknown as IncomingMessage & PassThrough;
+    stream.headers = { 'content-length': String(3 * 1024) };
+    let answered: AppError | undefined;
+    bodies.parse('/webhooks', stream, (error) => (answered = error as AppError));
+    stream.write(Buffer.alloc(2048));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(answered).toBeUndefined();
+    stream.end(Buffer.alloc(1024));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(answered).toMatchObject({ status: 413 });
+    expect(stream.listenerCount('data')).toBe(0);
+  });
+
+  it('answers the 413 anyway once the sender has taken DISCARD_AT_MOST.ms without finishing', async () => {
+    const saved = DISCARD_AT_MOST.ms;
+    DISCARD_AT_MOST.ms = 30;
+    try {
+      const stream = new PassThrough() as unknown as IncomingMessage & PassThrough;
+      stream.headers = {};
+      const answer = new Promise<AppError>((resolve) => bodies.parse('/webhooks', stream, (error) => resolve(error as AppError)));
+      stream.write(Buffer.alloc(2048));
+      expect(await answer).toMatchObject({ status: 413 });
+    } finally {
+      DISCARD_AT_MOST.ms = saved;
+    }
+  });
+
+  it('answers the 413 at once when the announced body is past what it would read', async () => {
+    const { error } = await parse('/webhooks', { 'content-length': String(DISCARD_AT_MOST.bytes + 2048) });
+    expect(error).toMatchObject({ status: 413 });
+  });
+
   it.each(['gzip', 'br', 'deflate'])('refuses a body compressed with %s (415), on any path', async (encoding) => {
-    for (const url of ['/webhooks', '/inventory/x']) {
-      const { error } = await parse(url, { 'content-encoding': encoding, 'content-type': 'application/json' }, '{}');
+    for (const route of ['/webhooks', '/inventory/:sku']) {
+      const { error } = await parse(route, { 'content-encoding': encoding, 'content-type': 'application/json' }, '{}');
       expect(error).toMatchObject({ status: 415, code: 'unsupported_media_type' });
       expect(error!.message).toContain(encoding);
     }
@@ -80,7 +114,7 @@ describe('RequestBodies (every body, by path)', () => {
     ['a +json type', 'application/merge-patch+json', '{"a":true}', { a: true }],
     ['an empty body as {}', 'application/json', '', {}],
   ])('reads JSON on the management API: %s', async (_case, type, text, expected) => {
-    const { error, body } = await parse('/inventory/sku-1', { 'content-type': type }, text);
+    const { error, body } = await parse('/inventory/:sku', { 'content-type': type }, text);
     expect(error).toBeNull();
     expect(body).toEqual(expected);
   });
@@ -91,24 +125,24 @@ describe('RequestBodies (every body, by path)', () => {
     ['a number', '3'],
     ['null', 'null'],
   ])('answers 400 for a JSON body that is %s', async (_case, text) => {
-    const { error } = await parse('/inventory/sku-1', { 'content-type': 'application/json' }, text);
+    const { error } = await parse('/inventory/:sku', { 'content-type': 'application/json' }, text);
     expect(error).toMatchObject({ status: 400, code: 'invalid_payload', errors: [{ field: 'body', message: 'body is not valid JSON' }] });
   });
 
   it('answers 413 naming the management limit', async () => {
-    const { error } = await parse('/inventory/sku-1', { 'content-type': 'application/json' }, `{"a":"${'x'.repeat(200)}"}`);
+    const { error } = await parse('/inventory/:sku', { 'content-type': 'application/json' }, `{"a":"${'x'.repeat(200)}"}`);
     expect(error).toMatchObject({ status: 413, message: 'request body exceeds the limit of 128b' });
   });
 
   it('reads the console forms, and only there', async () => {
     const form = { 'content-type': 'application/x-www-form-urlencoded' };
     expect((await parse('/console/login', form, 'token=a%20b&x=1&x=2')).body).toEqual({ token: 'a b', x: ['1', '2'] });
-    expect((await parse('/inventory/sku-1', form, 'on_hand=3')).body).toBeUndefined();
+    expect((await parse('/inventory/:sku', form, 'on_hand=3')).body).toBeUndefined();
     expect((await parse('/console/login', form, 'token='.padEnd(65, 'x'))).error).toMatchObject({ status: 413, message: 'request body exceeds the limit of 64b' });
   });
 
   it('leaves the body unset for other types off the webhooks', async () => {
-    const { error, body } = await parse('/inventory/sku-1', { 'content-type': 'text/plain' }, '{"on_hand":3}');
+    const { error, body } = await parse('/inventory/:sku', { 'content-type': 'text/plain' }, '{"on_hand":3}');
     expect(error).toBeNull();
     expect(body).toBeUndefined();
   });
@@ -127,14 +161,14 @@ describe('securityHeaders (helmet, computed once)', () => {
   });
 });
 
-describe('trustProxyOf (TRUST_PROXY as Fastify takes it)', () => {
+describe('trustProxyOf (TRUST_PROXY, with Express\'s rules)', () => {
   const trusts = (setting: boolean | number | string, address: string, hop: number) => {
-    const trust = trustProxyOf(setting);
-    return typeof trust === 'boolean' ? trust : trust(address, hop);
+    return trustProxyOf(setting)(address, hop);
   };
 
   it.each([
     [false, '127.0.0.1', 0, false],
+    [true, '203.0.113.9', 5, true],
     [1, '203.0.113.9', 0, true],
     [1, '203.0.113.9', 1, false],
     [2, '203.0.113.9', 1, true],

@@ -1,5 +1,5 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
-import type { HttpRequest } from '../../http/http.js';
+import { clientAddressOf, type HttpRequest } from '../../http/http.js';
 import { BlockList, isIPv4 } from 'node:net';
 import { AppConfig, DEFAULT_SOURCE, type SignatureSchemeName, type WebhookSource } from '../../config/app-config.js';
 import { AppError } from '../../common/app-error.js';
@@ -46,7 +46,7 @@ function blockListOf(entries: string[]): BlockList {
 
 /** An IPv4 client seen through an IPv6 socket (::ffff:10.0.0.1) is the IPv4 address it carries. */
 function clientAddress(request: HttpRequest): { address: string; type: 'ipv4' | 'ipv6' } {
-  const raw = request.ip;
+  const raw = clientAddressOf(request);
   const address = raw.startsWith('::ffff:') && isIPv4(raw.slice(7)) ? raw.slice(7) : raw;
   return { address, type: isIPv4(address) ? 'ipv4' : 'ipv6' };
 }
