@@ -11,7 +11,7 @@ import type { AppConfig } from './config/app-config.js';
 import { setupOpenApi } from './docs/openapi.js';
 import { RequestBodies } from './http/request-body.js';
 import { type HttpReply, type HttpRequest, routeOf } from './http/http.js';
-import { answerClientError, frameworkErrorOf, MAX_PARAM_LENGTH, securityHeaders, trustProxyOf } from './http/server-options.js';
+import { answerClientError, frameworkErrorOf, MAX_PARAM_LENGTH, securityHeaders } from './http/server-options.js';
 import { createLogger, NestPinoLogger } from './logging/logger.js';
 import { requestIdOf } from './logging/request-id.js';
 
@@ -58,7 +58,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     // HTTPS straight from the service when TLS_CERT_FILE and TLS_KEY_FILE are set.
     ...(config.tls ? { https: { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) } } : {}),
     // Which x-forwarded-for to believe for the client address (rate limits, allowed addresses).
-    trustProxy: config.trustProxy === false ? false : trustProxyOf(config.trustProxy),
+    trustProxy: config.trustProxy === false ? false : config.trustsProxy,
     genReqId: requestIdOf,
     requestIdHeader: false,
     bodyLimit: bodies.largest,

@@ -146,8 +146,14 @@ export interface AppConfigValues {
   /** Requests per minute per client address; 0 turns the limit off. */
   webhookRateLimit: number;
   adminRateLimit: number;
-  /** Express's `trust proxy`: whether (and which) x-forwarded-for to believe for the client address. */
+  /** TRUST_PROXY as given (a number of hops, or the proxies' addresses), false when unset. */
   trustProxy: boolean | number | string;
+  /**
+   * TRUST_PROXY compiled once (Express's rules, proxy-addr's matcher):
+   * whether the hop at `address`, `hop` steps from the service (0: the
+   * peer), is a proxy whose x-forwarded-* headers are believed.
+   */
+  trustsProxy: (address: string, hop: number) => boolean;
   tls?: { certFile: string; keyFile: string };
   logLevel: string;
   /** JSON lines, or readable ones (the default in development). */
@@ -180,6 +186,7 @@ export class AppConfig implements AppConfigValues {
   webhookRateLimit!: number;
   adminRateLimit!: number;
   trustProxy!: boolean | number | string;
+  trustsProxy!: (address: string, hop: number) => boolean;
   tls?: { certFile: string; keyFile: string };
   logLevel!: string;
   logFormat!: 'json' | 'pretty';
@@ -202,7 +209,7 @@ export class AppConfig implements AppConfigValues {
     const nodeEnv = (parsed.NODE_ENV ?? 'development') as AppConfigValues['nodeEnv'];
     const sources = options.webhookSources === false ? new Map<string, WebhookSource>() : parseSources(present, nodeEnv, problems);
     const tls = parseTls(parsed.TLS_CERT_FILE, parsed.TLS_KEY_FILE, problems);
-    const trustProxy = parseTrustProxy(parsed.TRUST_PROXY, problems);
+    const { trustProxy, trustsProxy } = parseTrustProxy(parsed.TRUST_PROXY, problems);
     const reservationTtlMs = parseDuration('RESERVATION_TTL', present.RESERVATION_TTL, '0', problems);
     const notifyRetryScheduleMs = (present.NOTIFY_RETRY_SCHEDULE ?? '5s,5m,30m,2h,5h,10h,10h')
       .split(',')
@@ -227,6 +234,7 @@ export class AppConfig implements AppConfigValues {
       webhookRateLimit: parsed.WEBHOOK_RATE_LIMIT ?? 120_000,
       adminRateLimit: parsed.ADMIN_RATE_LIMIT ?? 600,
       trustProxy,
+      trustsProxy,
       tls,
       logLevel: parsed.LOG_LEVEL ?? (nodeEnv === 'test' ? 'error' : 'info'),
       logFormat: (parsed.LOG_FORMAT ?? (nodeEnv === 'development' ? 'pretty' : 'json')) as 'json' | 'pretty',
@@ -408,26 +416,33 @@ function parseAllowedIps(variable: string, value: string | undefined, problems: 
   return entries;
 }
 
+type TrustProxy = Pick<AppConfigValues, 'trustProxy' | 'trustsProxy'>;
+
+const TRUSTS_NONE: TrustProxy = { trustProxy: false, trustsProxy: () => false };
+
 /**
- * Express's `trust proxy`, restricted to settings that cannot be spoofed:
- * a number of proxy hops, or the proxies' addresses, ranges or names
- * (loopback, linklocal, uniquelocal). `true` would believe the left-most
- * x-forwarded-for entry, which the client writes itself.
+ * Express's `trust proxy` rules, restricted to settings that cannot be
+ * spoofed: a number of proxy hops, or the proxies' addresses, ranges or
+ * names (loopback, linklocal, uniquelocal). `true` would believe the
+ * left-most x-forwarded-for entry, which the client writes itself.
  */
-function parseTrustProxy(value: string | undefined, problems: string[]): boolean | number | string {
-  if (value === undefined || value === 'false') return false;
-  if (/^\d{1,2}$/.test(value)) return Number(value);
+function parseTrustProxy(value: string | undefined, problems: string[]): TrustProxy {
+  if (value === undefined || value === 'false') return TRUSTS_NONE;
+  if (/^\d{1,2}$/.test(value)) {
+    const hops = Number(value);
+    return { trustProxy: hops, trustsProxy: (_address, hop) => hop < hops };
+  }
   const explain = 'give the number of proxies in front, or their addresses (e.g. loopback, 10.0.0.0/8)';
   if (value === 'true') {
     problems.push(`TRUST_PROXY=true would believe any client's x-forwarded-for; ${explain}`);
-    return false;
+    return TRUSTS_NONE;
   }
   try {
-    proxyaddr.compile(value.split(',').map((entry) => entry.trim()));
+    return { trustProxy: value, trustsProxy: proxyaddr.compile(value.split(',').map((entry) => entry.trim())) };
   } catch (error) {
     problems.push(`TRUST_PROXY: ${(error as Error).message}; ${explain}`);
+    return TRUSTS_NONE;
   }
-  return value;
 }
 
 function parseTls(certFile: string | undefined, keyFile: string | undefined, problems: string[]) {

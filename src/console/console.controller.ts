@@ -1,7 +1,6 @@
 import { Body, Controller, Get, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { cameOverHttps, type HttpReply, type HttpRequest, redirectTo } from '../http/http.js';
-import { trustProxyOf } from '../http/server-options.js';
 import { isAdminToken, issueSession } from '../auth/admin-token.js';
 import { AppError } from '../common/app-error.js';
 import { isPlainText } from '../common/validators.js';
@@ -31,12 +30,7 @@ export class ConsoleController {
     private readonly inventory: InventoryService,
     private readonly orders: OrdersService,
     private readonly endpoints: NotificationEndpointsService,
-  ) {
-    this.trustsProxy = trustProxyOf(config.trustProxy);
-  }
-
-  /** TRUST_PROXY: whose x-forwarded-proto decides whether the session cookie is Secure. */
-  private readonly trustsProxy: (address: string, hop: number) => boolean;
+  ) {}
 
   @Get()
   home(@Res() response: HttpReply): void {
@@ -57,7 +51,7 @@ export class ConsoleController {
       return;
     }
     // Secure whenever the browser came over HTTPS, directly or through a trusted proxy (TRUST_PROXY).
-    const secure = cameOverHttps(request, this.trustsProxy) ? '; Secure' : '';
+    const secure = cameOverHttps(request, this.config.trustsProxy) ? '; Secure' : '';
     response.header('set-cookie', `${CONSOLE_COOKIE}=${issueSession(this.config.adminToken!)}; HttpOnly; SameSite=Strict; Path=/console; Max-Age=43200${secure}`);
     redirectTo(response, '/console/deliveries');
   }

@@ -1,7 +1,6 @@
 import { type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import helmet, { type HelmetOptions } from 'helmet';
-import proxyaddr from 'proxy-addr';
 import { AppError } from '../common/app-error.js';
 
 /**
@@ -22,13 +21,6 @@ export function securityHeaders(options: HelmetOptions): [string, string][] {
   });
   if (!finished || headers.size === 0) throw new Error('helmet did not set its headers synchronously');
   return [...headers];
-}
-
-/** TRUST_PROXY as a function of a hop's address and its distance (0: the peer), with Express's rules. */
-export function trustProxyOf(setting: boolean | number | string): (address: string, hop: number) => boolean {
-  if (typeof setting === 'boolean') return () => setting;
-  if (typeof setting === 'number') return (_address, hop) => hop < setting;
-  return proxyaddr.compile(setting.split(',').map((entry) => entry.trim()));
 }
 
 /**

@@ -233,6 +233,20 @@ describe('configuration', () => {
     expect(AppConfig.fromEnv(env).trustProxy).toBe(trustProxy);
   });
 
+  it.each([
+    [undefined, '127.0.0.1', 0, false],
+    ['1', '203.0.113.9', 0, true],
+    ['1', '203.0.113.9', 1, false],
+    ['2', '203.0.113.9', 1, true],
+    ['loopback', '127.0.0.1', 0, true],
+    ['loopback', '10.0.0.1', 0, false],
+    ['10.0.0.0/8, loopback', '10.9.8.7', 1, true],
+  ])('compiles TRUST_PROXY=%j once: the hop at %s, %d from the service, is believed: %s', (value, address, hop, believed) => {
+    const env: Record<string, string> = { WEBHOOK_SECRET: 's' };
+    if (value !== undefined) env.TRUST_PROXY = value;
+    expect(AppConfig.fromEnv(env).trustsProxy(address, hop)).toBe(believed);
+  });
+
   it("refuses TRUST_PROXY=true: it would believe any client's x-forwarded-for", () => {
     expect(problems({ WEBHOOK_SECRET: 's', TRUST_PROXY: 'true' })).toEqual([expect.stringContaining("any client's x-forwarded-for")]);
   });
