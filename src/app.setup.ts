@@ -11,7 +11,7 @@ import type { AppConfig } from './config/app-config.js';
 import { setupOpenApi } from './docs/openapi.js';
 import { RequestBodies } from './http/request-body.js';
 import { type HttpReply, type HttpRequest, routeOf } from './http/http.js';
-import { answerClientError, frameworkErrorOf, MAX_PARAM_LENGTH, securityHeaders } from './http/server-options.js';
+import { answerClientError, MAX_PARAM_LENGTH, securityHeaders } from './http/server-options.js';
 import { createLogger, NestPinoLogger } from './logging/logger.js';
 import { requestIdOf } from './logging/request-id.js';
 
@@ -61,7 +61,6 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     trustProxy: config.trustProxy === false ? false : config.trustsProxy,
     genReqId: requestIdOf,
     requestIdHeader: false,
-    bodyLimit: bodies.largest,
     requestTimeout: REQUEST_TIMEOUT_MS,
     keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
     // A request on a kept-alive connection while stopping is still answered (with connection: close).
@@ -70,7 +69,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     routerOptions: { caseSensitive: true, ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
     frameworkErrors: (error: FastifyError, request: HttpRequest, reply: HttpReply) => {
       edgeHeaders(request, reply);
-      errors.respond(request, reply, frameworkErrorOf(error));
+      errors.respond(request, reply, error);
     },
     clientErrorHandler: answerClientError,
   });

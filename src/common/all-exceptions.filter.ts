@@ -1,6 +1,7 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { Logger as PinoLogger } from 'pino';
 import { type HttpReply, type HttpRequest, isWebhookRoute, pathOf, routeOf } from '../http/http.js';
+import { fastifyRefusalOf } from '../http/server-options.js';
 import { isTransientDatabaseError } from '../database/pg-errors.js';
 import { AppError } from './app-error.js';
 
@@ -62,12 +63,11 @@ export class AllExceptionsFilter implements ExceptionFilter {
 
 export function toAppError(exception: unknown): AppError {
   if (exception instanceof AppError) return exception;
+  // Nest hands Fastify's 4xx refusals on wrapped in an HttpException; frameworkErrors hands them raw.
+  const refusal = fastifyRefusalOf(exception instanceof HttpException ? exception.cause : exception);
+  if (refusal) return refusal;
   if (exception instanceof HttpException) {
     const status = exception.getStatus();
-    // Fastify refuses a content-type header it cannot read before any parser runs.
-    if ((exception.cause as { code?: unknown } | undefined)?.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
-      return new AppError(415, 'unsupported_media_type', 'the content-type header is not a media type (type/subtype)');
-    }
     const response = exception.getResponse();
     const body = typeof response === 'string' ? { message: response } : (response as { message?: unknown });
     const message = Array.isArray(body.message)

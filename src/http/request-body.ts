@@ -54,11 +54,6 @@ export class RequestBodies {
     this.json = limitOf(limits.json);
   }
 
-  /** The largest of the limits: what the server may read at most for any request. */
-  get largest(): number {
-    return Math.max(this.webhooks.bytes, this.console.bytes, this.json.bytes);
-  }
-
   /**
    * A Fastify content-type parser (registered for `*`), given the route the
    * request matched (`/webhooks/:source`, see routeOf) and the body stream.

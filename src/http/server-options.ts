@@ -1,6 +1,7 @@
 import { type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import helmet, { type HelmetOptions } from 'helmet';
+import type { ErrorBody } from '../common/all-exceptions.filter.js';
 import { AppError } from '../common/app-error.js';
 
 /**
@@ -24,16 +25,20 @@ export function securityHeaders(options: HelmetOptions): [string, string][] {
 }
 
 /**
- * Fastify's own refusals before any route runs (a path that is not valid
- * percent-encoding, a path segment past maxParamLength) as the service's
- * errors; the path itself is not repeated back.
+ * Fastify's own refusals, before any parser or route runs, as the service's
+ * errors (toAppError reads them, raw or wrapped by Nest); the request's path
+ * is not repeated back.
  */
-export function frameworkErrorOf(error: { code?: string }): AppError {
-  if (error.code === 'FST_ERR_BAD_URL') return new AppError(400, 'bad_request', 'the path is not valid percent-encoding');
-  if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') {
-    return new AppError(414, 'uri_too_long', `a path segment is longer than ${MAX_PARAM_LENGTH} characters`);
-  }
-  return new AppError(500, 'internal_error', 'internal error');
+const FASTIFY_REFUSALS: Record<string, () => AppError> = {
+  FST_ERR_BAD_URL: () => new AppError(400, 'bad_request', 'the path is not valid percent-encoding'),
+  FST_ERR_MAX_PARAM_LENGTH: () => new AppError(414, 'uri_too_long', `a path segment is longer than ${MAX_PARAM_LENGTH} characters`),
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: () =>
+    new AppError(415, 'unsupported_media_type', 'the content-type header is not a media type (type/subtype)'),
+};
+
+export function fastifyRefusalOf(error: unknown): AppError | undefined {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' ? FASTIFY_REFUSALS[code]?.() : undefined;
 }
 
 /** Longest route parameter: as long as a URL can be, so that a too long SKU is a 400 naming it. */
@@ -52,7 +57,7 @@ export function answerClientError(error: NodeJS.ErrnoException, socket: Duplex):
       : error.code === 'HPE_HEADER_OVERFLOW'
         ? [431, 'request_header_fields_too_large', 'the request headers are larger than 16 kB']
         : [400, 'bad_request', 'the request is not valid HTTP/1.1'];
-  const body = JSON.stringify({ statusCode: status, error: code, message });
+  const body = JSON.stringify({ statusCode: status, error: code, message } satisfies ErrorBody);
   if (socket.writable) {
     socket.write(
       `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\n` +

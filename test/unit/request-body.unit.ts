@@ -1,6 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import type { IncomingMessage } from 'node:http';
 import { PassThrough } from 'node:stream';
+import { HttpException } from '@nestjs/common';
+import { toAppError } from '../../src/common/all-exceptions.filter.js';
 import { AppError } from '../../src/common/app-error.js';
 import { bytesOf, DISCARD_AT_MOST, RequestBodies } from '../../src/http/request-body.js';
 import { securityHeaders } from '../../src/http/server-options.js';
@@ -158,5 +160,24 @@ describe('securityHeaders (helmet, computed once)', () => {
     expect(plain.has('x-powered-by')).toBe(false);
     const tls = new Map(securityHeaders({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: [] } } }));
     expect(tls.get('content-security-policy')).toMatch(/upgrade-insecure-requests/);
+  });
+});
+
+describe("Fastify's own refusals, as the service's errors", () => {
+  const fastifyError = (code: string, statusCode: number) => Object.assign(new Error('fastify says no'), { code, statusCode });
+
+  it.each([
+    ['FST_ERR_BAD_URL', 400, 400, 'bad_request'],
+    ['FST_ERR_MAX_PARAM_LENGTH', 414, 414, 'uri_too_long'],
+    ['FST_ERR_CTP_INVALID_MEDIA_TYPE', 415, 415, 'unsupported_media_type'],
+    ['FST_ERR_ASYNC_CONSTRAINT', 500, 500, 'internal_error'],
+  ])('%s, raw (frameworkErrors) or wrapped by Nest, is a %d %s', (code, statusCode, status, error) => {
+    const raw = fastifyError(code, statusCode);
+    expect(toAppError(raw)).toMatchObject({ status, code: error });
+    if (statusCode < 500) expect(toAppError(new HttpException('x', statusCode, { cause: raw }))).toMatchObject({ status, code: error });
+  });
+
+  it('does not repeat the path back', () => {
+    expect(toAppError(fastifyError('FST_ERR_MAX_PARAM_LENGTH', 414)).message).toBe('a path segment is longer than 8192 characters');
   });
 });
