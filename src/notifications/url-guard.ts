@@ -11,8 +11,8 @@ import { BlockList, isIP } from 'node:net';
  * the name a second time.
  */
 
-/** Addresses no notification reaches without the opt-in: loopback, private, link-local, unspecified and the like. */
-const PRIVATE = new BlockList();
+/** IPv4 addresses no notification reaches without the opt-in: loopback, private, link-local, unspecified and the like. */
+const PRIVATE_IPV4 = new BlockList();
 for (const [network, prefix] of [
   ['0.0.0.0', 8], // "this network", 0.0.0.0 included
   ['10.0.0.0', 8], // RFC 1918
@@ -26,32 +26,91 @@ for (const [network, prefix] of [
   ['224.0.0.0', 4], // multicast
   ['240.0.0.0', 4], // reserved, broadcast included
 ] as const) {
-  PRIVATE.addSubnet(network, prefix, 'ipv4');
+  PRIVATE_IPV4.addSubnet(network, prefix, 'ipv4');
 }
-for (const [network, prefix] of [
-  ['::', 128], // unspecified
-  ['::1', 128], // loopback
-  ['fc00::', 7], // unique local (RFC 4193)
-  ['fe80::', 10], // link-local
-  ['ff00::', 8], // multicast
-  ['64:ff9b::', 96], // NAT64: may carry a private IPv4
+
+/**
+ * An IPv6 address is public only if it is global unicast (2000::/3) outside
+ * these blocks, which IANA's special-purpose registry marks not globally
+ * reachable. The registry's few global anycast blocks inside 2001::/23 (PCP,
+ * TURN, AMT, AS112...) are no place for a webhook and are refused with it.
+ * Everything outside 2000::/3 is refused (loopback, unspecified, unique local,
+ * link-local, site-local, multicast, discard-only 100::/64, the deprecated
+ * IPv4-compatible ::/96 and IPv4-translated ::ffff:0:0:0/96, local-use NAT64
+ * 64:ff9b:1::/48, whose IPv4 bits sit where the operator's prefix length puts
+ * them), except the two forms in IPV4_CARRIERS that are judged by their IPv4.
+ */
+const NOT_GLOBAL_IPV6: readonly (readonly [string, number])[] = [
+  ['2001::', 23], // IETF protocol assignments: benchmarking 2001:2::/48, ORCHID 2001:10::/28... (Teredo is judged by IPV4_CARRIERS first)
   ['2001:db8::', 32], // documentation
-] as const) {
-  PRIVATE.addSubnet(network, prefix, 'ipv6');
+  ['3fff::', 20], // documentation
+  ['5f00::', 16], // segment routing SIDs
+];
+
+/**
+ * IPv6 forms that carry IPv4 addresses, each judged by every IPv4 address it
+ * carries: private if any of them is.
+ */
+const IPV4_CARRIERS: readonly { network: string; prefix: number; ipv4: (value: bigint) => bigint[] }[] = [
+  { network: '::ffff:0:0', prefix: 96, ipv4: (v) => [bits(v, 96, 32)] }, // IPv4-mapped: the socket connects to the IPv4 address itself
+  { network: '64:ff9b::', prefix: 96, ipv4: (v) => [bits(v, 96, 32)] }, // NAT64 well-known prefix (DNS64 on an IPv6-only host)
+  { network: '2002::', prefix: 16, ipv4: (v) => [bits(v, 16, 32)] }, // 6to4: the relay's IPv4 address, bits 16-47
+  { network: '2001::', prefix: 32, ipv4: (v) => [bits(v, 32, 32), bits(v, 96, 32) ^ 0xffffffffn] }, // Teredo: server (bits 32-63), client (last 32 bits, inverted)
+];
+
+/** `length` bits of a 128-bit address starting at bit `from` (0 is the most significant). */
+function bits(value: bigint, from: number, length: number): bigint {
+  return (value >> BigInt(128 - from - length)) & ((1n << BigInt(length)) - 1n);
 }
 
-/** An IPv4 address written as IPv6 (`::ffff:127.0.0.1`, any case), as the IPv4 address it is. */
+function inNetwork(value: bigint, network: string, prefix: number): boolean {
+  return bits(value, 0, prefix) === bits(ipv6Value(network), 0, prefix);
+}
+
+/** A valid IPv6 address (as isIP checks it, zone removed) as its 128-bit value. */
+function ipv6Value(address: string): bigint {
+  let text = address;
+  const dotted = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+  if (dotted) {
+    const [a, b, c, d] = dotted.slice(1).map(Number);
+    text = `${text.slice(0, dotted.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head, tail] = text.split('::');
+  const before = head ? head.split(':') : [];
+  const after = tail ? tail.split(':') : [];
+  const groups = tail === undefined ? before : [...before, ...Array<string>(8 - before.length - after.length).fill('0'), ...after];
+  return groups.reduce((value, group) => (value << 16n) | BigInt(parseInt(group, 16)), 0n);
+}
+
+function ipv4Text(value: bigint): string {
+  return [24n, 16n, 8n, 0n].map((shift) => String((value >> shift) & 0xffn)).join('.');
+}
+
+function isPrivateIpv6(address: string): boolean {
+  const value = ipv6Value(address);
+  const carrier = IPV4_CARRIERS.find((c) => inNetwork(value, c.network, c.prefix));
+  if (carrier) return carrier.ipv4(value).some((ipv4) => PRIVATE_IPV4.check(ipv4Text(ipv4), 'ipv4'));
+  const globalUnicast = bits(value, 0, 3) === 1n;
+  return !globalUnicast || NOT_GLOBAL_IPV6.some(([network, prefix]) => inNetwork(value, network, prefix));
+}
+
+/** An IPv4 address written as IPv6 (`::ffff:127.0.0.1`, `::ffff:7f00:1`, any case), as the IPv4 address it is. */
 function unmapped(address: string): string {
-  const match = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(address);
-  return match ? match[1] : address;
+  if (isIP(address) !== 6) return address;
+  const value = ipv6Value(address);
+  return inNetwork(value, '::ffff:0:0', 96) ? ipv4Text(bits(value, 96, 32)) : address;
 }
 
-/** Whether a literal address is loopback, private, link-local, unspecified or otherwise not on the public internet. */
+/**
+ * Whether a literal address is loopback, private, link-local, unspecified or
+ * otherwise not on the public internet, IPv4 addresses carried inside IPv6
+ * ones (mapped, NAT64, 6to4, Teredo) included.
+ */
 export function isPrivateAddress(address: string): boolean {
-  const plain = unmapped(address.replace(/^\[|\]$/g, '').replace(/%.*$/, ''));
+  const plain = address.replace(/^\[|\]$/g, '').replace(/%.*$/, '');
   const family = isIP(plain);
   if (family === 0) return true; // not an address: never treated as public
-  return PRIVATE.check(plain, family === 4 ? 'ipv4' : 'ipv6');
+  return family === 4 ? PRIVATE_IPV4.check(plain, 'ipv4') : isPrivateIpv6(plain);
 }
 
 export type UrlCheck = { ok: true; url: URL; address: string; family: 4 | 6 } | { ok: false; reason: string };
