@@ -104,6 +104,45 @@ describe('configuration', () => {
     expect(found[0]).toContain(variable);
   });
 
+  it.each([
+    ['NODE_ENV', 'staging', 'NODE_ENV must be one of the following values: development, production, test'],
+    ['PORT', '70000', 'PORT must not be greater than 65535'],
+    ['PORT', '-1', 'PORT must not be less than 0'],
+    ['PORT', '80.5', 'PORT must be an integer'],
+    ['PORT', '  ', 'PORT must be an integer'],
+    ['DATABASE_URL', 'mysql://x', 'DATABASE_URL must look like postgres://user:pass@host:port/db'],
+    ['MIGRATIONS_RUN', 'TRUE', 'MIGRATIONS_RUN must be true or false'],
+    ['WEBHOOK_TOLERANCE_SECONDS', '0', 'WEBHOOK_TOLERANCE_SECONDS must not be less than 1'],
+    ['WEBHOOK_TOLERANCE_SECONDS', '86401', 'WEBHOOK_TOLERANCE_SECONDS must not be greater than 86400'],
+    ['WEBHOOK_TOLERANCE_SECONDS', '1e3', 'WEBHOOK_TOLERANCE_SECONDS must be an integer'],
+    ['WEBHOOK_BODY_LIMIT', '1gb', 'WEBHOOK_BODY_LIMIT must be a size such as 256kb or 1mb'],
+    ['WEBHOOK_BODY_LIMIT', ' 1mb', 'WEBHOOK_BODY_LIMIT must be a size such as 256kb or 1mb'],
+    ['WEBHOOK_RATE_LIMIT', '-1', 'WEBHOOK_RATE_LIMIT must not be less than 0'],
+    ['WEBHOOK_RATE_LIMIT', '10000001', 'WEBHOOK_RATE_LIMIT must not be greater than 10000000'],
+    ['ADMIN_RATE_LIMIT', 'many', 'ADMIN_RATE_LIMIT must be an integer (requests per minute per address; 0 turns it off)'],
+    ['WEBHOOK_RATE_LIMIT', 'x', 'WEBHOOK_RATE_LIMIT must be an integer (requests per minute per address; 0 turns it off)'],
+    ['DB_POOL_SIZE', '0', 'DB_POOL_SIZE must not be less than 1'],
+    ['DB_POOL_SIZE', '201', 'DB_POOL_SIZE must not be greater than 200'],
+    ['DB_POOL_SIZE', 'x', 'DB_POOL_SIZE must be an integer'],
+    ['DB_CONNECT_TIMEOUT_MS', '99', 'DB_CONNECT_TIMEOUT_MS must not be less than 100'],
+    ['DB_CONNECT_TIMEOUT_MS', '60001', 'DB_CONNECT_TIMEOUT_MS must not be greater than 60000'],
+    ['DB_CONNECT_TIMEOUT_MS', 'x', 'DB_CONNECT_TIMEOUT_MS must be an integer'],
+    ['LOG_LEVEL', 'INFO', 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent'],
+    ['LOG_FORMAT', 'xml', 'LOG_FORMAT must be json or pretty'],
+  ])('refuses %s=%j with the message %j', (variable, value, problem) => {
+    expect(problems({ WEBHOOK_SECRET: 's', [variable]: value })).toEqual([problem]);
+  });
+
+  it('names every problem in one message, one line each', () => {
+    let message = '';
+    try {
+      AppConfig.fromEnv({ WEBHOOK_SECRET: 's', PORT: 'x', LOG_FORMAT: 'xml' });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toBe('invalid configuration:\n  - PORT must be an integer\n  - LOG_FORMAT must be json or pretty');
+  });
+
   it('reports one problem per bad variable', () => {
     expect(problems({ PORT: 'abc', WEBHOOK_SECRET: 's' })).toEqual(['PORT must be an integer']);
   });
