@@ -7,7 +7,8 @@ import { AppModule } from './app.module.js';
 import { AllExceptionsFilter } from './common/all-exceptions.filter.js';
 import { AppError } from './common/app-error.js';
 import { flattenValidationErrors } from './common/validation.js';
-import type { AppConfig } from './config/app-config.js';
+import { byteSizeOf } from './config/variable-parsers.js';
+import type { Configuration } from './configuration.js';
 import { setupOpenApi } from './docs/openapi.js';
 import { RequestBodies } from './http/request-body.js';
 import { type HttpReply, type HttpRequest, routeOf } from './http/http.js';
@@ -39,10 +40,11 @@ export function drainConnections(app: NestFastifyApplication): void {
  * Builds the HTTP application. Shared by main.ts and the tests, so that what
  * is tested is what runs: the same parsers, validation and error mapping.
  */
-export async function createApp(config: AppConfig): Promise<NestFastifyApplication> {
+export async function createApp(configuration: Configuration): Promise<NestFastifyApplication> {
+  const { config } = configuration;
   const logger = createLogger(config);
   const errors = new AllExceptionsFilter(logger);
-  const bodies = new RequestBodies({ webhooks: config.bodyLimit, console: '10kb', json: '100kb' });
+  const bodies = new RequestBodies({ webhooks: config.bodyLimit, console: byteSizeOf('10kb'), json: byteSizeOf('100kb') });
   const headers = securityHeaders({
     // Over plain HTTP, upgrade-insecure-requests would send the /docs page's own scripts to https and blank it.
     contentSecurityPolicy: { directives: { upgradeInsecureRequests: config.tls ? [] : null } },
@@ -58,7 +60,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     // HTTPS straight from the service when TLS_CERT_FILE and TLS_KEY_FILE are set.
     ...(config.tls ? { https: { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) } } : {}),
     // Which x-forwarded-for to believe for the client address (rate limits, allowed addresses).
-    trustProxy: config.trustProxy === false ? false : config.trustsProxy,
+    trustProxy: config.trustProxy.setting === false ? false : config.trustProxy.trusts,
     genReqId: requestIdOf,
     requestIdHeader: false,
     requestTimeout: REQUEST_TIMEOUT_MS,
@@ -73,14 +75,14 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     },
     clientErrorHandler: answerClientError,
   });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, logger), adapter, {
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(configuration, logger), adapter, {
     // Every body goes through `bodies` (below): webhooks need their exact bytes.
     bodyParser: false,
     // Start-up errors reach main.ts, which reports them in one line.
     abortOnError: false,
     logger: new NestPinoLogger(logger),
   });
-  announceConfiguration(config);
+  announceConfiguration(configuration);
   stopStates.set(app, state);
   const fastify = app.getHttpAdapter().getInstance();
   fastify.removeAllContentTypeParsers();
@@ -103,9 +105,9 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   return app;
 }
 
-function announceConfiguration(config: AppConfig): void {
+function announceConfiguration({ config, sources }: Configuration): void {
   const logger = new Logger('Config');
-  for (const source of config.sources.values()) {
+  for (const source of sources.values()) {
     const path = source.name === 'default' ? '/webhooks' : `/webhooks/${source.name}`;
     if (source.generatedSecret) {
       logger.warn(
@@ -113,7 +115,7 @@ function announceConfiguration(config: AppConfig): void {
           '(set WEBHOOK_SECRET; NODE_ENV=production refuses to start without it)',
       );
     } else {
-      const from = source.allowedIps ? `, from ${source.allowedIps.join(', ')} only` : '';
+      const from = source.allowedIps ? `, from ${source.allowedIps.entries.join(', ')} only` : '';
       if (source.schemes.includes('hmac-sha256') && source.schemes.length > 1) {
         logger.warn(
           `POST ${path} accepts hmac-sha256 beside a timestamped scheme with the same secrets: ` +
@@ -126,6 +128,6 @@ function announceConfiguration(config: AppConfig): void {
   if (!config.adminToken) logger.warn('ADMIN_TOKEN is not set: the management API answers 401');
   logger.log(
     `${config.tls ? 'HTTPS' : 'plain HTTP'}; rate limits per address: webhooks ${config.webhookRateLimit || 'off'}, ` +
-      `management ${config.adminRateLimit || 'off'} a minute; trust proxy: ${String(config.trustProxy)}`,
+      `management ${config.adminRateLimit || 'off'} a minute; trust proxy: ${String(config.trustProxy.setting)}`,
   );
 }

@@ -4,7 +4,8 @@ import { setFlagsFromString } from 'node:v8';
 import { Logger } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createApp, drainConnections } from './app.setup.js';
-import { AppConfig, ConfigError } from './config/app-config.js';
+import { ConfigError } from './config/app-config.js';
+import { readConfiguration } from './configuration.js';
 
 /** How long a stop may take: requests in flight finish within it, or the process exits anyway. */
 const SHUTDOWN_TIMEOUT_MS = 10_000;
@@ -23,10 +24,10 @@ async function main(): Promise<void> {
   if (!process.execArgv.some((flag) => /^--heap[-_]growing[-_]percent\b/.test(flag))) {
     setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
   }
-  const config = AppConfig.fromEnv();
-  const app = await createApp(config);
+  const configuration = readConfiguration();
+  const app = await createApp(configuration);
   stopGracefullyOn(['SIGTERM', 'SIGINT'], app);
-  await listenOnAllInterfaces(app, config.port);
+  await listenOnAllInterfaces(app, configuration.config.port);
   const { port } = app.getHttpServer().address() as { port: number };
   new Logger('Main').log(`shelfsync listening on port ${port}`);
 }

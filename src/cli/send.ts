@@ -10,7 +10,8 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { AppConfig, DEFAULT_SOURCE } from '../config/app-config.js';
+import { readConfiguration } from '../configuration.js';
+import { DEFAULT_SOURCE } from '../webhooks/webhook-sources.js';
 import { SCHEMES } from '../webhooks/signature/schemes.js';
 import { GATEWAY_SENDERS, parseExact, setPath, stringifyExact } from './gateway-senders.js';
 
@@ -75,9 +76,9 @@ async function send(): Promise<number> {
   const [event] = positionals;
   if (!event) fail('name the event to send');
 
-  const config = AppConfig.fromEnv(process.env);
+  const { config, sources } = readConfiguration(process.env);
   const sourceName = values.source?.toLowerCase() ?? DEFAULT_SOURCE;
-  const source = config.sources.get(sourceName);
+  const source = sources.get(sourceName);
   if (!source) fail(`no source "${sourceName}": set WEBHOOK_${sourceName.toUpperCase()}_SECRET`);
   const secret = values.secret ?? (source.generatedSecret ? undefined : source.secrets[0]);
   if (!secret) fail('set WEBHOOK_SECRET to the secret the service uses (it prints a generated one at start), or pass --secret');

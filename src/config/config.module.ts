@@ -1,11 +1,15 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
-import { AppConfig } from './app-config.js';
 
 @Global()
 @Module({})
 export class ConfigModule {
-  /** The configuration is validated before Nest boots (main.ts), so a bad variable fails with one clear message. */
-  static forRoot(config: AppConfig): DynamicModule {
-    return { module: ConfigModule, providers: [{ provide: AppConfig, useValue: config }], exports: [AppConfig] };
+  /**
+   * Each value read from the environment (AppConfig, WebhookSources),
+   * injectable by its class. The configuration is validated before Nest
+   * boots (main.ts), so a bad variable fails with one clear message.
+   */
+  static forRoot(...values: object[]): DynamicModule {
+    const providers = values.map((value) => ({ provide: value.constructor, useValue: value }));
+    return { module: ConfigModule, providers, exports: providers.map((p) => p.provide) };
   }
 }

@@ -51,7 +51,7 @@ export class ConsoleController {
       return;
     }
     // Secure whenever the browser came over HTTPS, directly or through a trusted proxy (TRUST_PROXY).
-    const secure = cameOverHttps(request, this.config.trustsProxy) ? '; Secure' : '';
+    const secure = cameOverHttps(request, this.config.trustProxy.trusts) ? '; Secure' : '';
     response.header('set-cookie', `${CONSOLE_COOKIE}=${issueSession(this.config.adminToken!)}; HttpOnly; SameSite=Strict; Path=/console; Max-Age=43200${secure}`);
     redirectTo(response, '/console/deliveries');
   }

@@ -12,7 +12,7 @@ import { runMigrations } from './migrate.js';
 const log = (line: string) => console.log(`[migrations] ${line}`);
 
 async function migrate(): Promise<void> {
-  const config = AppConfig.fromEnv(process.env, { webhookSources: false });
+  const config = AppConfig.fromEnv(process.env);
   const { url, embedded } = await resolveDatabaseUrl(config, log);
   const dataSource = await new DataSource(
     dataSourceOptions(url, { poolSize: 2, connectTimeoutMs: config.dbConnectTimeoutMs }),

@@ -2,33 +2,21 @@ import type { IncomingMessage } from 'node:http';
 import { parse as parseForm } from 'node:querystring';
 import { AppError } from '../common/app-error.js';
 import { isWebhookRoute } from './http.js';
+import type { ByteSize } from '../config/variable-parsers.js';
 
-/** A size as WEBHOOK_BODY_LIMIT gives it (`256kb`, `1mb`, `512b`, `4096`) in bytes; k and m are 1024s. */
-export function bytesOf(size: string): number {
-  const match = /^(\d+)(b|kb|mb)?$/.exec(size);
-  if (!match) throw new Error(`not a size: ${size}`);
-  const unit = match[2] === 'mb' ? 1024 * 1024 : match[2] === 'kb' ? 1024 : 1;
-  return Number(match[1]) * unit;
-}
-
-interface Limit {
-  bytes: number;
-  /** As the operator wrote it, for the 413's message. */
-  text: string;
-}
+/** In bytes, and as the operator wrote it, for the 413's message. */
+type Limit = ByteSize;
 
 export interface BodyLimits {
   /** POST /webhooks[/{source}]: WEBHOOK_BODY_LIMIT. */
-  webhooks: string;
+  webhooks: Limit;
   /** The console's forms. */
-  console: string;
+  console: Limit;
   /** JSON bodies of the management API. */
-  json: string;
+  json: Limit;
 }
 
 type Done = (error: Error | null, body?: unknown) => void;
-
-const limitOf = (text: string): Limit => ({ bytes: bytesOf(text), text });
 
 /**
  * Reads every request body, for every content type, by path:
@@ -49,9 +37,9 @@ export class RequestBodies {
   private readonly json: Limit;
 
   constructor(limits: BodyLimits) {
-    this.webhooks = limitOf(limits.webhooks);
-    this.console = limitOf(limits.console);
-    this.json = limitOf(limits.json);
+    this.webhooks = limits.webhooks;
+    this.console = limits.console;
+    this.json = limits.json;
   }
 
   /**

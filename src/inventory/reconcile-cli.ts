@@ -11,7 +11,7 @@ import { resolveDatabaseUrl } from '../database/database-url.js';
 import { StockRepository } from './stock.repository.js';
 
 async function reconcile(): Promise<number> {
-  const config = AppConfig.fromEnv(process.env, { webhookSources: false });
+  const config = AppConfig.fromEnv(process.env);
   const { url, embedded } = await resolveDatabaseUrl(config, (line) => console.error(`[reconcile] ${line}`));
   const dataSource = await new DataSource(dataSourceOptions(url, { poolSize: 1, connectTimeoutMs: config.dbConnectTimeoutMs })).initialize();
   try {

@@ -4,7 +4,7 @@ import { createHmac } from 'node:crypto';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DataSource } from 'typeorm';
 import { createApp } from '../../src/app.setup.js';
-import { AppConfig } from '../../src/config/app-config.js';
+import { readConfiguration } from '../../src/configuration.js';
 import { scratchDatabaseUrl } from './scratch-database.js';
 
 export const WEBHOOK_SECRET = 'test-webhook-secret';
@@ -19,14 +19,14 @@ export interface TestApp {
 
 /** The real service, listening on a free port, against the run's scratch database. */
 export async function startTestApp(env: Record<string, string | undefined> = {}): Promise<TestApp> {
-  const config = AppConfig.fromEnv({
+  const configuration = readConfiguration({
     NODE_ENV: 'test',
     DATABASE_URL: scratchDatabaseUrl(),
     WEBHOOK_SECRET,
     ADMIN_TOKEN,
     ...env,
   });
-  const app = await createApp(config);
+  const app = await createApp(configuration);
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };
   return {

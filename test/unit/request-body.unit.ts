@@ -4,10 +4,11 @@ import { PassThrough } from 'node:stream';
 import { HttpException } from '@nestjs/common';
 import { toAppError } from '../../src/common/all-exceptions.filter.js';
 import { AppError } from '../../src/common/app-error.js';
-import { bytesOf, DISCARD_AT_MOST, RequestBodies } from '../../src/http/request-body.js';
+import { byteSizeOf } from '../../src/config/variable-parsers.js';
+import { DISCARD_AT_MOST, RequestBodies } from '../../src/http/request-body.js';
 import { securityHeaders } from '../../src/http/server-options.js';
 
-const bodies = new RequestBodies({ webhooks: '1kb', console: '64b', json: '128b' });
+const bodies = new RequestBodies({ webhooks: byteSizeOf('1kb'), console: byteSizeOf('64b'), json: byteSizeOf('128b') });
 
 /** A request body as the server hands it over: a stream with headers, sent in the chunks given. */
 function payload(headers: Record<string, string>, chunks: string[]): IncomingMessage {
@@ -26,17 +27,6 @@ function parse(route: string, headers: Record<string, string>, ...chunks: string
     bodies.parse(route, payload(headers, chunks), (error, body) => resolve({ error: error as AppError | null, body }));
   });
 }
-
-describe('bytesOf (WEBHOOK_BODY_LIMIT and the other limits in bytes)', () => {
-  it.each([
-    ['4096', 4096],
-    ['512b', 512],
-    ['256kb', 256 * 1024],
-    ['1mb', 1024 * 1024],
-  ])('%s is %d bytes', (size, bytes) => expect(bytesOf(size)).toBe(bytes));
-
-  it('refuses what is not a size', () => expect(() => bytesOf('1gb')).toThrow(/not a size/));
-});
 
 describe('RequestBodies (every body, by path)', () => {
   it.each([

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { OrderCommand } from '../../src/orders/order-commands.js';
 import type { DeliveryCommand } from '../../src/webhooks/providers/provider.js';
-import { PROVIDERS } from '../../src/config/app-config.js';
+import { PROVIDERS } from '../../src/webhooks/webhook-sources.js';
 import {
   CUSTOMER_PLACEHOLDER,
   REFUND_RESTOCKS_NOTHING,

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { AppConfig, type ProviderName } from '../../config/app-config.js';
+import { type ProviderName, WebhookSources } from '../webhook-sources.js';
 import type { Provider } from './provider.js';
 import { ShelfsyncProvider } from './shelfsync.provider.js';
 import { ShopifyProvider } from './shopify.provider.js';
@@ -16,10 +16,10 @@ const PROVIDERS: Record<ProviderName, Provider> = {
 /** The provider that reads each source's deliveries, fresh or stored (deferred events, replays). */
 @Injectable()
 export class Providers {
-  constructor(private readonly config: AppConfig) {}
+  constructor(private readonly sources: WebhookSources) {}
 
   forSource(source: string): Provider {
     // A stored delivery of a source no longer configured is read as the contract's envelope.
-    return PROVIDERS[this.config.sources.get(source)?.provider ?? 'shelfsync'];
+    return PROVIDERS[this.sources.get(source)?.provider ?? 'shelfsync'];
   }
 }

@@ -1,11 +1,12 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import { clientAddressOf, type HttpRequest } from '../../http/http.js';
-import { BlockList, isIPv4 } from 'node:net';
-import { AppConfig, DEFAULT_SOURCE, type SignatureSchemeName, type WebhookSource } from '../../config/app-config.js';
+import { isIPv4 } from 'node:net';
+import { AppConfig } from '../../config/app-config.js';
+import { DEFAULT_SOURCE, type WebhookSource, WebhookSources } from '../webhook-sources.js';
 import { AppError } from '../../common/app-error.js';
 import { MetricsService } from '../../metrics/metrics.service.js';
 import { Providers } from '../providers/providers.js';
-import { SCHEMES } from './schemes.js';
+import { SCHEMES, type SignatureSchemeName } from './schemes.js';
 
 /** What the guard hands on to the controller: a delivery whose bytes are proven to come from `source`. */
 export interface VerifiedDelivery {
@@ -26,29 +27,10 @@ export type WebhookRequest = HttpRequest & {
   acknowledgedUnverified?: { source: string; reason: string };
 };
 
-interface PreparedSource {
-  source: WebhookSource;
-  /** The HMAC keys of each scheme the source accepts, derived once from its secrets. */
-  keys: [SignatureSchemeName, Buffer[]][];
-  allowed?: BlockList;
-}
-
-function blockListOf(entries: string[]): BlockList {
-  const list = new BlockList();
-  for (const entry of entries) {
-    const [address, prefix] = entry.split('/');
-    const type = isIPv4(address) ? 'ipv4' : 'ipv6';
-    if (prefix === undefined) list.addAddress(address, type);
-    else list.addSubnet(address, Number(prefix), type);
-  }
-  return list;
-}
-
 /** An IPv4 client seen through an IPv6 socket (::ffff:10.0.0.1) is the IPv4 address it carries. */
-function clientAddress(request: HttpRequest): { address: string; type: 'ipv4' | 'ipv6' } {
+function clientAddress(request: HttpRequest): string {
   const raw = clientAddressOf(request);
-  const address = raw.startsWith('::ffff:') && isIPv4(raw.slice(7)) ? raw.slice(7) : raw;
-  return { address, type: isIPv4(address) ? 'ipv4' : 'ipv6' };
+  return raw.startsWith('::ffff:') && isIPv4(raw.slice(7)) ? raw.slice(7) : raw;
 }
 
 /**
@@ -61,55 +43,46 @@ function clientAddress(request: HttpRequest): { address: string; type: 'ipv4' | 
  */
 @Injectable()
 export class SignatureGuard implements CanActivate {
-  private readonly sources = new Map<string, PreparedSource>();
   private readonly toleranceSeconds: number;
 
   constructor(
     config: AppConfig,
+    private readonly sources: WebhookSources,
     private readonly metrics: MetricsService,
     private readonly providers: Providers,
   ) {
     this.toleranceSeconds = config.toleranceSeconds;
-    for (const source of config.sources.values()) {
-      this.sources.set(source.name, {
-        source,
-        keys: source.schemes.map((name) => [name, source.secrets.map((secret) => SCHEMES[name].keyOf(secret))]),
-        allowed: source.allowedIps ? blockListOf(source.allowedIps) : undefined,
-      });
-    }
   }
 
   canActivate(context: ExecutionContext): boolean {
     const request = context.switchToHttp().getRequest<WebhookRequest>();
     const named = typeof (request.params as { source?: unknown }).source === 'string' ? (request.params as { source: string }).source.toLowerCase() : undefined;
     // `default` is only reachable as POST /webhooks, so that each source has one address.
-    const prepared = named === DEFAULT_SOURCE ? undefined : this.sources.get(named ?? DEFAULT_SOURCE);
-    if (!prepared) throw new AppError(404, 'unknown_source', `no webhook source named "${named}"`);
+    const source = named === DEFAULT_SOURCE ? undefined : this.sources.get(named ?? DEFAULT_SOURCE);
+    if (!source) throw new AppError(404, 'unknown_source', `no webhook source named "${named}"`);
 
-    if (prepared.allowed) {
+    if (source.allowedIps) {
       const client = clientAddress(request);
-      if (!prepared.allowed.check(client.address, client.type)) {
-        throw new AppError(403, 'forbidden', `address ${client.address} may not deliver to this source`);
-      }
+      if (!source.allowedIps.allows(client)) throw new AppError(403, 'forbidden', `address ${client} may not deliver to this source`);
     }
 
     const rawBody = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
     const clock = { nowSeconds: Math.floor(Date.now() / 1000), toleranceSeconds: this.toleranceSeconds };
     const reasons: string[] = [];
-    for (const [name, keys] of prepared.keys) {
+    for (const [name, keys] of source.keys) {
       const result = SCHEMES[name].verify(rawBody, request.headers, keys, clock);
       if (result.ok) {
-        request.verifiedDelivery = { source: prepared.source, rawBody, scheme: name, idIsSigned: SCHEMES[name].signsEventId };
+        request.verifiedDelivery = { source, rawBody, scheme: name, idIsSigned: SCHEMES[name].signsEventId };
         return true;
       }
-      reasons.push(prepared.keys.length > 1 ? `${name}: ${result.reason}` : result.reason);
+      reasons.push(source.keys.length > 1 ? `${name}: ${result.reason}` : result.reason);
     }
     // A delivery the gateway sends unsigned by design (WooCommerce's ping): acknowledged, nothing more.
-    if (this.providers.forSource(prepared.source.name).acknowledgesUnverified?.(rawBody, request.headers)) {
-      request.acknowledgedUnverified = { source: prepared.source.name, reason: 'ping' };
+    if (this.providers.forSource(source.name).acknowledgesUnverified?.(rawBody, request.headers)) {
+      request.acknowledgedUnverified = { source: source.name, reason: 'ping' };
       return true;
     }
-    this.metrics.recordSignatureFailure(prepared.source.name);
+    this.metrics.recordSignatureFailure(source.name);
     throw new AppError(401, 'invalid_signature', `signature verification failed: ${reasons.join('; ')}`);
   }
 }

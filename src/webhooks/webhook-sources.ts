@@ -1,0 +1,225 @@
+import { randomBytes } from 'node:crypto';
+import { BlockList, isIP, isIPv4 } from 'node:net';
+import type { DefaultsContext, Documented, Environment } from '../config/environment.js';
+import { listOf } from '../config/variable-parsers.js';
+import { SCHEMES, SIGNATURE_SCHEMES, type SignatureSchemeName } from './signature/schemes.js';
+
+export const DEFAULT_SOURCE = 'default';
+
+/** What a source speaks (src/webhooks/providers/). */
+export const PROVIDERS = ['shelfsync', 'stripe', 'shopify', 'woocommerce'] as const;
+export type ProviderName = (typeof PROVIDERS)[number];
+
+/** The scheme a gateway signs with: a provider other than the envelope implies it. */
+const SCHEME_OF_PROVIDER: Record<Exclude<ProviderName, 'shelfsync'>, SignatureSchemeName> = {
+  stripe: 'stripe',
+  shopify: 'shopify',
+  woocommerce: 'woocommerce',
+};
+
+/** WEBHOOK_[<NAME>_]ALLOWED_IPS compiled once. */
+export interface AllowedAddresses {
+  /** As configured, for the start-up log. */
+  entries: string[];
+  allows(address: string): boolean;
+}
+
+export interface WebhookSource {
+  /** `default` for POST /webhooks, otherwise the lower-cased <NAME> of WEBHOOK_<NAME>_SECRET. */
+  name: string;
+  provider: ProviderName;
+  schemes: SignatureSchemeName[];
+  /** Any one of them verifies a delivery (rotation). Never logged. */
+  secrets: string[];
+  /** The HMAC keys of each scheme, derived once from the secrets (checking them at boot). */
+  keys: [SignatureSchemeName, Buffer[]][];
+  /** True when no secret was configured and one was generated for development. */
+  generatedSecret: boolean;
+  /** Who may deliver; undefined: any address. */
+  allowedIps?: AllowedAddresses;
+}
+
+/** README's rows of the sources' variables (test/unit/app-config.unit.ts checks the table). */
+export const SOURCE_VARIABLES: readonly Documented[] = [
+  {
+    variables: ['WEBHOOK_SECRET'],
+    meaning: 'secret(s) of the default source, comma-separated; any one verifies (rotation)',
+    byDefault: 'production: required; development: generated and printed',
+  },
+  { variables: ['WEBHOOK_SIGNATURE_SCHEME'], meaning: 'scheme(s) of the default source, comma-separated', byDefault: '`hmac-sha256`' },
+  {
+    variables: ['WEBHOOK_<NAME>_SECRET', 'WEBHOOK_<NAME>_SCHEME'],
+    meaning: 'a named source served at `POST /webhooks/<name>` (name lower-cased)',
+    byDefault: 'none',
+  },
+  {
+    variables: ['WEBHOOK_PROVIDER', 'WEBHOOK_<NAME>_PROVIDER'],
+    meaning: `what the source speaks: ${PROVIDERS.map((p, i) => `\`${p}\`${i === 0 ? ' (the envelope)' : ''}`).join(', ')} (see [Gateways, natively](#gateways-natively)). A gateway implies its signature scheme: leave \`_SCHEME\` unset (a different one stops the service at boot)`,
+    byDefault: '`shelfsync`',
+  },
+  {
+    variables: ['WEBHOOK_ALLOWED_IPS', 'WEBHOOK_<NAME>_ALLOWED_IPS'],
+    meaning: 'addresses or CIDR ranges allowed to deliver to that source, comma-separated; others get 403',
+    byDefault: 'any address',
+  },
+];
+
+/** The variables of one source, as set. */
+interface SourceTexts {
+  secret?: string;
+  scheme?: string;
+  provider?: string;
+  allowedIps?: string;
+}
+
+const NAMED_SOURCE = /^WEBHOOK_([A-Z0-9]+(?:_[A-Z0-9]+)*?)_(SECRET|SCHEME|ALLOWED_IPS|PROVIDER)$/;
+/** WEBHOOK_SIGNATURE_SCHEME has the shape of a named source's variable but belongs to the default one. */
+const NOT_A_SOURCE = new Set(['SIGNATURE']);
+const FIELD_OF: Record<string, keyof SourceTexts> = { SECRET: 'secret', SCHEME: 'scheme', PROVIDER: 'provider', ALLOWED_IPS: 'allowedIps' };
+
+/**
+ * The webhook sources: POST /webhooks (WEBHOOK_SECRET, WEBHOOK_SIGNATURE_SCHEME,
+ * WEBHOOK_PROVIDER, WEBHOOK_ALLOWED_IPS) and one POST /webhooks/<name> per
+ * WEBHOOK_<NAME>_SECRET (with its _SCHEME, _PROVIDER, _ALLOWED_IPS).
+ * Injectable, built once at boot (src/configuration.ts).
+ */
+export class WebhookSources {
+  private constructor(private readonly byName: ReadonlyMap<string, WebhookSource>) {}
+
+  get(name: string): WebhookSource | undefined {
+    return this.byName.get(name);
+  }
+
+  values(): IterableIterator<WebhookSource> {
+    return this.byName.values();
+  }
+
+  /** The sources the environment declares; problems are left in `env` for its check. */
+  static read(env: Environment, { nodeEnv }: DefaultsContext): WebhookSources {
+    const sources = new Map<string, WebhookSource>();
+    const secret = env.text('WEBHOOK_SECRET');
+    const secrets = listOf(secret ?? '');
+    let generatedSecret = false;
+    if (secret !== undefined && secrets.length === 0) {
+      env.refuse('WEBHOOK_SECRET is set but names no secret (comma-separated, non-empty)');
+    } else if (secrets.length === 0) {
+      if (nodeEnv === 'production') {
+        env.refuse('WEBHOOK_SECRET is required when NODE_ENV=production (comma-separated for rotation)');
+      } else {
+        secrets.push(randomBytes(24).toString('hex'));
+        generatedSecret = true;
+      }
+    }
+    const texts = { provider: env.text('WEBHOOK_PROVIDER'), scheme: env.text('WEBHOOK_SIGNATURE_SCHEME'), allowedIps: env.text('WEBHOOK_ALLOWED_IPS') };
+    const variables = { secret: 'WEBHOOK_SECRET', provider: 'WEBHOOK_PROVIDER', scheme: 'WEBHOOK_SIGNATURE_SCHEME', allowedIps: 'WEBHOOK_ALLOWED_IPS' };
+    sources.set(DEFAULT_SOURCE, sourceOf(env, DEFAULT_SOURCE, secrets, generatedSecret, texts, variables));
+
+    const named = new Map<string, SourceTexts>();
+    for (const [key, value] of env.entries()) {
+      const match = NAMED_SOURCE.exec(key);
+      if (!match || NOT_A_SOURCE.has(match[1])) continue;
+      named.set(match[1], { ...named.get(match[1]), [FIELD_OF[match[2]]]: value });
+    }
+    for (const [upper, entry] of named) {
+      const name = upper.toLowerCase();
+      if (name === DEFAULT_SOURCE) {
+        env.refuse(`WEBHOOK_${upper}_SECRET: "${name}" is reserved for POST /webhooks; use WEBHOOK_SECRET`);
+        continue;
+      }
+      const secrets = listOf(entry.secret ?? '');
+      if (secrets.length === 0) {
+        env.refuse(`WEBHOOK_${upper}_SECRET is required because WEBHOOK_${upper}_SCHEME, _PROVIDER or _ALLOWED_IPS is set`);
+        continue;
+      }
+      const prefix = `WEBHOOK_${upper}_`;
+      const variables = { secret: `${prefix}SECRET`, provider: `${prefix}PROVIDER`, scheme: `${prefix}SCHEME`, allowedIps: `${prefix}ALLOWED_IPS` };
+      sources.set(name, sourceOf(env, name, secrets, false, entry, variables));
+    }
+    return new WebhookSources(sources);
+  }
+}
+
+function sourceOf(
+  env: Environment,
+  name: string,
+  secrets: string[],
+  generatedSecret: boolean,
+  texts: SourceTexts,
+  variables: Required<SourceTexts>,
+): WebhookSource {
+  const provider = providerOf(env, variables.provider, texts.provider);
+  const schemes = schemesOf(env, provider, variables.provider, variables.scheme, texts.scheme);
+  return {
+    name,
+    provider,
+    schemes,
+    secrets,
+    keys: keysOf(env, variables.secret, schemes, secrets),
+    generatedSecret,
+    allowedIps: texts.allowedIps === undefined ? undefined : allowedAddressesOf(env, variables.allowedIps, texts.allowedIps),
+  };
+}
+
+function providerOf(env: Environment, variable: string, value: string | undefined): ProviderName {
+  if (value === undefined || value.trim() === '') return 'shelfsync';
+  const name = value.trim().toLowerCase();
+  if ((PROVIDERS as readonly string[]).includes(name)) return name as ProviderName;
+  env.refuse(`${variable} must be one of ${PROVIDERS.join(', ')} (got "${value}")`);
+  return 'shelfsync';
+}
+
+/** The envelope is verified by the schemes configured (default hmac-sha256); a gateway by the scheme it signs with. */
+function schemesOf(env: Environment, provider: ProviderName, providerVariable: string, schemeVariable: string, value: string | undefined): SignatureSchemeName[] {
+  if (provider === 'shelfsync') return schemeNamesOf(env, schemeVariable, value);
+  const implied = SCHEME_OF_PROVIDER[provider];
+  if (value !== undefined && value.trim() !== '' && value.trim().toLowerCase() !== implied) {
+    env.refuse(`${schemeVariable}=${value} conflicts with ${providerVariable}=${provider}, which is signed by the ${implied} scheme; leave ${schemeVariable} unset`);
+  }
+  return [implied];
+}
+
+function schemeNamesOf(env: Environment, variable: string, value: string | undefined): SignatureSchemeName[] {
+  const names = listOf((value ?? 'hmac-sha256').toLowerCase());
+  const schemes: SignatureSchemeName[] = [];
+  for (const name of names) {
+    if ((SIGNATURE_SCHEMES as readonly string[]).includes(name)) schemes.push(name as SignatureSchemeName);
+    else env.refuse(`${variable}: unknown scheme "${name}" (supported: ${SIGNATURE_SCHEMES.join(', ')})`);
+  }
+  if (names.length === 0) env.refuse(`${variable} names no scheme`);
+  return schemes;
+}
+
+/** Each secret must make a key for every scheme of its source (the scheme's keyOf says what it needs). */
+function keysOf(env: Environment, variable: string, schemes: SignatureSchemeName[], secrets: string[]): [SignatureSchemeName, Buffer[]][] {
+  return schemes.map((name) => [
+    name,
+    secrets.flatMap((secret, i) => {
+      try {
+        return [SCHEMES[name].keyOf(secret)];
+      } catch (error) {
+        env.refuse(`${variable}: secret ${i + 1} is ${(error as Error).message}`);
+        return [];
+      }
+    }),
+  ]);
+}
+
+function allowedAddressesOf(env: Environment, variable: string, value: string): AllowedAddresses {
+  const entries = listOf(value);
+  const list = new BlockList();
+  for (const entry of entries) {
+    const [address, prefix, extra] = entry.split('/');
+    const family = isIP(address);
+    const maxPrefix = family === 6 ? 128 : 32;
+    const prefixOk = prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= maxPrefix);
+    if (!family || !prefixOk || extra !== undefined) {
+      env.refuse(`${variable}: "${entry}" is not an address or CIDR range`);
+      continue;
+    }
+    const type = family === 4 ? 'ipv4' : 'ipv6';
+    if (prefix === undefined) list.addAddress(address, type);
+    else list.addSubnet(address, Number(prefix), type);
+  }
+  if (entries.length === 0) env.refuse(`${variable} is set but lists no address`);
+  return { entries, allows: (address) => isIP(address) !== 0 && list.check(address, isIPv4(address) ? 'ipv4' : 'ipv6') };
+}
