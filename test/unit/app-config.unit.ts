@@ -1,6 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
-import { AppConfig, ConfigError } from '../../src/config/app-config.js';
+import { readdirSync, readFileSync } from 'node:fs';
+import { AppConfig, ConfigError, SETTINGS } from '../../src/config/app-config.js';
+import { byteSizeOf } from '../../src/config/variable-parsers.js';
 import { readConfiguration } from '../../src/configuration.js';
+import { SOURCE_VARIABLES } from '../../src/webhooks/webhook-sources.js';
 
 /** The problems the whole environment (the service's variables and the webhook sources') is refused with. */
 function problems(env: Record<string, string>): string[] {
@@ -366,4 +369,35 @@ describe('durations: RESERVATION_TTL, NOTIFY_RETRY_SCHEDULE, NOTIFY_TIMEOUT', ()
   ])('refuses %j', (env, problem) => {
     expect(problemsOf(env)).toEqual([problem]);
   });
+});
+
+describe('each variable declared once', () => {
+  it("README's configuration table is the declarations' (variables, meaning, default), row for row", () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('## Configuration'), readme.indexOf('## Receiving webhooks'));
+    const rows = section.split('\n').filter((line) => line.startsWith('| `'));
+    const declared = [...Object.values(SETTINGS), ...SOURCE_VARIABLES].map(
+      (d) => `| ${d.variables.map((v) => `\`${v}\``).join(', ')} | ${d.meaning} | ${d.byDefault} |`,
+    );
+    expect([...rows].sort()).toEqual([...declared].sort());
+  });
+
+  it('config/ imports nothing of the features (webhooks/ reads its sources with config/, never the other way)', () => {
+    const folder = new URL('../../src/config/', import.meta.url);
+    const outside = readdirSync(folder).flatMap((file) =>
+      [...readFileSync(new URL(file, folder), 'utf8').matchAll(/(?:from|import)\s*\(?\s*'(\.[^']*)'/g)].map((m) => m[1]).filter((path) => !path.startsWith('./')).map((path) => `${file}: ${path}`),
+    );
+    expect(outside).toEqual([]);
+  });
+
+  it.each([
+    ['4096', 4096, '4096'],
+    ['512b', 512, '512b'],
+    ['256kb', 256 * 1024, '256kb'],
+    ['1 MB', 1024 * 1024, '1mb'],
+  ])('reads the size %j as %d bytes, written %j', (size, bytes, text) => {
+    expect(byteSizeOf(size)).toEqual({ bytes, text });
+  });
+
+  it('refuses what is not a size', () => expect(() => byteSizeOf('1gb')).toThrow(/not a size/));
 });
