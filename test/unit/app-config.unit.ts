@@ -181,7 +181,7 @@ describe('configuration', () => {
       WEBHOOK_SHOP_EU_SCHEME: 'hmac-sha256',
     });
     expect(config.sources.get('default')!.secrets).toEqual(['a', 'b']);
-    expect(config.sources.get('shop_eu')).toMatchObject({ name: 'shop_eu', secrets: ['eu'], schemes: ['hmac-sha256'] });
+    expect(config.sources.get('shop_eu')).toMatchObject({ name: 'shop_eu', secrets: ['eu'], schemes: ['hmac-sha256'], keys: [['hmac-sha256', [Buffer.from('eu')]]] });
     expect(config.sources.get('signature')).toBeUndefined();
   });
 
@@ -249,6 +249,10 @@ describe('configuration', () => {
     expect(sources.get('default')!.allowedIps!.entries).toEqual(['10.0.0.0/8', '192.168.1.7']);
     expect(sources.get('shop')!.allowedIps!.entries).toEqual(['2001:db8::/32']);
     expect(sources.get('shop_eu')).toBeUndefined();
+    // compiled once: the guard asks, never parses
+    const allowed = sources.get('default')!.allowedIps!;
+    expect(['10.9.8.7', '192.168.1.7', '192.168.1.8', '11.0.0.1', 'not-an-address'].map((address) => allowed.allows(address))).toEqual([true, true, false, false, false]);
+    expect(['2001:db8::5', '2001:db9::5'].map((address) => sources.get('shop')!.allowedIps!.allows(address))).toEqual([true, false]);
     expect(problems({ WEBHOOK_SECRET: 's', WEBHOOK_ALLOWED_IPS: '10.0.0.0/33,example.com' })).toEqual([
       'WEBHOOK_ALLOWED_IPS: "10.0.0.0/33" is not an address or CIDR range',
       'WEBHOOK_ALLOWED_IPS: "example.com" is not an address or CIDR range',
