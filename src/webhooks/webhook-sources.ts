@@ -39,31 +39,6 @@ export interface WebhookSource {
   allowedIps?: AllowedAddresses;
 }
 
-/** README's rows of the sources' variables (test/unit/app-config.unit.ts checks the table). */
-export const SOURCE_VARIABLES: readonly Documented[] = [
-  {
-    variables: ['WEBHOOK_SECRET'],
-    meaning: 'secret(s) of the default source, comma-separated; any one verifies (rotation)',
-    byDefault: 'production: required; development: generated and printed',
-  },
-  { variables: ['WEBHOOK_SIGNATURE_SCHEME'], meaning: 'scheme(s) of the default source, comma-separated', byDefault: '`hmac-sha256`' },
-  {
-    variables: ['WEBHOOK_<NAME>_SECRET', 'WEBHOOK_<NAME>_SCHEME'],
-    meaning: 'a named source served at `POST /webhooks/<name>` (name lower-cased)',
-    byDefault: 'none',
-  },
-  {
-    variables: ['WEBHOOK_PROVIDER', 'WEBHOOK_<NAME>_PROVIDER'],
-    meaning: `what the source speaks: ${PROVIDERS.map((p, i) => `\`${p}\`${i === 0 ? ' (the envelope)' : ''}`).join(', ')} (see [Gateways, natively](#gateways-natively)). A gateway implies its signature scheme: leave \`_SCHEME\` unset (a different one stops the service at boot)`,
-    byDefault: '`shelfsync`',
-  },
-  {
-    variables: ['WEBHOOK_ALLOWED_IPS', 'WEBHOOK_<NAME>_ALLOWED_IPS'],
-    meaning: 'addresses or CIDR ranges allowed to deliver to that source, comma-separated; others get 403',
-    byDefault: 'any address',
-  },
-];
-
 /** The variables of one source, as set. */
 interface SourceTexts {
   secret?: string;
@@ -72,10 +47,54 @@ interface SourceTexts {
   allowedIps?: string;
 }
 
-const NAMED_SOURCE = /^WEBHOOK_([A-Z0-9]+(?:_[A-Z0-9]+)*?)_(SECRET|SCHEME|ALLOWED_IPS|PROVIDER)$/;
+/**
+ * Each setting of a source, declared once: the default source's variable,
+ * the suffix of a named source's (WEBHOOK_<NAME>_<suffix>), and README's row.
+ */
+const SOURCE_SETTINGS: Record<keyof SourceTexts, { variable: string; suffix: string; meaning: string; byDefault: string }> = {
+  secret: {
+    variable: 'WEBHOOK_SECRET',
+    suffix: 'SECRET',
+    meaning:
+      'secret(s) of the default source (`POST /webhooks`), or of the source `<name>`, served at `POST /webhooks/<name>` (name lower-cased); comma-separated, any one verifies (rotation)',
+    byDefault: 'default source: required in production, generated and printed in development; a named source: required once any of its variables is set',
+  },
+  scheme: {
+    variable: 'WEBHOOK_SIGNATURE_SCHEME',
+    suffix: 'SCHEME',
+    meaning: `scheme(s) of that source, comma-separated: ${SIGNATURE_SCHEMES.map((name) => `\`${name}\``).join(', ')}`,
+    byDefault: '`hmac-sha256`; with a gateway provider, the scheme it signs with',
+  },
+  provider: {
+    variable: 'WEBHOOK_PROVIDER',
+    suffix: 'PROVIDER',
+    meaning: `what the source speaks: ${PROVIDERS.map((p, i) => `\`${p}\`${i === 0 ? ' (the envelope)' : ''}`).join(', ')} (see [Gateways, natively](#gateways-natively)). A gateway implies its signature scheme: leave \`_SCHEME\` unset (a different one stops the service at boot)`,
+    byDefault: '`shelfsync`',
+  },
+  allowedIps: {
+    variable: 'WEBHOOK_ALLOWED_IPS',
+    suffix: 'ALLOWED_IPS',
+    meaning: 'addresses or CIDR ranges allowed to deliver to that source, comma-separated; others get 403',
+    byDefault: 'any address',
+  },
+};
+const SETTING_KEYS = Object.keys(SOURCE_SETTINGS) as (keyof SourceTexts)[];
+
+/** README's rows of the sources' variables (test/unit/app-config.unit.ts checks the table). */
+export const SOURCE_VARIABLES: readonly Documented[] = SETTING_KEYS.map((key) => {
+  const { variable, suffix, meaning, byDefault } = SOURCE_SETTINGS[key];
+  return { variables: [variable, `WEBHOOK_<NAME>_${suffix}`], meaning, byDefault };
+});
+
+const NAMED_SOURCE = new RegExp(`^WEBHOOK_([A-Z0-9]+(?:_[A-Z0-9]+)*?)_(${SETTING_KEYS.map((key) => SOURCE_SETTINGS[key].suffix).join('|')})$`);
 /** WEBHOOK_SIGNATURE_SCHEME has the shape of a named source's variable but belongs to the default one. */
 const NOT_A_SOURCE = new Set(['SIGNATURE']);
-const FIELD_OF: Record<string, keyof SourceTexts> = { SECRET: 'secret', SCHEME: 'scheme', PROVIDER: 'provider', ALLOWED_IPS: 'allowedIps' };
+
+/** The variable of each setting of the source `upper` (WEBHOOK_<NAME>_...), or of the default source. */
+function variablesOf(upper?: string): Required<SourceTexts> {
+  const names = SETTING_KEYS.map((key) => [key, upper === undefined ? SOURCE_SETTINGS[key].variable : `WEBHOOK_${upper}_${SOURCE_SETTINGS[key].suffix}`]);
+  return Object.fromEntries(names) as Required<SourceTexts>;
+}
 
 /**
  * The webhook sources: POST /webhooks (WEBHOOK_SECRET, WEBHOOK_SIGNATURE_SCHEME,
@@ -97,42 +116,42 @@ export class WebhookSources {
   /** The sources the environment declares; problems are left in `env` for its check. */
   static read(env: Environment, { nodeEnv }: DefaultsContext): WebhookSources {
     const sources = new Map<string, WebhookSource>();
-    const secret = env.text('WEBHOOK_SECRET');
+    const defaults = variablesOf();
+    const secret = env.text(defaults.secret);
     const secrets = listOf(secret ?? '');
     let generatedSecret = false;
     if (secret !== undefined && secrets.length === 0) {
-      env.refuse('WEBHOOK_SECRET is set but names no secret (comma-separated, non-empty)');
+      env.refuse(`${defaults.secret} is set but names no secret (comma-separated, non-empty)`);
     } else if (secrets.length === 0) {
       if (nodeEnv === 'production') {
-        env.refuse('WEBHOOK_SECRET is required when NODE_ENV=production (comma-separated for rotation)');
+        env.refuse(`${defaults.secret} is required when NODE_ENV=production (comma-separated for rotation)`);
       } else {
         secrets.push(randomBytes(24).toString('hex'));
         generatedSecret = true;
       }
     }
-    const texts = { provider: env.text('WEBHOOK_PROVIDER'), scheme: env.text('WEBHOOK_SIGNATURE_SCHEME'), allowedIps: env.text('WEBHOOK_ALLOWED_IPS') };
-    const variables = { secret: 'WEBHOOK_SECRET', provider: 'WEBHOOK_PROVIDER', scheme: 'WEBHOOK_SIGNATURE_SCHEME', allowedIps: 'WEBHOOK_ALLOWED_IPS' };
-    sources.set(DEFAULT_SOURCE, sourceOf(env, DEFAULT_SOURCE, secrets, generatedSecret, texts, variables));
+    const texts = { provider: env.text(defaults.provider), scheme: env.text(defaults.scheme), allowedIps: env.text(defaults.allowedIps) };
+    sources.set(DEFAULT_SOURCE, sourceOf(env, DEFAULT_SOURCE, secrets, generatedSecret, texts, defaults));
 
     const named = new Map<string, SourceTexts>();
     for (const [key, value] of env.entries()) {
       const match = NAMED_SOURCE.exec(key);
       if (!match || NOT_A_SOURCE.has(match[1])) continue;
-      named.set(match[1], { ...named.get(match[1]), [FIELD_OF[match[2]]]: value });
+      const setting = SETTING_KEYS.find((k) => SOURCE_SETTINGS[k].suffix === match[2])!;
+      named.set(match[1], { ...named.get(match[1]), [setting]: value });
     }
     for (const [upper, entry] of named) {
       const name = upper.toLowerCase();
+      const variables = variablesOf(upper);
       if (name === DEFAULT_SOURCE) {
-        env.refuse(`WEBHOOK_${upper}_SECRET: "${name}" is reserved for POST /webhooks; use WEBHOOK_SECRET`);
+        env.refuse(`${variables.secret}: "${name}" is reserved for POST /webhooks; use ${defaults.secret}`);
         continue;
       }
       const secrets = listOf(entry.secret ?? '');
       if (secrets.length === 0) {
-        env.refuse(`WEBHOOK_${upper}_SECRET is required because WEBHOOK_${upper}_SCHEME, _PROVIDER or _ALLOWED_IPS is set`);
+        env.refuse(`${variables.secret} is required because ${variables.scheme}, _PROVIDER or _ALLOWED_IPS is set`);
         continue;
       }
-      const prefix = `WEBHOOK_${upper}_`;
-      const variables = { secret: `${prefix}SECRET`, provider: `${prefix}PROVIDER`, scheme: `${prefix}SCHEME`, allowedIps: `${prefix}ALLOWED_IPS` };
       sources.set(name, sourceOf(env, name, secrets, false, entry, variables));
     }
     return new WebhookSources(sources);
