@@ -54,7 +54,7 @@ const NOT_GLOBAL_IPV6: readonly (readonly [string, number])[] = [
 const IPV4_CARRIERS: readonly { network: string; prefix: number; ipv4: (value: bigint) => bigint[] }[] = [
   { network: '::ffff:0:0', prefix: 96, ipv4: (v) => [bits(v, 96, 32)] }, // IPv4-mapped: the socket connects to the IPv4 address itself
   { network: '64:ff9b::', prefix: 96, ipv4: (v) => [bits(v, 96, 32)] }, // NAT64 well-known prefix (DNS64 on an IPv6-only host)
-  { network: '2002::', prefix: 16, ipv4: (v) => [bits(v, 16, 32)] }, // 6to4: the relay's IPv4 address, bits 16-47
+  { network: '2002::', prefix: 16, ipv4: (v) => [bits(v, 16, 32)] }, // 6to4: the site's IPv4 address, bits 16-47
   { network: '2001::', prefix: 32, ipv4: (v) => [bits(v, 32, 32), bits(v, 96, 32) ^ 0xffffffffn] }, // Teredo: server (bits 32-63), client (last 32 bits, inverted)
 ];
 
