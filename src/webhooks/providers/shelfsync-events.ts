@@ -2,21 +2,7 @@ import type { FieldProblem } from '../../common/app-error.js';
 import { isPlainText } from '../../common/validators.js';
 import type { CreateOrderCommand, LifecycleCommand } from '../../orders/order-commands.js';
 import type { LifecycleEvent } from '../../orders/order-state-machine.js';
-import {
-  absent,
-  amountProblem,
-  currencyOf,
-  CURRENCY_RULE,
-  EMAIL_RULE,
-  emailOf,
-  ID_RULE,
-  idOf,
-  invalid,
-  isObject,
-  linesAt,
-  MAX_QUANTITY,
-  MAX_SKU_LENGTH,
-} from './input-rules.js';
+import { absent, amountProblem, currencyOf, CURRENCY_RULE, EMAIL_RULE, emailOf, ID_RULE, idOf, invalid, isObject, linesAt, MAX_QUANTITY, MAX_SKU_LENGTH } from './input-rules.js';
 
 /**
  * The `data` of the contract's own events, read from the parsed JSON as

@@ -5,23 +5,7 @@ import type { CreateOrderCommand, LifecycleCommand, OrderCommand, ReturnUnitsCom
 import type { LifecycleEvent } from '../../orders/order-state-machine.js';
 import { headerValue } from '../signature/signature-scheme.js';
 import { SHOPIFY_HEADERS } from './gateway-headers.js';
-import {
-  cleanText,
-  currencyOf,
-  CURRENCY_RULE,
-  decimalAmountOf,
-  EMAIL_RULE,
-  emailOf,
-  ID_RULE,
-  idOf,
-  invalid,
-  isObject,
-  isQuantity,
-  linesAt,
-  MAX_EVENT_ID_LENGTH,
-  QUANTITY_RULE,
-  readJson,
-} from './input-rules.js';
+import { cleanText, currencyOf, CURRENCY_RULE, decimalAmountOf, EMAIL_RULE, emailOf, ID_RULE, idOf, invalid, isObject, isQuantity, linesAt, MAX_EVENT_ID_LENGTH, QUANTITY_RULE, readJson } from './input-rules.js';
 import { lineItemsOf, skuOf } from './native-lines.js';
 import type { DeliveryCommand, IdentifiedDelivery, Provider } from './provider.js';
 

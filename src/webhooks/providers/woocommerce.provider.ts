@@ -6,21 +6,7 @@ import type { CreateOrderCommand, LifecycleCommand, OrderCommand } from '../../o
 import type { LifecycleEvent } from '../../orders/order-state-machine.js';
 import { headerValue } from '../signature/signature-scheme.js';
 import { WOOCOMMERCE_HEADERS } from './gateway-headers.js';
-import {
-  cleanText,
-  currencyOf,
-  CURRENCY_RULE,
-  decimalAmountOf,
-  EMAIL_RULE,
-  emailOf,
-  ID_RULE,
-  idOf,
-  invalid,
-  isEventType,
-  isObject,
-  MAX_AMOUNT,
-  readJson,
-} from './input-rules.js';
+import { cleanText, currencyOf, CURRENCY_RULE, decimalAmountOf, EMAIL_RULE, emailOf, ID_RULE, idOf, invalid, isEventType, isObject, MAX_AMOUNT, readJson } from './input-rules.js';
 import { lineItemsOf } from './native-lines.js';
 import type { DeliveryCommand, IdentifiedDelivery, Provider } from './provider.js';
 import { UNKNOWN_EVENT_TYPE } from './shelfsync.provider.js';
