@@ -51,10 +51,14 @@ class Problems {
   }
 }
 
+/** The order id as its text (idOf); '' when it is missing or not one, with the problem added. */
 function orderId(value: unknown, at: string, problems: Problems): string {
-  if (absent(value)) problems.add(at, 'order_id is required');
+  if (absent(value)) {
+    problems.add(at, 'order_id is required');
+    return '';
+  }
   const id = idOf(value);
-  if (!absent(value) && id === undefined) problems.add(at, `order_id must be ${ID_RULE}`);
+  if (id === undefined) problems.add(at, `order_id must be ${ID_RULE}`);
   return id ?? '';
 }
 
