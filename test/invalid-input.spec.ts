@@ -40,6 +40,8 @@ describe('malformed deliveries', () => {
     ['a tiny number', order({ total_amount: 1e-7 }), ['data.total_amount']],
     ['five decimals', order({ items: [{ sku: 'SKU-1', quantity: 1, unit_price: 1.00001 }] }), ['data.items[0].unit_price']],
     ['a lone surrogate in an id', order({ order_id: 'a\ud800b' }), ['data.order_id']],
+    ['an order_id written 1e400', '{"event":"new_order","data":{"order_id":1e400,"customer_name":"A","total_amount":10}}', ['data.order_id']],
+    ['an order_id that is a fraction', order({ order_id: 12.5 }), ['data.order_id']],
     ['a payment with a negative amount', JSON.stringify({ event: 'payment_succeeded', data: { order_id: 'o-1', amount: -5 } }), ['data.amount']],
   ];
 
@@ -51,6 +53,20 @@ describe('malformed deliveries', () => {
     expect(new Set(named)).toEqual(new Set(fields));
     for (const field of fields) expect(res.body.message).toContain(field);
     await expectNothingStored();
+  });
+
+  it('says what an order id is when it refuses one', async () => {
+    const res = await deliver(t.url, '{"event":"new_order","data":{"order_id":1e400,"customer_name":"A","total_amount":10}}');
+    expect(res.body.errors).toEqual([
+      { field: 'data.order_id', message: 'order_id must be an integer written in digits, or a string of 1 to 128 characters without control characters' },
+    ]);
+  });
+
+  it('keeps an integer order_id beyond 2^53 digit for digit, as the gateways do', async () => {
+    const res = await deliver(t.url, '{"event":"new_order","data":{"order_id":9007199254740993,"customer_name":"A","total_amount":10}}');
+    expect(res.status).toBe(200);
+    expect(await count(t.db, 'orders', `order_id = '9007199254740993'`)).toBe(1);
+    expect(await count(t.db, 'orders')).toBe(1);
   });
 
   it('answers 400 for a body that is not UTF-8', async () => {

@@ -267,6 +267,54 @@ describe('a source speaking shopify (WEBHOOK_SHOP_PROVIDER=shopify)', () => {
     for (const sku of ['IPOD2008GREEN', 'IPOD2008RED', 'IPOD2008BLACK']) expect(await inventory(sku)).toEqual({ on_hand: 5, reserved: 0, available: 5 });
   });
 
+  /** A refund of order 1001 whose refund_line_items are `lines`. */
+  const refundWithLines = (lines: string) => Buffer.from(`{"id":1,"order_id":${ORDER_1001},"refund_line_items":[${lines}]}`);
+  const nothingStored = async () => {
+    expect(await t.db.query(`SELECT count(*)::int AS n FROM webhook_events`)).toEqual([{ n: 0 }]);
+    for (const sku of ['IPOD2008GREEN', 'IPOD2008RED', 'IPOD2008BLACK']) expect(await inventory(sku)).toEqual({ on_hand: 5, reserved: 0, available: 5 });
+  };
+
+  it('a refund of 80,000 empty lines (240 kB) is a short 400: lines past the 500 read are not looked at', async () => {
+    const body = refundWithLines(Array.from({ length: 80_000 }, () => '{}').join(','));
+    expect(body.length).toBeGreaterThan(240_000);
+    const res = await shopify('refunds/create', body);
+    expect(res.status).toBe(400);
+    expect(res.body.errors).toEqual([{ field: 'refund_line_items', message: 'refund_line_items must hold at most 500 lines' }]);
+    expect(JSON.stringify(res.body).length).toBeLessThan(1000);
+    await nothingStored();
+  });
+
+  it('a refund of 500 bad lines names the first 20 problems and how many more', async () => {
+    const res = await shopify('refunds/create', refundWithLines(Array.from({ length: 500 }, () => '{}').join(',')));
+    expect(res.status).toBe(400);
+    const errors = res.body.errors as { field: string; message: string }[];
+    expect(errors).toHaveLength(21);
+    expect(errors[0]).toEqual({ field: 'refund_line_items[0].quantity', message: 'refund_line_items[0].quantity must be an integer from 1 to 1000000' });
+    expect(errors[20]).toEqual({ field: 'body', message: 'and 480 more problems' });
+    await nothingStored();
+  });
+
+  it('a refund of 3,000 lines of 1,000,000 units is a 400, not a 500 from an integer overflow', async () => {
+    const line = '{"quantity":1000000,"restock_type":"return","line_item":{"sku":"IPOD2008BLACK"}}';
+    await shopify('orders/create', PAID_1001);
+    const res = await shopify('refunds/create', refundWithLines(Array.from({ length: 3000 }, () => line).join(',')));
+    expect(res.status).toBe(400);
+    expect(res.body.errors).toEqual([{ field: 'refund_line_items', message: 'refund_line_items must hold at most 500 lines' }]);
+  });
+
+  it.each([
+    ['a NUL', '"1001\\u0000"'],
+    ['a lone surrogate', '"\\ud800"'],
+    ['an integer written with an exponent', '1e400'],
+  ])('an order id with %s is a 400 that says what an id is; nothing is stored', async (_what, id) => {
+    const res = await shopify('orders/create', editedShopifyFixture('order-450789469.json', [[`"id": ${ORDER_1001},`, `"id": ${id},`]]));
+    expect(res.status).toBe(400);
+    expect(res.body.errors).toEqual([
+      { field: 'id', message: "id must be the order's id: an integer written in digits, or a string of 1 to 128 characters without control characters" },
+    ]);
+    await nothingStored();
+  });
+
   it.each([
     ['x-shopify-topic', { 'x-shopify-topic': '' }],
     ['x-shopify-event-id', { 'x-shopify-event-id': '', 'x-shopify-webhook-id': '' }],

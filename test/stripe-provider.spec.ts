@@ -98,6 +98,16 @@ describe('the stripe provider, end to end', () => {
     expect(await stockOf(t.db, 'A')).toEqual({ on_hand: 10, reserved: 4 });
   });
 
+  it("a failure message with a NUL and a lone surrogate is kept cleaned (it only informs): the payment still fails", async () => {
+    await order('o-fail', 10.99);
+    const failed = event('payment_intent.payment_failed', 'o-fail', (o) => {
+      o.last_payment_error = { type: 'card_error', code: 'card_declined', message: 'Your card\u0000 was declined.\ud800' };
+    });
+    expect(await send(failed)).toMatchObject({ status: 200, body: { status: 'processed', order_status: 'payment_failed' } });
+    const view = await orderOf('o-fail');
+    expect(view.history).toContainEqual(expect.objectContaining({ to_status: 'payment_failed', reason: 'card_declined: Your card  was declined.\ufffd' }));
+  });
+
   it('payment_intent.payment_failed fails the payment, with the reason Stripe gives; a later success pays', async () => {
     await order('o-fail', 10.99);
     const failed = event('payment_intent.payment_failed', 'o-fail', (o) => {
@@ -221,6 +231,10 @@ describe('the stripe provider, end to end', () => {
     ['no type', 'type', stripeEvent('payment_intent.succeeded', (e) => delete (e as Partial<EditableEvent>).type)],
     ['data.object not an object', 'data.object', stripeEvent('payment_intent.succeeded', (e) => ((e.data as Record<string, unknown>).object = 'pi_1'))],
     ['an amount that is not an integer', 'data.object.amount_received', stripeEvent('payment_intent.succeeded', (e) => (e.data.object.amount_received = '10.99'))],
+    ['a NUL in the event id', 'id', stripeEvent('payment_intent.succeeded', (e) => (e.id = 'evt_\u0000'))],
+    ['a lone surrogate in metadata.order_id', 'data.object.metadata.order_id', stripeEvent('payment_intent.succeeded', (e) => (e.data.object.metadata = { order_id: 'o-1\ud800' }))],
+    ['a NUL in client_reference_id', 'data.object.client_reference_id', stripeEvent('checkout.session.completed', (e) => ((e.data.object.metadata = {}), (e.data.object.client_reference_id = 'o-1\u0000')))],
+    ['a lone surrogate in payment_intent', 'data.object.payment_intent', stripeEvent('charge.refunded', (e) => ((e.data.object.metadata = {}), (e.data.object.payment_intent = '\udc00')))],
   ])('a signed body with %s is refused with 400 naming %s, and nothing is stored', async (_what, field, body) => {
     await order('o-1', 10.99);
     const res = await send(body);

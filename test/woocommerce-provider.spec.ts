@@ -244,4 +244,46 @@ describe('WooCommerce deliveries (WEBHOOK_WOO_PROVIDER=woocommerce)', () => {
       expect(res.body).toMatchObject({ errors: [{ field: 'x-wc-webhook-topic', message: 'x-wc-webhook-topic header is required' }] });
     });
   });
+
+  describe('input rules', () => {
+    /** The "Create an order" sample with its billing fields edited in, token for token. */
+    const billed = (from: string, to: string) => {
+      const text = body('order.created', { id: 'w-1', status: 'processing' }).toString('utf8');
+      if (!text.includes(from)) throw new Error(`the sample has no ${from}`);
+      return Buffer.from(text.replace(from, to));
+    };
+
+    it.each([
+      ['a control character', '"john.doe\\u0001@example.com"'],
+      ['a NUL', '"john.doe\\u0000@example.com"'],
+      ['a lone surrogate', '"john.doe\\ud800@example.com"'],
+    ])('a billing email with %s is a 400 naming billing.email; nothing is stored', async (_what, email) => {
+      const res = await post('order.created', billed('"john.doe@example.com"', email));
+      expect(res.status).toBe(400);
+      expect(res.body.errors).toEqual([{ field: 'billing.email', message: expect.stringContaining('billing.email must be an email address') }]);
+      expect(await count(t.db, 'orders')).toBe(0);
+      expect(await count(t.db, 'webhook_events')).toBe(0);
+    });
+
+    it('a billing name with a NUL and a lone surrogate is kept cleaned (it only informs)', async () => {
+      const res = await post('order.created', billed('"first_name": "John"', '"first_name": "Jo\\u0000hn\\ud800"'));
+      expect(res.body).toMatchObject({ status: 'processed', order_status: 'paid' });
+      expect((await order('w-1')).customer_name).toBe('Jo hn\ufffd Doe');
+    });
+
+    it.each([
+      ['a NUL', '"w-\\u0000"'],
+      ['a lone surrogate', '"w-\\ud800"'],
+      ['an integer written with an exponent', '1e400'],
+      ['a fraction', '727.5'],
+    ])('an order id with %s is a 400 that says what an id is; nothing is stored', async (_what, id) => {
+      const text = body('order.created', { status: 'processing' }).toString('utf8').replace('\n  "id": 727,', `\n  "id": ${id},`);
+      const res = await post('order.created', Buffer.from(text));
+      expect(res.status).toBe(400);
+      expect(res.body.errors).toEqual([
+        { field: 'id', message: 'id must be the order id: an integer written in digits, or a string of 1 to 128 characters without control characters' },
+      ]);
+      expect(await count(t.db, 'orders')).toBe(0);
+    });
+  });
 });

@@ -1,4 +1,3 @@
-import type { LifecycleEventData, NewOrderData } from './dto/event-data.js';
 import { type LifecycleEvent, lifecycleRank } from './order-state-machine.js';
 import type { OrderStatus } from './order-status.js';
 
@@ -77,22 +76,6 @@ export interface OrderOutcome {
   result: 'applied' | 'deferred' | 'ignored';
   reason: string | null;
   status?: OrderStatus;
-}
-
-export function createOrderCommand(dto: NewOrderData): CreateOrderCommand {
-  return {
-    kind: 'create_order',
-    orderId: String(dto.order_id),
-    customerName: dto.customer_name,
-    customerEmail: dto.customer_email ?? null,
-    totalAmount: dto.total_amount,
-    currency: (dto.currency ?? 'USD').toUpperCase(),
-    lines: (dto.items ?? []).map((item) => ({ sku: item.sku, quantity: item.quantity, unitPrice: item.unit_price ?? null })),
-  };
-}
-
-export function lifecycleCommand(event: LifecycleEvent, dto: LifecycleEventData): LifecycleCommand {
-  return { kind: 'lifecycle', orderId: String(dto.order_id), event, reason: dto.reason ?? null, restock: dto.restock ?? false };
 }
 
 /**

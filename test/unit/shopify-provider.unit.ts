@@ -216,7 +216,6 @@ describe('orders/create lines and customer', () => {
     ["else the order's email", { customer: null, email: 'buyer@example.com' }, 'buyer@example.com', 'buyer@example.com'],
     ['else the contact email', { email: '', contact_email: 'contact@example.com' }, 'contact@example.com', 'contact@example.com'],
     ['else the placeholder', { customer: null, billing_address: null, email: '' }, CUSTOMER_PLACEHOLDER, null],
-    ['an email that is not one is not kept', { email: 'not an email' }, CUSTOMER_PLACEHOLDER, null],
     ['control characters become spaces, an unpaired surrogate U+FFFD', { customer: { first_name: 'A\u0007da', last_name: 'L\uD800' } }, 'A da L\uFFFD', null],
   ])('customer name: %s', (_what, fields, name, email) => {
     const command = created(order(fields));
@@ -238,6 +237,29 @@ describe('orders/create lines and customer', () => {
       expect(read(order({ financial_status: status }), 'orders/create').commands.map((c) => c.kind)).toEqual(['create_order']);
     }
     expect(read(order({ financial_status: 'paid' }), 'orders/create').commands).toEqual([expect.objectContaining({ kind: 'create_order' }), lifecycle('1', 'payment_succeeded')]);
+  });
+
+  it.each<[string, Record<string, unknown>, string]>([
+    ['an order email that is not one', { email: 'not an email' }, 'email'],
+    ['a contact email with a control character', { contact_email: 'a\u0001b@example.com' }, 'contact_email'],
+    ["a customer's email with a NUL", { customer: { email: 'a\u0000@example.com' } }, 'customer.email'],
+    ['an email with a lone surrogate', { email: 'a\ud800@example.com' }, 'email'],
+  ])('refuses %s, naming %s: an email is refused, never cleaned', (_what, fields, field) => {
+    const error = refusal(() => created(order(fields)));
+    expect(error.errors).toEqual([{ field, message: expect.stringContaining(`${field} must be an email address`) }]);
+  });
+
+  it.each<[string, Record<string, unknown>, string]>([
+    ['an id with a NUL', { id: 'a\u0000b' }, 'id'],
+    ['an id with a lone surrogate', { id: '\ud800' }, 'id'],
+    ['a total above 10^12', { total_price: '1000000000000.01' }, 'total_price'],
+  ])('refuses %s, naming %s', (_what, fields, field) => {
+    expect(fieldsOf(refusal(() => created(order(fields))))).toEqual([field]);
+  });
+
+  it('cleans a cancel reason (it only informs): control characters as spaces, a lone surrogate as U+FFFD', () => {
+    const body = Buffer.from(JSON.stringify({ id: 1, cancel_reason: 'cus\u0000tomer\ud800' }));
+    expect(read(body, 'orders/cancelled').commands).toEqual([lifecycle('1', 'order_cancelled', 'cus tomer\uFFFD')]);
   });
 
   it('refuses bad fields, naming each', () => {

@@ -119,7 +119,7 @@ describe('WooCommerce provider: the contract\'s mapping, on the docs\' sample or
     });
     expect(problemsOf(() => read('order.updated', Buffer.from('{"status":"processing"}')))).toEqual({
       status: 400,
-      errors: [{ field: 'id', message: 'id must be the order id (an integer or a non-empty string)' }],
+      errors: [{ field: 'id', message: 'id must be the order id: an integer written in digits, or a string of 1 to 128 characters without control characters' }],
     });
     expect(problemsOf(() => read('order.updated', Buffer.from('webhook_id=12')))).toMatchObject({ status: 400, errors: [{ field: 'body' }] });
     const { 'x-wc-webhook-topic': _topic, ...untitled } = wooHeaders('order.created', created(), SECRET);

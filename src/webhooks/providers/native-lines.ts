@@ -1,6 +1,6 @@
 import type { FieldProblem } from '../../common/app-error.js';
-import { isObject, isPlainText, isQuantity, MAX_LINES, MAX_QUANTITY } from '../../common/validators.js';
 import type { CreateOrderCommand } from '../../orders/order-commands.js';
+import { isObject, isQuantity, isSku, linesAt, QUANTITY_RULE } from './input-rules.js';
 
 /** A line's SKU: null when the gateway gives none (missing, null or ""), the SKU otherwise; undefined when it is not one. */
 export function skuOf(value: unknown): string | null | undefined {
@@ -8,7 +8,7 @@ export function skuOf(value: unknown): string | null | undefined {
   if (typeof value !== 'string') return undefined;
   const sku = value.trim();
   if (sku === '') return null;
-  return isPlainText(sku, 1, 100) ? sku : undefined;
+  return isSku(sku) ? sku : undefined;
 }
 
 /**
@@ -24,18 +24,9 @@ export function lineItemsOf(
   problems: FieldProblem[],
   unitPriceOf: (price: unknown) => number | null | undefined,
 ): CreateOrderCommand['lines'] {
-  if (items === undefined || items === null) return [];
-  if (!Array.isArray(items)) {
-    problems.push({ field: 'line_items', message: 'line_items must be an array' });
-    return [];
-  }
-  if (items.length > MAX_LINES) {
-    problems.push({ field: 'line_items', message: `line_items must hold at most ${MAX_LINES} lines` });
-    return [];
-  }
   const lines: CreateOrderCommand['lines'] = [];
   const bySku = new Map<string, CreateOrderCommand['lines'][number]>();
-  items.forEach((item: unknown, i) => {
+  (linesAt(items, 'line_items', problems) ?? []).forEach((item: unknown, i) => {
     const at = `line_items[${i}]`;
     if (!isObject(item)) {
       problems.push({ field: at, message: `${at} must be an object` });
@@ -43,7 +34,7 @@ export function lineItemsOf(
     }
     const sku = skuOf(item.sku);
     if (sku === undefined) problems.push({ field: `${at}.sku`, message: `${at}.sku must be a string of at most 100 characters, or null` });
-    if (!isQuantity(item.quantity)) problems.push({ field: `${at}.quantity`, message: `${at}.quantity must be an integer from 1 to ${MAX_QUANTITY}` });
+    if (!isQuantity(item.quantity)) problems.push({ field: `${at}.quantity`, message: `${at}.quantity must be ${QUANTITY_RULE}` });
     const unitPrice = unitPriceOf(item.price);
     if (unitPrice === undefined) problems.push({ field: `${at}.price`, message: `${at}.price must be an amount such as "199.00"` });
     if (sku === undefined || !isQuantity(item.quantity) || unitPrice === undefined) return;

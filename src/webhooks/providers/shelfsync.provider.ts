@@ -1,9 +1,9 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { readLifecycleEvent, readNewOrder } from '../../orders/dto/event-data.js';
-import { createOrderCommand, lifecycleCommand, type OrderCommand } from '../../orders/order-commands.js';
+import type { OrderCommand } from '../../orders/order-commands.js';
 import { isLifecycleEvent } from '../../orders/order-state-machine.js';
 import type { DeliveryCommand, IdentifiedDelivery, Provider } from './provider.js';
 import { parseEnvelope } from './shelfsync-envelope.js';
+import { createOrderCommand, lifecycleCommand, readLifecycleEvent, readNewOrder } from './shelfsync-events.js';
 
 export const UNKNOWN_EVENT_TYPE = 'unknown_event_type';
 

@@ -1,11 +1,11 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { AppError, type FieldProblem } from '../../common/app-error.js';
-import { isObject, isPlainText, isQuantity, MAX_QUANTITY } from '../../common/validators.js';
+import type { FieldProblem } from '../../common/app-error.js';
+import { isPlainText } from '../../common/validators.js';
 import type { CreateOrderCommand, LifecycleCommand, OrderCommand, ReturnUnitsCommand } from '../../orders/order-commands.js';
 import type { LifecycleEvent } from '../../orders/order-state-machine.js';
 import { headerValue } from '../signature/signature-scheme.js';
-import { idText, parseNativeJson } from './native-json.js';
 import { SHOPIFY_HEADERS } from './gateway-headers.js';
+import { cleanText, currencyOf, CURRENCY_RULE, decimalAmountOf, EMAIL_RULE, emailOf, ID_RULE, idOf, invalid, isObject, isQuantity, linesAt, MAX_EVENT_ID_LENGTH, QUANTITY_RULE, readJson } from './input-rules.js';
 import { lineItemsOf, skuOf } from './native-lines.js';
 import type { DeliveryCommand, IdentifiedDelivery, Provider } from './provider.js';
 
@@ -23,19 +23,12 @@ export const CUSTOMER_PLACEHOLDER = 'Shopify customer (no name given)';
 const { eventId: EVENT_ID_HEADER, webhookId: WEBHOOK_ID_HEADER, topic: TOPIC_HEADER } = SHOPIFY_HEADERS;
 /** The restock types whose units come back to stock: `return` (fulfilled units) and `cancel` (unfulfilled ones). */
 const RESTOCKING = new Set(['return', 'cancel']);
-const AMOUNT = /^\d{1,13}(\.\d{1,4})?$/;
-const CURRENCY = /^[A-Za-z]{3}$/;
-const EMAIL = /^[^\s@]+@[^\s@]+$/;
 
 const LIFECYCLE_OF: Partial<Record<ShopifyTopic, LifecycleEvent>> = {
   'orders/paid': 'payment_succeeded',
   'orders/cancelled': 'order_cancelled',
   'orders/fulfilled': 'order_fulfilled',
 };
-
-function invalid(problems: FieldProblem[]): AppError {
-  return AppError.invalid(problems, 'invalid webhook payload');
-}
 
 function isShopifyTopic(topic: string): topic is ShopifyTopic {
   return (SHOPIFY_TOPICS as readonly string[]).includes(topic);
@@ -47,32 +40,15 @@ function header(headers: IncomingHttpHeaders, name: string): string | undefined 
   return value ? value : undefined;
 }
 
-/** Text for a name or an email: trimmed, control characters as spaces, unpaired surrogates as U+FFFD, at most `max` characters; undefined when empty. */
-function text(value: unknown, max: number): string | undefined {
-  if (typeof value !== 'string') return undefined;
-  // eslint-disable-next-line no-control-regex
-  const cleaned = value.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
-  return cleaned ? cleaned.slice(0, max).toWellFormed().trim() : undefined;
-}
-
 function fullName(first: unknown, last: unknown): string | undefined {
-  return text([text(first, 200), text(last, 200)].filter(Boolean).join(' '), 200);
+  return cleanText([cleanText(first, 200), cleanText(last, 200)].filter(Boolean).join(' '), 200);
 }
-
-/** A Shopify money field ("199.00", or a number) as a number; undefined when it is not an amount. */
-function amountOf(value: unknown): number | undefined {
-  if (typeof value === 'string' && AMOUNT.test(value.trim())) return Number(value.trim());
-  if (typeof value === 'number' && Number.isFinite(value) && value >= 0 && AMOUNT.test(String(value))) return value;
-  return undefined;
-}
-
-
 
 /**
  * Shopify's own deliveries (contract, "Gateways natively" → Shopify): the
  * topic in `x-shopify-topic`, the event id in `x-shopify-event-id` (else
  * `x-shopify-webhook-id`), the Order or Refund resource as the body. Ids
- * are read losslessly (parseNativeJson, idText): Shopify's are 64-bit.
+ * are read losslessly (readJson, idOf): Shopify's are 64-bit.
  */
 export class ShopifyProvider implements Provider {
   readonly name = 'shopify';
@@ -82,22 +58,22 @@ export class ShopifyProvider implements Provider {
     const eventId = header(headers, EVENT_ID_HEADER) ?? header(headers, WEBHOOK_ID_HEADER);
     if (eventId === undefined) {
       problems.push({ field: EVENT_ID_HEADER, message: `the ${EVENT_ID_HEADER} (or ${WEBHOOK_ID_HEADER}) header is required` });
-    } else if (!isPlainText(eventId, 1, 200)) {
-      problems.push({ field: EVENT_ID_HEADER, message: `the event id header must be at most 200 characters without control characters` });
+    } else if (idOf(eventId, MAX_EVENT_ID_LENGTH) === undefined) {
+      problems.push({ field: EVENT_ID_HEADER, message: `the event id header must be at most ${MAX_EVENT_ID_LENGTH} characters without control characters` });
     }
     const topic = header(headers, TOPIC_HEADER);
     if (topic === undefined) problems.push({ field: TOPIC_HEADER, message: `the ${TOPIC_HEADER} header is required` });
     else if (!isPlainText(topic, 1, 100)) problems.push({ field: TOPIC_HEADER, message: `${TOPIC_HEADER} must be a topic such as orders/create` });
     if (problems.length) throw invalid(problems);
 
-    const payload = parseNativeJson(rawBody);
-    if (!isObject(payload)) throw invalid([{ field: 'body', message: 'body must be a JSON object (a Shopify Order or Refund)' }]);
+    const payload = readJson(rawBody);
+    if (!isObject(payload)) throw invalid('body', 'body must be a JSON object (a Shopify Order or Refund)');
     return { eventId: eventId!, eventType: topic!, payload };
   }
 
   commandOf({ eventType, payload }: IdentifiedDelivery): DeliveryCommand {
     if (!isShopifyTopic(eventType)) return { orderId: null, commands: [], ignoredReason: UNKNOWN_TOPIC };
-    if (!isObject(payload)) throw invalid([{ field: 'body', message: 'body must be a JSON object' }]);
+    if (!isObject(payload)) throw invalid('body', 'body must be a JSON object');
     if (eventType === 'refunds/create') return this.refund(payload);
     if (eventType === 'orders/create') {
       const created = this.creation(payload);
@@ -107,7 +83,7 @@ export class ShopifyProvider implements Provider {
     }
     const orderId = this.orderIdOf(payload, 'id');
     const event = LIFECYCLE_OF[eventType]!;
-    const reason = event === 'order_cancelled' ? (text(payload.cancel_reason, 500) ?? null) : null;
+    const reason = event === 'order_cancelled' ? (cleanText(payload.cancel_reason, 500) ?? null) : null;
     return { orderId, commands: [lifecycle(orderId, event, reason)] };
   }
 
@@ -116,29 +92,41 @@ export class ShopifyProvider implements Provider {
   }
 
   private orderIdOf(payload: Record<string, unknown>, field: string): string {
-    const orderId = idText(payload[field]);
-    if (orderId === undefined) throw invalid([{ field, message: `${field} must be the order's id (an integer or a non-empty string)` }]);
+    const orderId = idOf(payload[field]);
+    if (orderId === undefined) throw invalid(field, `${field} must be the order's id: ${ID_RULE}`);
     return orderId;
   }
 
   /** orders/create: the Order resource as a new order, lines of one SKU added up. */
   private creation(order: Record<string, unknown>): CreateOrderCommand {
     const problems: FieldProblem[] = [];
-    const orderId = idText(order.id);
-    if (orderId === undefined) problems.push({ field: 'id', message: "id must be the order's id (an integer or a non-empty string)" });
-    const totalAmount = amountOf(order.total_price);
+    const orderId = idOf(order.id);
+    if (orderId === undefined) problems.push({ field: 'id', message: `id must be the order's id: ${ID_RULE}` });
+    const totalAmount = decimalAmountOf(order.total_price);
     if (totalAmount === undefined) problems.push({ field: 'total_price', message: 'total_price must be an amount such as "199.00"' });
-    const currency = typeof order.currency === 'string' && CURRENCY.test(order.currency) ? order.currency.toUpperCase() : undefined;
-    if (currency === undefined) problems.push({ field: 'currency', message: 'currency must be a 3-letter code' });
-    const lines = lineItemsOf(order.line_items, problems, (price) => (price === undefined || price === null ? null : amountOf(price)));
-    if (problems.length) throw invalid(problems);
+    const currency = currencyOf(order.currency);
+    if (currency === undefined) problems.push({ field: 'currency', message: `currency must be ${CURRENCY_RULE}` });
+    const lines = lineItemsOf(order.line_items, problems, (price) => (price === undefined || price === null ? null : decimalAmountOf(price)));
 
     const customer = isObject(order.customer) ? order.customer : {};
     const billing = isObject(order.billing_address) ? order.billing_address : {};
-    const email = [order.email, order.contact_email, customer.email].map((e) => text(e, 254)).find((e) => e !== undefined && EMAIL.test(e));
+    // Every email given must be one (Shopify checked them); the first given is the order's.
+    const emails = (
+      [
+        ['email', order.email],
+        ['contact_email', order.contact_email],
+        ['customer.email', customer.email],
+      ] as const
+    ).map(([field, value]) => {
+      const email = emailOf(value);
+      if (email === undefined) problems.push({ field, message: `${field} must be ${EMAIL_RULE}` });
+      return email;
+    });
+    if (problems.length) throw invalid(problems);
+    const email = emails.find((e) => typeof e === 'string');
     const customerName =
       fullName(customer.first_name, customer.last_name) ??
-      text(billing.name, 200) ??
+      cleanText(billing.name, 200) ??
       fullName(billing.first_name, billing.last_name) ??
       email ??
       CUSTOMER_PLACEHOLDER;
@@ -156,8 +144,8 @@ export class ShopifyProvider implements Provider {
   private refund(refund: Record<string, unknown>): DeliveryCommand {
     const orderId = this.orderIdOf(refund, 'order_id');
     const problems: FieldProblem[] = [];
-    const items = refund.refund_line_items ?? [];
-    if (!Array.isArray(items)) throw invalid([{ field: 'refund_line_items', message: 'refund_line_items must be an array' }]);
+    const items = linesAt(refund.refund_line_items, 'refund_line_items', problems);
+    if (items === undefined) throw invalid(problems);
 
     const restock = new Map<string, number>();
     const refunded = new Map<string | null, number>();
@@ -169,7 +157,7 @@ export class ShopifyProvider implements Provider {
       }
       const line = isObject(item.line_item) ? item.line_item : {};
       if (!isQuantity(item.quantity)) {
-        problems.push({ field: `${at}.quantity`, message: `${at}.quantity must be an integer from 1 to ${MAX_QUANTITY}` });
+        problems.push({ field: `${at}.quantity`, message: `${at}.quantity must be ${QUANTITY_RULE}` });
         return;
       }
       const sku = skuOf(line.sku);

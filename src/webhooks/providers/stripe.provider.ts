@@ -1,8 +1,6 @@
-import { AppError } from '../../common/app-error.js';
 import type { LifecycleCommand, Payment } from '../../orders/order-commands.js';
 import type { LifecycleEvent } from '../../orders/order-state-machine.js';
-import { isObject } from '../../common/validators.js';
-import { idText, parseNativeJson } from './native-json.js';
+import { cleanText, currencyOf, ID_RULE, idOf, invalid, isEventType, isObject, MAX_AMOUNT, readJson } from './input-rules.js';
 import type { DeliveryCommand, IdentifiedDelivery, Provider } from './provider.js';
 import { majorUnits } from './stripe-currencies.js';
 
@@ -14,9 +12,6 @@ export const PARTIAL_REFUND = 'partial_refund';
 export const NO_ORDER = 'no_order';
 /** The contract's reason for an event type a source does not map (as the envelope's UNKNOWN_EVENT_TYPE). */
 export const UNKNOWN_EVENT_TYPE = 'unknown_event_type';
-
-const EVENT_TYPE = /^[A-Za-z0-9_.:-]{1,100}$/;
-const CURRENCY = /^[A-Za-z]{3}$/;
 
 /** The event types read, and what each becomes. */
 const MAPPED = [
@@ -32,10 +27,6 @@ type MappedType = (typeof MAPPED)[number];
 /** Stripe's event, as far as it is read: the envelope names it, `data.object` is what it is about. */
 interface StripeEvent {
   object: Record<string, unknown>;
-}
-
-function invalid(field: string, message: string): AppError {
-  return AppError.invalid([{ field, message }], 'invalid webhook payload');
 }
 
 /** Where an event's object sends its commands: the order named, else the payment that paid one. */
@@ -55,11 +46,11 @@ export class StripeProvider implements Provider {
   readonly name = 'stripe';
 
   identify(rawBody: Buffer): IdentifiedDelivery {
-    const event = parseNativeJson(rawBody);
+    const event = readJson(rawBody);
     if (!isObject(event)) throw invalid('body', 'must be a Stripe event object');
-    const eventId = idText(event.id);
-    if (eventId === undefined) throw invalid('id', "must be the event's id (a non-empty string)");
-    if (typeof event.type !== 'string' || !EVENT_TYPE.test(event.type)) {
+    const eventId = idOf(event.id);
+    if (eventId === undefined) throw invalid('id', `must be the event's id: ${ID_RULE}`);
+    if (!isEventType(event.type)) {
       throw invalid('type', 'must be the event type (such as payment_intent.succeeded)');
     }
     const data = event.data;
@@ -149,8 +140,8 @@ function targetOf(object: Record<string, unknown>, paymentIntent: string | undef
 }
 
 function requiredId(object: Record<string, unknown>, key: string): string {
-  const id = idText(object[key]);
-  if (id === undefined) throw invalid(`data.object.${key}`, 'must be an id (a non-empty string)');
+  const id = idOf(object[key]);
+  if (id === undefined) throw invalid(`data.object.${key}`, `must be an id: ${ID_RULE}`);
   return id;
 }
 
@@ -158,8 +149,8 @@ function requiredId(object: Record<string, unknown>, key: string): string {
 function optionalId(object: Record<string, unknown>, key: string, field = `data.object.${key}`): string | undefined {
   const value = object[key];
   if (value === undefined || value === null || value === '') return undefined;
-  const id = idText(value);
-  if (id === undefined) throw invalid(field, 'must be an id (a string of at most 128 characters)');
+  const id = idOf(value);
+  if (id === undefined) throw invalid(field, `must be an id: ${ID_RULE}`);
   return id;
 }
 
@@ -167,8 +158,8 @@ function optionalId(object: Record<string, unknown>, key: string, field = `data.
 function paymentIntentOf(object: Record<string, unknown>, key: string): string | undefined {
   const value = object[key];
   if (!isObject(value)) return optionalId(object, key);
-  const id = idText(value.id);
-  if (id === undefined) throw invalid(`data.object.${key}.id`, 'must be the id of the expanded payment intent');
+  const id = idOf(value.id);
+  if (id === undefined) throw invalid(`data.object.${key}.id`, `must be the id of the expanded payment intent: ${ID_RULE}`);
   return id;
 }
 
@@ -183,16 +174,16 @@ function minorOf(object: Record<string, unknown>, key: string): number {
 /** The amount at `key` with the object's currency, in major units (Stripe sends minor units). */
 function paymentOf(object: Record<string, unknown>, key: string): Payment {
   const minor = minorOf(object, key);
-  const currency = object.currency;
-  if (typeof currency !== 'string' || !CURRENCY.test(currency)) {
-    throw invalid('data.object.currency', 'must be a three-letter ISO currency code');
-  }
-  return { amount: majorUnits(minor, currency), currency: currency.toUpperCase() };
+  const currency = currencyOf(object.currency);
+  if (currency === undefined) throw invalid('data.object.currency', 'must be a three-letter ISO currency code');
+  const amount = majorUnits(minor, currency);
+  if (Number(amount) > MAX_AMOUNT) throw invalid(`data.object.${key}`, `must be at most ${MAX_AMOUNT} in major units`);
+  return { amount, currency };
 }
 
-/** Why a payment failed, from Stripe's last_payment_error (code and message), when it says. */
+/** Why a payment failed, from Stripe's last_payment_error (code and message, cleaned: it only informs), when it says. */
 function failureOf(error: unknown): string | null {
   if (!isObject(error)) return null;
-  const parts = [error.code, error.message].filter((part): part is string => typeof part === 'string' && part.trim() !== '');
-  return parts.length ? parts.join(': ').slice(0, 500) : null;
+  const parts = [cleanText(error.code, 500), cleanText(error.message, 500)].filter((part) => part !== undefined);
+  return parts.length ? cleanText(parts.join(': '), 500)! : null;
 }

@@ -1,26 +1,21 @@
 import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import { AppError, type FieldProblem } from '../../common/app-error.js';
-import { isObject, isPlainText, MAX_AMOUNT } from '../../common/validators.js';
+import type { FieldProblem } from '../../common/app-error.js';
+import { isPlainText } from '../../common/validators.js';
 import type { CreateOrderCommand, LifecycleCommand, OrderCommand } from '../../orders/order-commands.js';
 import type { LifecycleEvent } from '../../orders/order-state-machine.js';
 import { headerValue } from '../signature/signature-scheme.js';
-import { idText, parseNativeJson } from './native-json.js';
 import { WOOCOMMERCE_HEADERS } from './gateway-headers.js';
+import { cleanText, currencyOf, CURRENCY_RULE, decimalAmountOf, EMAIL_RULE, emailOf, ID_RULE, idOf, invalid, isEventType, isObject, MAX_AMOUNT, readJson } from './input-rules.js';
 import { lineItemsOf } from './native-lines.js';
 import type { DeliveryCommand, IdentifiedDelivery, Provider } from './provider.js';
 import { UNKNOWN_EVENT_TYPE } from './shelfsync.provider.js';
 
 const { topic: TOPIC_HEADER, signature: SIGNATURE_HEADER } = WOOCOMMERCE_HEADERS;
-const TOPIC = /^[A-Za-z0-9_.:-]{1,100}$/;
 /** The body of WooCommerce's ping (class-wc-webhook.php, deliver_ping()): `webhook_id=<the webhook's id>`. */
 const PING_BODY = /^webhook_id=\d{1,20}$/;
 /** Form-encoded, as WordPress's HTTP API posts a string body (a charset parameter allowed). */
 const FORM_CONTENT_TYPE = /^application\/x-www-form-urlencoded\s*(;.*)?$/i;
-/** An amount as WooCommerce writes it: a decimal string ("29.35"), at most 4 decimals. */
-const AMOUNT = /^\d{1,13}(\.\d{1,4})?$/;
-/** A loose email check: WooCommerce validated it already; what does not look like one is left out. */
-const EMAIL = /^[^\s@]+@[^\s@]+$/;
 
 export const STATUS_NOT_MAPPED = 'status_not_mapped';
 
@@ -42,10 +37,6 @@ const EVENTS_OF_STATUS: Record<string, LifecycleEvent[]> = {
 
 /** On `order.created`, only these statuses add to the creation (the contract: paid; paid and fulfilled). */
 const STATUSES_APPLIED_ON_CREATION = new Set(['processing', 'completed']);
-
-function invalid(problems: FieldProblem[]): AppError {
-  return AppError.invalid(problems, 'invalid webhook payload');
-}
 
 /**
  * WooCommerce's own deliveries (the REST API's order resource, posted on
@@ -73,7 +64,7 @@ function invalid(problems: FieldProblem[]): AppError {
  */
 export function wooEventId(topic: string, rawBody: Buffer, order: unknown): string {
   const digest = createHash('sha256').update(rawBody).digest('hex').slice(0, 32);
-  const id = isObject(order) ? (idText(order.id) ?? '-') : '-';
+  const id = isObject(order) ? (idOf(order.id) ?? '-') : '-';
   const modified = isObject(order) && isPlainText(order.date_modified_gmt, 1, 40) ? order.date_modified_gmt : '-';
   return `${topic}:${id}:${modified}:${digest}`;
 }
@@ -92,19 +83,19 @@ export class WooCommerceProvider implements Provider {
 
   identify(rawBody: Buffer, headers: IncomingHttpHeaders): IdentifiedDelivery {
     const topic = headerValue(headers, TOPIC_HEADER)?.trim();
-    if (!topic) throw invalid([{ field: TOPIC_HEADER, message: `${TOPIC_HEADER} header is required` }]);
-    if (!TOPIC.test(topic)) throw invalid([{ field: TOPIC_HEADER, message: `${TOPIC_HEADER} must be a topic such as order.created` }]);
-    const payload = parseNativeJson(rawBody);
+    if (!topic) throw invalid(TOPIC_HEADER, `${TOPIC_HEADER} header is required`);
+    if (!isEventType(topic)) throw invalid(TOPIC_HEADER, `${TOPIC_HEADER} must be a topic such as order.created`);
+    const payload = readJson(rawBody);
     return { eventId: wooEventId(topic, rawBody, payload), eventType: topic, payload };
   }
 
   commandOf({ eventType, payload }: IdentifiedDelivery): DeliveryCommand {
     if (!this.understands(eventType)) return { orderId: null, commands: [], ignoredReason: UNKNOWN_EVENT_TYPE };
-    if (!isObject(payload)) throw invalid([{ field: 'body', message: 'body must be a JSON object (a WooCommerce order)' }]);
-    const orderId = idText(payload.id);
+    if (!isObject(payload)) throw invalid('body', 'body must be a JSON object (a WooCommerce order)');
+    const orderId = idOf(payload.id);
     const status = payload.status;
     const problems: FieldProblem[] = [];
-    if (orderId === undefined) problems.push({ field: 'id', message: 'id must be the order id (an integer or a non-empty string)' });
+    if (orderId === undefined) problems.push({ field: 'id', message: `id must be the order id: ${ID_RULE}` });
     if (!isPlainText(status, 1, 100)) problems.push({ field: 'status', message: 'status must be the order status (a string)' });
     const creation = eventType === 'order.created' ? createCommandOf(payload, orderId ?? '', problems) : undefined;
     if (problems.length) throw invalid(problems);
@@ -145,36 +136,30 @@ export class WooCommerceProvider implements Provider {
 function createCommandOf(order: Record<string, unknown>, orderId: string, problems: FieldProblem[]): CreateOrderCommand {
   const billing = isObject(order.billing) ? order.billing : {};
   const shipping = isObject(order.shipping) ? order.shipping : {};
-  const email = typeof billing.email === 'string' && EMAIL.test(billing.email.trim()) && billing.email.length <= 254 ? billing.email.trim() : null;
+  const email = emailOf(billing.email);
+  if (email === undefined) problems.push({ field: 'billing.email', message: `billing.email must be ${EMAIL_RULE}` });
   // A guest order may carry no name: then the shipping name, the email, or the order itself names the customer.
-  const customerName = (nameOf(billing) || nameOf(shipping) || email || `WooCommerce order ${orderId}`).slice(0, 200);
+  const customerName = nameOf(billing) ?? nameOf(shipping) ?? email ?? `WooCommerce order ${orderId}`;
 
-  let totalAmount = 0;
-  const total = typeof order.total === 'number' ? String(order.total) : order.total;
-  if (typeof total !== 'string' || !AMOUNT.test(total) || Number(total) > MAX_AMOUNT) {
-    problems.push({ field: 'total', message: 'total must be a non-negative decimal amount such as "29.35"' });
-  } else totalAmount = Number(total);
-
-  const currency = order.currency;
-  if (typeof currency !== 'string' || !/^[A-Za-z]{3}$/.test(currency)) {
-    problems.push({ field: 'currency', message: 'currency must be a 3-letter code' });
-  }
+  const totalAmount = decimalAmountOf(order.total);
+  if (totalAmount === undefined) problems.push({ field: 'total', message: 'total must be a non-negative decimal amount such as "29.35"' });
+  const currency = currencyOf(order.currency);
+  if (currency === undefined) problems.push({ field: 'currency', message: `currency must be ${CURRENCY_RULE}` });
 
   return {
     kind: 'create_order',
     orderId,
     customerName,
-    customerEmail: email,
-    totalAmount,
-    currency: typeof currency === 'string' ? currency.toUpperCase() : 'USD',
+    customerEmail: email ?? null,
+    totalAmount: totalAmount ?? 0,
+    currency: currency ?? 'USD',
     lines: lineItemsOf(order.line_items, problems, priceOf),
   };
 }
 
-function nameOf(address: Record<string, unknown>): string {
-  const part = (value: unknown) => (typeof value === 'string' ? value.trim() : '');
-  // eslint-disable-next-line no-control-regex
-  return `${part(address.first_name)} ${part(address.last_name)}`.trim().replace(/[\u0000-\u001f\u007f]/g, ' ');
+/** The name on an address, cleaned (cleanText); undefined when it has none. */
+function nameOf(address: Record<string, unknown>): string | undefined {
+  return cleanText([cleanText(address.first_name, 200), cleanText(address.last_name, 200)].filter(Boolean).join(' '), 200);
 }
 
 /** WooCommerce's `price` is total / quantity, a float that may run to many decimals: rounded to 4, or null when absent. */

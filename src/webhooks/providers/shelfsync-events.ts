@@ -1,20 +1,22 @@
-import { isEmail } from 'class-validator';
-import { AppError, type FieldProblem } from '../../common/app-error.js';
-import { hasAtMostDecimals, isObject, isOrderId, isPlainText, MAX_AMOUNT, MAX_LINES, MAX_QUANTITY } from '../../common/validators.js';
+import type { FieldProblem } from '../../common/app-error.js';
+import { isPlainText } from '../../common/validators.js';
+import type { CreateOrderCommand, LifecycleCommand } from '../../orders/order-commands.js';
+import type { LifecycleEvent } from '../../orders/order-state-machine.js';
+import { absent, amountProblem, currencyOf, CURRENCY_RULE, EMAIL_RULE, emailOf, ID_RULE, idOf, invalid, isObject, linesAt, MAX_QUANTITY, MAX_SKU_LENGTH } from './input-rules.js';
 
 /**
  * The `data` of the contract's own events, read from the parsed JSON as
  * plain objects: one pass over the fields, no class instances (this runs
  * once per delivery; class-validator with class-transformer cost 7% of the
  * service's CPU here). Each field reports its first problem, the type before
- * the range, every bad field at once; unknown fields are ignored.
+ * the range, every bad field at once; unknown fields are ignored. The rules
+ * are the gateways' (input-rules.ts); the envelope refuses text with control
+ * characters where a gateway's body would be cleaned, its senders being ours.
  */
 
-const CURRENCY = /^[A-Za-z]{3}$/;
-
-/** `data` of a `new_order` event, as the contract names its fields. */
+/** `data` of a `new_order` event, as the contract names its fields (the order id as its text). */
 export interface NewOrderData {
-  order_id: string | number;
+  order_id: string;
   customer_name: string;
   customer_email?: string;
   total_amount: number;
@@ -24,18 +26,15 @@ export interface NewOrderData {
 
 /** `data` of the events that move an existing order; each uses some of the optional fields. */
 export interface LifecycleEventData {
-  order_id: string | number;
+  order_id: string;
   amount?: number;
   payment_id?: string;
   reason?: string;
   restock?: boolean;
 }
 
-/** Absent: JSON gives no value, or null (as class-validator's IsDefined and IsOptional read it). */
-const absent = (value: unknown) => value === undefined || value === null;
-
 function objectAt(data: unknown, prefix: string): Record<string, unknown> {
-  if (!isObject(data)) throw AppError.invalid([{ field: prefix, message: `${prefix} must be a JSON object` }], 'invalid webhook payload');
+  if (!isObject(data)) throw invalid(prefix, `${prefix} must be a JSON object`);
   return data;
 }
 
@@ -48,13 +47,19 @@ class Problems {
   }
 
   throwAny(): void {
-    if (this.list.length) throw AppError.invalid(this.list, 'invalid webhook payload');
+    if (this.list.length) throw invalid(this.list);
   }
 }
 
-function orderId(value: unknown, at: string, problems: Problems): void {
-  if (absent(value)) problems.add(at, 'order_id is required');
-  else if (!isOrderId(value)) problems.add(at, 'order_id must be a non-empty string (at most 128 characters) or a non-negative integer');
+/** The order id as its text (idOf); '' when it is missing or not one, with the problem added. */
+function orderId(value: unknown, at: string, problems: Problems): string {
+  if (absent(value)) {
+    problems.add(at, 'order_id is required');
+    return '';
+  }
+  const id = idOf(value);
+  if (id === undefined) problems.add(at, `order_id must be ${ID_RULE}`);
+  return id ?? '';
 }
 
 function plainText(value: unknown, name: string, at: string, min: number, max: number, problems: Problems): void {
@@ -62,9 +67,8 @@ function plainText(value: unknown, name: string, at: string, min: number, max: n
 }
 
 function amount(value: unknown, name: string, at: string, problems: Problems): void {
-  if (!hasAtMostDecimals(value, 4)) problems.add(at, `${name} must be a number with at most 4 decimals`);
-  else if (value < 0) problems.add(at, `${name} must not be negative`);
-  else if (value > MAX_AMOUNT) problems.add(at, `${name} must be at most ${MAX_AMOUNT}`);
+  const problem = amountProblem(value);
+  if (problem !== undefined) problems.add(at, `${name} ${problem}`);
 }
 
 function line(item: unknown, at: string, problems: Problems): void {
@@ -74,7 +78,7 @@ function line(item: unknown, at: string, problems: Problems): void {
   }
   const { sku, quantity, unit_price } = item;
   if (absent(sku)) problems.add(`${at}.sku`, 'sku is required');
-  else plainText(sku, 'sku', `${at}.sku`, 1, 100, problems);
+  else plainText(sku, 'sku', `${at}.sku`, 1, MAX_SKU_LENGTH, problems);
   if (absent(quantity)) problems.add(`${at}.quantity`, 'quantity is required');
   else if (typeof quantity !== 'number' || !Number.isInteger(quantity)) problems.add(`${at}.quantity`, 'quantity must be an integer');
   else if (quantity < 1) problems.add(`${at}.quantity`, 'quantity must be at least 1');
@@ -87,32 +91,24 @@ export function readNewOrder(data: unknown, prefix: string): NewOrderData {
   const body = objectAt(data, prefix);
   const problems = new Problems();
   const { order_id, customer_name, customer_email, total_amount, currency, items } = body;
-  orderId(order_id, `${prefix}.order_id`, problems);
+  const id = orderId(order_id, `${prefix}.order_id`, problems);
   if (absent(customer_name)) problems.add(`${prefix}.customer_name`, 'customer_name is required');
   else plainText(customer_name, 'customer_name', `${prefix}.customer_name`, 1, 200, problems);
-  if (!absent(customer_email)) {
-    const at = `${prefix}.customer_email`;
-    if (typeof customer_email === 'string' && customer_email.length > 254) problems.add(at, 'customer_email must be at most 254 characters');
-    else if (typeof customer_email !== 'string' || !isEmail(customer_email)) problems.add(at, 'customer_email must be an email address');
-  }
+  const email = emailOf(customer_email);
+  if (email === undefined) problems.add(`${prefix}.customer_email`, `customer_email must be ${EMAIL_RULE}`);
   if (absent(total_amount)) problems.add(`${prefix}.total_amount`, 'total_amount is required');
   else amount(total_amount, 'total_amount', `${prefix}.total_amount`, problems);
-  if (!absent(currency) && (typeof currency !== 'string' || !CURRENCY.test(currency))) {
-    problems.add(`${prefix}.currency`, 'currency must be a 3-letter code');
-  }
-  if (!absent(items)) {
-    if (!Array.isArray(items)) problems.add(`${prefix}.items`, 'items must be an array');
-    else if (items.length > MAX_LINES) problems.add(`${prefix}.items`, `items must hold at most ${MAX_LINES} lines`);
-    else items.forEach((item: unknown, i) => line(item, `${prefix}.items[${i}]`, problems));
-  }
+  if (!absent(currency) && currencyOf(currency) === undefined) problems.add(`${prefix}.currency`, `currency must be ${CURRENCY_RULE}`);
+  const lines = linesAt(items, `${prefix}.items`, problems.list, 'items') ?? [];
+  lines.forEach((item: unknown, i) => line(item, `${prefix}.items[${i}]`, problems));
   problems.throwAny();
 
   const order: NewOrderData = {
-    order_id: order_id as string | number,
+    order_id: id,
     customer_name: customer_name as string,
     total_amount: total_amount as number,
   };
-  if (!absent(customer_email)) order.customer_email = customer_email as string;
+  if (email) order.customer_email = email;
   if (!absent(currency)) order.currency = currency as string;
   if (!absent(items)) {
     order.items = (items as Record<string, unknown>[]).map(({ sku, quantity, unit_price }) =>
@@ -129,17 +125,35 @@ export function readLifecycleEvent(data: unknown, prefix: string): LifecycleEven
   const body = objectAt(data, prefix);
   const problems = new Problems();
   const { order_id, amount: paid, payment_id, reason, restock } = body;
-  orderId(order_id, `${prefix}.order_id`, problems);
+  const id = orderId(order_id, `${prefix}.order_id`, problems);
   if (!absent(paid)) amount(paid, 'amount', `${prefix}.amount`, problems);
   if (!absent(payment_id)) plainText(payment_id, 'payment_id', `${prefix}.payment_id`, 1, 200, problems);
   if (!absent(reason)) plainText(reason, 'reason', `${prefix}.reason`, 0, 500, problems);
   if (!absent(restock) && typeof restock !== 'boolean') problems.add(`${prefix}.restock`, 'restock must be true or false');
   problems.throwAny();
 
-  const event: LifecycleEventData = { order_id: order_id as string | number };
+  const event: LifecycleEventData = { order_id: id };
   if (!absent(paid)) event.amount = paid as number;
   if (!absent(payment_id)) event.payment_id = payment_id as string;
   if (!absent(reason)) event.reason = reason as string;
   if (!absent(restock)) event.restock = restock as boolean;
   return event;
+}
+
+/** A `new_order` event's data as the domain's command. */
+export function createOrderCommand(data: NewOrderData): CreateOrderCommand {
+  return {
+    kind: 'create_order',
+    orderId: data.order_id,
+    customerName: data.customer_name,
+    customerEmail: data.customer_email ?? null,
+    totalAmount: data.total_amount,
+    currency: (data.currency ?? 'USD').toUpperCase(),
+    lines: (data.items ?? []).map((item) => ({ sku: item.sku, quantity: item.quantity, unitPrice: item.unit_price ?? null })),
+  };
+}
+
+/** A lifecycle event's data as the domain's command. */
+export function lifecycleCommand(event: LifecycleEvent, data: LifecycleEventData): LifecycleCommand {
+  return { kind: 'lifecycle', orderId: data.order_id, event, reason: data.reason ?? null, restock: data.restock ?? false };
 }
