@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { resetDatabase, seedStock, stockOf } from './support/database.js';
+import { pageThrough, seedLists } from './support/paging.js';
 import { ADMIN_TOKEN, consoleSession, deliver, newOrderEvent, startTestApp, type TestApp } from './support/test-app.js';
 
 describe('the console, over HTTP', () => {
@@ -133,5 +134,24 @@ describe('the console, over HTTP', () => {
     expect(order).toMatch(/href="\/console\/deliveries\/\d+"/);
     expect((await page('/console/orders/find?order_id=42')).headers.get('location')).toBe('/console/orders/42');
     expect((await page('/console/orders/nope')).status).toBe(404);
+  });
+  // The console's pages are 50 or 100 rows long: 230 rows give several pages, ids crossing 9 to 10 and 99 to 100.
+  it.each([
+    ['/console/deliveries', /<tr data-event-id="[^"]*"><td><a href="\/console\/deliveries\/(\d+)">/g, (n: number[]) => n.map(String)],
+    ['/console/inventory', /<tr data-sku="([^"]*)"/g, (n: number[]) => ['A', ...n.map((g) => `SKU-${g}`)].sort()],
+    ['/console/endpoints', /<tr data-endpoint-id="([^"]*)"/g, (_n: number[], endpoints: string[]) => [...endpoints].reverse()],
+    ['/console/notifications', /<tr data-id="(\d+)"/g, (n: number[]) => n.map(String)],
+  ])('%s reaches every row exactly once, in its order, following its link to the next page', async (path, row, expected) => {
+    const N = 230;
+    const endpoints = await seedLists(t.db, N);
+    const { keys, pages } = await pageThrough(async (next) => {
+      const res = await page(next ?? path);
+      expect(res.status).toBe(200);
+      const text = await res.text();
+      const link = /<a href="(\/console\/[a-z]+\?[^"]*cursor=[^"]*)">/.exec(text);
+      return { keys: [...text.matchAll(row)].map((m) => m[1]), cursor: link ? link[1].replaceAll('&amp;', '&') : null };
+    });
+    expect(keys).toEqual(expected(Array.from({ length: N }, (_, i) => N - i), endpoints));
+    expect(pages).toBeGreaterThan(2);
   });
 });
