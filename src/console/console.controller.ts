@@ -2,6 +2,7 @@ import { Body, Get, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { cameOverHttps, type HttpReply, type HttpRequest, redirectTo } from '../http/http.js';
 import { isAdminToken, issueSession } from '../auth/admin-token.js';
 import { AppError } from '../common/app-error.js';
+import { ID_KEY as ID } from '../common/pagination.js';
 import { isPlainText } from '../common/validators.js';
 import { AppConfig } from '../config/app-config.js';
 import { InventoryService, type StockView } from '../inventory/inventory.service.js';
@@ -14,7 +15,6 @@ import type { Flash } from './html.js';
 import { type Form, noticeOf, pageOrFirst, refusalOf, sendPage, withNotice } from './pages.js';
 import { deliveriesPage, deliveryPage, endpointsPage, inventoryPage, loginPage, orderPage, orderSearchPage } from './views.js';
 
-const ID = /^[1-9][0-9]{0,17}$/;
 const NO_DELIVERY = 'There is no delivery with that id.';
 
 /**

@@ -1,5 +1,6 @@
 import { Get, Param, Post, Query, Res } from '@nestjs/common';
 import { type HttpReply, redirectTo } from '../http/http.js';
+import { ID_KEY as ID } from '../common/pagination.js';
 import { NotificationsOutboxService } from '../notifications/notifications-outbox.service.js';
 import { ConsolePages } from './console-access.js';
 import type { Flash } from './html.js';
@@ -7,7 +8,6 @@ import { type Form, noticeOf, pageOrFirst, refusalOf, sendPage, withNotice } fro
 import { notificationsPage } from './views.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const ID = /^[1-9][0-9]{0,17}$/;
 
 /**
  * The console's view of the outbox: the messages to one endpoint (or all),
