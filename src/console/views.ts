@@ -169,7 +169,6 @@ export function orderPage(order: OrderView): string {
   );
 }
 
-/** The storefront's notification endpoints: what each is sent and whether it is; never a secret (EndpointView holds none). */
 /** The messages to one endpoint (or all), with their attempts, last status code and next attempt, and a retry button for a failed one. */
 export function notificationsPage(options: { endpointId?: string; items: NotificationView[]; nextCursor: string | null; flash?: Flash }): string {
   const { endpointId, items, nextCursor, flash } = options;
@@ -192,6 +191,7 @@ export function notificationsPage(options: { endpointId?: string; items: Notific
   );
 }
 
+/** The storefront's notification endpoints: what each is sent and whether it is; never a secret (EndpointView holds none). */
 export function endpointsPage(items: EndpointView[], nextCursor: string | null): string {
   return layout(
     'Notification endpoints',
