@@ -179,6 +179,27 @@ describe('the console, over HTTP', () => {
     expect(await stockOf(t.db, 'A')).toEqual({ on_hand: 15, reserved: 0 });
   });
 
+  it('replays a delivery and says what it became; a refused replay answers the page with the reason', async () => {
+    await deliver(t.url, JSON.stringify({ id: 'odd', event: 'customer_waved', data: {} }));
+    await deliver(t.url, newOrderEvent({ id: 'done', orderId: 'o1' }));
+    const ids = Object.fromEntries(
+      (await t.db.query<{ event_id: string; id: string }[]>(`SELECT event_id, id::text AS id FROM webhook_events`)).map((r) => [r.event_id, r.id]),
+    );
+    const replayed = await form(`/console/deliveries/${ids.odd}/replay`, {});
+    expect([replayed.status, replayed.headers.get('location')]).toEqual([303, `/console/deliveries/${ids.odd}?done=replayed`]);
+    expect(flashOf(await (await page(replayed.headers.get('location')!)).text())).toBe('Replayed: the delivery is now ignored.');
+    const refused = await form(`/console/deliveries/${ids.done}/replay`, {});
+    expect(refused.status).toBe(409);
+    expect(flashOf(await refused.text())).toBe(`only failed or ignored events can be replayed; event ${ids.done} is processed`);
+    const unknown = await form('/console/deliveries/999999/replay', {});
+    expect(unknown.status).toBe(404);
+    expect(flashOf(await unknown.text())).toBe('There is no delivery with that id.');
+    expect(await t.db.query(`SELECT event_id, attempts FROM webhook_events ORDER BY id`)).toEqual([
+      { event_id: 'odd', attempts: 2 },
+      { event_id: 'done', attempts: 1 },
+    ]);
+  });
+
   it('shows no text a link brings: a notice is a code naming one of its own texts, and an unknown code shows nothing', async () => {
     const lure = 'Your session expired. Log in again at https://evil.example';
     for (const path of [
