@@ -1,5 +1,6 @@
-import { beforeEach, describe, expect, it } from '@jest/globals';
+import { beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { ledgerMismatches, resetDatabase, stockOf } from './support/database.js';
+import { pageThrough, seedLists } from './support/paging.js';
 import { admin, ADMIN_TOKEN, deliver, newOrderEvent, useTestApp } from './support/test-app.js';
 
 describe('management API', () => {
@@ -143,6 +144,36 @@ describe('management API', () => {
       expect(res.status).toBe(404);
       expect(res.body.message).toContain('nope');
     });
+  });
+});
+
+describe('every list of the management API, a page at a time', () => {
+  const t = useTestApp();
+  const N = 43;
+  const numbers = Array.from({ length: N }, (_, i) => N - i);
+  let endpoints: string[];
+  beforeAll(async () => {
+    await resetDatabase(t.db);
+    endpoints = await seedLists(t.db, N);
+  });
+
+  // Each list's rows in the order it promises: ids 43 down to 1 cross a digit boundary, where text order and number order part.
+  it.each([
+    ['/inventory', 'sku', () => numbers.map((g) => `SKU-${g}`).sort()],
+    ['/orders', 'order_id', () => numbers.map((g) => `order-${g}`)],
+    ['/webhook-events', 'id', () => numbers.map(String)],
+    ['/notification-endpoints', 'id', () => [...endpoints].reverse()],
+    ['/notifications', 'id', () => numbers.map(String)],
+  ])('GET %s reaches every row exactly once, in its order, 5 at a time', async (path, key, expected) => {
+    const { keys, pages } = await pageThrough(async (cursor) => {
+      const res = await admin(t.url, 'GET', `${path}?limit=5${cursor ? `&cursor=${cursor}` : ''}`);
+      expect(res.status).toBe(200);
+      const items = res.body.items as Record<string, unknown>[];
+      expect(items.length).toBeLessThanOrEqual(5);
+      return { keys: items.map((item) => String(item[key])), cursor: res.body.next_cursor as string | null };
+    });
+    expect(keys).toEqual(expected());
+    expect(pages).toBe(9);
   });
 });
 

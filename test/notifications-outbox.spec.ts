@@ -301,14 +301,18 @@ describe('the outbox and its senders', () => {
 
     const retried = await fetch(`${t.url}/console/notifications/${row.id}/retry?endpoint_id=${endpoint}`, { method: 'POST', redirect: 'manual', headers: { cookie } });
     expect(retried.status).toBe(303);
-    expect(retried.headers.get('location')).toMatch(new RegExp(`^/console/notifications\\?endpoint_id=${endpoint}&notice=`));
+    expect(retried.headers.get('location')).toBe(`/console/notifications?endpoint_id=${endpoint}&id=${row.id}&done=retried`);
+    expect(await (await fetch(`${t.url}${retried.headers.get('location')!}`, { headers: { cookie } })).text()).toContain(
+      `<div class="flash" role="status">Notification ${row.id} is pending again and goes now.</div>`,
+    );
     await settled(t.db);
     expect((await messages(t.db))[0]).toMatchObject({ status: 'delivered', attempts: 1 });
     const after = await (await fetch(`${t.url}/console/notifications?endpoint_id=${endpoint}`, { headers: { cookie } })).text();
     expect(after).toContain('<span class="status delivered">delivered</span>');
     expect(after).not.toContain('/retry');
     const again = await fetch(`${t.url}/console/notifications/${row.id}/retry`, { method: 'POST', redirect: 'manual', headers: { cookie } });
-    expect(decodeURIComponent(again.headers.get('location')!)).toMatch(/problem=.*not failed/);
+    expect(again.status).toBe(409);
+    expect(await again.text()).toMatch(/<div class="flash error" role="status">notification \d+ is delivered, not failed/);
   });
 
   it('lists messages newest first, filtered by endpoint, status and event type, a page at a time', async () => {

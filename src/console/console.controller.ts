@@ -1,28 +1,30 @@
-import { Body, Controller, Get, Param, Post, Query, Req, Res } from '@nestjs/common';
-import { ApiExcludeController } from '@nestjs/swagger';
+import { Body, Get, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { cameOverHttps, type HttpReply, type HttpRequest, redirectTo } from '../http/http.js';
 import { isAdminToken, issueSession } from '../auth/admin-token.js';
 import { AppError } from '../common/app-error.js';
+import { ID_KEY as ID } from '../common/pagination.js';
 import { isPlainText } from '../common/validators.js';
 import { AppConfig } from '../config/app-config.js';
-import { InventoryService } from '../inventory/inventory.service.js';
+import { InventoryService, type StockView } from '../inventory/inventory.service.js';
 import { NotificationEndpointsService } from '../notifications/notification-endpoints.service.js';
 import { OrdersService } from '../orders/orders.service.js';
 import { DELIVERY_STATUSES, type DeliveryStatus } from '../webhooks/delivery-status.js';
 import { WebhookEventsService } from '../webhooks/webhook-events.service.js';
-import { CONSOLE_COOKIE, flashFrom, type Form, sameOrigin, sendPage, signedIn } from './console-access.js';
+import { CONSOLE_COOKIE, ConsolePages, OpenConsoleRoute } from './console-access.js';
+import type { Flash } from './html.js';
+import { type Form, noticeOf, pageOrFirst, refusalOf, sendPage, withNotice } from './pages.js';
 import { deliveriesPage, deliveryPage, endpointsPage, inventoryPage, loginPage, orderPage, orderSearchPage } from './views.js';
 
-const ID = /^[1-9][0-9]{0,17}$/;
+const NO_DELIVERY = 'There is no delivery with that id.';
 
 /**
  * The operator's console at /console: server-rendered pages, no script, no
  * separate front end. A login form turns the admin token into a session
  * cookie (HttpOnly, SameSite=Strict, never the token itself), so the token
- * never appears in a URL. Every page reads through the same services as the API.
+ * never appears in a URL. Every page reads through the same services as the
+ * API; access (session, same origin) is ConsolePages' guard's.
  */
-@ApiExcludeController()
-@Controller('console')
+@ConsolePages()
 export class ConsoleController {
   constructor(
     private readonly config: AppConfig,
@@ -38,14 +40,14 @@ export class ConsoleController {
   }
 
   @Get('login')
+  @OpenConsoleRoute()
   loginForm(@Res() response: HttpReply): void {
     sendPage(response, 200, loginPage(this.config.adminToken ? undefined : 'The console is disabled: ADMIN_TOKEN is not set.'));
   }
 
   @Post('login')
-  login(@Req() request: HttpRequest, @Body() body: Form | undefined, @Res() response: HttpReply): void {
-    const form = body ?? {};
-    if (!sameOrigin(request, response)) return;
+  @OpenConsoleRoute()
+  login(@Req() request: HttpRequest, @Body() form: Form, @Res() response: HttpReply): void {
     if (!isAdminToken(this.config.adminToken, form.token ?? '')) {
       sendPage(response, 401, loginPage(this.config.adminToken ? 'That is not the admin token.' : 'The console is disabled: ADMIN_TOKEN is not set.'));
       return;
@@ -57,122 +59,117 @@ export class ConsoleController {
   }
 
   @Post('logout')
-  logout(@Req() request: HttpRequest, @Res() response: HttpReply): void {
-    if (!sameOrigin(request, response)) return;
+  @OpenConsoleRoute()
+  logout(@Res() response: HttpReply): void {
     response.header('set-cookie', `${CONSOLE_COOKIE}=; HttpOnly; SameSite=Strict; Path=/console; Max-Age=0`);
     redirectTo(response, '/console/login');
   }
 
   @Get('deliveries')
-  async deliveries(@Req() request: HttpRequest, @Query() query: Form, @Res() response: HttpReply): Promise<void> {
-    if (!signedIn(this.config, request, response)) return;
+  async deliveries(@Query() query: Form, @Res() response: HttpReply): Promise<void> {
     const status = DELIVERY_STATUSES.includes(query.status as DeliveryStatus) ? (query.status as DeliveryStatus) : undefined;
     const text = (value?: string) => (value && isPlainText(value, 1, 100) ? value : undefined);
     const since = ['15', '60', '1440'].includes(query.since ?? '') ? Number(query.since) : undefined;
     const filters = { status, type: text(query.type), source: text(query.source)?.toLowerCase(), since: since ? String(since) : undefined };
-    const list = (cursor?: string) =>
-      this.events.list({ status, eventType: filters.type, source: filters.source, sinceMinutes: since, cursor, limit: 50 });
-    // A cursor edited by hand starts the list over rather than failing the page.
-    const page = await list(query.cursor).catch((error: unknown) => {
-      if (error instanceof AppError && error.status === 400) return list();
-      throw error;
-    });
+    const page = await pageOrFirst(
+      (cursor) => this.events.list({ status, eventType: filters.type, source: filters.source, sinceMinutes: since, cursor, limit: 50 }),
+      query.cursor,
+    );
     const counts = await this.events.countPerMinute(60);
     sendPage(response, 200, deliveriesPage({ items: page.items, nextCursor: page.next_cursor, filters, counts, now: new Date() }));
   }
 
   @Get('deliveries/:id')
-  async delivery(@Req() request: HttpRequest, @Param('id') id: string, @Query() query: Form, @Res() response: HttpReply): Promise<void> {
-    if (!signedIn(this.config, request, response)) return;
-    if (!ID.test(id)) return sendPage(response, 404, orderSearchPage(`No delivery ${id}.`));
-    try {
-      sendPage(response, 200, deliveryPage(await this.events.get(id), flashFrom(query)));
-    } catch (error) {
-      if (error instanceof AppError && error.status === 404) return sendPage(response, 404, orderSearchPage(`No delivery ${id}.`));
-      throw error;
-    }
+  async delivery(@Param('id') id: string, @Query() query: Form, @Res() response: HttpReply): Promise<void> {
+    await this.showDelivery(response, id, (event) => (noticeOf(query) === 'replayed' ? { message: `Replayed: the delivery is now ${event.status}.` } : undefined));
   }
 
   @Post('deliveries/:id/replay')
-  async replay(@Req() request: HttpRequest, @Param('id') id: string, @Res() response: HttpReply): Promise<void> {
-    if (!sameOrigin(request, response) || !signedIn(this.config, request, response)) return;
-    if (!ID.test(id)) return sendPage(response, 404, orderSearchPage(`No delivery ${id}.`));
-    let flash: string;
+  async replay(@Param('id') id: string, @Res() response: HttpReply): Promise<void> {
+    if (!ID.test(id)) return sendPage(response, 404, orderSearchPage(NO_DELIVERY));
     try {
-      const event = await this.events.replay(id);
-      flash = `notice=${encodeURIComponent(`Replayed: the delivery is now ${event.status}.`)}`;
+      await this.events.replay(id);
     } catch (error) {
-      if (!(error instanceof AppError) || error.status >= 500) throw error;
-      flash = `problem=${encodeURIComponent(error.message)}`;
+      const refusal = refusalOf(error);
+      return this.showDelivery(response, id, () => ({ message: refusal.message, error: true }), refusal.status);
     }
-    redirectTo(response, `/console/deliveries/${id}?${flash}`);
+    redirectTo(response, withNotice(`/console/deliveries/${id}`, 'replayed'));
+  }
+
+  private async showDelivery(
+    response: HttpReply,
+    id: string,
+    flash: (event: { status: string }) => Flash | undefined,
+    status = 200,
+  ): Promise<void> {
+    if (!ID.test(id)) return sendPage(response, 404, orderSearchPage(NO_DELIVERY));
+    try {
+      const event = await this.events.get(id);
+      sendPage(response, status, deliveryPage(event, flash(event)));
+    } catch (error) {
+      if (error instanceof AppError && error.status === 404) return sendPage(response, 404, orderSearchPage(NO_DELIVERY));
+      throw error;
+    }
   }
 
   @Get('inventory')
-  async stock(@Req() request: HttpRequest, @Query() query: Form, @Res() response: HttpReply): Promise<void> {
-    if (!signedIn(this.config, request, response)) return;
-    const list = (cursor?: string) => this.inventory.list({ cursor, limit: 100, lowStock: false });
-    const page = await list(query.cursor).catch((error: unknown) => {
-      if (error instanceof AppError && error.status === 400) return list();
-      throw error;
-    });
-    sendPage(response, 200, inventoryPage(page.items, page.next_cursor, flashFrom(query)));
+  async stock(@Query() query: Form, @Res() response: HttpReply): Promise<void> {
+    let adjusted: StockView | undefined;
+    if (noticeOf(query) === 'adjusted' && isPlainText(query.sku, 1, 100)) {
+      adjusted = await this.inventory.get(query.sku).catch((error: unknown) => {
+        if (error instanceof AppError && error.status === 404) return undefined;
+        throw error;
+      });
+    }
+    await this.showInventory(response, query.cursor, adjusted && { message: `${adjusted.sku}: adjusted, now ${adjusted.on_hand} on hand.` });
   }
 
   @Post('inventory/:sku/adjust')
-  async adjust(@Req() request: HttpRequest, @Param('sku') sku: string, @Body() body: Form | undefined, @Res() response: HttpReply): Promise<void> {
-    const form = body ?? {};
-    if (!sameOrigin(request, response) || !signedIn(this.config, request, response)) return;
+  async adjust(@Param('sku') sku: string, @Body() form: Form, @Res() response: HttpReply): Promise<void> {
     const delta = Number(form.delta);
-    let flash: string;
+    const refuse = (message: string, status: number) => this.showInventory(response, undefined, { message, error: true }, status);
     if (!isPlainText(sku, 1, 100) || !Number.isSafeInteger(delta) || delta === 0 || Math.abs(delta) > 1e9) {
-      flash = `problem=${encodeURIComponent('Give a whole number of units to add (positive) or remove (negative).')}`;
-    } else if (!isPlainText(form.reason, 1, 500)) {
-      flash = `problem=${encodeURIComponent('Give a reason: it goes to the stock ledger.')}`;
-    } else {
-      try {
-        const after = await this.inventory.adjust(sku, delta, form.reason);
-        flash = `notice=${encodeURIComponent(`${sku}: ${delta > 0 ? 'added' : 'removed'} ${Math.abs(delta)}, now ${after.on_hand} on hand.`)}`;
-      } catch (error) {
-        if (!(error instanceof AppError) || error.status >= 500) throw error;
-        flash = `problem=${encodeURIComponent(error.message)}`;
-      }
+      return refuse('Give a whole number of units to add (positive) or remove (negative).', 400);
     }
-    redirectTo(response, `/console/inventory?${flash}`);
+    if (!isPlainText(form.reason, 1, 500)) return refuse('Give a reason: it goes to the stock ledger.', 400);
+    try {
+      await this.inventory.adjust(sku, delta, form.reason);
+    } catch (error) {
+      const refusal = refusalOf(error);
+      return refuse(refusal.message, refusal.status);
+    }
+    redirectTo(response, withNotice('/console/inventory', 'adjusted', { sku }));
+  }
+
+  private async showInventory(response: HttpReply, cursor: string | undefined, flash?: Flash, status = 200): Promise<void> {
+    const page = await pageOrFirst((c) => this.inventory.list({ cursor: c, limit: 100, lowStock: false }), cursor);
+    sendPage(response, status, inventoryPage(page.items, page.next_cursor, flash));
   }
 
   @Get('orders')
-  orderSearch(@Req() request: HttpRequest, @Res() response: HttpReply): void {
-    if (!signedIn(this.config, request, response)) return;
+  orderSearch(@Res() response: HttpReply): void {
     sendPage(response, 200, orderSearchPage());
   }
 
   @Get('orders/find')
-  findOrder(@Req() request: HttpRequest, @Query() query: Form, @Res() response: HttpReply): void {
-    if (!signedIn(this.config, request, response)) return;
+  findOrder(@Query() query: Form, @Res() response: HttpReply): void {
     redirectTo(response, `/console/orders/${encodeURIComponent(query.order_id ?? '')}`);
   }
 
   @Get('orders/:order_id')
-  async order(@Req() request: HttpRequest, @Param('order_id') orderId: string, @Res() response: HttpReply): Promise<void> {
-    if (!signedIn(this.config, request, response)) return;
+  async order(@Param('order_id') orderId: string, @Res() response: HttpReply): Promise<void> {
     if (!isPlainText(orderId, 1, 128)) return sendPage(response, 404, orderSearchPage('That is not an order id.'));
     try {
       sendPage(response, 200, orderPage(await this.orders.get(orderId)));
     } catch (error) {
-      if (error instanceof AppError && error.status === 404) return sendPage(response, 404, orderSearchPage(`No order ${orderId}.`));
+      if (error instanceof AppError && error.status === 404) return sendPage(response, 404, orderSearchPage('There is no order with that id.', orderId));
       throw error;
     }
   }
 
   @Get('endpoints')
-  async notificationEndpoints(@Req() request: HttpRequest, @Query() query: Form, @Res() response: HttpReply): Promise<void> {
-    if (!signedIn(this.config, request, response)) return;
-    const list = (cursor?: string) => this.endpoints.list({ cursor, limit: 100 });
-    const page = await list(query.cursor).catch((error: unknown) => {
-      if (error instanceof AppError && error.status === 400) return list();
-      throw error;
-    });
+  async notificationEndpoints(@Query() query: Form, @Res() response: HttpReply): Promise<void> {
+    const page = await pageOrFirst((cursor) => this.endpoints.list({ cursor, limit: 100 }), query.cursor);
     sendPage(response, 200, endpointsPage(page.items, page.next_cursor));
   }
 }

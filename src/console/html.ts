@@ -54,3 +54,19 @@ export function layout(title: string, body: Html, options: { nav?: boolean } = {
     <meta name="viewport" content="width=device-width, initial-scale=1"><style>${new Html(STYLE)}</style></head>
     <body><header><strong>shelfsync</strong>${nav}</header><main><h1>${title}</h1>${body}</main></body></html>`.text;
 }
+
+/** A message on a page: what an action did, or (error) why it was refused. Always the server's own words. */
+export interface Flash {
+  message: string;
+  error?: boolean;
+}
+
+/** The box a page shows its message in. */
+export function flashBox(flash?: Flash): Html {
+  return flash ? html`<div class="flash${flash.error ? ' error' : ''}" role="status">${flash.message}</div>` : html``;
+}
+
+/** A status (of a delivery, an order, an endpoint, a message) as a coloured pill. */
+export function statusPill(value: string): Html {
+  return html`<span class="status ${value}">${value}</span>`;
+}

@@ -1,10 +1,11 @@
 import * as losslessJson from 'lossless-json';
 import type { StockView } from '../inventory/inventory.service.js';
 import type { EndpointView } from '../notifications/notification-endpoints.service.js';
+import type { NotificationView } from '../notifications/notifications-outbox.service.js';
 import type { OrderView } from '../orders/orders.service.js';
 import { DELIVERY_STATUSES, type DeliveryStatus, isReplayable } from '../webhooks/delivery-status.js';
 import type { WebhookEventDetailView, WebhookEventView } from '../webhooks/webhook-events.service.js';
-import { html, type Html, layout } from './html.js';
+import { type Flash, flashBox, html, type Html, layout, statusPill } from './html.js';
 
 const STATUS_COLOURS: Record<DeliveryStatus, string> = {
   processed: '#3fb56b',
@@ -12,19 +13,6 @@ const STATUS_COLOURS: Record<DeliveryStatus, string> = {
   ignored: '#9aa3ad',
   failed: '#e0483e',
 };
-
-export interface Flash {
-  message: string;
-  error?: boolean;
-}
-
-function flashBox(flash?: Flash): Html {
-  return flash ? html`<div class="flash${flash.error ? ' error' : ''}" role="status">${flash.message}</div>` : html``;
-}
-
-function status(value: string): Html {
-  return html`<span class="status ${value}">${value}</span>`;
-}
 
 export function loginPage(error?: string): string {
   return layout(
@@ -99,7 +87,7 @@ export function deliveriesPage(options: {
         (e) => html`<tr data-event-id="${e.event_id}"><td><a href="/console/deliveries/${e.id}">${e.id}</a></td><td>${e.received_at}</td>
           <td>${e.source}</td><td>${e.provider}</td><td>${e.event_id}</td><td>${e.event_type}</td>
           <td>${e.order_id ? html`<a href="/console/orders/${encodeURIComponent(e.order_id)}">${e.order_id}</a>` : ''}</td>
-          <td>${status(e.status)}${e.reason ? html` <span class="muted">${e.reason}</span>` : html``}</td><td>${e.attempts}</td></tr>`,
+          <td>${statusPill(e.status)}${e.reason ? html` <span class="muted">${e.reason}</span>` : html``}</td><td>${e.attempts}</td></tr>`,
       )}</tbody></table>${options.items.length ? html`` : html`<p class="muted">No deliveries match.</p>`}${next}`,
   );
 }
@@ -119,7 +107,7 @@ export function deliveryPage(event: WebhookEventDetailView, flash?: Flash): stri
     `Delivery ${event.id}`,
     html`${flashBox(flash)}
       <table id="delivery"><tbody>
-        <tr><th>Status</th><td id="status">${status(event.status)}</td></tr>
+        <tr><th>Status</th><td id="status">${statusPill(event.status)}</td></tr>
         <tr><th>Reason</th><td>${event.reason ?? ''}</td></tr>
         <tr><th>Error</th><td id="last-error">${event.last_error ?? ''}</td></tr>
         <tr><th>Attempts</th><td id="attempts">${event.attempts}</td></tr>
@@ -155,19 +143,20 @@ export function inventoryPage(items: StockView[], nextCursor: string | null, fla
   );
 }
 
-export function orderSearchPage(error?: string): string {
+/** The order search; after a failed search, its message and the id asked for, back in the field. */
+export function orderSearchPage(error?: string, orderId?: string): string {
   return layout(
     'Orders',
     html`${flashBox(error ? { message: error, error: true } : undefined)}
       <form method="get" action="/console/orders/find"><label for="order_id">Order id</label>
-      <input id="order_id" name="order_id" required><button type="submit">Show</button></form>`,
+      <input id="order_id" name="order_id" value="${orderId ?? ''}" required><button type="submit">Show</button></form>`,
   );
 }
 
 export function orderPage(order: OrderView): string {
   return layout(
     `Order ${order.order_id}`,
-    html`<p>Status ${status(order.status)} ${order.needs_attention ? html`<strong>needs attention</strong>` : html``}
+    html`<p>Status ${statusPill(order.status)} ${order.needs_attention ? html`<strong>needs attention</strong>` : html``}
       ${order.status_reason ? html`<span class="muted">${order.status_reason}</span>` : html``}</p>
       <p>${order.customer_name} ${order.customer_email ? html`&lt;${order.customer_email}&gt;` : html``} · ${order.total_amount} ${order.currency}</p>
       <table><thead><tr><th>SKU</th><th>Quantity</th><th>Unit price</th></tr></thead>
@@ -180,6 +169,28 @@ export function orderPage(order: OrderView): string {
   );
 }
 
+/** The messages to one endpoint (or all), with their attempts, last status code and next attempt, and a retry button for a failed one. */
+export function notificationsPage(options: { endpointId?: string; items: NotificationView[]; nextCursor: string | null; flash?: Flash }): string {
+  const { endpointId, items, nextCursor, flash } = options;
+  const back = endpointId ? `endpoint_id=${endpointId}&` : '';
+  return layout(
+    endpointId ? `Notifications to endpoint ${endpointId}` : 'Notifications',
+    html`${flashBox(flash)}
+      <table id="notifications"><thead><tr><th>Id</th><th>Event</th><th>Status</th><th>Attempts</th><th>Last status code</th>
+        <th>Last error</th><th>Next attempt</th><th>Created</th><th>Delivered</th><th></th></tr></thead>
+      <tbody>${items.map(
+        (n) => html`<tr data-id="${n.id}"><td>${n.id}</td><td>${n.event_type}</td><td class="status-cell">${statusPill(n.status)}</td>
+          <td class="attempts">${n.attempts}</td><td class="last-status-code">${n.last_status_code ?? ''}</td>
+          <td class="last-error">${n.last_error ? n.last_error.slice(0, 300) : ''}</td><td class="next-attempt">${n.next_attempt_at ?? ''}</td>
+          <td>${n.created_at}</td><td>${n.delivered_at ?? ''}</td>
+          <td>${n.status === 'failed'
+            ? html`<form class="inline" method="post" action="/console/notifications/${n.id}/retry${endpointId ? `?endpoint_id=${endpointId}` : ''}"><button type="submit">Retry</button></form>`
+            : html``}</td></tr>`,
+      )}</tbody></table>
+      ${nextCursor ? html`<p><a href="/console/notifications?${back}cursor=${nextCursor}">Older messages</a></p>` : html``}`,
+  );
+}
+
 /** The storefront's notification endpoints: what each is sent and whether it is; never a secret (EndpointView holds none). */
 export function endpointsPage(items: EndpointView[], nextCursor: string | null): string {
   return layout(
@@ -187,7 +198,7 @@ export function endpointsPage(items: EndpointView[], nextCursor: string | null):
     html`<table id="endpoints"><thead><tr><th>URL</th><th>Events</th><th>Status</th><th>Reason</th><th>Description</th><th>Created</th><th></th></tr></thead>
       <tbody>${items.map(
         (e) => html`<tr data-endpoint-id="${e.id}"><td class="url">${e.url}</td><td class="events">${e.events.join(', ')}</td>
-          <td class="status">${status(e.status)}</td><td class="status-reason">${e.status_reason ?? ''}</td>
+          <td class="status">${statusPill(e.status)}</td><td class="status-reason">${e.status_reason ?? ''}</td>
           <td>${e.description ?? ''}</td><td>${e.created_at}</td>
           <td><a class="messages" href="/console/notifications?endpoint_id=${e.id}">Messages</a></td></tr>`,
       )}</tbody></table>${items.length ? html`` : html`<p class="muted">No endpoints: register one with POST /notification-endpoints.</p>`}

@@ -2,7 +2,7 @@ import { Controller, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestj
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { AdminTokenGuard } from '../auth/admin-token.guard.js';
 import { AppError } from '../common/app-error.js';
-import type { Page } from '../common/pagination.js';
+import { ID_KEY, type Page } from '../common/pagination.js';
 import { ListNotificationsQuery, type NotificationView, NotificationsOutboxService } from './notifications-outbox.service.js';
 
 @ApiTags('notifications')
@@ -32,7 +32,7 @@ export class NotificationsOutboxController {
   @ApiResponse({ status: 404, description: 'unknown message' })
   @ApiResponse({ status: 409, description: 'the message is not failed' })
   retry(@Param('id') id: string): Promise<NotificationView> {
-    if (!/^[1-9][0-9]{0,17}$/.test(id)) throw AppError.invalid([{ field: 'id', message: 'id must be a notification id (a positive integer)' }]);
+    if (!ID_KEY.test(id)) throw AppError.invalid([{ field: 'id', message: 'id must be a notification id (a positive integer)' }]);
     return this.outbox.retry(id);
   }
 }

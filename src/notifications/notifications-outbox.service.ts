@@ -45,8 +45,12 @@ export type NotificationView = Omit<NotificationRow, 'next_attempt_at' | 'create
   delivered_at: string | null;
 };
 
-const COLUMNS = `id::text AS id, endpoint_id::text AS endpoint_id, event_type, status, attempts, last_status_code, last_error,
-  next_attempt_at, created_at, delivered_at`;
+/**
+ * The columns as they are (node-postgres reads a bigint and a uuid as strings):
+ * an alias such as `id::text AS id` would be what `ORDER BY id` sorts by, as
+ * text (9 before 43), and the numeric cursor would then skip rows.
+ */
+const COLUMNS = `id, endpoint_id, event_type, status, attempts, last_status_code, last_error, next_attempt_at, created_at, delivered_at`;
 
 function view(row: NotificationRow): NotificationView {
   return {

@@ -94,7 +94,7 @@ describe('the console in a browser', () => {
     await row.locator('input[name=reason]').fill('recount after delivery');
     await row.locator('button[type=submit]').click();
     await page.waitForSelector('.flash');
-    expect(await page.textContent('.flash')).toContain('SKU-1: added 5, now 15 on hand.');
+    expect(await page.textContent('.flash')).toContain('SKU-1: adjusted, now 15 on hand.');
     expect(await page.locator('tr[data-sku="SKU-1"] .on-hand').textContent()).toBe('15');
     expect(await page.locator('tr[data-sku="SKU-1"] .available').textContent()).toBe('13');
     await shot('inventory');
