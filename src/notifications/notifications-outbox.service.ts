@@ -4,8 +4,7 @@ import { IsIn, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
 import { AppError } from '../common/app-error.js';
 import { DEFAULT_PAGE_SIZE, decodeCursor, ID_KEY, type Page, PageQueryDto, toPage } from '../common/pagination.js';
 import { TransactionRunner } from '../database/transaction-runner.js';
-
-export const NOTIFICATION_STATUSES = ['pending', 'delivered', 'failed'] as const;
+import { NOTIFICATION_STATUSES } from './notification-status.js';
 
 export class ListNotificationsQuery extends PageQueryDto {
   @ApiPropertyOptional({ format: 'uuid' })
