@@ -79,8 +79,7 @@ export class NotificationsOutboxService {
 
   /** A failed message pending again, due now, its attempts counted afresh; 404 unknown, 409 not failed. */
   async retry(id: string): Promise<NotificationView> {
-    // TypeORM answers an UPDATE ... RETURNING with [rows, count]
-    const [[row]] = await this.transactions.query<[NotificationRow[], number]>(
+    const [row] = await this.transactions.query<NotificationRow[]>(
       `UPDATE notifications SET status = 'pending', attempts = 0, next_attempt_at = now()
         WHERE id = $1::bigint AND status = 'failed' RETURNING ${COLUMNS}`,
       [id],

@@ -3,7 +3,20 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DataSource, type QueryRunner } from 'typeorm';
 import { dataSourceOptions } from '../src/database/data-source-options.js';
 import { runMigrations } from '../src/database/migrate.js';
+import { queryRows } from '../src/database/query-rows.js';
 import { scratchDatabaseUrl } from './support/scratch-database.js';
+
+let db: DataSource;
+
+beforeAll(async () => {
+  db = new DataSource(dataSourceOptions(scratchDatabaseUrl(), { poolSize: 2, connectTimeoutMs: 10_000 }));
+  await db.initialize();
+  await runMigrations(db, () => undefined);
+});
+
+afterAll(async () => {
+  await db?.destroy();
+});
 
 /**
  * The entities are TypeORM's picture of the schema that migrations/ owns,
@@ -12,18 +25,6 @@ import { scratchDatabaseUrl } from './support/scratch-database.js';
  * `typeorm migration:generate` writes), TypeORM must answer nothing.
  */
 describe('the TypeORM entities', () => {
-  let db: DataSource;
-
-  beforeAll(async () => {
-    db = new DataSource(dataSourceOptions(scratchDatabaseUrl(), { poolSize: 2, connectTimeoutMs: 10_000 }));
-    await db.initialize();
-    await runMigrations(db, () => undefined);
-  });
-
-  afterAll(async () => {
-    await db?.destroy();
-  });
-
   it('match the migrated schema exactly: a generated migration comes out empty', async () => {
     const { upQueries } = await oneQueryAtATime(db, () => db.driver.createSchemaBuilder().log());
     expect(upQueries.map((q) => q.query)).toEqual([]);
@@ -86,6 +87,39 @@ describe('the TypeORM entities', () => {
       await runner.release();
     }
     expect(differences).toEqual([]);
+  });
+});
+
+describe('queryRows', () => {
+  const sku = (name: string) => `query-rows-${name}`;
+
+  it('answers the rows of every kind of statement, an UPDATE or DELETE with RETURNING as a SELECT', async () => {
+    await db.transaction(async (em) => {
+      expect(await queryRows(em, `INSERT INTO stock (sku, on_hand) VALUES ($1, 5), ($2, 7) RETURNING sku, on_hand`, [sku('a'), sku('b')])).toEqual([
+        { sku: sku('a'), on_hand: 5 },
+        { sku: sku('b'), on_hand: 7 },
+      ]);
+      expect(await queryRows(em, `SELECT sku FROM stock WHERE sku LIKE 'query-rows-%' ORDER BY sku`)).toEqual([{ sku: sku('a') }, { sku: sku('b') }]);
+      expect(await queryRows(em, `UPDATE stock SET reserved = 1 WHERE sku = $1 RETURNING sku, available`, [sku('a')])).toEqual([{ sku: sku('a'), available: 4 }]);
+      expect(await queryRows(em, `UPDATE stock SET reserved = 1 WHERE sku = $1 RETURNING sku`, ['no-such-sku'])).toEqual([]);
+      expect(
+        await queryRows(em, `WITH emptied AS (UPDATE stock SET reserved = 0 WHERE sku LIKE 'query-rows-%' RETURNING sku) SELECT count(*)::int AS n FROM emptied`),
+      ).toEqual([{ n: 2 }]);
+      expect(await queryRows(em, `DELETE FROM stock WHERE sku = $1 RETURNING sku`, [sku('b')])).toEqual([{ sku: sku('b') }]);
+      expect(await queryRows(em, `UPDATE stock SET reserved = 0 WHERE sku = $1`, [sku('a')])).toEqual([]);
+    });
+  });
+
+  it('runs in the transaction of the manager it is given, and on a connection of its own without one', async () => {
+    await expect(
+      db.transaction(async (em) => {
+        await queryRows(em, `INSERT INTO stock (sku) VALUES ($1)`, [sku('rolled-back')]);
+        expect(await queryRows(em, `SELECT sku FROM stock WHERE sku = $1`, [sku('rolled-back')])).toHaveLength(1);
+        throw new Error('roll back');
+      }),
+    ).rejects.toThrow('roll back');
+    expect(await queryRows(db.manager, `SELECT sku FROM stock WHERE sku = $1`, [sku('rolled-back')])).toEqual([]);
+    expect(await queryRows(db.manager, `DELETE FROM stock WHERE sku LIKE 'query-rows-%' RETURNING sku`)).toEqual([{ sku: sku('a') }]);
   });
 });
 
