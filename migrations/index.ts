@@ -6,6 +6,7 @@ import { HotPathFunctions1764200000000 } from './1764200000000-hot-path-function
 import { RulesAsSource1764300000000 } from './1764300000000-rules-as-source.js';
 import { NativeGateways1764400000000 } from './1764400000000-native-gateways.js';
 import { NotificationsAndExpiry1764500000000 } from './1764500000000-notifications-and-expiry.js';
+import { GeneratedColumnExpressions1764600000000 } from './1764600000000-generated-column-expressions.js';
 
 /**
  * Every migration, oldest first. Listed explicitly (no glob) so the same list
@@ -21,4 +22,5 @@ export const migrations = [
   RulesAsSource1764300000000,
   NativeGateways1764400000000,
   NotificationsAndExpiry1764500000000,
+  GeneratedColumnExpressions1764600000000,
 ];

@@ -18,6 +18,10 @@ export function dataSourceOptions(url: string, pool: PoolSettings): DataSourceOp
     synchronize: false,
     migrationsRun: false,
     migrationsTransactionMode: 'all',
+    // The schema is migrations/' alone: TypeORM creates no extension (gen_random_uuid() is built in since
+    // PostgreSQL 13), and names that function where it writes a uuid default, as the schema does.
+    installExtensions: false,
+    uuidExtension: 'pgcrypto',
     poolSize: pool.poolSize,
     applicationName: 'shelfsync',
     extra: {

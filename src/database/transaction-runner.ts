@@ -3,6 +3,7 @@ import { DataSource, type EntityManager, type QueryRunner } from 'typeorm';
 import { AppConfig } from '../config/app-config.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { withinDeadline } from './deadline.js';
+import { queryRows } from './query-rows.js';
 import { isRetryableTransactionError, sqlState } from './pg-errors.js';
 import { CLIENT_DEADLINE_MS, SET_TRANSACTION_LIMITS } from './transaction-limits.js';
 
@@ -41,9 +42,9 @@ export class TransactionRunner {
     }
   }
 
-  /** One statement as a transaction of its own, under the same limits and retries. */
-  query<T = unknown>(sql: string, parameters?: unknown[]): Promise<T> {
-    return this.run((manager) => manager.query<T>(sql, parameters));
+  /** One statement as a transaction of its own, under the same limits and retries; its rows (queryRows). */
+  query<T extends unknown[] = unknown[]>(sql: string, parameters?: unknown[]): Promise<T> {
+    return this.run((manager) => queryRows(manager, sql, parameters) as Promise<T>);
   }
 
   private async once<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
+import { queryRows } from '../database/query-rows.js';
 import type { StockMovementKind } from './stock-movement-kind.js';
 
 export interface StockRow {
@@ -44,7 +45,7 @@ export interface Movement {
 export class StockRepository {
   /** Locks the rows of `skus` in SKU order and returns what exists of them. */
   async lockInSkuOrder(em: EntityManager, skus: string[]): Promise<Map<string, StockRow>> {
-    const rows: StockRow[] = await em.query(`SELECT ${STOCK_COLUMNS} FROM shelfsync_lock_stock($1::text[])`, [skus]);
+    const rows = await queryRows<StockRow>(em, `SELECT ${STOCK_COLUMNS} FROM shelfsync_lock_stock($1::text[])`, [skus]);
     return new Map(rows.map((row) => [row.sku, row]));
   }
 
@@ -58,7 +59,8 @@ export class StockRepository {
    */
   async applyMovements(em: EntityManager, movements: Movement[]): Promise<number> {
     if (movements.length === 0) return 0;
-    const [{ applied }] = await em.query<{ applied: number }[]>(
+    const [{ applied }] = await queryRows<{ applied: number }>(
+      em,
       `SELECT shelfsync_apply_stock_movements(p_movements => $1::jsonb) AS applied`,
       [
         JSON.stringify(
@@ -88,7 +90,8 @@ export class StockRepository {
 
   /** SKUs in SKU order after `afterSku`; with `lowStock`, only those whose available is at or below their threshold. */
   async list(em: EntityManager, query: { afterSku?: string; limit: number; lowStock: boolean }): Promise<StockRow[]> {
-    return em.query(
+    return queryRows(
+      em,
       `SELECT ${STOCK_COLUMNS} FROM stock
         WHERE ($1::text IS NULL OR sku COLLATE "C" > $1::text)
           AND (NOT $2 OR low_stock)
@@ -103,7 +106,8 @@ export class StockRepository {
    * when every unit is explained; `npm run reconcile` reports it.
    */
   async ledgerMismatches(em: EntityManager): Promise<LedgerMismatch[]> {
-    return em.query(
+    return queryRows(
+      em,
       `SELECT s.sku, s.on_hand, s.reserved,
               coalesce(m.on_hand, 0)::int AS ledger_on_hand, coalesce(m.reserved, 0)::int AS ledger_reserved
          FROM stock s
@@ -115,10 +119,7 @@ export class StockRepository {
   }
 
   async find(em: EntityManager, sku: string): Promise<StockRow | undefined> {
-    const rows: StockRow[] = await em.query(
-      `SELECT ${STOCK_COLUMNS} FROM stock WHERE sku = $1`,
-      [sku],
-    );
-    return rows[0];
+    const [row] = await queryRows<StockRow>(em, `SELECT ${STOCK_COLUMNS} FROM stock WHERE sku = $1`, [sku]);
+    return row;
   }
 }

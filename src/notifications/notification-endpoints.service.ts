@@ -6,7 +6,8 @@ import { AppConfig } from '../config/app-config.js';
 import { TransactionRunner } from '../database/transaction-runner.js';
 import { DISABLED_BY_OPERATOR, type EndpointStatus } from './endpoint-status.js';
 import { NOTIFICATION_EVENT_TYPES, type NotificationEventType } from './event-types.js';
-import { type EndpointChanges, type EndpointRow, NotificationEndpointsRepository } from './notification-endpoints.repository.js';
+import type { NotificationEndpoint } from './notification-endpoint.entity.js';
+import { type EndpointChanges, NotificationEndpointsRepository } from './notification-endpoints.repository.js';
 import { type EndpointSecrets, PREVIOUS_SECRET_HOURS, signingSecrets } from './signing-secrets.js';
 import { checkEndpointUrl } from './url-guard.js';
 
@@ -41,16 +42,16 @@ export function endpointId(value: string): string {
   return value.toLowerCase();
 }
 
-export function toEndpointView(row: EndpointRow): EndpointView {
+export function toEndpointView(endpoint: NotificationEndpoint): EndpointView {
   return {
-    id: row.id,
-    url: row.url,
-    events: row.events ?? [...NOTIFICATION_EVENT_TYPES],
-    description: row.description,
-    status: row.status,
-    status_reason: row.status_reason,
-    created_at: new Date(row.created_at).toISOString(),
-    updated_at: new Date(row.updated_at).toISOString(),
+    id: endpoint.id,
+    url: endpoint.url,
+    events: endpoint.events ?? [...NOTIFICATION_EVENT_TYPES],
+    description: endpoint.description,
+    status: endpoint.status,
+    status_reason: endpoint.statusReason,
+    created_at: endpoint.createdAt.toISOString(),
+    updated_at: endpoint.updatedAt.toISOString(),
   };
 }
 
@@ -80,7 +81,7 @@ export class NotificationEndpointsService {
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
     const before = decodeCursor(query.cursor, [ID_KEY, UUID]) as [string, string] | undefined;
     const rows = await this.transactions.run((em) => this.endpoints.list(em, { before, limit: limit + 1 }));
-    return toPage(rows, limit, (row) => [row.position, row.id], toEndpointView);
+    return toPage(rows, limit, (row) => [row.position, row.endpoint.id], (row) => toEndpointView(row.endpoint));
   }
 
   async get(id: string): Promise<EndpointView> {
@@ -108,8 +109,8 @@ export class NotificationEndpointsService {
   async rotateSecret(id: string): Promise<{ secret: string }> {
     const key = endpointId(id);
     const secret = newEndpointSecret();
-    const row = await this.transactions.run((em) => this.endpoints.rotateSecret(em, key, secret, PREVIOUS_SECRET_HOURS));
-    if (!row) throw this.unknown(id);
+    const rotated = await this.transactions.run((em) => this.endpoints.rotateSecret(em, key, secret, PREVIOUS_SECRET_HOURS));
+    if (!rotated) throw this.unknown(id);
     return { secret };
   }
 

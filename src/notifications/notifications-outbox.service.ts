@@ -4,8 +4,7 @@ import { IsIn, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
 import { AppError } from '../common/app-error.js';
 import { DEFAULT_PAGE_SIZE, decodeCursor, ID_KEY, type Page, PageQueryDto, toPage } from '../common/pagination.js';
 import { TransactionRunner } from '../database/transaction-runner.js';
-
-export const NOTIFICATION_STATUSES = ['pending', 'delivered', 'failed'] as const;
+import { NOTIFICATION_STATUSES } from './notification-status.js';
 
 export class ListNotificationsQuery extends PageQueryDto {
   @ApiPropertyOptional({ format: 'uuid' })
@@ -84,8 +83,7 @@ export class NotificationsOutboxService {
 
   /** A failed message pending again, due now, its attempts counted afresh; 404 unknown, 409 not failed. */
   async retry(id: string): Promise<NotificationView> {
-    // TypeORM answers an UPDATE ... RETURNING with [rows, count]
-    const [[row]] = await this.transactions.query<[NotificationRow[], number]>(
+    const [row] = await this.transactions.query<NotificationRow[]>(
       `UPDATE notifications SET status = 'pending', attempts = 0, next_attempt_at = now()
         WHERE id = $1::bigint AND status = 'failed' RETURNING ${COLUMNS}`,
       [id],

@@ -100,8 +100,7 @@ export class OutboxSender implements OnApplicationBootstrap, BeforeApplicationSh
    */
   private async claim(limit: number): Promise<Claimed[]> {
     const busy = Object.fromEntries(this.inFlight);
-    // TypeORM answers an UPDATE ... RETURNING with [rows, count]
-    const [rows] = await this.transactions.query<[Claimed[], number]>(
+    return this.transactions.query<Claimed[]>(
       `WITH endpoints AS (
          -- each enabled endpoint with room under its cap in this instance: one at its cap is passed over,
          -- so its backlog, however long, never hides the other endpoints' messages
@@ -127,7 +126,6 @@ export class OutboxSender implements OnApplicationBootstrap, BeforeApplicationSh
                  array_remove(ARRAY[e.secret, CASE WHEN e.previous_secret_until > now() THEN e.previous_secret END], NULL) AS secrets`,
       [limit, this.config.notifyTimeoutMs + LEASE_MARGIN_MS, MAX_IN_FLIGHT_PER_ENDPOINT, JSON.stringify(busy)],
     );
-    return rows;
   }
 
   private start(message: Claimed): void {

@@ -1,8 +1,12 @@
-import { Column, Entity, JoinColumn, ManyToOne, PrimaryColumn, type Relation } from 'typeorm';
-import { numericToNumber } from '../database/column-transformers.js';
+import { Check, Column, Entity, JoinColumn, ManyToOne, PrimaryColumn, type Relation } from 'typeorm';
+import { amountColumn } from '../database/amount-column.js';
 import { Order } from './order.entity.js';
 
 @Entity({ name: 'order_lines' })
+@Check('order_lines_line_no_check', `line_no >= 1`)
+@Check('order_lines_quantity_check', `quantity >= 1`)
+@Check('order_lines_unit_price_check', `unit_price >= 0`)
+@Check('order_lines_returned_quantity_check', `returned_quantity BETWEEN 0 AND quantity`)
 export class OrderLine {
   @PrimaryColumn({ name: 'order_id', type: 'text' })
   orderId: string;
@@ -17,14 +21,14 @@ export class OrderLine {
   @Column({ type: 'integer' })
   quantity: number;
 
-  @Column({ name: 'unit_price', type: 'numeric', nullable: true, transformer: numericToNumber })
-  unitPrice: number | null;
+  @Column({ name: 'unit_price', ...amountColumn, nullable: true })
+  unitPrice: string | null;
 
   /** Units that came back (a partial refund with restock); the line holds quantity - returned_quantity. */
-  @Column({ name: 'returned_quantity', type: 'integer' })
+  @Column({ name: 'returned_quantity', type: 'integer', default: 0 })
   returnedQuantity: number;
 
   @ManyToOne(() => Order, (order) => order.lines)
-  @JoinColumn({ name: 'order_id' })
+  @JoinColumn({ name: 'order_id', foreignKeyConstraintName: 'order_lines_order_id_fkey' })
   order: Relation<Order>;
 }

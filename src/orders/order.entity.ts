@@ -1,22 +1,30 @@
-import { Column, Entity, OneToMany, PrimaryColumn, type Relation } from 'typeorm';
-import { numericToNumber } from '../database/column-transformers.js';
+import { Check, Column, Entity, Generated, Index, OneToMany, PrimaryColumn, type Relation } from 'typeorm';
+import { amountColumn } from '../database/amount-column.js';
 import { OrderLine } from './order-line.entity.js';
 import { OrderStatusHistory } from './order-status-history.entity.js';
-import type { OrderStatus } from './order-status.js';
+import { ORDER_STATUSES, type OrderStatus } from './order-status.js';
 
 @Entity({ name: 'orders' })
+@Check('orders_order_id_check', `length(order_id) BETWEEN 1 AND 128`)
+@Check('orders_total_amount_check', `total_amount >= 0`)
+@Check('orders_payment_id_check', `length(payment_id) BETWEEN 1 AND 255`)
+@Index('orders_seq_idx', ['seq'], { unique: true })
+@Index('orders_status_seq_idx', ['status', 'seq'])
+@Index('orders_payment_id_idx', ['paymentId'], { where: 'payment_id IS NOT NULL' })
+// The reservation sweeper's: unpaid orders, oldest first.
+@Index('orders_unpaid_idx', ['createdAt'], { where: `status IN ('pending', 'payment_failed')` })
 export class Order {
   /** The gateway's order id; integers are kept in their decimal text form. */
   @PrimaryColumn({ name: 'order_id', type: 'text' })
   orderId: string;
 
-  @Column({ type: 'text' })
+  @Column({ type: 'enum', enum: ORDER_STATUSES, enumName: 'order_status' })
   status: OrderStatus;
 
   @Column({ name: 'status_reason', type: 'text', nullable: true })
   statusReason: string | null;
 
-  @Column({ name: 'needs_attention', type: 'boolean' })
+  @Column({ name: 'needs_attention', type: 'boolean', default: false })
   needsAttention: boolean;
 
   @Column({ name: 'customer_name', type: 'text' })
@@ -25,8 +33,8 @@ export class Order {
   @Column({ name: 'customer_email', type: 'text', nullable: true })
   customerEmail: string | null;
 
-  @Column({ name: 'total_amount', type: 'numeric', transformer: numericToNumber })
-  totalAmount: number;
+  @Column({ name: 'total_amount', ...amountColumn })
+  totalAmount: string;
 
   @Column({ type: 'char', length: 3 })
   currency: string;
@@ -38,10 +46,15 @@ export class Order {
   @Column({ name: 'payment_id', type: 'text', nullable: true })
   paymentId: string | null;
 
-  @Column({ name: 'created_at', type: 'timestamptz' })
+  /** Arrival order: the keyset of the listing (created_at can tie). */
+  @Column({ type: 'bigint' })
+  @Generated('increment')
+  seq: string;
+
+  @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
   createdAt: Date;
 
-  @Column({ name: 'updated_at', type: 'timestamptz' })
+  @Column({ name: 'updated_at', type: 'timestamptz', default: () => 'now()' })
   updatedAt: Date;
 
   @OneToMany(() => OrderLine, (line) => line.order)

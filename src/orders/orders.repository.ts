@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
+import { amountAsNumber } from '../database/amount-column.js';
+import { queryRows } from '../database/query-rows.js';
 import { Order } from './order.entity.js';
 import type { OrderStatus } from './order-status.js';
 
@@ -57,7 +59,8 @@ export class OrdersRepository {
    * (undefined: no such order yet), in one round trip (lock_orders.sql).
    */
   async lockAndReadStatus(em: EntityManager, orderId: string): Promise<OrderStatus | undefined> {
-    const [{ status }] = await em.query<{ status: OrderStatus | null }[]>(
+    const [{ status }] = await queryRows<{ status: OrderStatus | null }>(
+      em,
       `SELECT shelfsync_lock_order_status(p_order_id => $1) AS status`,
       [orderId],
     );
@@ -74,7 +77,8 @@ export class OrdersRepository {
     orders: NewOrderRow[],
     statuses: CreationStatuses,
   ): Promise<{ created: boolean; status: OrderStatus }[]> {
-    const rows = await em.query<{ created: boolean; status: OrderStatus }[]>(
+    const rows = await queryRows<{ created: boolean; status: OrderStatus }>(
+      em,
       `SELECT created, status FROM shelfsync_create_orders(
          p_orders => $1::jsonb, p_status_when_reserved => $2, p_status_when_short => $3, p_reason_when_short => $4)
         ORDER BY request`,
@@ -104,7 +108,7 @@ export class OrdersRepository {
    * with its history row (record_status_changes.sql). False when it was not in `from`.
    */
   async changeStatus(em: EntityManager, change: StatusChange): Promise<boolean> {
-    const moved = await em.query<unknown[]>(`SELECT shelfsync_record_status_changes(p_changes => $1::jsonb)`, [
+    const moved = await queryRows(em, `SELECT shelfsync_record_status_changes(p_changes => $1::jsonb)`, [
       JSON.stringify([
         {
           order_id: change.orderId,
@@ -124,7 +128,8 @@ export class OrdersRepository {
    * holds (SKIP LOCKED) and whose order lock was free; this transaction now holds both.
    */
   async claimExpiredReservations(em: EntityManager, statuses: readonly OrderStatus[], ttlMs: number, limit: number): Promise<string[]> {
-    const rows = await em.query<{ order_id: string }[]>(
+    const rows = await queryRows<{ order_id: string }>(
+      em,
       `SELECT order_id FROM shelfsync_claim_expired_reservations(
          p_statuses => $1::order_status[], p_ttl => $2::double precision * interval '1 millisecond', p_limit => $3) AS order_id`,
       [statuses, ttlMs, limit],
@@ -134,7 +139,8 @@ export class OrdersRepository {
 
   /** Whether the order is at least `ttlMs` old on the database's clock (false for no such order). */
   async reservationDue(em: EntityManager, orderId: string, ttlMs: number): Promise<boolean> {
-    const [{ due }] = await em.query<{ due: boolean }[]>(
+    const [{ due }] = await queryRows<{ due: boolean }>(
+      em,
       `SELECT shelfsync_reservation_due(p_order_id => $1, p_ttl => $2::double precision * interval '1 millisecond') AS due`,
       [orderId, ttlMs],
     );
@@ -166,7 +172,8 @@ export class OrdersRepository {
    * alone (src/inventory/sql/lock_stock.sql).
    */
   async quantitiesBySku(em: EntityManager, orderId: string): Promise<{ sku: string; quantity: number }[]> {
-    return em.query(
+    return queryRows(
+      em,
       `SELECT sku, sum(quantity - returned_quantity)::int AS quantity FROM order_lines
         WHERE order_id = $1 AND sku IS NOT NULL
         GROUP BY sku HAVING sum(quantity - returned_quantity) > 0 ORDER BY min(line_no)`,
@@ -176,7 +183,8 @@ export class OrdersRepository {
 
   /** The SKUs the lines of these orders name (orders that do not exist name none). */
   async skusOf(em: EntityManager, orderIds: string[]): Promise<string[]> {
-    const rows = await em.query<{ sku: string }[]>(
+    const rows = await queryRows<{ sku: string }>(
+      em,
       `SELECT DISTINCT sku FROM order_lines WHERE order_id = ANY($1::text[]) AND sku IS NOT NULL`,
       [orderIds],
     );
@@ -185,13 +193,14 @@ export class OrdersRepository {
 
   /** The units the order was placed for, per SKU (null: its lines without one), whatever came back since. */
   async orderedUnits(em: EntityManager, orderId: string): Promise<{ sku: string | null; quantity: number }[]> {
-    return em.query(`SELECT sku, sum(quantity)::int AS quantity FROM order_lines WHERE order_id = $1 GROUP BY sku`, [orderId]);
+    return queryRows(em, `SELECT sku, sum(quantity)::int AS quantity FROM order_lines WHERE order_id = $1 GROUP BY sku`, [orderId]);
   }
 
-  /** The order's total and currency, which a payment must cover. */
+  /** The order's total (exact decimal text: amount-column.ts) and currency, which a payment must cover. */
   async paymentTerms(em: EntityManager, orderId: string): Promise<{ totalAmount: string; currency: string }> {
-    const [row] = await em.query<{ total_amount: string; currency: string }[]>(
-      `SELECT total_amount::text, currency FROM orders WHERE order_id = $1`,
+    const [row] = await queryRows<{ total_amount: string; currency: string }>(
+      em,
+      `SELECT total_amount, currency FROM orders WHERE order_id = $1`,
       [orderId],
     );
     if (!row) throw new Error(`order ${orderId} has no row while locked`);
@@ -205,7 +214,8 @@ export class OrdersRepository {
 
   /** The order a payment paid, if any (the payment id kept by keepPaymentId). */
   async orderIdOfPayment(em: EntityManager, paymentId: string): Promise<string | undefined> {
-    const [row] = await em.query<{ order_id: string }[]>(
+    const [row] = await queryRows<{ order_id: string }>(
+      em,
       `SELECT order_id FROM orders WHERE payment_id = $1 ORDER BY seq LIMIT 1`,
       [paymentId],
     );
@@ -222,7 +232,8 @@ export class OrdersRepository {
     orderId: string,
     asked: { sku: string; quantity: number }[],
   ): Promise<{ sku: string; quantity: number }[]> {
-    const rows = await em.query<{ changed: { sku: string; quantity: number }[] | null }[]>(
+    const rows = await queryRows<{ changed: { sku: string; quantity: number }[] | null }>(
+      em,
       `WITH asked AS (
          SELECT sku, sum(quantity)::int AS quantity FROM jsonb_to_recordset($2::jsonb) AS a(sku text, quantity int) GROUP BY sku
        ), held AS (
@@ -260,8 +271,9 @@ export class OrdersRepository {
     // Conditions are added only when given, so each shape of query gets a plan that uses its index.
     if (query.status) conditions.push(`status = $${params.push(query.status)}`);
     if (query.beforeSeq) conditions.push(`seq < $${params.push(query.beforeSeq)}::bigint`);
-    return em.query(
-      `SELECT order_id, status, status_reason, needs_attention, customer_name, total_amount::float8 AS total_amount,
+    const rows = await queryRows<Omit<OrderSummaryRow, 'total_amount'> & { total_amount: string }>(
+      em,
+      `SELECT order_id, status, status_reason, needs_attention, customer_name, total_amount,
               currency, created_at, updated_at, seq::text AS position
          FROM orders
         ${conditions.length ? `WHERE ${conditions.join(' AND ')}` : ''}
@@ -269,6 +281,7 @@ export class OrdersRepository {
         LIMIT $${params.push(query.limit)}`,
       params,
     );
+    return rows.map((row) => ({ ...row, total_amount: amountAsNumber(row.total_amount) }));
   }
 
   /** The order with its lines (in line order) and history (oldest first). */

@@ -33,6 +33,7 @@ import {
 import { OrderMovedHooks } from './order-moved-hooks.js';
 import { type OrderSummaryRow, OrdersRepository } from './orders.repository.js';
 import { decodeCursor, DEFAULT_PAGE_SIZE, ID_KEY, type Page, toPage } from '../common/pagination.js';
+import { amountAsNumber } from '../database/amount-column.js';
 import { isTransientDatabaseError } from '../database/pg-errors.js';
 import type { Order } from './order.entity.js';
 
@@ -291,10 +292,10 @@ function toOrderView(order: Order): OrderView {
     needs_attention: order.needsAttention,
     customer_name: order.customerName,
     customer_email: order.customerEmail,
-    total_amount: order.totalAmount,
+    total_amount: amountAsNumber(order.totalAmount),
     currency: order.currency,
     payment_id: order.paymentId,
-    items: order.lines.map((l) => ({ sku: l.sku, quantity: l.quantity, unit_price: l.unitPrice, returned_quantity: l.returnedQuantity })),
+    items: order.lines.map((l) => ({ sku: l.sku, quantity: l.quantity, unit_price: amountAsNumber(l.unitPrice), returned_quantity: l.returnedQuantity })),
     history: order.history.map((h) => ({
       from_status: h.fromStatus,
       to_status: h.toStatus,

@@ -6,7 +6,7 @@ import { whsecKey } from '../../src/common/whsec-secret.js';
 import { flattenValidationErrors } from '../../src/common/validation.js';
 import { CreateEndpointDto } from '../../src/notifications/dto/create-endpoint.dto.js';
 import { UpdateEndpointDto } from '../../src/notifications/dto/update-endpoint.dto.js';
-import type { EndpointRow } from '../../src/notifications/notification-endpoints.repository.js';
+import type { NotificationEndpoint } from '../../src/notifications/notification-endpoint.entity.js';
 import { endpointId, newEndpointSecret, toEndpointView } from '../../src/notifications/notification-endpoints.service.js';
 import { fieldsOf, refusal } from '../support/refusal.js';
 
@@ -65,19 +65,18 @@ describe('notification endpoints: ids, secrets, views', () => {
   });
 
   it('answers an endpoint without its secrets, every event type for NULL', () => {
-    const row: EndpointRow = {
+    const row: NotificationEndpoint = {
       id: 'e1',
       url: 'https://shop.example/h',
       events: null,
       description: null,
       status: 'disabled',
-      status_reason: 'answered 410 Gone',
+      statusReason: 'answered 410 Gone',
       secret: 'whsec_current',
-      previous_secret: 'whsec_previous',
-      previous_secret_until: new Date('2026-12-02T00:00:00Z'),
-      created_at: new Date('2026-12-01T00:00:00Z'),
-      updated_at: new Date('2026-12-01T01:00:00Z'),
-      position: '1796083200000000',
+      previousSecret: 'whsec_previous',
+      previousSecretUntil: new Date('2026-12-02T00:00:00Z'),
+      createdAt: new Date('2026-12-01T00:00:00Z'),
+      updatedAt: new Date('2026-12-01T01:00:00Z'),
     };
     expect(toEndpointView(row)).toEqual({
       id: 'e1',

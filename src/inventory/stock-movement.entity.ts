@@ -1,0 +1,44 @@
+import { Check, Column, Entity, ForeignKey, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { Stock } from './stock.entity.js';
+import { STOCK_MOVEMENT_KINDS, type StockMovementKind } from './stock-movement-kind.js';
+
+/**
+ * One counter change of the ledger (stock_movements), written only by
+ * apply_stock_movements.sql with the change itself. The foreign keys to
+ * orders and deliveries name their entities rather than import them:
+ * inventory/ knows neither orders/ nor webhooks/.
+ */
+@Entity({ name: 'stock_movements' })
+@Check('stock_movements_check', `on_hand_delta <> 0 OR reserved_delta <> 0`)
+@Index('stock_movements_sku_idx', ['sku', 'id'])
+export class StockMovement {
+  @PrimaryGeneratedColumn({ type: 'bigint' })
+  id: string;
+
+  @Column({ type: 'text' })
+  @ForeignKey(() => Stock, { name: 'stock_movements_sku_fkey' })
+  sku: string;
+
+  @Column({ type: 'enum', enum: STOCK_MOVEMENT_KINDS, enumName: 'stock_movement_kind' })
+  kind: StockMovementKind;
+
+  @Column({ name: 'on_hand_delta', type: 'integer' })
+  onHandDelta: number;
+
+  @Column({ name: 'reserved_delta', type: 'integer' })
+  reservedDelta: number;
+
+  @Column({ name: 'order_id', type: 'text', nullable: true })
+  @ForeignKey('Order', { name: 'stock_movements_order_id_fkey' })
+  orderId: string | null;
+
+  @Column({ name: 'webhook_event_id', type: 'bigint', nullable: true })
+  @ForeignKey('WebhookEvent', { name: 'stock_movements_webhook_event_id_fkey' })
+  webhookEventId: string | null;
+
+  @Column({ type: 'text', nullable: true })
+  reason: string | null;
+
+  @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
+  createdAt: Date;
+}
