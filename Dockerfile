@@ -9,6 +9,8 @@ RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY migrations ./migrations
+# `npm run build` runs scripts/copy-sql-files.mjs after tsc.
+COPY scripts ./scripts
 RUN npm run build
 # Dev dependencies go, and so do the embedded PostgreSQL binaries (optional dependencies):
 # DATABASE_URL is always set in a container, and the embedded server is only loaded without it.

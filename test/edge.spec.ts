@@ -207,9 +207,10 @@ describe('the edge', () => {
       expect(JSON.stringify(stored.body)).not.toContain(secret);
       expect(JSON.stringify(stored.body)).not.toContain(ADMIN_TOKEN);
     } finally {
+      // Closed while still captured: its stop is logged too (at info, this app being in development).
+      await t?.close();
       process.stdout.write = write;
       process.stderr.write = writeErr;
-      await t?.close();
     }
     const log = lines.join('');
     expect(log).toContain('POST /webhooks: hmac-sha256, 1 secret(s)');

@@ -1,5 +1,6 @@
 import { beforeEach, describe, expect, it } from '@jest/globals';
 import { count, resetDatabase, seedStock, stockOf, failInserts } from './support/database.js';
+import { failedDelivery, useServiceLogs } from './support/service-logs.js';
 import { admin, deliver, newOrderEvent, useTestApp, type TestApp } from './support/test-app.js';
 
 /** Makes every `paid` history row fail inside the database: a real error in the middle of a handler. */
@@ -18,6 +19,7 @@ async function repairPayments(t: TestApp): Promise<void> {
 
 describe('event log and replay', () => {
   const t = useTestApp();
+  const logs = useServiceLogs();
   beforeEach(async () => {
     await repairPayments(t);
     await resetDatabase(t.db);
@@ -27,12 +29,18 @@ describe('event log and replay', () => {
   const order = (orderId: string) => deliver(t.url, newOrderEvent({ id: `new-${orderId}`, orderId, items: [{ sku: 'A', quantity: 2 }] }));
   const pay = (orderId: string, id = `pay-${orderId}`) =>
     deliver(t.url, JSON.stringify({ id, event: 'payment_succeeded', data: { order_id: orderId } }));
+  /** A payment while payments are broken: answered 500, and logged as a failed delivery with its error. */
+  const payFailing = async (orderId: string) => {
+    expect((await pay(orderId)).status).toBe(500);
+    expect(await logs.errors()).toEqual(failedDelivery(`pay-${orderId}`, /^QueryFailedError: payments are broken for this test/));
+  };
 
   it('keeps a delivery whose handler fails as failed, answers 500, and rolls back its effects', async () => {
     await order('o');
     await breakPayments(t);
     const res = await pay('o');
     expect(res.status).toBe(500);
+    expect(await logs.errors()).toEqual(failedDelivery('pay-o', /^QueryFailedError: payments are broken for this test/));
     expect(res.body).toMatchObject({ error: 'internal_error' });
     expect(JSON.stringify(res.body)).not.toMatch(/payments are broken/);
 
@@ -44,14 +52,14 @@ describe('event log and replay', () => {
     expect((await admin(t.url, 'GET', '/orders/o')).body.status).toBe('pending');
 
     // The sender retries while it is still broken: still failed, one more attempt.
-    expect((await pay('o')).status).toBe(500);
+    await payFailing('o');
     expect((await admin(t.url, 'GET', `/webhook-events/${failed.id}`)).body).toMatchObject({ status: 'failed', attempts: 2 });
   });
 
   it('applies a failed delivery when the sender retries after the fault is gone', async () => {
     await order('o');
     await breakPayments(t);
-    await pay('o');
+    await payFailing('o');
     await repairPayments(t);
     const retry = await pay('o');
     expect(retry.status).toBe(200);
@@ -63,7 +71,7 @@ describe('event log and replay', () => {
   it('replays a failed delivery on request', async () => {
     await order('o');
     await breakPayments(t);
-    await pay('o');
+    await payFailing('o');
     const [{ id }] = await t.db.query(`SELECT id FROM webhook_events WHERE status = 'failed'`);
 
     const stillBroken = await admin(t.url, 'POST', `/webhook-events/${id}/replay`);
@@ -99,7 +107,7 @@ describe('event log and replay', () => {
   it('applies a failed delivery once when replays and the sender\'s retries race', async () => {
     await order('o');
     await breakPayments(t);
-    await pay('o');
+    await payFailing('o');
     await repairPayments(t);
     const [{ id }] = await t.db.query(`SELECT id FROM webhook_events WHERE status = 'failed'`);
     const answers = await Promise.all([
@@ -115,7 +123,7 @@ describe('event log and replay', () => {
   it('records a replay of a stored body that no longer validates as a failed attempt', async () => {
     await order('o');
     await breakPayments(t);
-    await pay('o');
+    await payFailing('o');
     const [{ id }] = await t.db.query(`SELECT id FROM webhook_events WHERE status = 'failed'`);
     await t.db.query(
       `UPDATE webhook_events SET raw_body = convert_to('{"event":"payment_succeeded","data":{"order_id":"o","amount":"ten"}}', 'UTF8') WHERE id = $1`,

@@ -5,6 +5,7 @@ import { ShelfsyncProvider } from '../src/webhooks/providers/shelfsync.provider.
 import { count, failInserts, ledgerMismatches, resetDatabase, seedStock, stockOf } from './support/database.js';
 import { holdStockRows } from './support/held-rows.js';
 import { metricsPage, sampleOf, transactionRetries } from './support/metrics.js';
+import { failedDelivery, useServiceLogs } from './support/service-logs.js';
 import { type Answer, deliver, newOrderEvent, useTestApp, type TestApp } from './support/test-app.js';
 
 /** The group-commit histogram so far: transactions, the deliveries they held, and those of more than 8 deliveries. */
@@ -49,6 +50,7 @@ function tally(answers: Answer[]): Record<string, number> {
 
 describe('group commit of concurrent new_order deliveries', () => {
   const t = useTestApp();
+  const logs = useServiceLogs();
   beforeEach(async () => {
     await t.db.query(`DROP TRIGGER IF EXISTS fail_poison ON orders`);
     await resetDatabase(t.db);
@@ -109,6 +111,7 @@ describe('group commit of concurrent new_order deliveries', () => {
 
     expect(tally(answers)).toEqual({ processed: 39, 500: 1 });
     expect(answers[20].status).toBe(500);
+    expect(await logs.errors()).toEqual(failedDelivery('evt-poison', /^QueryFailedError: poisoned order/));
     expect(await stockOf(t.db, 'A')).toEqual({ on_hand: 100, reserved: 39 });
     expect(await ledgerMismatches(t.db)).toEqual([]);
     const [poison] = await t.db.query(`SELECT status, last_error FROM webhook_events WHERE event_id = 'evt-poison'`);

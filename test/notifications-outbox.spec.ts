@@ -6,6 +6,7 @@ import { count, failInserts, resetDatabase, seedStock } from './support/database
 import { holdStockRows } from './support/held-rows.js';
 import { metricsPage, sampleOf } from './support/metrics.js';
 import { newSecret, NotificationReceiver } from './support/notification-receiver.js';
+import { failedDelivery, useServiceLogs } from './support/service-logs.js';
 import { ADMIN_TOKEN, admin, deliver, newOrderEvent, useTestApp } from './support/test-app.js';
 
 const ENV = {
@@ -75,6 +76,7 @@ afterAll(() => receiver.close());
 
 describe('the outbox and its senders', () => {
   const t = useTestApp(ENV);
+  const logs = useServiceLogs();
   let secret: string;
   let endpoint: string;
   beforeEach(async () => {
@@ -100,6 +102,7 @@ describe('the outbox and its senders', () => {
     }
     const statuses = (await answers).map((a) => a.status);
     expect(statuses.filter((s) => s === 500)).toHaveLength(1);
+    expect(await logs.errors()).toEqual(failedDelivery('evt-poison', /^QueryFailedError: poisoned order/));
 
     await settled(t.db);
     const rows = await messages(t.db);
@@ -128,6 +131,7 @@ describe('the outbox and its senders', () => {
     // the payment's history row cannot be written: the whole delivery rolls back, its message with it
     await failInserts(t.db, { name: 'fail_poison', table: 'order_status_history', when: `NEW.order_id = 'o1'`, message: 'poisoned history' });
     expect((await deliver(t.url, lifecycle('payment_succeeded', 'o1'))).status).toBe(500);
+    expect(await logs.errors()).toEqual(failedDelivery(expect.stringMatching(/^evt-payment_succeeded-o1-/), /^QueryFailedError: poisoned history/));
     await t.db.query(`DROP TRIGGER IF EXISTS fail_poison ON order_status_history`);
     expect(await count(t.db, 'notifications')).toBe(1);
     expect((await deliver(t.url, lifecycle('payment_succeeded', 'o1'))).status).toBe(200);

@@ -10,6 +10,7 @@ import { metricsPage, sampleOf, transactionRetries } from './support/metrics.js'
 import { reconcile } from './support/cli.js';
 import { scratchDatabaseUrl } from './support/scratch-database.js';
 import { spawnService } from './support/service-process.js';
+import { useServiceLogs } from './support/service-logs.js';
 import { admin, deliver, newOrderEvent, type TestApp, useTestApp } from './support/test-app.js';
 
 
@@ -46,6 +47,7 @@ function helpers(t: TestApp) {
 
 describe('reservation expiry (RESERVATION_TTL=1m; sweeps run here, orders aged with SQL on the database clock)', () => {
   const t = useTestApp({ RESERVATION_TTL: '1m' });
+  const logs = useServiceLogs();
   const { order, send, age, view, sweeper, sweep, stopSweeper, expiredCounter } = helpers(t);
   // The service's own sweeper would take some of the due orders at its next period: these tests count
   // what their sweeps did. (The race below runs two sweepers of its own.)
@@ -176,6 +178,9 @@ describe('reservation expiry (RESERVATION_TTL=1m; sweeps run here, orders aged w
     await t.db.query(`UPDATE stock SET reserved = 1 WHERE sku = 'C'`);
 
     expect(await sweep()).toBe(1);
+    expect(await logs.errors()).toEqual([
+      expect.objectContaining({ context: 'ReservationExpiry', msg: 'order broken could not expire: release of order broken applied to 0 of 1 SKUs: its stock no longer matches' }),
+    ]);
 
     expect(await view('fine')).toMatchObject({ status: 'cancelled', status_reason: 'reservation_expired' });
     expect(await view('broken')).toMatchObject({ status: 'pending', status_reason: null });

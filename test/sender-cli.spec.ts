@@ -1,5 +1,6 @@
 import { beforeEach, describe, expect, it } from '@jest/globals';
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { resetDatabase, seedStock, stockOf } from './support/database.js';
@@ -18,6 +19,8 @@ const SOURCES = {
   WEBHOOK_WOO_SECRET: 'woo-secret',
   WEBHOOK_STRIPE_PROVIDER: 'stripe',
   WEBHOOK_STRIPE_SECRET: 'whsec_stripe',
+  WEBHOOK_PARTNER_SECRET: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+  WEBHOOK_PARTNER_SCHEME: 'standard-webhooks',
 };
 const FIXTURES = resolve('test/fixtures/gateways');
 
@@ -97,6 +100,27 @@ describe('npm run send', () => {
       '--set', 'data.object.metadata.order_id="42"', '--set', 'data.object.amount_received=1950', '--id', 'evt_send_1',
     ]);
     expect(paid.stdout).toContain('{"event_id":"evt_send_1","status":"processed","order_status":"paid"}');
+  });
+
+  it("runs README's `npm run send` examples as written, in order, none refused", async () => {
+    const section = /### Trying an integration: `npm run send`\n([\s\S]*?)\n## /.exec(readFileSync('README.md', 'utf8'))![1];
+    const commands = [...section.matchAll(/```sh\n([\s\S]*?)```/g)]
+      .flatMap(([, block]) => block.replace(/\\\n\s*/g, ' ').split('\n'))
+      .filter((line) => line.includes('npm run send --'));
+    expect(commands).toHaveLength(5);
+    for (const command of commands) {
+      const [assignments, args] = command.split(/\s*npm run send --\s+/);
+      // The variables a line sets are the service's here (SOURCES); a value written out must be the same.
+      for (const [, name, value] of assignments.matchAll(/(\w+)=(\S+)/g)) {
+        expect(`${name}=${value.includes('...') ? SOURCES[name as keyof typeof SOURCES] : value}`).toBe(`${name}=${SOURCES[name as keyof typeof SOURCES]}`);
+      }
+      const sent = await send(t.url, args.trim().split(/\s+/));
+      expect({ command, code: sent.code, stderr: sent.stderr }).toEqual({ command, code: 0, stderr: '' });
+      expect(sent.stdout).toMatch(/\n200 \{"event_id":"[^"]+","status":"(processed|ignored)"/);
+    }
+    // The first three are one order's life; Stripe's payment then finds it refunded (200, ignored).
+    expect((await admin(t.url, 'GET', '/orders/42')).body).toMatchObject({ status: 'refunded' });
+    expect((await admin(t.url, 'GET', '/orders/9007199254740993')).body).toMatchObject({ status: 'paid' });
   });
 
   it('refuses a provider the source does not speak, and a gateway payload without --body', async () => {

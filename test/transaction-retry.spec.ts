@@ -1,6 +1,7 @@
 import { beforeEach, describe, expect, it } from '@jest/globals';
 import { count, resetDatabase, seedStock, stockOf, failInserts } from './support/database.js';
 import { transactionRetries } from './support/metrics.js';
+import { failedDelivery, useServiceLogs } from './support/service-logs.js';
 import { deliver, newOrderEvent, useTestApp, type TestApp } from './support/test-app.js';
 
 /**
@@ -20,6 +21,7 @@ async function failLedgerInserts(t: TestApp, sqlstate: string, times: number): P
 
 describe('transaction retries', () => {
   const t = useTestApp();
+  const logs = useServiceLogs();
   beforeEach(async () => {
     await t.db.query(`DROP TRIGGER IF EXISTS fail_ledger ON stock_movements`);
     await resetDatabase(t.db);
@@ -57,6 +59,7 @@ describe('transaction retries', () => {
     await failLedgerInserts(t, '23514', 1000);
     const res = await deliver(t.url, newOrderEvent({ id: 'retry-3', orderId: 'r3', items: [{ sku: 'A', quantity: 2 }] }));
     expect(res.status).toBe(500);
+    expect(await logs.errors()).toEqual(failedDelivery('retry-3', /^QueryFailedError: injected failure/));
     const [{ attempts }] = await t.db.query(`SELECT last_value::int AS attempts FROM ledger_failures`);
     expect(attempts).toBe(1);
     const [event] = await t.db.query(`SELECT status, last_error FROM webhook_events`);
