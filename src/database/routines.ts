@@ -18,6 +18,7 @@ export const ROUTINE_FILES = [
   'orders/sql/create_orders.sql',
   'orders/sql/claim_expired_reservations.sql',
   'webhooks/sql/deferred_events.sql',
+  'webhooks/sql/delivery_attempts.sql',
   'webhooks/sql/claim_deliveries.sql',
 ] as const;
 
