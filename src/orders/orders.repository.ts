@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
+import { UNIT_DELTAS } from '../inventory/stock-movement-kind.js';
 import { Order } from './order.entity.js';
 import type { OrderStatus } from './order-status.js';
 
@@ -76,7 +77,8 @@ export class OrdersRepository {
   ): Promise<{ created: boolean; status: OrderStatus }[]> {
     const rows = await em.query<{ created: boolean; status: OrderStatus }[]>(
       `SELECT created, status FROM shelfsync_create_orders(
-         p_orders => $1::jsonb, p_status_when_reserved => $2, p_status_when_short => $3, p_reason_when_short => $4)
+         p_orders => $1::jsonb, p_status_when_reserved => $2, p_status_when_short => $3, p_reason_when_short => $4,
+         p_reserve_deltas => $5::jsonb)
         ORDER BY request`,
       [
         JSON.stringify(
@@ -94,6 +96,7 @@ export class OrdersRepository {
         statuses.whenReserved,
         statuses.whenShort,
         statuses.reasonWhenShort,
+        JSON.stringify({ on_hand: UNIT_DELTAS.reserve.onHand, reserved: UNIT_DELTAS.reserve.reserved }),
       ],
     );
     return rows;
