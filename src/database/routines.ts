@@ -10,6 +10,7 @@ import type { EntityManager } from 'typeorm';
  */
 export const ROUTINE_FILES = [
   'notifications/sql/notify.sql',
+  'notifications/sql/signing_secrets.sql',
   'inventory/sql/lock_stock.sql',
   'inventory/sql/apply_stock_movements.sql',
   'inventory/sql/allocate_stock.sql',
