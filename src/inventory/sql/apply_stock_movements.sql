@@ -32,13 +32,16 @@ BEGIN
     SELECT sku, sum(on_hand_delta) AS on_hand_delta, sum(reserved_delta) AS reserved_delta FROM m GROUP BY sku
   ), guarded AS (
     -- The guard: each SKU's counters before (the statement's snapshot), and why its change is refused, if it is.
-    -- (LATERAL: one look-up by the primary key per SKU, whatever plan is kept.)
     SELECT d.sku, d.on_hand_delta, d.reserved_delta, s.on_hand, s.reserved, s.low_stock AS low_before,
            CASE WHEN s.sku IS NULL THEN 'no_stock_row'
                 WHEN s.reserved::bigint + d.reserved_delta < 0 THEN 'reserved_below_zero'
                 WHEN s.on_hand::bigint + d.on_hand_delta < s.reserved::bigint + d.reserved_delta THEN 'on_hand_below_reserved'
                 WHEN s.on_hand::bigint + d.on_hand_delta > 2147483647 THEN 'on_hand_past_limit' END AS refusal
-      FROM per_sku d LEFT JOIN LATERAL (SELECT * FROM stock x WHERE x.sku = d.sku) AS s ON true
+      FROM per_sku d
+           LEFT JOIN stock s
+                  ON s.sku = d.sku
+                     -- also by an array, so the rows are found through the primary key whatever the statistics say
+                     AND s.sku = ANY(ARRAY(SELECT jsonb_array_elements(p_movements)->>'sku'))
   ), changed AS (
     UPDATE stock s
        SET on_hand = s.on_hand + d.on_hand_delta,
