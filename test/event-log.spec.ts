@@ -1,4 +1,5 @@
 import { beforeEach, describe, expect, it, jest } from '@jest/globals';
+import { randomBytes } from 'node:crypto';
 import { TransactionRunner } from '../src/database/transaction-runner.js';
 import { OrdersService } from '../src/orders/orders.service.js';
 import { ERROR_TEXT_LIMIT, WebhookEventStore } from '../src/webhooks/webhook-event.store.js';
@@ -97,6 +98,25 @@ describe('event log and replay', () => {
     });
     expect(rows[0].headers).toMatchObject({ 'x-odd': 'a\ufffdb', 'x-odd-too': '\ufffd, c' });
     expect(rows[0].raw_body.equals(rawBody)).toBe(true);
+  });
+
+  it('keeps a failed delivery whose ids are too long for an index key, one record per id', async () => {
+    const store = t.app.get(WebhookEventStore);
+    // random text does not compress: 6,000 characters are past what a btree key holds
+    const longId = (tail: string) => randomBytes(3_000).toString('hex') + tail;
+    const [first, second] = [longId('a'), longId('b')];
+    for (const eventId of [first, second, first]) {
+      const delivery = {
+        source: 'default', idIsSigned: true, bytesPerType: false, headers: {}, rawBody: Buffer.from(eventId),
+        read: { eventId, eventType: 'payment_succeeded', orderId: eventId },
+      };
+      await t.app.get(TransactionRunner).run((em) => store.recordFailed(em, { delivery }, new Error('handler broke')));
+    }
+    const rows = await t.db.query(`SELECT event_id, order_id, status, attempts, raw_body FROM webhook_events ORDER BY id`);
+    expect(rows.map((r: { status: string; attempts: number }) => [r.status, r.attempts])).toEqual([['failed', 2], ['failed', 1]]);
+    expect(rows[0].raw_body.toString()).toBe(first);
+    expect(rows[0].event_id.startsWith(first.slice(0, 256))).toBe(true);
+    expect(rows[0].event_id.length).toBeLessThan(400);
   });
 
   it('applies a failed delivery when the sender retries after the fault is gone', async () => {

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { EntityManager } from 'typeorm';
 import { CLAIMED_AS, type DeliveryStatus, isSettled } from './delivery-status.js';
@@ -95,6 +96,16 @@ export function storableText(text: string): string {
   return /[\u0000\ud800-\udfff]/.test(text) ? text.toWellFormed().replaceAll('\u0000', '\ufffd') : text;
 }
 
+/** The longest event or order id kept as it is (an index key has a bound of about 2.7 kB). */
+export const KEY_LIMIT = 512;
+
+/** An id as the event log keeps it: storable, and past KEY_LIMIT its head and the digest of the whole (still one key per id). */
+export function storableKey(id: string): string {
+  const clean = storableText(id);
+  if (clean.length <= KEY_LIMIT) return clean;
+  return `${storableText(clean.slice(0, KEY_LIMIT / 2))}...sha256:${createHash('sha256').update(clean).digest('hex')}`;
+}
+
 /** What last_error keeps of a failure: its message, storable, at most ERROR_TEXT_LIMIT long (a pair cut in two loses its half). */
 export function failureText(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
@@ -152,9 +163,9 @@ export class WebhookEventStore {
         JSON.stringify(
           events.map((e) => ({
             source: e.source,
-            event_id: storableText(e.read.eventId),
-            event_type: storableText(e.read.eventType),
-            order_id: e.read.orderId === null ? null : storableText(e.read.orderId),
+            event_id: storableKey(e.read.eventId),
+            event_type: storableKey(e.read.eventType),
+            order_id: e.read.orderId === null ? null : storableKey(e.read.orderId),
             headers: storableHeaders(e.headers),
             id_is_signed: e.idIsSigned,
             bytes_per_type: e.bytesPerType,
