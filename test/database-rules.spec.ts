@@ -1,6 +1,7 @@
 import { beforeEach, describe, expect, it } from '@jest/globals';
 import { installRoutines, readRoutines } from '../src/database/routines.js';
 import { STOCK_MOVEMENT_KINDS } from '../src/inventory/stock-movement-kind.js';
+import { EXPIRING_STATUSES } from '../src/orders/order-state-machine.js';
 import { ORDER_STATUSES } from '../src/orders/order-status.js';
 import { DELIVERY_STATUSES } from '../src/webhooks/delivery-status.js';
 import { resetDatabase, seedStock } from './support/database.js';
@@ -32,6 +33,52 @@ describe('rules the database holds', () => {
     expect(await t.db.query(`SELECT sku, available, low_stock FROM stock ORDER BY sku`)).toEqual([
       { sku: 'A', available: 2, low_stock: true },
       { sku: 'B', available: 3, low_stock: false },
+    ]);
+  });
+
+  it('indexes exactly the state machine\'s unpaid statuses (EXPIRING_STATUSES) for the reservation sweeper', async () => {
+    const [index] = await t.db.query(`SELECT indexdef FROM pg_indexes WHERE indexname = 'orders_unpaid_idx'`);
+    const predicate: string = index.indexdef.split(' WHERE ')[1];
+    expect(predicate).toMatch(/^\(status = ANY \(ARRAY\[('\w+'::order_status(, )?)+\]\)\)$/);
+    const statuses = [...predicate.matchAll(/'(\w+)'::order_status/g)].map((m) => m[1]);
+    expect(statuses.sort()).toEqual([...EXPIRING_STATUSES].sort());
+  });
+
+  it('applies the movements the guard lets through and says, per SKU refused, why (apply_stock_movements.sql)', async () => {
+    await seedStock(t.db, { A: 5, B: 5, C: 5, D: 2147483640, E: 5 });
+    await t.db.query(`UPDATE stock SET reserved = 2 WHERE sku IN ('B', 'C')`);
+    const movement = (sku: string, kind: string, on_hand_delta: number, reserved_delta: number) => ({ sku, kind, on_hand_delta, reserved_delta });
+    const [result] = await t.db.query(`SELECT written, refused FROM shelfsync_apply_stock_movements($1::jsonb)`, [
+      JSON.stringify([
+        movement('A', 'reserve', 0, 5),
+        movement('B', 'release', 0, -3),
+        movement('C', 'adjust', -4, 0),
+        movement('D', 'adjust', 8, 0),
+        movement('E', 'adjust', 1, 0),
+        movement('E', 'adjust', -1, 0),
+        movement('Z', 'adjust', 1, 0),
+      ]),
+    ]);
+    expect(result).toEqual({
+      written: 3,
+      refused: [
+        { sku: 'B', refusal: 'reserved_below_zero', on_hand: 5, reserved: 2, on_hand_delta: 0, reserved_delta: -3 },
+        { sku: 'C', refusal: 'on_hand_below_reserved', on_hand: 5, reserved: 2, on_hand_delta: -4, reserved_delta: 0 },
+        { sku: 'D', refusal: 'on_hand_past_limit', on_hand: 2147483640, reserved: 0, on_hand_delta: 8, reserved_delta: 0 },
+        { sku: 'Z', refusal: 'no_stock_row', on_hand: null, reserved: null, on_hand_delta: 1, reserved_delta: 0 },
+      ],
+    });
+    expect(await t.db.query(`SELECT sku, on_hand, reserved FROM stock ORDER BY sku`)).toEqual([
+      { sku: 'A', on_hand: 5, reserved: 5 },
+      { sku: 'B', on_hand: 5, reserved: 2 },
+      { sku: 'C', on_hand: 5, reserved: 2 },
+      { sku: 'D', on_hand: 2147483640, reserved: 0 },
+      { sku: 'E', on_hand: 5, reserved: 0 },
+    ]);
+    expect(await t.db.query(`SELECT sku, kind::text, on_hand_delta, reserved_delta FROM stock_movements WHERE reason IS NULL ORDER BY id`)).toEqual([
+      { sku: 'A', kind: 'reserve', on_hand_delta: 0, reserved_delta: 5 },
+      { sku: 'E', kind: 'adjust', on_hand_delta: 1, reserved_delta: 0 },
+      { sku: 'E', kind: 'adjust', on_hand_delta: -1, reserved_delta: 0 },
     ]);
   });
 });

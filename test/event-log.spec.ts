@@ -1,4 +1,8 @@
-import { beforeEach, describe, expect, it } from '@jest/globals';
+import { beforeEach, describe, expect, it, jest } from '@jest/globals';
+import { randomBytes } from 'node:crypto';
+import { TransactionRunner } from '../src/database/transaction-runner.js';
+import { OrdersService } from '../src/orders/orders.service.js';
+import { ERROR_TEXT_LIMIT, WebhookEventStore } from '../src/webhooks/webhook-event.store.js';
 import { count, resetDatabase, seedStock, stockOf, failInserts } from './support/database.js';
 import { failedDelivery, useServiceLogs } from './support/service-logs.js';
 import { admin, deliver, newOrderEvent, useTestApp, type TestApp } from './support/test-app.js';
@@ -54,6 +58,73 @@ describe('event log and replay', () => {
     // The sender retries while it is still broken: still failed, one more attempt.
     await payFailing('o');
     expect((await admin(t.url, 'GET', `/webhook-events/${failed.id}`)).body).toMatchObject({ status: 'failed', attempts: 2 });
+  });
+
+  it('keeps a delivery whose handler fails with an error PostgreSQL cannot store as text: failed, its bytes, a clean error, replayable', async () => {
+    await order('o');
+    const body = JSON.stringify({ id: 'pay-o', event: 'payment_succeeded', data: { order_id: 'o' } });
+    // A NUL and a lone surrogate in the error, as a gateway's text can put there, and far more of it than is kept.
+    const fault = jest
+      .spyOn(t.app.get(OrdersService), 'apply')
+      .mockRejectedValueOnce(new Error(`handler broke on "a\u0000b" and "\ud800" ${'x'.repeat(3 * ERROR_TEXT_LIMIT)}`));
+    try {
+      expect((await deliver(t.url, body)).status).toBe(500);
+    } finally {
+      fault.mockRestore();
+    }
+
+    const [kept] = await t.db.query(`SELECT id, status, attempts, last_error, raw_body FROM webhook_events WHERE event_id = 'pay-o'`);
+    expect(kept).toMatchObject({ status: 'failed', attempts: 1 });
+    expect(kept.raw_body.equals(Buffer.from(body))).toBe(true);
+    expect(kept.last_error.startsWith('handler broke on "a\ufffdb" and "\ufffd" xxx')).toBe(true);
+    expect(kept.last_error).toHaveLength(ERROR_TEXT_LIMIT);
+    expect((await admin(t.url, 'GET', '/orders/o')).body.status).toBe('pending');
+
+    const replayed = await admin(t.url, 'POST', `/webhook-events/${kept.id}/replay`);
+    expect(replayed.body).toMatchObject({ status: 'processed', attempts: 2, last_error: null });
+    expect((await admin(t.url, 'GET', '/orders/o')).body.status).toBe('paid');
+  });
+
+  it('keeps a failed delivery whose ids, type and headers hold a NUL or a lone surrogate, one record however often it fails', async () => {
+    const store = t.app.get(WebhookEventStore);
+    const rawBody = Buffer.from('{"id":"evt\\u0000","event":"new_order"}');
+    const delivery = {
+      source: 'default',
+      idIsSigned: false,
+      bytesPerType: false,
+      headers: { 'x-odd': 'a\u0000b', 'x-odd-too': ['\udc00', 'c'] },
+      rawBody,
+      read: { eventId: 'evt\u0000\ud800', eventType: 'new_order\u0000', orderId: 'o\udbff' },
+    };
+    for (let attempt = 0; attempt < 2; attempt++) {
+      await t.app.get(TransactionRunner).run((em) => store.recordFailed(em, { delivery }, new Error('bad \u0000')));
+    }
+    const rows = await t.db.query(`SELECT event_id, event_type, order_id, headers, raw_body, status, attempts, last_error FROM webhook_events`);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({
+      event_id: 'evt\ufffd\ufffd', event_type: 'new_order\ufffd', order_id: 'o\ufffd', status: 'failed', attempts: 2, last_error: 'bad \ufffd',
+    });
+    expect(rows[0].headers).toMatchObject({ 'x-odd': 'a\ufffdb', 'x-odd-too': '\ufffd, c' });
+    expect(rows[0].raw_body.equals(rawBody)).toBe(true);
+  });
+
+  it('keeps a failed delivery whose ids are too long for an index key, one record per id', async () => {
+    const store = t.app.get(WebhookEventStore);
+    // random text does not compress: 6,000 characters are past what a btree key holds
+    const longId = (tail: string) => randomBytes(3_000).toString('hex') + tail;
+    const [first, second] = [longId('a'), longId('b')];
+    for (const eventId of [first, second, first]) {
+      const delivery = {
+        source: 'default', idIsSigned: true, bytesPerType: false, headers: {}, rawBody: Buffer.from(eventId),
+        read: { eventId, eventType: 'payment_succeeded', orderId: eventId },
+      };
+      await t.app.get(TransactionRunner).run((em) => store.recordFailed(em, { delivery }, new Error('handler broke')));
+    }
+    const rows = await t.db.query(`SELECT event_id, order_id, status, attempts, raw_body FROM webhook_events ORDER BY id`);
+    expect(rows.map((r: { status: string; attempts: number }) => [r.status, r.attempts])).toEqual([['failed', 2], ['failed', 1]]);
+    expect(rows[0].raw_body.toString()).toBe(first);
+    expect(rows[0].event_id.startsWith(first.slice(0, 256))).toBe(true);
+    expect(rows[0].event_id.length).toBeLessThan(400);
   });
 
   it('applies a failed delivery when the sender retries after the fault is gone', async () => {

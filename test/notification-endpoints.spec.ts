@@ -1,7 +1,6 @@
 import { beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import type { DataSource } from 'typeorm';
 import { whsecKey } from '../src/common/whsec-secret.js';
-import { signingSecrets } from '../src/notifications/signing-secrets.js';
 import { count } from './support/database.js';
 import { admin, ADMIN_TOKEN, type Answer, consoleSession, useTestApp } from './support/test-app.js';
 
@@ -245,16 +244,17 @@ describe('notification endpoints (NOTIFY_ALLOW_PRIVATE_NETWORKS unset)', () => {
       expect(whsecKey(secret).length).toBeGreaterThanOrEqual(24);
       expect(secret).not.toBe(old);
 
-      const [row]: { secret: string; previous_secret: string; previous_secret_until: Date; db_now: Date; left_ok: boolean }[] = await t.db.query(
-        `SELECT secret, previous_secret, previous_secret_until, now() AS db_now,
-                previous_secret_until - now() BETWEEN interval '23 hours 59 minutes' AND interval '24 hours' AS left_ok
+      const [row] = await t.db.query(
+        `SELECT secret, previous_secret,
+                previous_secret_until - now() BETWEEN interval '23 hours 59 minutes' AND interval '24 hours' AS left_ok,
+                -- what the sender signs with: both now, only the new one once the 24 hours are over (as if the
+                -- clock had moved on by 24 hours and a second)
+                shelfsync_signing_secrets(secret, previous_secret, previous_secret_until) AS signing_now,
+                shelfsync_signing_secrets(secret, previous_secret, previous_secret_until - interval '24 hours 1 second') AS signing_after
            FROM notification_endpoints WHERE id = $1`,
         [id],
       );
-      expect(row).toMatchObject({ secret, previous_secret: old, left_ok: true });
-      // what the sender signs with: both now, only the new one once the 24 hours are over
-      expect(signingSecrets(row, row.db_now)).toEqual([secret, old]);
-      expect(signingSecrets(row, new Date(row.db_now.getTime() + 24 * 3_600_000 + 1_000))).toEqual([secret]);
+      expect(row).toEqual({ secret, previous_secret: old, left_ok: true, signing_now: [secret, old], signing_after: [secret] });
 
       // shown nowhere but in the rotation's answer
       const shown = JSON.stringify((await admin(t.url, 'GET', `/notification-endpoints/${id}`)).body);
@@ -263,6 +263,19 @@ describe('notification endpoints (NOTIFY_ALLOW_PRIVATE_NETWORKS unset)', () => {
       // a second rotation: the secret just replaced becomes the previous one
       const again = await admin(t.url, 'POST', `/notification-endpoints/${id}/rotate-secret`);
       expect(await rowOf(t.db, id)).toMatchObject({ secret: again.body.secret, previous_secret: secret });
+    });
+
+    it.each([
+      ['never rotated', null, null, ['whsec_new']],
+      ['rotated, the previous one valid for another hour', 'whsec_old', '1 hour', ['whsec_new', 'whsec_old']],
+      ['the previous one valid for one more millisecond', 'whsec_old', '1 millisecond', ['whsec_new', 'whsec_old']],
+      ['the previous one expiring exactly now', 'whsec_old', '0', ['whsec_new']],
+      ['the previous one expired a second ago', 'whsec_old', '-1 second', ['whsec_new']],
+      ['a previous secret without an expiry (never written so): not used', 'whsec_old', null, ['whsec_new']],
+      ['an expiry without a previous secret', null, '1 hour', ['whsec_new']],
+    ] as const)('the sender signs with (signing_secrets.sql, by the database clock): %s', async (_case, previous, expiresIn, expected) => {
+      const [{ secrets }] = await t.db.query(`SELECT shelfsync_signing_secrets('whsec_new', $1, now() + $2::interval) AS secrets`, [previous, expiresIn]);
+      expect(secrets).toEqual(expected);
     });
 
     it('answers 404 for an unknown endpoint, 400 for a malformed id', async () => {

@@ -1,4 +1,6 @@
 import { beforeEach, describe, expect, it } from '@jest/globals';
+import type { EntityManager } from 'typeorm';
+import { TransactionRunner } from '../src/database/transaction-runner.js';
 import { count, resetDatabase, seedStock, stockOf, failInserts } from './support/database.js';
 import { transactionRetries } from './support/metrics.js';
 import { failedDelivery, useServiceLogs } from './support/service-logs.js';
@@ -64,5 +66,43 @@ describe('transaction retries', () => {
     expect(attempts).toBe(1);
     const [event] = await t.db.query(`SELECT status, last_error FROM webhook_events`);
     expect(event).toEqual({ status: 'failed', last_error: 'injected failure' });
+  });
+
+  it('rolls a unit of work that fails back to its savepoint alone, nested ones too, and the transaction goes on', async () => {
+    const runner = t.app.get(TransactionRunner);
+    const insert = (sku: string) => (em: EntityManager) => em.query(`INSERT INTO stock (sku, on_hand) VALUES ($1, 1)`, [sku]);
+    const answer = await runner.run(async (em) => {
+      await insert('before')(em);
+      const outer = await runner.inSavepoint(
+        em,
+        async () => {
+          await insert('outer')(em);
+          const inner = await runner.inSavepoint(
+            em,
+            async () => {
+              await insert('inner')(em);
+              throw new Error('the inner unit fails');
+            },
+            (error) => Promise.resolve(`kept going after: ${(error as Error).message}`),
+          );
+          await insert('after inner')(em);
+          return inner;
+        },
+        () => Promise.resolve('the outer unit failed'),
+      );
+      const failed = await runner.inSavepoint(
+        em,
+        async () => {
+          await insert('second')(em);
+          await insert('second')(em); // a duplicate key: PostgreSQL's own error, the transaction aborted up to the savepoint
+        },
+        () => Promise.resolve('second rolled back'),
+      );
+      await insert('last')(em);
+      return [outer, failed];
+    });
+    expect(answer).toEqual(['kept going after: the inner unit fails', 'second rolled back']);
+    const skus = (await t.db.query(`SELECT sku FROM stock WHERE sku <> 'A' ORDER BY sku`)).map((r: { sku: string }) => r.sku);
+    expect(skus).toEqual(['after inner', 'before', 'last', 'outer']);
   });
 });

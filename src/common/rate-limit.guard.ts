@@ -16,17 +16,6 @@ interface Window {
 }
 
 /**
- * Per-address request limits, checked before anything else of a request:
- * WEBHOOK_RATE_LIMIT for /webhooks, ADMIN_RATE_LIMIT for everything else,
- * in requests per minute (fixed one-minute windows); 0 turns a limit off.
- * Beyond it: 429 with retry-after. Counted per instance, in memory, so behind
- * a balancer of N instances an address gets up to N times the limit.
- *
- * (Written here rather than taken from @nestjs/throttler, which is CommonJS
- * and requires the ESM-only @nestjs/common 12: it runs, but jest cannot load
- * it on Node 20, so it could not be tested.)
- */
-/**
  * The address a limit counts against: an IPv4 address, or an IPv6 /64 (one
  * subscriber's network holds a whole /64, so single IPv6 addresses are free).
  */
@@ -40,6 +29,17 @@ export function clientKey(address: string): string {
   return `${groups.slice(0, 4).map((g) => g.toLowerCase().replace(/^0+(?=.)/, '')).join(':')}::/64`;
 }
 
+/**
+ * Per-address request limits, checked before anything else of a request:
+ * WEBHOOK_RATE_LIMIT for /webhooks, ADMIN_RATE_LIMIT for everything else,
+ * in requests per minute (fixed one-minute windows); 0 turns a limit off.
+ * Beyond it: 429 with retry-after. Counted per instance, in memory, so behind
+ * a balancer of N instances an address gets up to N times the limit.
+ *
+ * (Written here rather than taken from @nestjs/throttler, which is CommonJS
+ * and requires the ESM-only @nestjs/common 12: it runs, but jest cannot load
+ * it on Node 20, so it could not be tested.)
+ */
 @Injectable()
 export class RateLimitGuard implements CanActivate, OnModuleDestroy {
   private readonly windows = new Map<string, Window>();

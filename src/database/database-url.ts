@@ -5,10 +5,6 @@ import { startEmbeddedPostgres, type EmbeddedServer } from './embedded-postgres.
 export const EMBEDDED_DIR = '.data/pg';
 const EMBEDDED_DATABASE = 'shelfsync';
 
-/**
- * DATABASE_URL when it is set; otherwise the embedded PostgreSQL in .data/pg
- * (started, or joined when already running) with its `shelfsync` database.
- */
 /** The embedded server this process uses, if any (one per process). */
 let embeddedInUse: EmbeddedServer | undefined;
 
@@ -16,6 +12,10 @@ export function embeddedServerInUse(): EmbeddedServer | undefined {
   return embeddedInUse;
 }
 
+/**
+ * DATABASE_URL when it is set; otherwise the embedded PostgreSQL in .data/pg
+ * (started, or joined when already running) with its `shelfsync` database.
+ */
 export async function resolveDatabaseUrl(
   config: Pick<AppConfig, 'databaseUrl'>,
   log: (line: string) => void,

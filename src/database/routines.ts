@@ -10,6 +10,7 @@ import type { EntityManager } from 'typeorm';
  */
 export const ROUTINE_FILES = [
   'notifications/sql/notify.sql',
+  'notifications/sql/signing_secrets.sql',
   'inventory/sql/lock_stock.sql',
   'inventory/sql/apply_stock_movements.sql',
   'inventory/sql/allocate_stock.sql',
@@ -18,6 +19,7 @@ export const ROUTINE_FILES = [
   'orders/sql/create_orders.sql',
   'orders/sql/claim_expired_reservations.sql',
   'webhooks/sql/deferred_events.sql',
+  'webhooks/sql/delivery_attempts.sql',
   'webhooks/sql/claim_deliveries.sql',
 ] as const;
 

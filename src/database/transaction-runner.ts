@@ -4,7 +4,7 @@ import { AppConfig } from '../config/app-config.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { withinDeadline } from './deadline.js';
 import { queryRows } from './query-rows.js';
-import { isRetryableTransactionError, sqlState } from './pg-errors.js';
+import { isRetryableTransactionError, isTransientDatabaseError, sqlState } from './pg-errors.js';
 import { CLIENT_DEADLINE_MS, SET_TRANSACTION_LIMITS } from './transaction-limits.js';
 
 const MAX_ATTEMPTS = 5;
@@ -40,6 +40,48 @@ export class TransactionRunner {
         await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
       }
     }
+  }
+
+  /**
+   * Runs `work` as a transaction (run); when it fails for a reason of its own
+   * (not the database being away, nor contention that outlasted the retries),
+   * its effects are rolled back and `keepFailure` records what failed in a
+   * transaction of its own, so that it can be seen and tried again; then the
+   * error goes on. A failure to keep it is logged and never hides the first.
+   */
+  async runKeepingFailure<T>(work: (manager: EntityManager) => Promise<T>, keepFailure: (manager: EntityManager, error: unknown) => Promise<void>): Promise<T> {
+    try {
+      return await this.run(work);
+    } catch (error) {
+      if (!isTransientDatabaseError(error)) {
+        await this.run((manager) => keepFailure(manager, error)).catch((keepError: unknown) => {
+          this.logger.error(`could not keep what failed (${errorMessage(error)}): ${errorMessage(keepError)}`);
+        });
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * Runs `work` in the caller's transaction under a savepoint, so that it can
+   * fail alone: when it throws, its effects are rolled back to the savepoint
+   * and `onFailure` decides, still in the transaction, what stays of it (its
+   * answer is returned). A transient error (the database away, a deadlock)
+   * concerns the whole transaction and goes on. Savepoints nest: each is
+   * released or rolled back before the one around it.
+   */
+  async inSavepoint<T, F>(manager: EntityManager, work: () => Promise<T>, onFailure: (error: unknown) => Promise<F>): Promise<T | F> {
+    await manager.query('SAVEPOINT unit_of_work');
+    let result: T;
+    try {
+      result = await work();
+    } catch (error) {
+      if (isTransientDatabaseError(error)) throw error;
+      await manager.query('ROLLBACK TO SAVEPOINT unit_of_work');
+      return onFailure(error);
+    }
+    await manager.query('RELEASE SAVEPOINT unit_of_work');
+    return result;
   }
 
   /** One statement as a transaction of its own, under the same limits and retries; its rows (queryRows). */
@@ -81,4 +123,8 @@ export class TransactionRunner {
       await runner.query(SET_TRANSACTION_LIMITS);
     });
   }
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

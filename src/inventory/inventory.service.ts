@@ -3,7 +3,7 @@ import type { EntityManager } from 'typeorm';
 import { AppError } from '../common/app-error.js';
 import { decodeCursor, DEFAULT_PAGE_SIZE, TEXT_KEY, type Page, toPage } from '../common/pagination.js';
 import { TransactionRunner } from '../database/transaction-runner.js';
-import { StockRepository, type StockRow } from './stock.repository.js';
+import { type RefusedChange, StockRepository, type StockRow } from './stock.repository.js';
 
 export interface StockView {
   sku: string;
@@ -32,6 +32,25 @@ export function toStockView(row: StockRow): StockView {
   return view;
 }
 
+/**
+ * An operator's change the guard refused, told in the operator's terms: a count set (PUT) or an
+ * adjustment (POST). The guard worked out why (RefusedChange.refusal); this only says it.
+ */
+export function operatorRefusal(refused: RefusedChange, asked: 'count' | 'adjustment'): string {
+  const { sku, on_hand_delta: delta } = refused;
+  switch (refused.refusal) {
+    case 'on_hand_past_limit':
+      return `adding ${delta} units to SKU "${sku}" would take on_hand past 2147483647`;
+    case 'on_hand_below_reserved':
+      return asked === 'count'
+        ? `on_hand ${refused.on_hand! + delta} is below the ${refused.reserved} units reserved for SKU "${sku}"; release or fulfil orders first`
+        : `removing ${-delta} units from SKU "${sku}" would leave on_hand ${refused.on_hand! + delta} below the ${refused.reserved} units reserved`;
+    case 'reserved_below_zero':
+    case 'no_stock_row':
+      return `SKU "${sku}" cannot change (${refused.refusal})`;
+  }
+}
+
 @Injectable()
 export class InventoryService {
   constructor(
@@ -58,18 +77,12 @@ export class InventoryService {
       em,
       quantities.map((w) => w.sku),
     );
-    const delta = { release: [0, -1], commit: [-1, -1], restock: [1, 0] }[kind];
-    const movements = quantities.map((w) => ({
-      sku: w.sku,
-      kind,
-      onHandDelta: delta[0] * w.quantity,
-      reservedDelta: delta[1] * w.quantity,
-      orderId,
-      webhookEventId,
-    }));
-    const applied = await this.stock.applyMovements(em, movements);
-    if (applied !== quantities.length) {
-      throw new Error(`${kind} of order ${orderId} applied to ${applied} of ${quantities.length} SKUs: its stock no longer matches`);
+    const { refused } = await this.stock.applyMovements(
+      em,
+      quantities.map((w) => ({ sku: w.sku, kind, units: w.quantity, orderId, webhookEventId })),
+    );
+    if (refused.length > 0) {
+      throw new Error(`${kind} of order ${orderId} refused for ${refused.map((r) => `SKU "${r.sku}" (${r.refusal})`).join(', ')}: its stock no longer matches`);
     }
   }
 
@@ -96,15 +109,8 @@ export class InventoryService {
     return this.transactions.run(async (em) => {
       await this.stock.ensureSku(em, sku);
       const before = (await this.stock.lockInSkuOrder(em, [sku])).get(sku)!;
-      if (onHand < before.reserved) {
-        throw AppError.conflict(
-          `on_hand ${onHand} is below the ${before.reserved} units reserved for SKU "${sku}"; release or fulfil orders first`,
-        );
-      }
       const delta = onHand - before.on_hand;
-      if (delta !== 0) {
-        await this.stock.applyMovements(em, [{ sku, kind: 'adjust', onHandDelta: delta, reservedDelta: 0, reason }]);
-      }
+      if (delta !== 0) await this.adjustLocked(em, sku, delta, reason, 'count');
       if (lowStockThreshold !== undefined) await this.stock.setLowStockThreshold(em, sku, lowStockThreshold);
       return toStockView((await this.stock.find(em, sku))!);
     });
@@ -114,18 +120,16 @@ export class InventoryService {
   async adjust(sku: string, delta: number, reason: string): Promise<StockView> {
     return this.transactions.run(async (em) => {
       await this.stock.ensureSku(em, sku);
-      const before = (await this.stock.lockInSkuOrder(em, [sku])).get(sku)!;
-      const applied = await this.stock.applyMovements(em, [{ sku, kind: 'adjust', onHandDelta: delta, reservedDelta: 0, reason }]);
-      if (applied === 0) {
-        throw AppError.conflict(
-          delta > 0
-            ? `adding ${delta} units to SKU "${sku}" would take on_hand past 2147483647`
-            : `removing ${-delta} units from SKU "${sku}" would leave on_hand ${before.on_hand + delta} ` +
-                `below the ${before.reserved} units reserved`,
-        );
-      }
+      await this.stock.lockInSkuOrder(em, [sku]);
+      await this.adjustLocked(em, sku, delta, reason, 'adjustment');
       return toStockView((await this.stock.find(em, sku))!);
     });
+  }
+
+  /** An operator's change of on_hand, its row locked; 409 saying why the guard refused it. */
+  private async adjustLocked(em: EntityManager, sku: string, delta: number, reason: string, asked: 'count' | 'adjustment'): Promise<void> {
+    const { refused } = await this.stock.applyMovements(em, [{ sku, kind: 'adjust', units: delta, reason }]);
+    if (refused.length > 0) throw AppError.conflict(operatorRefusal(refused[0], asked));
   }
 
   async list(query: { cursor?: string; limit?: number; lowStock: boolean }): Promise<Page<StockView>> {

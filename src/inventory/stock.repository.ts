@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { queryRows } from '../database/query-rows.js';
-import type { StockMovementKind } from './stock-movement-kind.js';
+import { countersMovedBy, type StockMovementKind } from './stock-movement-kind.js';
 
 export interface StockRow {
   sku: string;
@@ -28,11 +28,24 @@ export interface LedgerMismatch {
 export interface Movement {
   sku: string;
   kind: StockMovementKind;
-  onHandDelta: number;
-  reservedDelta: number;
+  /** Units moved; what they do to the counters is the kind's (countersMovedBy). */
+  units: number;
   orderId?: string | null;
   webhookEventId?: string | null;
   reason?: string | null;
+}
+
+/** Why the guard refused a SKU's change (apply_stock_movements.sql, the one place that works it out). */
+export type StockRefusal = 'no_stock_row' | 'reserved_below_zero' | 'on_hand_below_reserved' | 'on_hand_past_limit';
+
+/** A SKU whose change the guard refused: its counters before (null without a stock row) and the change asked. */
+export interface RefusedChange {
+  sku: string;
+  refusal: StockRefusal;
+  on_hand: number | null;
+  reserved: number | null;
+  on_hand_delta: number;
+  reserved_delta: number;
 }
 
 /**
@@ -54,29 +67,32 @@ export class StockRepository {
    * The movements of one SKU are added up and applied together, only where
    * the result keeps 0 <= reserved <= on_hand (and on_hand within its integer
    * column); each movement still gets its own ledger row. Returns how many
-   * ledger rows were written, so fewer than given means some SKU was refused
-   * (the caller rolls back).
+   * ledger rows were written, and the SKUs refused with the guard's reason
+   * (any refused: the caller rolls back).
    */
-  async applyMovements(em: EntityManager, movements: Movement[]): Promise<number> {
-    if (movements.length === 0) return 0;
-    const [{ applied }] = await queryRows<{ applied: number }>(
+  async applyMovements(em: EntityManager, movements: Movement[]): Promise<{ written: number; refused: RefusedChange[] }> {
+    if (movements.length === 0) return { written: 0, refused: [] };
+    const [result] = await queryRows<{ written: number; refused: RefusedChange[] }>(
       em,
-      `SELECT shelfsync_apply_stock_movements(p_movements => $1::jsonb) AS applied`,
+      `SELECT written, refused FROM shelfsync_apply_stock_movements(p_movements => $1::jsonb)`,
       [
         JSON.stringify(
-          movements.map((m) => ({
-            sku: m.sku,
-            kind: m.kind,
-            on_hand_delta: m.onHandDelta,
-            reserved_delta: m.reservedDelta,
-            order_id: m.orderId ?? null,
-            webhook_event_id: m.webhookEventId ?? null,
-            reason: m.reason ?? null,
-          })),
+          movements.map((m) => {
+            const { onHandDelta, reservedDelta } = countersMovedBy(m.kind, m.units);
+            return {
+              sku: m.sku,
+              kind: m.kind,
+              on_hand_delta: onHandDelta,
+              reserved_delta: reservedDelta,
+              order_id: m.orderId ?? null,
+              webhook_event_id: m.webhookEventId ?? null,
+              reason: m.reason ?? null,
+            };
+          }),
         ),
       ],
     );
-    return applied;
+    return result;
   }
 
   /** Creates the SKU with nothing on hand when it does not exist yet. */

@@ -8,7 +8,6 @@ import { DISABLED_BY_OPERATOR, type EndpointStatus } from './endpoint-status.js'
 import { NOTIFICATION_EVENT_TYPES, type NotificationEventType } from './event-types.js';
 import type { NotificationEndpoint } from './notification-endpoint.entity.js';
 import { type EndpointChanges, NotificationEndpointsRepository } from './notification-endpoints.repository.js';
-import { type EndpointSecrets, PREVIOUS_SECRET_HOURS, signingSecrets } from './signing-secrets.js';
 import { checkEndpointUrl } from './url-guard.js';
 
 /** An endpoint as the API answers it: never a secret. */
@@ -59,6 +58,9 @@ export function toEndpointView(endpoint: NotificationEndpoint): EndpointView {
 function distinct(events: NotificationEventType[] | null | undefined): NotificationEventType[] | null | undefined {
   return events ? [...new Set(events)] : events;
 }
+
+/** How long a rotated-out secret keeps signing beside the new one (the sender's choice: signing_secrets.sql). */
+export const PREVIOUS_SECRET_HOURS = 24;
 
 @Injectable()
 export class NotificationEndpointsService {
@@ -112,11 +114,6 @@ export class NotificationEndpointsService {
     const rotated = await this.transactions.run((em) => this.endpoints.rotateSecret(em, key, secret, PREVIOUS_SECRET_HOURS));
     if (!rotated) throw this.unknown(id);
     return { secret };
-  }
-
-  /** For the sender: the secrets to sign a message to this endpoint with at `now` (the database's clock). */
-  signingSecrets(endpoint: EndpointSecrets, now: Date): string[] {
-    return signingSecrets(endpoint, now);
   }
 
   /**

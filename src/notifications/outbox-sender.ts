@@ -123,7 +123,7 @@ export class OutboxSender implements OnApplicationBootstrap, BeforeApplicationSh
          FROM notification_endpoints e
         WHERE n.id IN (SELECT id FROM chosen) AND e.id = n.endpoint_id
        RETURNING n.id::text AS id, n.endpoint_id::text AS endpoint_id, n.message_id, n.event_type, n.body, n.attempts, e.url,
-                 array_remove(ARRAY[e.secret, CASE WHEN e.previous_secret_until > now() THEN e.previous_secret END], NULL) AS secrets`,
+                 shelfsync_signing_secrets(e.secret, e.previous_secret, e.previous_secret_until) AS secrets`,
       [limit, this.config.notifyTimeoutMs + LEASE_MARGIN_MS, MAX_IN_FLIGHT_PER_ENDPOINT, JSON.stringify(busy)],
     );
   }

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { amountAsNumber } from '../database/amount-column.js';
 import { queryRows } from '../database/query-rows.js';
+import { UNIT_DELTAS } from '../inventory/stock-movement-kind.js';
 import { Order } from './order.entity.js';
 import type { OrderStatus } from './order-status.js';
 
@@ -80,7 +81,8 @@ export class OrdersRepository {
     const rows = await queryRows<{ created: boolean; status: OrderStatus }>(
       em,
       `SELECT created, status FROM shelfsync_create_orders(
-         p_orders => $1::jsonb, p_status_when_reserved => $2, p_status_when_short => $3, p_reason_when_short => $4)
+         p_orders => $1::jsonb, p_status_when_reserved => $2, p_status_when_short => $3, p_reason_when_short => $4,
+         p_reserve_deltas => $5::jsonb)
         ORDER BY request`,
       [
         JSON.stringify(
@@ -98,6 +100,7 @@ export class OrdersRepository {
         statuses.whenReserved,
         statuses.whenShort,
         statuses.reasonWhenShort,
+        JSON.stringify({ on_hand: UNIT_DELTAS.reserve.onHand, reserved: UNIT_DELTAS.reserve.reserved }),
       ],
     );
     return rows;

@@ -34,7 +34,6 @@ import { OrderMovedHooks } from './order-moved-hooks.js';
 import { type OrderSummaryRow, OrdersRepository } from './orders.repository.js';
 import { decodeCursor, DEFAULT_PAGE_SIZE, ID_KEY, type Page, toPage } from '../common/pagination.js';
 import { amountAsNumber } from '../database/amount-column.js';
-import { isTransientDatabaseError } from '../database/pg-errors.js';
 import type { Order } from './order.entity.js';
 
 export interface OrderView {
@@ -237,21 +236,21 @@ export class OrdersService {
     const expired: string[] = [];
     const failed: { orderId: string; error: unknown }[] = [];
     for (const { orderId, transition, lines } of due) {
-      await em.query('SAVEPOINT expire_reservation');
-      try {
-        const moved = await this.orders.changeStatus(em, { orderId, from: transition.from, to: transition.to, reason: transition.reason, webhookEventId: null });
-        if (!moved) throw new Error(`order ${orderId} left status ${transition.from} while locked`);
-        const movement = stockMovementOf(transition, false);
-        if (movement) await this.inventory.moveOrderStock(em, orderId, lines, movement, null);
-        // the deliveries that waited for the order (a fulfilment sent before its payment) are settled now
-        await this.orderMoved.run(em, orderId);
-        await em.query('RELEASE SAVEPOINT expire_reservation');
-        expired.push(orderId);
-      } catch (error) {
-        if (isTransientDatabaseError(error)) throw error;
-        await em.query('ROLLBACK TO SAVEPOINT expire_reservation');
-        failed.push({ orderId, error });
-      }
+      const failure = await this.transactions.inSavepoint(
+        em,
+        async () => {
+          const moved = await this.orders.changeStatus(em, { orderId, from: transition.from, to: transition.to, reason: transition.reason, webhookEventId: null });
+          if (!moved) throw new Error(`order ${orderId} left status ${transition.from} while locked`);
+          const movement = stockMovementOf(transition, false);
+          if (movement) await this.inventory.moveOrderStock(em, orderId, lines, movement, null);
+          // the deliveries that waited for the order (a fulfilment sent before its payment) are settled now
+          await this.orderMoved.run(em, orderId);
+          return undefined;
+        },
+        (error) => Promise.resolve({ error }),
+      );
+      if (failure) failed.push({ orderId, error: failure.error });
+      else expired.push(orderId);
     }
     return { claimed: claimed.length, expired, failed };
   }

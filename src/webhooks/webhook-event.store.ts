@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { EntityManager } from 'typeorm';
 import { CLAIMED_AS, type DeliveryStatus, isSettled } from './delivery-status.js';
@@ -77,10 +78,47 @@ function storableHeaders(headers: IncomingHttpHeaders): Record<string, string> {
   const kept: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
     if (value === undefined || UNSTORED_HEADERS.has(name)) continue;
-    kept[name] = Array.isArray(value) ? value.join(', ') : value;
+    kept[storableText(name)] = storableText(Array.isArray(value) ? value.join(', ') : value);
   }
   return kept;
 }
+
+/** The most of an error's text kept in last_error, in UTF-16 code units. */
+export const ERROR_TEXT_LIMIT = 2000;
+
+/**
+ * Text as PostgreSQL can store it (text and jsonb): a NUL or a lone half of
+ * a surrogate pair becomes U+FFFD, the rest is left as it is. A delivery is
+ * kept whatever its sender or its failure put in it.
+ */
+export function storableText(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return /[\u0000\ud800-\udfff]/.test(text) ? text.toWellFormed().replaceAll('\u0000', '\ufffd') : text;
+}
+
+/** The longest event or order id kept as it is (an index key has a bound of about 2.7 kB). */
+export const KEY_LIMIT = 512;
+
+/** An id as the event log keeps it: storable, and past KEY_LIMIT its head and the digest of the whole (still one key per id). */
+export function storableKey(id: string): string {
+  const clean = storableText(id);
+  if (clean.length <= KEY_LIMIT) return clean;
+  return `${storableText(clean.slice(0, KEY_LIMIT / 2))}...sha256:${createHash('sha256').update(clean).digest('hex')}`;
+}
+
+/** What last_error keeps of a failure: its message, storable, at most ERROR_TEXT_LIMIT long (a pair cut in two loses its half). */
+export function failureText(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return storableText(message.slice(0, ERROR_TEXT_LIMIT));
+}
+
+/**
+ * A failed attempt to keep: a delivery as it came (recorded by the claim's
+ * rules: a new record, or the failed record it retries taken up again), or a
+ * stored one by its record id; `newAttempt` when the failure ends an attempt
+ * of its own (a replay), not the one that left the delivery deferred.
+ */
+export type FailedAttempt = { delivery: IncomingEvent } | { recordId: string; newAttempt: boolean };
 
 /** The record of every verified delivery: the dedupe key, its bytes and headers, and its outcome. */
 @Injectable()
@@ -98,12 +136,22 @@ export class WebhookEventStore {
   }
 
   /**
-   * Keeps a delivery whose handling failed, with the error, so it can be seen
-   * and replayed: the claim's rules, in its own transaction after the failed
-   * one rolled back.
+   * Keeps a failed attempt, with the error, so it can be seen and replayed:
+   * the one record of a failure, whatever failed and whatever its error
+   * says (failureText), in the caller's transaction (after the failed work
+   * rolled back, or was rolled back to its savepoint).
    */
-  async recordFailure(em: EntityManager, event: IncomingEvent, error: string): Promise<void> {
-    await this.record(em, [event], 'failed', error);
+  async recordFailed(em: EntityManager, attempt: FailedAttempt, error: unknown): Promise<void> {
+    if ('delivery' in attempt) await this.record(em, [attempt.delivery], 'failed', failureText(error));
+    else await this.recordAttempt(em, attempt.recordId, 'failed', failureText(error), attempt.newAttempt);
+  }
+
+  /** The bookkeeping of one attempt of a stored delivery (src/webhooks/sql/delivery_attempts.sql). */
+  private async recordAttempt(em: EntityManager, id: string, status: DeliveryStatus, error: string | null, newAttempt: boolean): Promise<void> {
+    await em.query(
+      `SELECT shelfsync_record_attempt(p_ids => ARRAY[$1::bigint], p_status => $2, p_settled => $3, p_error => $4, p_new_attempt => $5)`,
+      [id, status, isSettled(status), error, newAttempt],
+    );
   }
 
   private async record(em: EntityManager, events: IncomingEvent[], status: DeliveryStatus, error: string | null): Promise<Claim[]> {
@@ -115,9 +163,9 @@ export class WebhookEventStore {
         JSON.stringify(
           events.map((e) => ({
             source: e.source,
-            event_id: e.read.eventId,
-            event_type: e.read.eventType,
-            order_id: e.read.orderId,
+            event_id: storableKey(e.read.eventId),
+            event_type: storableKey(e.read.eventType),
+            order_id: e.read.orderId === null ? null : storableKey(e.read.orderId),
             headers: storableHeaders(e.headers),
             id_is_signed: e.idIsSigned,
             bytes_per_type: e.bytesPerType,
@@ -183,28 +231,13 @@ export class WebhookEventStore {
     return rows[0];
   }
 
-  /** A replay is one more attempt at the stored delivery, provisionally CLAIMED_AS, as a fresh claim is. */
-  /** One more attempt of a stored delivery; `orderId`: the order it was read to name this time (found by its payment, say). */
+  /**
+   * One more attempt of a stored delivery, provisionally CLAIMED_AS as a fresh claim is; `orderId`: the
+   * order it was read to name this time (found by its payment, say).
+   */
   async claimForReplay(em: EntityManager, id: string, orderId: string | null): Promise<void> {
-    await em.query(
-      `UPDATE webhook_events
-          SET attempts = attempts + 1, status = $2, reason = NULL, last_error = NULL, processed_at = CASE WHEN $3 THEN now() END,
-              order_id = coalesce($4, order_id)
-        WHERE id = $1`,
-      [id, CLAIMED_AS, isSettled(CLAIMED_AS), orderId],
-    );
-  }
-
-  /** A deferred event that failed when its turn came: kept with the error, out of the queue, replayable. */
-  async markFailed(em: EntityManager, id: string, error: string): Promise<void> {
-    await em.query(`UPDATE webhook_events SET status = 'failed', reason = NULL, last_error = $2 WHERE id = $1`, [id, error]);
-  }
-
-  async recordReplayFailure(em: EntityManager, id: string, error: string): Promise<void> {
-    await em.query(
-      `UPDATE webhook_events SET attempts = attempts + 1, status = 'failed', reason = NULL, last_error = $2 WHERE id = $1`,
-      [id, error],
-    );
+    await this.recordAttempt(em, id, CLAIMED_AS, null, true);
+    if (orderId !== null) await em.query(`UPDATE webhook_events SET order_id = $2 WHERE id = $1`, [id, orderId]);
   }
 
   /** Those of `orderIds` that deliveries wait for (src/webhooks/sql/deferred_events.sql). */

@@ -114,8 +114,7 @@ export class WebhookEventsService {
       // 404 and 409 are about the request; a stored body that no longer reads (400) is this attempt failing.
       if (error instanceof AppError && error.status !== 400) throw error;
       if (isTransientDatabaseError(error)) throw AppError.databaseUnavailable();
-      const message = error instanceof Error ? error.message : String(error);
-      await this.transactions.run((em) => this.events.recordReplayFailure(em, id, message.slice(0, 2000)));
+      await this.transactions.run((em) => this.events.recordFailed(em, { recordId: id, newAttempt: true }, error));
       return this.transactions.run(async (em) => this.view((await this.events.find(em, id))!));
     }
   }

@@ -7,12 +7,14 @@
 -- (shelfsync_lock_orders). The first request of an order id not seen before creates the order; any
 -- other changes nothing. The new orders ask for their stock in arrival order (shelfsync_allocate_stock):
 -- an order granted all of its units reserves them (shelfsync_apply_stock_movements, one ledger row per
--- SKU) and is created in p_status_when_reserved; one short of any is created in p_status_when_short
+-- SKU, its deltas the units times p_reserve_deltas {on_hand, reserved}: the ledger's rule for a
+-- reserved unit, src/inventory/stock-movement-kind.ts) and is created in p_status_when_reserved; one short of any is created in p_status_when_short
 -- with p_reason_when_short and reserves nothing. The statuses come from the state machine
 -- (src/orders/order-state-machine.ts); each creation is recorded by shelfsync_record_status_changes.
 -- One row per request, in the order given: whether it created its order, and the order's status.
 CREATE FUNCTION shelfsync_create_orders(
-  p_orders jsonb, p_status_when_reserved order_status, p_status_when_short order_status, p_reason_when_short text
+  p_orders jsonb, p_status_when_reserved order_status, p_status_when_short order_status, p_reason_when_short text,
+  p_reserve_deltas jsonb
 ) RETURNS TABLE (request integer, created boolean, status order_status) LANGUAGE plpgsql AS $$
 DECLARE
   new_requests integer[];
@@ -52,7 +54,9 @@ BEGIN
    ORDER BY f.i, l.n;
 
   SELECT jsonb_agg(jsonb_build_object(
-           'request', u.i, 'sku', w.sku, 'kind', 'reserve', 'on_hand_delta', 0, 'reserved_delta', w.quantity,
+           'request', u.i, 'sku', w.sku, 'kind', 'reserve',
+           'on_hand_delta', w.quantity * (p_reserve_deltas->>'on_hand')::integer,
+           'reserved_delta', w.quantity * (p_reserve_deltas->>'reserved')::integer,
            'order_id', fresh.o->>'order_id', 'webhook_event_id', fresh.o->'webhook_event_id') ORDER BY u.i, w.sku COLLATE "C")
     INTO movements
     FROM unnest(new_requests) WITH ORDINALITY AS u(k, i)
@@ -69,7 +73,7 @@ BEGIN
     FROM jsonb_array_elements(movements) WITH ORDINALITY AS m(value, n) WHERE grants[(m.value->>'request')::integer];
   IF movements IS NOT NULL THEN
     -- The rows are locked and were checked, so every guarded change applies; fewer is a broken invariant.
-    applied := shelfsync_apply_stock_movements(movements);
+    SELECT a.written INTO applied FROM shelfsync_apply_stock_movements(movements) AS a;
     IF applied <> jsonb_array_length(movements) THEN
       RAISE EXCEPTION 'reserved % of % allocated order lines', applied, jsonb_array_length(movements);
     END IF;

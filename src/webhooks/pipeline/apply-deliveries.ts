@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { AppError } from '../../common/app-error.js';
 import { isTransientDatabaseError } from '../../database/pg-errors.js';
@@ -38,8 +38,6 @@ interface Applied {
  */
 @Injectable()
 export class ApplyDeliveries {
-  private readonly logger = new Logger('Webhooks');
-
   constructor(
     private readonly transactions: TransactionRunner,
     private readonly events: WebhookEventStore,
@@ -50,12 +48,15 @@ export class ApplyDeliveries {
   /** One delivery in a transaction of its own; when it fails, the delivery is kept as `failed` and the error goes on. */
   async alone(pending: PendingDelivery): Promise<DeliveryResult> {
     try {
-      const [result] = await this.transactions.run((em) => this.inTransaction(em, [pending]));
+      // The effects rolled back; the delivery itself is kept as `failed` so it can be seen and replayed.
+      const [result] = await this.transactions.runKeepingFailure(
+        (em) => this.inTransaction(em, [pending]),
+        (em, error) => this.events.recordFailed(em, { delivery: pending }, error),
+      );
       return result;
     } catch (error) {
       // Unreachable database, or contention that outlasted the retries: the sender should try again.
       if (isTransientDatabaseError(error)) throw AppError.databaseUnavailable();
-      await this.keepFailed(pending, error);
       throw error;
     }
   }
@@ -167,13 +168,4 @@ export class ApplyDeliveries {
     return withOrder(read, await this.orders.orderIdOfPayment(em, read.byPayment), NO_ORDER_FOR_PAYMENT);
   }
 
-  /** The effects rolled back; the delivery itself is kept as `failed` so it can be seen and replayed. */
-  private async keepFailed(pending: PendingDelivery, error: unknown): Promise<void> {
-    const message = error instanceof Error ? error.message : String(error);
-    try {
-      await this.transactions.run((em) => this.events.recordFailure(em, pending, message.slice(0, 2000)));
-    } catch (recordError) {
-      this.logger.error(`could not record failed delivery ${pending.source}/${pending.read.eventId}: ${String(recordError)}`);
-    }
-  }
 }

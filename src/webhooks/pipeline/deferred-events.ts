@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { isTransientDatabaseError } from '../../database/pg-errors.js';
+import { TransactionRunner } from '../../database/transaction-runner.js';
 import { deferralRank, type OrderCommand } from '../../orders/order-commands.js';
 import type { OrderStatus } from '../../orders/order-status.js';
 import { OrdersService } from '../../orders/orders.service.js';
@@ -31,6 +31,7 @@ export class DeferredEvents {
     private readonly events: WebhookEventStore,
     private readonly orders: OrdersService,
     private readonly providers: Providers,
+    private readonly transactions: TransactionRunner,
   ) {}
 
   /**
@@ -79,23 +80,21 @@ export class DeferredEvents {
     }
   }
 
-  /** One deferred delivery, isolated: undefined when it failed (and was marked so). */
+  /** One deferred delivery, isolated: undefined when it failed (and was kept so). */
   private async applyInSavepoint(em: EntityManager, { stored, commands, unreadable }: Waiting) {
-    await em.query('SAVEPOINT deferred_event');
-    try {
-      if (unreadable !== undefined) throw unreadable;
-      if (commands.length === 0) throw new Error(`deferred delivery ${stored.id} asks nothing of an order any more`);
-      const [outcome] = await this.orders.apply(em, [{ commands, cause: { source: stored.source, webhookEventId: stored.id } }]);
-      await em.query('RELEASE SAVEPOINT deferred_event');
-      return outcome;
-    } catch (error) {
-      // A lost connection or a deadlock concerns the whole transaction, not this event.
-      if (isTransientDatabaseError(error)) throw error;
-      await em.query('ROLLBACK TO SAVEPOINT deferred_event');
-      const message = error instanceof Error ? error.message : String(error);
-      this.logger.warn(`deferred event ${stored.source}/${stored.event_id} failed: ${message}`);
-      await this.events.markFailed(em, stored.id, message.slice(0, 2000));
-      return undefined;
-    }
+    return this.transactions.inSavepoint(
+      em,
+      async () => {
+        if (unreadable !== undefined) throw unreadable;
+        if (commands.length === 0) throw new Error(`deferred delivery ${stored.id} asks nothing of an order any more`);
+        const [outcome] = await this.orders.apply(em, [{ commands, cause: { source: stored.source, webhookEventId: stored.id } }]);
+        return outcome;
+      },
+      async (error) => {
+        this.logger.warn(`deferred event ${stored.source}/${stored.event_id} failed: ${error instanceof Error ? error.message : String(error)}`);
+        await this.events.recordFailed(em, { recordId: stored.id, newAttempt: false }, error);
+        return undefined;
+      },
+    );
   }
 }

@@ -79,10 +79,8 @@ BEGIN
        ORDER BY w.id, d.n
     ), retried AS (
       UPDATE webhook_events w
-         SET attempts = w.attempts + 1, status = p_status, reason = NULL, last_error = p_error,
-             processed_at = CASE WHEN p_settled THEN now() END,
-             -- what is applied now is this delivery, so the record shows (and a replay uses) its bytes
-             event_type = t.event_type, order_id = t.order_id, headers = t.headers, raw_body = t.raw_body,
+         -- what is applied now is this delivery, so the record shows (and a replay uses) its bytes
+         SET event_type = t.event_type, order_id = t.order_id, headers = t.headers, raw_body = t.raw_body,
              body_sha256 = CASE WHEN t.id_is_signed THEN NULL ELSE t.digest END
         FROM target t
        WHERE w.id = t.failed_id
@@ -91,6 +89,10 @@ BEGIN
       RETURNING w.id, t.n
     )
     SELECT array_agg(r.id), array_agg(r.n) INTO record_ids, positions FROM retried AS r;
+    IF record_ids IS NOT NULL THEN
+      -- one more attempt of each (shelfsync_record_attempt: the bookkeeping of every attempt)
+      PERFORM shelfsync_record_attempt(record_ids, p_status, p_settled, p_error, true);
+    END IF;
     FOR k IN 1..coalesce(cardinality(positions), 0) LOOP
       claimed[positions[k]] := coalesce(claimed[positions[k]], record_ids[k]);
     END LOOP;
