@@ -72,6 +72,7 @@ describe('event log and replay', () => {
     } finally {
       fault.mockRestore();
     }
+    expect(await logs.errors()).toEqual(failedDelivery('pay-o', /^Error: handler broke on "a.b" and ".+" x/));
 
     const [kept] = await t.db.query(`SELECT id, status, attempts, last_error, raw_body FROM webhook_events WHERE event_id = 'pay-o'`);
     expect(kept).toMatchObject({ status: 'failed', attempts: 1 });
