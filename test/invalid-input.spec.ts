@@ -42,6 +42,7 @@ describe('malformed deliveries', () => {
     ['a lone surrogate in an id', order({ order_id: 'a\ud800b' }), ['data.order_id']],
     ['an order_id written 1e400', '{"event":"new_order","data":{"order_id":1e400,"customer_name":"A","total_amount":10}}', ['data.order_id']],
     ['an order_id that is a fraction', order({ order_id: 12.5 }), ['data.order_id']],
+    ['an order_id that is numeric text 1e400', order({ order_id: '1e400' }), ['data.order_id']],
     ['a payment with a negative amount', JSON.stringify({ event: 'payment_succeeded', data: { order_id: 'o-1', amount: -5 } }), ['data.amount']],
   ];
 
@@ -58,7 +59,7 @@ describe('malformed deliveries', () => {
   it('says what an order id is when it refuses one', async () => {
     const res = await deliver(t.url, '{"event":"new_order","data":{"order_id":1e400,"customer_name":"A","total_amount":10}}');
     expect(res.body.errors).toEqual([
-      { field: 'data.order_id', message: 'order_id must be an integer written in digits, or a string of 1 to 128 characters without control characters' },
+      { field: 'data.order_id', message: 'order_id must be an integer written in digits, or a string of 1 to 128 characters without control characters (numeric text only as digits: not 1e400 or 1.5)' },
     ]);
   });
 

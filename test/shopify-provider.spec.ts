@@ -310,7 +310,7 @@ describe('a source speaking shopify (WEBHOOK_SHOP_PROVIDER=shopify)', () => {
     const res = await shopify('orders/create', editedShopifyFixture('order-450789469.json', [[`"id": ${ORDER_1001},`, `"id": ${id},`]]));
     expect(res.status).toBe(400);
     expect(res.body.errors).toEqual([
-      { field: 'id', message: "id must be the order's id: an integer written in digits, or a string of 1 to 128 characters without control characters" },
+      { field: 'id', message: "id must be the order's id: an integer written in digits, or a string of 1 to 128 characters without control characters (numeric text only as digits: not 1e400 or 1.5)" },
     ]);
     await nothingStored();
   });

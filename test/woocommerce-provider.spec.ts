@@ -275,13 +275,14 @@ describe('WooCommerce deliveries (WEBHOOK_WOO_PROVIDER=woocommerce)', () => {
       ['a NUL', '"w-\\u0000"'],
       ['a lone surrogate', '"w-\\ud800"'],
       ['an integer written with an exponent', '1e400'],
+      ['numeric text with an exponent', '"1e400"'],
       ['a fraction', '727.5'],
     ])('an order id with %s is a 400 that says what an id is; nothing is stored', async (_what, id) => {
       const text = body('order.created', { status: 'processing' }).toString('utf8').replace('\n  "id": 727,', `\n  "id": ${id},`);
       const res = await post('order.created', Buffer.from(text));
       expect(res.status).toBe(400);
       expect(res.body.errors).toEqual([
-        { field: 'id', message: 'id must be the order id: an integer written in digits, or a string of 1 to 128 characters without control characters' },
+        { field: 'id', message: 'id must be the order id: an integer written in digits, or a string of 1 to 128 characters without control characters (numeric text only as digits: not 1e400 or 1.5)' },
       ]);
       expect(await count(t.db, 'orders')).toBe(0);
     });

@@ -80,7 +80,7 @@ describe('parseEnvelope: the event id', () => {
     ['a body id with a lone surrogate', '{"id":"evt\\ud800","event":"x","data":{}}', {}, 'id'],
   ])('refuses %s', (_what, text, headers: IncomingHttpHeaders, field) => {
     expect(refusal(() => envelope(text, headers)).errors).toEqual([
-      { field, message: `${field} must be an integer written in digits, or a string of 1 to 200 characters without control characters` },
+      { field, message: `${field} must be an integer written in digits, or a string of 1 to 200 characters without control characters (numeric text only as digits: not 1e400 or 1.5)` },
     ]);
   });
 });

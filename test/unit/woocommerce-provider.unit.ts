@@ -119,7 +119,7 @@ describe('WooCommerce provider: the contract\'s mapping, on the docs\' sample or
     });
     expect(problemsOf(() => read('order.updated', Buffer.from('{"status":"processing"}')))).toEqual({
       status: 400,
-      errors: [{ field: 'id', message: 'id must be the order id: an integer written in digits, or a string of 1 to 128 characters without control characters' }],
+      errors: [{ field: 'id', message: 'id must be the order id: an integer written in digits, or a string of 1 to 128 characters without control characters (numeric text only as digits: not 1e400 or 1.5)' }],
     });
     expect(problemsOf(() => read('order.updated', Buffer.from('webhook_id=12')))).toMatchObject({ status: 400, errors: [{ field: 'body' }] });
     const { 'x-wc-webhook-topic': _topic, ...untitled } = wooHeaders('order.created', created(), SECRET);

@@ -33,7 +33,8 @@ export const MAX_EMAIL_LENGTH = 254;
 export const MAX_PROBLEMS = 20;
 
 /** What an id is, for messages. */
-export const idRule = (max = MAX_ID_LENGTH) => `an integer written in digits, or a string of 1 to ${max} characters without control characters`;
+export const idRule = (max = MAX_ID_LENGTH) =>
+  `an integer written in digits, or a string of 1 to ${max} characters without control characters (numeric text only as digits: not 1e400 or 1.5)`;
 export const ID_RULE = idRule();
 export const EMAIL_RULE = `an email address (name@domain, at most ${MAX_EMAIL_LENGTH} characters, without spaces or control characters)`;
 export const QUANTITY_RULE = `an integer from 1 to ${MAX_QUANTITY}`;
@@ -117,15 +118,21 @@ export function isObject(value: unknown): value is Record<string, unknown> {
 /** Absent: JSON gives no value, or null. */
 export const absent = (value: unknown): value is undefined | null => value === undefined || value === null;
 
+const NUMERIC_TEXT = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
+const DIGITS = /^\d+$/;
+
 /**
  * An id as the sender wrote it (ID_RULE): an integer in digits, kept digit
  * for digit however large (never 1e400, 1.5 or -1), or a string of 1 to
- * `max` characters without control characters or lone surrogates, trimmed.
+ * `max` characters without control characters or lone surrogates, trimmed,
+ * that is not a number in another form ("1e400", "1.5", "-1").
  * Undefined when it is neither.
  */
 export function idOf(value: unknown, max = MAX_ID_LENGTH): string | undefined {
   if (typeof value === 'string') {
     const id = value.trim();
+    // A number written as text is the number: only a plain integer in digits names an order.
+    if (NUMERIC_TEXT.test(id) && !DIGITS.test(id)) return undefined;
     return isPlainText(id, 1, max) ? id : undefined;
   }
   if (typeof value === 'number') return Number.isSafeInteger(value) && value >= 0 ? String(value) : undefined;
