@@ -201,7 +201,8 @@ class BodyRead {
     if (this.finished || Date.now() + ms >= this.cutAt) return;
     this.cutAt = Date.now() + ms;
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.finish(error), ms);
+    // Unref'd: a body being read does not by itself keep the process alive.
+    this.timer = setTimeout(() => this.finish(error), ms).unref();
   }
 
   private readonly onData = (chunk: Buffer) => {
