@@ -47,8 +47,8 @@ export interface BodyRules {
 
 export const BODY_RULES: BodyRules = {
   readDeadlineMs: 20_000,
-  budgetBytes: 32 * 1024 * 1024,
-  perAddressBytes: 4 * 1024 * 1024,
+  budgetBytes: 16 * 1024 * 1024,
+  perAddressBytes: 8 * 1024 * 1024,
   stopGraceMs: 1_000,
 };
 
