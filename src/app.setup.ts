@@ -6,6 +6,7 @@ import type { FastifyError } from 'fastify';
 import { AppModule } from './app.module.js';
 import { AllExceptionsFilter } from './common/all-exceptions.filter.js';
 import { AppError } from './common/app-error.js';
+import { clientKey } from './common/rate-limit.guard.js';
 import { flattenValidationErrors } from './common/validation.js';
 import type { AppConfig } from './config/app-config.js';
 import { setupOpenApi } from './docs/openapi.js';
@@ -100,7 +101,7 @@ export async function createApp(config: AppConfig, bodyRules: BodyRules = BODY_R
   // A body holds its share of the budget until its answer is sent.
   const responses = new WeakMap<object, HttpReply['raw']>();
   fastify.addContentTypeParser('*', (request, payload, done) =>
-    bodies.parse(routeOf(request), payload, done, { address: clientAddressOf(request), response: responses.get(request.raw) }),
+    bodies.parse(routeOf(request), payload, done, { address: clientKey(clientAddressOf(request)), response: responses.get(request.raw) }),
   );
   fastify.addHook('onRequest', (request, reply, done) => {
     responses.set(request.raw, reply.raw);

@@ -262,6 +262,12 @@ describe('the edge', () => {
         expect.objectContaining({ status: 408, error: 'request_timeout', path: '/webhooks' }),
       ]);
       expect(refusals.some((line) => line.status === 400)).toBe(false);
+      expect(refusals).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ status: 429, error: 'too_many_requests' }),
+          expect.objectContaining({ status: 503, error: 'server_busy' }),
+        ]),
+      );
     });
   });
 

@@ -54,7 +54,7 @@ export const BODY_RULES: BodyRules = {
 
 /** Who sends a body, and the answer whose end frees what the body holds. */
 export interface BodySender {
-  /** The client's address, as clientAddressOf gives it. */
+  /** The client's address (an IPv6 /64 as one, as rate limits count: clientKey). */
   address: string;
   /** The request's answer; without it, a body is given back as soon as it is handed over. */
   response?: { once(event: 'close', listener: () => void): unknown };
