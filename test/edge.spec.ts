@@ -184,7 +184,7 @@ describe('the edge', () => {
     });
   });
 
-  describe('bodies that do not arrive whole: a read deadline of 3 s, a budget of 400 kB, 300 kB per address', () => {
+  describe('bodies that do not arrive whole: a read deadline of 5 s, a budget of 400 kB, 300 kB per address', () => {
     let t: TestApp;
     const logged: string[] = [];
     const write = process.stdout.write.bind(process.stdout);
@@ -193,7 +193,7 @@ describe('the edge', () => {
         logged.push(chunk.toString());
         return true;
       };
-      t = await startTestApp({ TRUST_PROXY: 'loopback', LOG_LEVEL: 'warn' }, { ...BODY_RULES, readDeadlineMs: 3_000, budgetBytes: 400 * 1024, perAddressBytes: 300 * 1024 });
+      t = await startTestApp({ TRUST_PROXY: 'loopback', LOG_LEVEL: 'warn' }, { ...BODY_RULES, readDeadlineMs: 5_000, budgetBytes: 400 * 1024, perAddressBytes: 300 * 1024 });
     });
     afterAll(async () => {
       await t.close();
