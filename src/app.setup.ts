@@ -6,12 +6,14 @@ import type { FastifyError } from 'fastify';
 import { AppModule } from './app.module.js';
 import { AllExceptionsFilter } from './common/all-exceptions.filter.js';
 import { AppError } from './common/app-error.js';
+import { clientKey } from './common/rate-limit.guard.js';
 import { flattenValidationErrors } from './common/validation.js';
 import { byteSizeOf } from './config/variable-parsers.js';
 import type { Configuration } from './configuration.js';
 import { setupOpenApi } from './docs/openapi.js';
-import { RequestBodies } from './http/request-body.js';
-import { type HttpReply, type HttpRequest, routeOf } from './http/http.js';
+import { BODY_RULES, type BodyRules, RequestBodies } from './http/request-body.js';
+import { OpenConnections } from './http/connections.js';
+import { clientAddressOf, type HttpReply, type HttpRequest, routeOf } from './http/http.js';
 import { answerClientError, MAX_PARAM_LENGTH, securityHeaders } from './http/server-options.js';
 import { createLogger, NestPinoLogger } from './logging/logger.js';
 import { requestIdOf } from './logging/request-id.js';
@@ -20,17 +22,29 @@ import { requestIdOf } from './logging/request-id.js';
 const REQUEST_TIMEOUT_MS = 300_000;
 const KEEP_ALIVE_TIMEOUT_MS = 5_000;
 
-const stopStates = new WeakMap<NestFastifyApplication, { stopping: boolean }>();
+interface StopState {
+  stopping: boolean;
+  bodies: RequestBodies;
+  connections: OpenConnections;
+}
+
+const stopStates = new WeakMap<NestFastifyApplication, StopState>();
 
 /**
  * Begins a graceful stop's first half: answers from now on close their
  * connections, and idle keep-alive connections are closed (now, and until
- * the server has closed), so that `app.close()` finishes once the requests
- * in flight have been answered.
+ * the server has closed); a body still arriving gets BODY_RULES.stopGraceMs
+ * to arrive, then is answered 503; after that grace, connections with no
+ * request being answered (a client that sent half of its headers) are cut.
+ * So `app.close()` finishes once the requests in flight have been answered.
  */
-export function drainConnections(app: NestFastifyApplication): void {
+export function drainConnections(app: NestFastifyApplication, stopGraceMs = BODY_RULES.stopGraceMs): void {
   const state = stopStates.get(app);
-  if (state) state.stopping = true;
+  if (state) {
+    state.stopping = true;
+    state.bodies.stop();
+    setTimeout(() => state.connections.closeThoseWithoutRequest(), stopGraceMs).unref();
+  }
   const server = app.getHttpServer() as { closeIdleConnections?: () => void };
   server.closeIdleConnections?.();
   setInterval(() => server.closeIdleConnections?.(), 100).unref();
@@ -40,11 +54,11 @@ export function drainConnections(app: NestFastifyApplication): void {
  * Builds the HTTP application. Shared by main.ts and the tests, so that what
  * is tested is what runs: the same parsers, validation and error mapping.
  */
-export async function createApp(configuration: Configuration): Promise<NestFastifyApplication> {
+export async function createApp(configuration: Configuration, bodyRules: BodyRules = BODY_RULES): Promise<NestFastifyApplication> {
   const { config } = configuration;
   const logger = createLogger(config);
   const errors = new AllExceptionsFilter(logger);
-  const bodies = new RequestBodies({ webhooks: config.bodyLimit, console: byteSizeOf('10kb'), json: byteSizeOf('100kb') });
+  const bodies = new RequestBodies({ webhooks: config.bodyLimit, console: byteSizeOf('10kb'), json: byteSizeOf('100kb') }, bodyRules);
   const headers = securityHeaders({
     // Over plain HTTP, upgrade-insecure-requests would send the /docs page's own scripts to https and blank it.
     contentSecurityPolicy: { directives: { upgradeInsecureRequests: config.tls ? [] : null } },
@@ -83,11 +97,16 @@ export async function createApp(configuration: Configuration): Promise<NestFasti
     logger: new NestPinoLogger(logger),
   });
   announceConfiguration(configuration);
-  stopStates.set(app, state);
+  stopStates.set(app, Object.assign(state, { bodies, connections: new OpenConnections(app.getHttpServer(), Boolean(config.tls)) }));
   const fastify = app.getHttpAdapter().getInstance();
   fastify.removeAllContentTypeParsers();
-  fastify.addContentTypeParser('*', (request, payload, done) => bodies.parse(routeOf(request), payload, done));
+  // A body holds its share of the budget until its answer is sent.
+  const responses = new WeakMap<object, HttpReply['raw']>();
+  fastify.addContentTypeParser('*', (request, payload, done) =>
+    bodies.parse(routeOf(request), payload, done, { address: clientKey(clientAddressOf(request)), response: responses.get(request.raw) }),
+  );
   fastify.addHook('onRequest', (request, reply, done) => {
+    responses.set(request.raw, reply.raw);
     edgeHeaders(request, reply);
     done();
   });

@@ -6,6 +6,7 @@ import { request as httpsRequest } from 'node:https';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { BODY_RULES } from '../src/http/request-body.js';
 import { admin, ADMIN_TOKEN, deliver, newOrderEvent, startTestApp, useTestApp, type TestApp } from './support/test-app.js';
 
 describe('the edge', () => {
@@ -180,6 +181,93 @@ describe('the edge', () => {
       const res = await fetch(`${t.url}/console/login`, { method: 'POST' });
       expect(res.status).toBe(401);
       expect(await res.text()).toContain('That is not the admin token.');
+    });
+  });
+
+  describe('bodies that do not arrive whole: a read deadline of 5 s, a budget of 400 kB, 300 kB per address', () => {
+    let t: TestApp;
+    const logged: string[] = [];
+    const write = process.stdout.write.bind(process.stdout);
+    beforeAll(async () => {
+      process.stdout.write = (chunk: string | Uint8Array) => {
+        logged.push(chunk.toString());
+        return true;
+      };
+      t = await startTestApp({ TRUST_PROXY: 'loopback', LOG_LEVEL: 'warn' }, { ...BODY_RULES, readDeadlineMs: 5_000, budgetBytes: 400 * 1024, perAddressBytes: 300 * 1024 });
+    });
+    afterAll(async () => {
+      await t.close();
+      process.stdout.write = write;
+    });
+
+    /** Headers announcing `bytes`, from `address` (x-forwarded-for), then 10 bytes and nothing more; the raw answer. */
+    function stall(bytes: number, address: string): { answer: Promise<{ head: string; body: Record<string, unknown> }>; sent: Promise<void> } {
+      let sent!: () => void;
+      const written = new Promise<void>((resolve) => (sent = resolve));
+      const answer = new Promise<{ head: string; body: Record<string, unknown> }>((resolve, reject) => {
+        const socket = connect(Number(new URL(t.url).port), '127.0.0.1', () =>
+          socket.write(
+            `POST /webhooks HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\nx-forwarded-for: ${address}\r\n` +
+              `content-length: ${bytes}\r\n\r\n0123456789`,
+            () => setTimeout(sent, 200),
+          ),
+        );
+        let text = '';
+        socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        socket.on('error', reject);
+        socket.on('close', () => {
+          const [head, body] = text.split('\r\n\r\n');
+          resolve({ head, body: JSON.parse(body) as Record<string, unknown> });
+        });
+      });
+      return { answer, sent: written };
+    }
+
+    /** A signed delivery of about 100 kB (an event type shelfsync ignores) from `address`. */
+    const large = (id: string, address: string) =>
+      deliver(t.url, JSON.stringify({ id, event: 'catalog_synced', data: { padding: 'p'.repeat(100 * 1024) } }), {
+        headers: { 'x-forwarded-for': address },
+      });
+
+    it('answers 429 past an address\'s share and 503 past the budget, with retry-after; a stalled body gets 408, logged as 408', async () => {
+      const first = stall(250 * 1024, '10.0.0.1');
+      await first.sent;
+      const sameAddress = await large('budget-1', '10.0.0.1');
+      expect(sameAddress.status).toBe(429);
+      expect(sameAddress.body).toMatchObject({ error: 'too_many_requests' });
+      expect(sameAddress.headers.get('retry-after')).toBe('1');
+      expect((await large('budget-2', '10.0.0.2')).body).toMatchObject({ status: 'ignored' });
+
+      const second = stall(100 * 1024, '10.0.0.4');
+      await second.sent;
+      const overBudget = await large('budget-3', '10.0.0.3');
+      expect(overBudget.status).toBe(503);
+      expect(overBudget.body).toMatchObject({ error: 'server_busy' });
+      expect(overBudget.headers.get('retry-after')).toBe('2');
+
+      const cut = await first.answer;
+      expect(cut.head).toMatch(/^HTTP\/1\.1 408 /);
+      expect(cut.body).toMatchObject({ statusCode: 408, error: 'request_timeout' });
+      await second.answer;
+      // Once the stalled bodies are cut, their bytes are given back.
+      expect((await large('budget-4', '10.0.0.1')).body).toMatchObject({ status: 'ignored' });
+
+      const refusals = logged
+        .join('')
+        .split('\n')
+        .filter((line) => line.includes('"delivery refused"'))
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
+      expect(refusals.filter((line) => line.status === 408)).toEqual([
+        expect.objectContaining({ status: 408, error: 'request_timeout', path: '/webhooks' }),
+        expect.objectContaining({ status: 408, error: 'request_timeout', path: '/webhooks' }),
+      ]);
+      expect(refusals.some((line) => line.status === 400)).toBe(false);
+      expect(refusals).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ status: 429, error: 'too_many_requests' }),
+          expect.objectContaining({ status: 503, error: 'server_busy' }),
+        ]),
+      );
     });
   });
 

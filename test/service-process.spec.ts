@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import pg from 'pg';
 import { throughPooler } from './support/database.js';
@@ -189,6 +190,37 @@ describe('the service process', () => {
     const { rows } = await direct.query(`SELECT count(*)::int AS n FROM webhook_events WHERE event_id LIKE 'ka-%'`);
     await direct.end();
     expect(rows[0].n).toBeGreaterThanOrEqual(answered);
+  });
+
+  it('stops within seconds and exits 0 while clients stall: a body never finished (503), half-sent headers, a silent connection', async () => {
+    service = await spawnService({ WEBHOOK_SECRET: 's', DATABASE_URL: scratchDatabaseUrl() });
+    const port = Number(new URL(service.url).port);
+    const open = (text: string) =>
+      new Promise<{ answer: () => string; closed: Promise<void> }>((resolve, reject) => {
+        let answer = '';
+        const socket = connect(port, '127.0.0.1', () => {
+          if (text) socket.write(text);
+          resolve({ answer: () => answer, closed: new Promise((ok) => socket.once('close', () => ok())) });
+        });
+        socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
+        socket.on('error', reject);
+      });
+    // Headers announcing 1,000 bytes, then 10 of them and nothing more.
+    const stalledBody = await open('POST /webhooks HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n0123456789');
+    const halfHeaders = await open('POST /webhooks HTTP/1.1\r\nhost: x\r\n');
+    const silent = await open('');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+
+    const signalled = Date.now();
+    service.child.kill('SIGTERM');
+    expect(await service.exited).toEqual({ code: 0, signal: null });
+    expect(Date.now() - signalled).toBeLessThan(5_000);
+    await Promise.all([stalledBody.closed, halfHeaders.closed, silent.closed]);
+    const [head, body] = stalledBody.answer().split('\r\n\r\n');
+    expect(head).toMatch(/^HTTP\/1\.1 503 /);
+    expect(head).toMatch(/\r\nretry-after: 1\r\n/i);
+    expect(JSON.parse(body)).toMatchObject({ statusCode: 503, error: 'shutting_down' });
+    expect(service.output()).not.toContain('did not stop');
   });
 
   it('runs with no database set up: an embedded PostgreSQL in .data/, stopped with the service', async () => {

@@ -45,9 +45,10 @@ export class AllExceptionsFilter implements ExceptionFilter {
     if (error.status >= 500 && error.code === 'internal_error') {
       this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
     }
-    // Verified deliveries log their own line, with their outcome; this one is for those turned away before.
+    // Verified deliveries log their own line, with their outcome; this one is for those turned away before
+    // (a 503 for a full body budget or a stop included).
     const verified = Boolean((request as { verifiedDelivery?: unknown } | undefined)?.verifiedDelivery);
-    if (request && isWebhookRoute(routeOf(request)) && !verified && error.status < 500 && this.log) {
+    if (request && isWebhookRoute(routeOf(request)) && !verified && error.code !== 'internal_error' && this.log) {
       this.log.warn(
         { request_id: request.id, path: pathOf(request), status: error.status, error: error.code },
         'delivery refused',

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { parse as parseForm } from 'node:querystring';
 import { AppError } from '../common/app-error.js';
+import { BodyBudget, type BodyHold } from './body-budget.js';
 import { isWebhookRoute } from './http.js';
 import type { ByteSize } from '../config/variable-parsers.js';
 
@@ -19,6 +20,35 @@ export interface BodyLimits {
 type Done = (error: Error | null, body?: unknown) => void;
 
 /**
+ * The edge's fixed rules for bodies while they arrive (README, "The edge").
+ */
+export interface BodyRules {
+  /** A body not whole this long after its headers is answered 408 (and its connection closed). */
+  readDeadlineMs: number;
+  /** Body bytes read or held at once, by the whole process (BodyBudget); at least one body at the webhook limit. */
+  budgetBytes: number;
+  /** Bytes one client address may have in bodies still arriving (BodyBudget). */
+  perAddressBytes: number;
+  /** Once the service stops, how long a body still arriving may take before it is answered 503. */
+  stopGraceMs: number;
+}
+
+export const BODY_RULES: BodyRules = {
+  readDeadlineMs: 20_000,
+  budgetBytes: 16 * 1024 * 1024,
+  perAddressBytes: 8 * 1024 * 1024,
+  stopGraceMs: 1_000,
+};
+
+/** Who sends a body, and the answer whose end frees what the body holds. */
+export interface BodySender {
+  /** The client's address (an IPv6 /64 as one, as rate limits count: clientKey). */
+  address: string;
+  /** The request's answer; without it, a body is given back as soon as it is handed over. */
+  response?: { once(event: 'close', listener: () => void): unknown };
+}
+
+/**
  * Reads every request body, for every content type, by path:
  *
  * - /webhooks and /webhooks/{source}: the exact bytes, whatever the content
@@ -28,45 +58,197 @@ type Done = (error: Error | null, body?: unknown) => void;
  * - everywhere: JSON (`application/json` or `+json`), an object or an array;
  *   an empty JSON body reads as `{}`. Other types leave the body unset.
  *
- * Each has its limit (413 `payload_too_large`, naming it); errors are
- * AppErrors, so they leave as the service's JSON error.
+ * Each has its limit (413 `payload_too_large`, naming it). Every body must be
+ * whole within BodyRules.readDeadlineMs (408) and fit in the BodyBudget (503
+ * past the process's bytes, 429 past its address's); once stop() is called,
+ * bodies still arriving get stopGraceMs, then a 503. Errors are AppErrors, so
+ * they leave as the service's JSON error.
  */
 export class RequestBodies {
   private readonly webhooks: Limit;
   private readonly console: Limit;
   private readonly json: Limit;
+  private readonly budget: BodyBudget;
+  private readonly reading = new Set<BodyRead>();
+  private stopping = false;
 
-  constructor(limits: BodyLimits) {
+  constructor(
+    limits: BodyLimits,
+    private readonly rules: BodyRules = BODY_RULES,
+  ) {
     this.webhooks = limits.webhooks;
     this.console = limits.console;
     this.json = limits.json;
+    this.budget = new BodyBudget(Math.max(rules.budgetBytes, this.webhooks.bytes), rules.perAddressBytes);
+  }
+
+  /** Body bytes read or held now. */
+  get bytesHeld(): number {
+    return this.budget.inUse;
   }
 
   /**
    * A Fastify content-type parser (registered for `*`), given the route the
    * request matched (`/webhooks/:source`, see routeOf) and the body stream.
    */
-  parse(route: string, payload: IncomingMessage, done: Done): void {
+  parse(route: string, payload: IncomingMessage, done: Done, sender: BodySender = { address: '' }): void {
     const encoding = payload.headers['content-encoding'];
     if (encoding !== undefined && encoding.toLowerCase() !== 'identity') {
       done(new AppError(415, 'unsupported_media_type', `content-encoding ${encoding} is not accepted: send the body uncompressed`));
       return;
     }
     if (isWebhookRoute(route)) {
-      readAll(payload, this.webhooks, done);
+      this.readAll(payload, this.webhooks, sender, done);
       return;
     }
     const type = mediaTypeOf(payload.headers['content-type']);
     if (type === 'application/x-www-form-urlencoded' && route.startsWith('/console')) {
-      readAll(payload, this.console, (error, body) => (error ? done(error) : done(null, parseForm((body as Buffer).toString('utf8')))));
+      this.readAll(payload, this.console, sender, (error, body) => (error ? done(error) : done(null, parseForm((body as Buffer).toString('utf8')))));
       return;
     }
     if (type === 'application/json' || type.endsWith('+json')) {
-      readAll(payload, this.json, (error, body) => (error ? done(error) : parseJson(body as Buffer, done)));
+      this.readAll(payload, this.json, sender, (error, body) => (error ? done(error) : parseJson(body as Buffer, done)));
       return;
     }
     done(null, undefined);
   }
+
+  /** The service is stopping: each body still arriving has stopGraceMs left at most, then it is answered 503. */
+  stop(): void {
+    this.stopping = true;
+    for (const read of this.reading) read.cutAfter(this.rules.stopGraceMs, shuttingDown());
+  }
+
+  private readAll(payload: IncomingMessage, limit: Limit, sender: BodySender, done: Done): void {
+    const announced = payload.headers['content-length'] === undefined ? undefined : Number(payload.headers['content-length']);
+    if (announced !== undefined && announced > limit.bytes) {
+      discardThen(payload, 0, () => done(tooLarge(limit)));
+      return;
+    }
+    const hold = this.budget.open(sender.address);
+    if (sender.response) sender.response.once('close', () => hold.release());
+    const refusal = hold.grow(announced ?? 0);
+    if (refusal) {
+      hold.release();
+      discardThen(payload, 0, () => done(refusal));
+      return;
+    }
+    const read = new BodyRead(payload, limit, announced, hold, (error, body) => {
+      this.reading.delete(read);
+      if (error || !sender.response) hold.release();
+      else hold.arrived();
+      done(error, body);
+    });
+    this.reading.add(read);
+    read.cutAfter(this.rules.readDeadlineMs, timedOut(this.rules.readDeadlineMs));
+    if (this.stopping) read.cutAfter(this.rules.stopGraceMs, shuttingDown());
+  }
+}
+
+const tooLarge = (limit: Limit) => new AppError(413, 'payload_too_large', `request body exceeds the limit of ${limit.text}`);
+
+/** Closes the connection: the rest of the body is not read. */
+const timedOut = (ms: number) =>
+  new AppError(408, 'request_timeout', `the request body did not arrive whole within ${ms / 1000} s`, undefined, { connection: 'close' });
+
+const shuttingDown = () =>
+  new AppError(503, 'shutting_down', 'the service is stopping and the request body had not arrived whole; retry', undefined, {
+    'retry-after': '1',
+    connection: 'close',
+  });
+
+/**
+ * One body being read: copied as it arrives into one Buffer of its announced
+ * length (or, chunked, concatenated once at the end), never a view of the
+ * socket's read buffer; 413 past the limit, and the budget grown chunk by
+ * chunk when no length was announced.
+ */
+class BodyRead {
+  private readonly buffer: Buffer | undefined;
+  private readonly chunks: Buffer[] = [];
+  private received = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private cutAt = Infinity;
+  private finished = false;
+
+  constructor(
+    private readonly payload: IncomingMessage,
+    private readonly limit: Limit,
+    announced: number | undefined,
+    private readonly hold: BodyHold,
+    private readonly done: Done,
+  ) {
+    this.buffer = announced === undefined ? undefined : Buffer.allocUnsafe(announced);
+    payload.on('data', this.onData);
+    payload.on('end', this.onEnd);
+    payload.on('error', this.onError);
+  }
+
+  /** Gives up on the body `ms` from now (unless an earlier cut is set), answering `error`. */
+  cutAfter(ms: number, error: AppError): void {
+    if (this.finished || Date.now() + ms >= this.cutAt) return;
+    this.cutAt = Date.now() + ms;
+    clearTimeout(this.timer);
+    // Unref'd: a body being read does not by itself keep the process alive.
+    this.timer = setTimeout(() => this.finish(error), ms).unref();
+  }
+
+  private readonly onData = (chunk: Buffer) => {
+    this.received += chunk.length;
+    if (this.received > this.limit.bytes || (this.buffer && this.received > this.buffer.length)) {
+      this.stopListening();
+      this.chunks.length = 0;
+      discardThen(this.payload, this.received, () => this.finish(tooLarge(this.limit)));
+      return;
+    }
+    if (this.buffer) {
+      chunk.copy(this.buffer, this.received - chunk.length);
+      return;
+    }
+    const refusal = this.hold.grow(chunk.length);
+    if (refusal) {
+      this.stopListening();
+      this.chunks.length = 0;
+      discardThen(this.payload, this.received, () => this.finish(refusal));
+      return;
+    }
+    this.chunks.push(chunk);
+  };
+
+  private readonly onEnd = () => {
+    const body = this.buffer ? this.buffer.subarray(0, this.received) : Buffer.concat(this.chunks, this.received);
+    this.chunks.length = 0;
+    this.finish(null, body);
+  };
+
+  private readonly onError = () => this.finish(abortedError(this.payload));
+
+  private stopListening(): void {
+    this.payload.off('data', this.onData);
+    this.payload.off('end', this.onEnd);
+    this.payload.off('error', this.onError);
+  }
+
+  private finish(error: AppError | null, body?: Buffer): void {
+    if (this.finished) return;
+    this.finished = true;
+    clearTimeout(this.timer);
+    this.stopListening();
+    this.done(error, body);
+  }
+}
+
+/**
+ * Why a body stream failed: Node's own request timeout (the server answered
+ * 408 in answerClientError and closed the socket) is a 408, anything else a
+ * 400, so that the log says what the client was told.
+ */
+function abortedError(payload: IncomingMessage): AppError {
+  const cause = (payload.socket as { errored?: { code?: unknown } | null } | null | undefined)?.errored;
+  if (cause?.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+    return new AppError(408, 'request_timeout', 'the request did not arrive whole in time');
+  }
+  return new AppError(400, 'bad_request', 'the request body could not be read');
 }
 
 function mediaTypeOf(header: string | undefined): string {
@@ -97,45 +279,6 @@ function parseJson(body: Buffer, done: Done): void {
  * takes that for a network error and retries.
  */
 export const DISCARD_AT_MOST = { bytes: 16 * 1024 * 1024, ms: 2_000 };
-
-/** The whole body as one Buffer of its own, or a 413 once it passes the limit (or announces it will). */
-function readAll(payload: IncomingMessage, limit: Limit, done: Done): void {
-  const tooLarge = () => new AppError(413, 'payload_too_large', `request body exceeds the limit of ${limit.text}`);
-  const announced = payload.headers['content-length'];
-  if (announced !== undefined && Number(announced) > limit.bytes) {
-    discardThen(payload, 0, () => done(tooLarge()));
-    return;
-  }
-  const chunks: Buffer[] = [];
-  let received = 0;
-  const stop = () => {
-    payload.off('data', onData);
-    payload.off('end', onEnd);
-    payload.off('error', onError);
-  };
-  const onData = (chunk: Buffer) => {
-    received += chunk.length;
-    if (received <= limit.bytes) {
-      chunks.push(chunk);
-      return;
-    }
-    stop();
-    chunks.length = 0;
-    discardThen(payload, received, () => done(tooLarge()));
-  };
-  // A copy, never a view of the socket's read buffer.
-  const onEnd = () => {
-    stop();
-    done(null, Buffer.concat(chunks, received));
-  };
-  const onError = () => {
-    stop();
-    done(new AppError(400, 'bad_request', 'the request body could not be read'));
-  };
-  payload.on('data', onData);
-  payload.on('end', onEnd);
-  payload.on('error', onError);
-}
 
 /**
  * Reads the rest of a refused body and drops it, then calls `answer`: at the

@@ -155,9 +155,12 @@ export class WebhookEventStore {
   }
 
   private async record(em: EntityManager, events: IncomingEvent[], status: DeliveryStatus, error: string | null): Promise<Claim[]> {
+    // Each body is a bytea parameter of its own, sent as its bytes: inside an array parameter node-postgres
+    // would write every body out as hex text, twice its size, into one string.
+    const bodies = events.map((e, i) => `$${i + 5}::bytea`).join(', ');
     const rows = await em.query<{ record_id: string | null; order_awaited: boolean }[]>(
       `SELECT record_id, order_awaited FROM shelfsync_claim_deliveries(
-         p_deliveries => $1::jsonb, p_raw_bodies => $2::bytea[], p_status => $3, p_settled => $4, p_error => $5)
+         p_deliveries => $1::jsonb, p_raw_bodies => ARRAY[${bodies}]::bytea[], p_status => $2, p_settled => $3, p_error => $4)
         ORDER BY delivery`,
       [
         JSON.stringify(
@@ -171,10 +174,10 @@ export class WebhookEventStore {
             bytes_per_type: e.bytesPerType,
           })),
         ),
-        events.map((e) => e.rawBody),
         status,
         isSettled(status),
         error,
+        ...events.map((e) => e.rawBody),
       ],
     );
     return rows.map((row) => (row.record_id === null ? { orderAwaited: false } : { recordId: row.record_id, orderAwaited: row.order_awaited }));

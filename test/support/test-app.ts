@@ -5,6 +5,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DataSource } from 'typeorm';
 import { createApp } from '../../src/app.setup.js';
 import { readConfiguration } from '../../src/configuration.js';
+import type { BodyRules } from '../../src/http/request-body.js';
 import { scratchDatabaseUrl } from './scratch-database.js';
 
 export const WEBHOOK_SECRET = 'test-webhook-secret';
@@ -18,7 +19,7 @@ export interface TestApp {
 }
 
 /** The real service, listening on a free port, against the run's scratch database. */
-export async function startTestApp(env: Record<string, string | undefined> = {}): Promise<TestApp> {
+export async function startTestApp(env: Record<string, string | undefined> = {}, bodyRules?: BodyRules): Promise<TestApp> {
   const configuration = readConfiguration({
     NODE_ENV: 'test',
     DATABASE_URL: scratchDatabaseUrl(),
@@ -26,7 +27,7 @@ export async function startTestApp(env: Record<string, string | undefined> = {})
     ADMIN_TOKEN,
     ...env,
   });
-  const app = await createApp(configuration);
+  const app = await createApp(configuration, bodyRules);
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };
   return {

@@ -1,11 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
+import { EventEmitter } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import { PassThrough } from 'node:stream';
 import { HttpException } from '@nestjs/common';
 import { toAppError } from '../../src/common/all-exceptions.filter.js';
 import { AppError } from '../../src/common/app-error.js';
 import { byteSizeOf } from '../../src/config/variable-parsers.js';
-import { DISCARD_AT_MOST, RequestBodies } from '../../src/http/request-body.js';
+import { type BodyRules, type BodySender, DISCARD_AT_MOST, RequestBodies } from '../../src/http/request-body.js';
 import { securityHeaders } from '../../src/http/server-options.js';
 
 const bodies = new RequestBodies({ webhooks: byteSizeOf('1kb'), console: byteSizeOf('64b'), json: byteSizeOf('128b') });
@@ -144,6 +145,139 @@ describe('RequestBodies (every body, by path)', () => {
     const { error, body } = await parse('/inventory/:sku', { 'content-type': 'text/plain' }, '{"on_hand":3}');
     expect(error).toBeNull();
     expect(body).toBeUndefined();
+  });
+});
+
+/** A body stream as the server hands it over, written by the test. */
+function stream(headers: Record<string, string>): IncomingMessage & PassThrough {
+  const body = new PassThrough() as unknown as IncomingMessage & PassThrough;
+  body.headers = headers;
+  return body;
+}
+
+/** A request's answer, closed by the test: what frees its body's share of the budget. */
+function response(): EventEmitter & { close(): void } {
+  const emitter = new EventEmitter() as EventEmitter & { close(): void };
+  emitter.close = () => emitter.emit('close');
+  return emitter;
+}
+
+const RULES: BodyRules = { readDeadlineMs: 60_000, budgetBytes: 2048, perAddressBytes: 1536, stopGraceMs: 20 };
+
+/** Starts reading a body; `outcome` settles when the reader answers. */
+function read(reader: RequestBodies, body: IncomingMessage, sender: BodySender, route = '/webhooks') {
+  let settled: { error: AppError | null; body: unknown } | undefined;
+  const outcome = new Promise<{ error: AppError | null; body: unknown }>((resolve) =>
+    reader.parse(route, body, (error, value) => resolve((settled = { error: error as AppError | null, body: value })), sender),
+  );
+  return { outcome, settled: () => settled };
+}
+
+const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+describe('RequestBodies: what bodies may hold, and for how long', () => {
+  it('answers 408 request_timeout, closing the connection, to a body not whole within the read deadline', async () => {
+    const reader = new RequestBodies({ webhooks: byteSizeOf('1kb'), console: byteSizeOf('64b'), json: byteSizeOf('128b') }, { ...RULES, readDeadlineMs: 30 });
+    const body = stream({ 'content-length': '100' });
+    const { outcome } = read(reader, body, { address: 'a' });
+    body.write(Buffer.alloc(10));
+    const { error } = await outcome;
+    expect(error).toMatchObject({ status: 408, code: 'request_timeout', headers: { connection: 'close' } });
+    expect(body.listenerCount('data')).toBe(0);
+    expect(reader.bytesHeld).toBe(0);
+  });
+
+  it("maps Node's own request timeout (the socket closed with ERR_HTTP_REQUEST_TIMEOUT) to 408, not 400", async () => {
+    const body = stream({});
+    Object.defineProperty(body, 'socket', { value: { errored: Object.assign(new Error('Request timeout'), { code: 'ERR_HTTP_REQUEST_TIMEOUT' }) } });
+    const { outcome } = read(bodies, body, { address: 'a' });
+    body.destroy(new Error('aborted'));
+    expect((await outcome).error).toMatchObject({ status: 408, code: 'request_timeout' });
+
+    const reset = stream({});
+    const other = read(bodies, reset, { address: 'a' });
+    reset.destroy(new Error('aborted'));
+    expect((await other.outcome).error).toMatchObject({ status: 400, code: 'bad_request' });
+  });
+
+  it('holds a body in the budget from its announced length until its answer is sent; past the budget, 503 with retry-after', async () => {
+    const reader = new RequestBodies({ webhooks: byteSizeOf('1kb'), console: byteSizeOf('64b'), json: byteSizeOf('128b') }, RULES);
+    const first = response();
+    const held = read(reader, stream({ 'content-length': '1024' }), { address: 'a', response: first });
+    const second = stream({ 'content-length': '1024' });
+    const whole = read(reader, second, { address: 'b', response: response() });
+    second.end(Buffer.alloc(1024));
+    expect((await whole.outcome).body).toHaveLength(1024);
+    expect(reader.bytesHeld).toBe(2048);
+
+    const over = stream({ 'content-length': '1' });
+    const refused = read(reader, over, { address: 'c' });
+    over.end(Buffer.from('x'));
+    expect((await refused.outcome).error).toMatchObject({ status: 503, code: 'server_busy' });
+    expect(held.settled()).toBeUndefined();
+    first.close();
+    expect(reader.bytesHeld).toBe(1024);
+    const later = stream({ 'content-length': '1' });
+    const fits = read(reader, later, { address: 'c' });
+    later.end(Buffer.from('x'));
+    expect((await fits.outcome).error).toBeNull();
+  });
+
+  it('answers 503 server_busy at once to a body announced past what the budget has left', async () => {
+    const reader = new RequestBodies({ webhooks: byteSizeOf('1kb'), console: byteSizeOf('64b'), json: byteSizeOf('128b') }, RULES);
+    read(reader, stream({ 'content-length': '1024' }), { address: 'a', response: response() });
+    read(reader, stream({ 'content-length': '1000' }), { address: 'b', response: response() });
+    const late = stream({ 'content-length': '100' });
+    const refused = read(reader, late, { address: 'c' });
+    late.end(Buffer.alloc(100));
+    expect((await refused.outcome).error).toMatchObject({ status: 503, code: 'server_busy', headers: { 'retry-after': '2', connection: 'close' } });
+    expect(reader.bytesHeld).toBe(2024);
+  });
+
+  it('grows a chunked body in the budget as it arrives, and refuses it with 503 once past', async () => {
+    const reader = new RequestBodies({ webhooks: byteSizeOf('2kb'), console: byteSizeOf('64b'), json: byteSizeOf('128b') }, RULES);
+    read(reader, stream({ 'content-length': '1024' }), { address: 'a', response: response() });
+    const chunked = stream({});
+    const refused = read(reader, chunked, { address: 'b', response: response() });
+    chunked.write(Buffer.alloc(1000));
+    await tick();
+    expect(reader.bytesHeld).toBe(2024);
+    chunked.end(Buffer.alloc(100));
+    expect((await refused.outcome).error).toMatchObject({ status: 503, code: 'server_busy' });
+    expect(reader.bytesHeld).toBe(1024);
+  });
+
+  it('lets one address have perAddressBytes of bodies still arriving; past it, 429 with retry-after, other addresses unaffected', async () => {
+    const reader = new RequestBodies({ webhooks: byteSizeOf('1kb'), console: byteSizeOf('64b'), json: byteSizeOf('128b') }, { ...RULES, budgetBytes: 10_000 });
+    const slow = stream({ 'content-length': '1024' });
+    const first = read(reader, slow, { address: 'a', response: response() });
+    const more = stream({ 'content-length': '600' });
+    const refused = read(reader, more, { address: 'a' });
+    more.end(Buffer.alloc(600));
+    expect((await refused.outcome).error).toMatchObject({ status: 429, code: 'too_many_requests', headers: { 'retry-after': '1' } });
+    const elsewhere = stream({ 'content-length': '600' });
+    const other = read(reader, elsewhere, { address: 'b' });
+    elsewhere.end(Buffer.alloc(600));
+    expect((await other.outcome).error).toBeNull();
+    // Once whole, a body still held until its answer no longer counts against its address.
+    slow.end(Buffer.alloc(1024));
+    expect((await first.outcome).error).toBeNull();
+    const again = stream({ 'content-length': '600' });
+    const next = read(reader, again, { address: 'a' });
+    again.end(Buffer.alloc(600));
+    expect((await next.outcome).error).toBeNull();
+  });
+
+  it('on stop, gives a body still arriving stopGraceMs, then answers 503 shutting_down; a body that arrives in time is read', async () => {
+    const reader = new RequestBodies({ webhooks: byteSizeOf('1kb'), console: byteSizeOf('64b'), json: byteSizeOf('128b') }, RULES);
+    const stalled = stream({ 'content-length': '100' });
+    const cut = read(reader, stalled, { address: 'a' });
+    const quick = stream({ 'content-length': '3' });
+    const whole = read(reader, quick, { address: 'b' });
+    reader.stop();
+    quick.end(Buffer.from('abc'));
+    expect((await whole.outcome).body).toEqual(Buffer.from('abc'));
+    expect((await cut.outcome).error).toMatchObject({ status: 503, code: 'shutting_down', headers: { 'retry-after': '1', connection: 'close' } });
   });
 });
 
