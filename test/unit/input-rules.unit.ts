@@ -15,7 +15,7 @@ import {
   MAX_LINES,
   MAX_PROBLEMS,
   MAX_QUANTITY,
-  nestsDeeperThan,
+  shapeOfJsonText,
   readJson,
 } from '../../src/webhooks/providers/input-rules.js';
 import { refusal } from '../support/refusal.js';
@@ -71,16 +71,17 @@ describe('readJson', () => {
   });
 });
 
-describe('nestsDeeperThan', () => {
-  it.each<[string, number, boolean]>([
-    ['[[1]]', 2, false],
-    ['[[[1]]]', 2, true],
-    ['{"a":"[[[[[[","b":{}}', 1, true],
-    ['{"a":"[[[[[["}', 1, false],
-    ['{"a":"\\"[[[["}', 1, false],
-    ['{"a":"\\\\","b":[1]}', 1, true],
-  ])('%s deeper than %i: %s', (text, limit, deeper) => {
-    expect(nestsDeeperThan(text, limit)).toBe(deeper);
+describe('shapeOfJsonText', () => {
+  it.each<[string, number, number]>([
+    ['[[1]]', 2, 0],
+    ['[[[1]]]', 3, 0],
+    ['{"a":"[[[[[[","b":{}}', 2, 2],
+    ['{"a":"[[[[[["}', 1, 1],
+    ['{"a":"\\"[[[[:"}', 1, 1],
+    ['{"a":"\\\\","b":[1]}', 2, 2],
+    ['{"a":{"b":1,"b":2},"c:d":[":"]}', 2, 4],
+  ])('%s nests %i deep and names %i members', (text, depth, members) => {
+    expect(shapeOfJsonText(text)).toEqual({ depth, members });
   });
 });
 

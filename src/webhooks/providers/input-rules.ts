@@ -79,12 +79,13 @@ export function readJson(rawBody: Buffer): unknown {
   } catch {
     throw invalid('body', 'body is not valid UTF-8');
   }
-  if (nestsDeeperThan(text, MAX_DEPTH)) throw invalid('body', `body nests deeper than ${MAX_DEPTH} levels`);
+  const shape = shapeOfJsonText(text);
+  if (shape.depth > MAX_DEPTH) throw invalid('body', `body nests deeper than ${MAX_DEPTH} levels`);
   try {
     if (!text.includes('__proto__') && !text.includes('\\u') && !LONG_OR_EXPONENT_NUMBER.test(text)) {
       const value = JSON.parse(text) as unknown;
       // A duplicate key (JSON.parse keeps the last; lossless-json refuses it) shows as fewer members than the text names.
-      if (membersOf(value) === membersIn(text)) return value;
+      if (membersOf(value) === shape.members) return value;
     }
     return parse(
       text,
@@ -94,22 +95,6 @@ export function readJson(rawBody: Buffer): unknown {
   } catch (error) {
     throw invalid('body', `body is not valid JSON (${(error as Error).message})`);
   }
-}
-
-/** How many members the objects of a JSON text name: its colons outside strings. */
-function membersIn(text: string): number {
-  let members = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 0x22 /* " */) {
-      for (i++; i < text.length; i++) {
-        const s = text.charCodeAt(i);
-        if (s === 0x5c /* \ */) i++;
-        else if (s === 0x22) break;
-      }
-    } else if (c === 0x3a /* : */) members++;
-  }
-  return members;
 }
 
 /** How many members the objects of a parsed value have. */
@@ -126,9 +111,14 @@ function membersOf(root: unknown): number {
   return members;
 }
 
-/** Whether JSON text opens more than `limit` arrays or objects inside each other (brackets in strings do not count). */
-export function nestsDeeperThan(text: string, limit: number): boolean {
+/**
+ * What a JSON text's brackets and colons say, outside its strings: how deep
+ * its arrays and objects nest, and how many members its objects name.
+ */
+export function shapeOfJsonText(text: string): { depth: number; members: number } {
   let depth = 0;
+  let deepest = 0;
+  let members = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c === 0x22 /* " */) {
@@ -138,11 +128,11 @@ export function nestsDeeperThan(text: string, limit: number): boolean {
         if (s === 0x5c /* \ */) i++;
         else if (s === 0x22) break;
       }
-    } else if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
-      if (++depth > limit) return true;
-    } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) depth--;
+    } else if (c === 0x7b /* { */ || c === 0x5b /* [ */) deepest = Math.max(deepest, ++depth);
+    else if (c === 0x7d /* } */ || c === 0x5d /* ] */) depth--;
+    else if (c === 0x3a /* : */) members++;
   }
-  return false;
+  return { depth: deepest, members };
 }
 
 /** A JSON object (not an array, not null, not a number kept as text). */
