@@ -48,9 +48,9 @@ BEGIN
            reserved = s.reserved + d.reserved_delta,
            updated_at = now()
       FROM guarded d
+     -- by the key alone: with the array of every SKU here too, each guarded row scanned the whole array's
+     -- rows (40 SKUs: 2,452 buffer hits instead of 120)
      WHERE s.sku = d.sku
-       -- also by an array, so the rows are found through the primary key whatever the statistics say
-       AND s.sku = ANY(ARRAY(SELECT jsonb_array_elements(p_movements)->>'sku'))
        AND d.refusal IS NULL
     RETURNING s.sku, s.on_hand, s.reserved, s.available, s.low_stock_threshold, s.low_stock, d.low_before
   ), ledger AS (
