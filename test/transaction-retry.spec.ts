@@ -105,4 +105,34 @@ describe('transaction retries', () => {
     const skus = (await t.db.query(`SELECT sku FROM stock WHERE sku <> 'A' ORDER BY sku`)).map((r: { sku: string }) => r.sku);
     expect(skus).toEqual(['after inner', 'before', 'last', 'outer']);
   });
+
+  it('rolls an outer unit that fails back to its own savepoint, after an inner unit failed inside it', async () => {
+    const runner = t.app.get(TransactionRunner);
+    const insert = (sku: string) => (em: EntityManager) => em.query(`INSERT INTO stock (sku, on_hand) VALUES ($1, 1)`, [sku]);
+    const answer = await runner.run(async (em) => {
+      await insert('before')(em);
+      const outer = await runner.inSavepoint(
+        em,
+        async () => {
+          await insert('outer')(em);
+          await runner.inSavepoint(
+            em,
+            async () => {
+              await insert('inner')(em);
+              throw new Error('the inner unit fails');
+            },
+            () => Promise.resolve(undefined),
+          );
+          throw new Error('the outer unit fails too');
+        },
+        (error) => Promise.resolve((error as Error).message),
+      );
+      await insert('last')(em);
+      return outer;
+    });
+    expect(answer).toBe('the outer unit fails too');
+    // Neither unit's writes stay: the outer one rolled back to its own savepoint, not to the inner one's.
+    const skus = (await t.db.query(`SELECT sku FROM stock WHERE sku <> 'A' ORDER BY sku`)).map((r: { sku: string }) => r.sku);
+    expect(skus).toEqual(['before', 'last']);
+  });
 });
