@@ -68,6 +68,25 @@ describe('transaction retries', () => {
     expect(event).toEqual({ status: 'failed', last_error: 'injected failure' });
   });
 
+  it('logs which delivery it could not keep as failed when keeping it fails too', async () => {
+    await failLedgerInserts(t, '23514', 1000);
+    await failInserts(t.db, { name: 'fail_keep', table: 'webhook_events', when: `NEW.status = 'failed'`, message: 'cannot keep it' });
+    try {
+      const res = await deliver(t.url, newOrderEvent({ id: 'retry-4', orderId: 'r4', items: [{ sku: 'A', quantity: 2 }] }));
+      expect(res.status).toBe(500);
+    } finally {
+      await t.db.query(`DROP TRIGGER IF EXISTS fail_keep ON webhook_events`);
+    }
+    expect(await logs.errors()).toEqual([
+      expect.objectContaining({
+        context: 'TransactionRunner',
+        msg: 'could not record failed delivery default/retry-4 (injected failure): cannot keep it',
+      }),
+      ...failedDelivery('retry-4', /^QueryFailedError: injected failure/),
+    ]);
+    expect(await count(t.db, 'webhook_events')).toBe(0);
+  });
+
   it('rolls a unit of work that fails back to its savepoint alone, nested ones too, and the transaction goes on', async () => {
     const runner = t.app.get(TransactionRunner);
     const insert = (sku: string) => (em: EntityManager) => em.query(`INSERT INTO stock (sku, on_hand) VALUES ($1, 1)`, [sku]);

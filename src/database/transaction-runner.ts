@@ -49,15 +49,20 @@ export class TransactionRunner {
    * (not the database being away, nor contention that outlasted the retries),
    * its effects are rolled back and `keepFailure` records what failed in a
    * transaction of its own, so that it can be seen and tried again; then the
-   * error goes on. A failure to keep it is logged and never hides the first.
+   * error goes on. A failure to keep it is logged, naming `what` failed (e.g.
+   * `delivery shopify/123`), and never hides the first.
    */
-  async runKeepingFailure<T>(work: (manager: EntityManager) => Promise<T>, keepFailure: (manager: EntityManager, error: unknown) => Promise<void>): Promise<T> {
+  async runKeepingFailure<T>(
+    what: string,
+    work: (manager: EntityManager) => Promise<T>,
+    keepFailure: (manager: EntityManager, error: unknown) => Promise<void>,
+  ): Promise<T> {
     try {
       return await this.run(work);
     } catch (error) {
       if (!isTransientDatabaseError(error)) {
         await this.run((manager) => keepFailure(manager, error)).catch((keepError: unknown) => {
-          this.logger.error(`could not keep what failed (${errorMessage(error)}): ${errorMessage(keepError)}`);
+          this.logger.error(`could not record failed ${what} (${errorMessage(error)}): ${errorMessage(keepError)}`);
         });
       }
       throw error;
