@@ -262,6 +262,27 @@ describe('the console, over HTTP', () => {
     expect(await stockOf(t.db, 'A')).toEqual({ on_hand: 10, reserved: 0 });
   });
 
+  it('answers a JSON form field that is not a string with 400 naming it, not 500, and changes nothing', async () => {
+    const json = (path: string, body: string) => post(path, body, { 'content-type': 'application/json' });
+    for (const [path, body, field, message] of [
+      ['/console/login', '{"token":{}}', 'token', 'token must be a string'],
+      ['/console/login', '{"token":42}', 'token', 'token must be a string'],
+      ['/console/login', '{"token":null}', 'token', 'token must be a string'],
+      ['/console/login', `[${JSON.stringify(ADMIN_TOKEN)}]`, 'body', 'the body must be a form'],
+      ['/console/inventory/A/adjust', '{"delta":true,"reason":"x"}', 'delta', 'delta must be a string'],
+      ['/console/inventory/A/adjust', '{"delta":"5","reason":{"text":"x"}}', 'reason', 'reason must be a string'],
+    ]) {
+      const res = await json(path, body);
+      expect([path, body, res.status]).toEqual([path, body, 400]);
+      const answer = (await res.json()) as { errors: { field: string; message: string }[] };
+      expect(answer.errors).toEqual([{ field, message }]);
+      expect(res.headers.get('set-cookie')).toBeNull();
+    }
+    expect(await stockOf(t.db, 'A')).toEqual({ on_hand: 10, reserved: 0 });
+    // A JSON form of strings is read as the urlencoded one is.
+    expect((await json('/console/login', JSON.stringify({ token: ADMIN_TOKEN }))).status).toBe(303);
+  });
+
   it('shows an order with its history as a timeline linking each change to its delivery', async () => {
     await deliver(t.url, newOrderEvent({ id: 'n', orderId: '42', items: [{ sku: 'A', quantity: 2 }] }));
     await deliver(t.url, JSON.stringify({ id: 'p', event: 'payment_succeeded', data: { order_id: 42 } }));

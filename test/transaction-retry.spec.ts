@@ -68,6 +68,25 @@ describe('transaction retries', () => {
     expect(event).toEqual({ status: 'failed', last_error: 'injected failure' });
   });
 
+  it('logs which delivery it could not keep as failed when keeping it fails too', async () => {
+    await failLedgerInserts(t, '23514', 1000);
+    await failInserts(t.db, { name: 'fail_keep', table: 'webhook_events', when: `NEW.status = 'failed'`, message: 'cannot keep it' });
+    try {
+      const res = await deliver(t.url, newOrderEvent({ id: 'retry-4', orderId: 'r4', items: [{ sku: 'A', quantity: 2 }] }));
+      expect(res.status).toBe(500);
+    } finally {
+      await t.db.query(`DROP TRIGGER IF EXISTS fail_keep ON webhook_events`);
+    }
+    expect(await logs.errors()).toEqual([
+      expect.objectContaining({
+        context: 'TransactionRunner',
+        msg: 'could not record failed delivery default/retry-4 (injected failure): cannot keep it',
+      }),
+      ...failedDelivery('retry-4', /^QueryFailedError: injected failure/),
+    ]);
+    expect(await count(t.db, 'webhook_events')).toBe(0);
+  });
+
   it('rolls a unit of work that fails back to its savepoint alone, nested ones too, and the transaction goes on', async () => {
     const runner = t.app.get(TransactionRunner);
     const insert = (sku: string) => (em: EntityManager) => em.query(`INSERT INTO stock (sku, on_hand) VALUES ($1, 1)`, [sku]);
@@ -104,5 +123,35 @@ describe('transaction retries', () => {
     expect(answer).toEqual(['kept going after: the inner unit fails', 'second rolled back']);
     const skus = (await t.db.query(`SELECT sku FROM stock WHERE sku <> 'A' ORDER BY sku`)).map((r: { sku: string }) => r.sku);
     expect(skus).toEqual(['after inner', 'before', 'last', 'outer']);
+  });
+
+  it('rolls an outer unit that fails back to its own savepoint, after an inner unit failed inside it', async () => {
+    const runner = t.app.get(TransactionRunner);
+    const insert = (sku: string) => (em: EntityManager) => em.query(`INSERT INTO stock (sku, on_hand) VALUES ($1, 1)`, [sku]);
+    const answer = await runner.run(async (em) => {
+      await insert('before')(em);
+      const outer = await runner.inSavepoint(
+        em,
+        async () => {
+          await insert('outer')(em);
+          await runner.inSavepoint(
+            em,
+            async () => {
+              await insert('inner')(em);
+              throw new Error('the inner unit fails');
+            },
+            () => Promise.resolve(undefined),
+          );
+          throw new Error('the outer unit fails too');
+        },
+        (error) => Promise.resolve((error as Error).message),
+      );
+      await insert('last')(em);
+      return outer;
+    });
+    expect(answer).toBe('the outer unit fails too');
+    // Neither unit's writes stay: the outer one rolled back to its own savepoint, not to the inner one's.
+    const skus = (await t.db.query(`SELECT sku FROM stock WHERE sku <> 'A' ORDER BY sku`)).map((r: { sku: string }) => r.sku);
+    expect(skus).toEqual(['before', 'last']);
   });
 });

@@ -1,6 +1,6 @@
 import { type CanActivate, type ExecutionContext, Injectable, type OnModuleDestroy } from '@nestjs/common';
-import { clientAddressOf, type HttpReply, type HttpRequest, isWebhookRoute, routeOf } from '../http/http.js';
-import { isIPv4, isIPv6 } from 'node:net';
+import { clientAddressOf, type HttpReply, type HttpRequest, isWebhookRoute, plainAddress, routeOf } from '../http/http.js';
+import { isIPv6 } from 'node:net';
 import { AppConfig } from '../config/app-config.js';
 import { AppError } from './app-error.js';
 
@@ -16,11 +16,11 @@ interface Window {
 }
 
 /**
- * The address a limit counts against: an IPv4 address, or an IPv6 /64 (one
+ * The address a limit counts against (read by plainAddress): an IPv4 address, or an IPv6 /64 (one
  * subscriber's network holds a whole /64, so single IPv6 addresses are free).
  */
 export function clientKey(address: string): string {
-  const plain = address.startsWith('::ffff:') && isIPv4(address.slice(7)) ? address.slice(7) : address;
+  const plain = plainAddress(address);
   if (!isIPv6(plain)) return plain;
   const [head, tail = ''] = plain.split('::');
   const left = head ? head.split(':') : [];

@@ -1,5 +1,10 @@
 import { registerDecorator, type ValidationOptions } from 'class-validator';
 
+/** An order id's and a payment id's length, wherever one is read (gateways, API, console). */
+export const MAX_ID_LENGTH = 128;
+/** A SKU's length, wherever one is read. */
+export const MAX_SKU_LENGTH = 100;
+
 // eslint-disable-next-line no-control-regex
 const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
 

@@ -100,8 +100,10 @@ export class ConsoleRefusalFilter implements ExceptionFilter {
 }
 
 /**
- * A form field or query parameter given twice (`token=a&token=b`) is a 400
- * naming it: every console handler reads each as one string.
+ * Every console handler reads each form field and query parameter as one
+ * string: one given twice (`token=a&token=b`) or not as a string (a JSON
+ * body's `{"token":{}}` or `{"delta":true}`: the JSON parser serves the
+ * console's routes too) is a 400 naming it.
  */
 @Injectable()
 export class ConsoleFields implements PipeTransform {
@@ -109,13 +111,14 @@ export class ConsoleFields implements PipeTransform {
     if (metadata.type !== 'body' && metadata.type !== 'query') return value;
     if (value === undefined || value === null) return metadata.data ? undefined : {};
     if (metadata.data) return this.one(metadata.data, value);
-    if (typeof value !== 'object') throw AppError.invalid([{ field: metadata.type, message: `the ${metadata.type} must be a form` }]);
+    if (typeof value !== 'object' || Array.isArray(value)) throw AppError.invalid([{ field: metadata.type, message: `the ${metadata.type} must be a form` }]);
     for (const [field, given] of Object.entries(value)) this.one(field, given);
     return value;
   }
 
   private one(field: string, value: unknown): unknown {
     if (Array.isArray(value)) throw AppError.invalid([{ field, message: `${field} is given more than once` }]);
+    if (typeof value !== 'string') throw AppError.invalid([{ field, message: `${field} must be a string` }]);
     return value;
   }
 }

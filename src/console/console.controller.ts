@@ -3,7 +3,7 @@ import { cameOverHttps, type HttpReply, type HttpRequest, redirectTo } from '../
 import { isAdminToken, issueSession } from '../auth/admin-token.js';
 import { AppError } from '../common/app-error.js';
 import { ID_KEY as ID } from '../common/pagination.js';
-import { isPlainText } from '../common/validators.js';
+import { isPlainText, MAX_ID_LENGTH, MAX_SKU_LENGTH } from '../common/validators.js';
 import { AppConfig } from '../config/app-config.js';
 import { InventoryService, type StockView } from '../inventory/inventory.service.js';
 import { NotificationEndpointsService } from '../notifications/notification-endpoints.service.js';
@@ -115,7 +115,7 @@ export class ConsoleController {
   @Get('inventory')
   async stock(@Query() query: Form, @Res() response: HttpReply): Promise<void> {
     let adjusted: StockView | undefined;
-    if (noticeOf(query) === 'adjusted' && isPlainText(query.sku, 1, 100)) {
+    if (noticeOf(query) === 'adjusted' && isPlainText(query.sku, 1, MAX_SKU_LENGTH)) {
       adjusted = await this.inventory.get(query.sku).catch((error: unknown) => {
         if (error instanceof AppError && error.status === 404) return undefined;
         throw error;
@@ -128,7 +128,7 @@ export class ConsoleController {
   async adjust(@Param('sku') sku: string, @Body() form: Form, @Res() response: HttpReply): Promise<void> {
     const delta = Number(form.delta);
     const refuse = (message: string, status: number) => this.showInventory(response, undefined, { message, error: true }, status);
-    if (!isPlainText(sku, 1, 100) || !Number.isSafeInteger(delta) || delta === 0 || Math.abs(delta) > 1e9) {
+    if (!isPlainText(sku, 1, MAX_SKU_LENGTH) || !Number.isSafeInteger(delta) || delta === 0 || Math.abs(delta) > 1e9) {
       return refuse('Give a whole number of units to add (positive) or remove (negative).', 400);
     }
     if (!isPlainText(form.reason, 1, 500)) return refuse('Give a reason: it goes to the stock ledger.', 400);
@@ -158,7 +158,7 @@ export class ConsoleController {
 
   @Get('orders/:order_id')
   async order(@Param('order_id') orderId: string, @Res() response: HttpReply): Promise<void> {
-    if (!isPlainText(orderId, 1, 128)) return sendPage(response, 404, orderSearchPage('That is not an order id.'));
+    if (!isPlainText(orderId, 1, MAX_ID_LENGTH)) return sendPage(response, 404, orderSearchPage('That is not an order id.'));
     try {
       sendPage(response, 200, orderPage(await this.orders.get(orderId)));
     } catch (error) {

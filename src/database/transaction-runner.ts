@@ -22,6 +22,8 @@ const MAX_ATTEMPTS = 5;
 @Injectable()
 export class TransactionRunner {
   private readonly logger = new Logger(TransactionRunner.name);
+  /** Numbers the savepoints, so that nested ones never share a name. */
+  private savepoints = 0;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -47,15 +49,20 @@ export class TransactionRunner {
    * (not the database being away, nor contention that outlasted the retries),
    * its effects are rolled back and `keepFailure` records what failed in a
    * transaction of its own, so that it can be seen and tried again; then the
-   * error goes on. A failure to keep it is logged and never hides the first.
+   * error goes on. A failure to keep it is logged, naming `what` failed (e.g.
+   * `delivery shopify/123`), and never hides the first.
    */
-  async runKeepingFailure<T>(work: (manager: EntityManager) => Promise<T>, keepFailure: (manager: EntityManager, error: unknown) => Promise<void>): Promise<T> {
+  async runKeepingFailure<T>(
+    what: string,
+    work: (manager: EntityManager) => Promise<T>,
+    keepFailure: (manager: EntityManager, error: unknown) => Promise<void>,
+  ): Promise<T> {
     try {
       return await this.run(work);
     } catch (error) {
       if (!isTransientDatabaseError(error)) {
         await this.run((manager) => keepFailure(manager, error)).catch((keepError: unknown) => {
-          this.logger.error(`could not keep what failed (${errorMessage(error)}): ${errorMessage(keepError)}`);
+          this.logger.error(`could not record failed ${what} (${errorMessage(error)}): ${errorMessage(keepError)}`);
         });
       }
       throw error;
@@ -64,23 +71,27 @@ export class TransactionRunner {
 
   /**
    * Runs `work` in the caller's transaction under a savepoint, so that it can
-   * fail alone: when it throws, its effects are rolled back to the savepoint
-   * and `onFailure` decides, still in the transaction, what stays of it (its
-   * answer is returned). A transient error (the database away, a deadlock)
-   * concerns the whole transaction and goes on. Savepoints nest: each is
-   * released or rolled back before the one around it.
+   * fail alone: when it throws, its effects are rolled back to the savepoint,
+   * the savepoint is released, and `onFailure` decides, still in the
+   * transaction, what stays of it (its answer is returned). A transient error
+   * (the database away, a deadlock) concerns the whole transaction and goes
+   * on. Savepoints nest: each has a name of its own and is gone (released, or
+   * rolled back to and released) before the unit around it ends, so a unit
+   * that fails always rolls back to its own savepoint, never to one a unit
+   * inside it left behind.
    */
   async inSavepoint<T, F>(manager: EntityManager, work: () => Promise<T>, onFailure: (error: unknown) => Promise<F>): Promise<T | F> {
-    await manager.query('SAVEPOINT unit_of_work');
+    const savepoint = `unit_of_work_${++this.savepoints}`;
+    await manager.query(`SAVEPOINT ${savepoint}`);
     let result: T;
     try {
       result = await work();
     } catch (error) {
       if (isTransientDatabaseError(error)) throw error;
-      await manager.query('ROLLBACK TO SAVEPOINT unit_of_work');
+      await manager.query(`ROLLBACK TO SAVEPOINT ${savepoint}; RELEASE SAVEPOINT ${savepoint}`);
       return onFailure(error);
     }
-    await manager.query('RELEASE SAVEPOINT unit_of_work');
+    await manager.query(`RELEASE SAVEPOINT ${savepoint}`);
     return result;
   }
 

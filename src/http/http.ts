@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { isIPv4 } from 'node:net';
 
 /**
  * The HTTP request and reply every guard, filter and controller sees
@@ -28,6 +29,16 @@ export function routeOf(request: HttpRequest): string {
 export function clientAddressOf(request: HttpRequest): string {
   const address: string | undefined = request.ip;
   return address ?? '';
+}
+
+/**
+ * An address as a rule reads it: an IPv4 client seen through an IPv6 socket
+ * (`::ffff:10.0.0.1`) is the IPv4 address it carries; any other as it is.
+ * Both the allowed-IP check and the rate limits read addresses so.
+ */
+export function plainAddress(address: string): string {
+  const carried = address.slice(7);
+  return address.slice(0, 7).toLowerCase() === '::ffff:' && isIPv4(carried) ? carried : address;
 }
 
 /** Whether the route is POST /webhooks or /webhooks/{source}. */

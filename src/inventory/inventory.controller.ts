@@ -3,12 +3,13 @@ import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagg
 import { AdminTokenGuard } from '../auth/admin-token.guard.js';
 import { PlainTextParamPipe } from '../common/plain-text-param.pipe.js';
 import type { Page } from '../common/pagination.js';
+import { MAX_SKU_LENGTH } from '../common/validators.js';
 import { AdjustmentDto } from './dto/adjustment.dto.js';
 import { ListStockQuery } from './dto/list-stock.query.js';
 import { SetOnHandDto } from './dto/set-on-hand.dto.js';
 import { InventoryService, type StockView } from './inventory.service.js';
 
-const SKU = new PlainTextParamPipe('sku', 100);
+const SKU = new PlainTextParamPipe('sku', MAX_SKU_LENGTH);
 
 @ApiTags('inventory')
 @ApiBearerAuth('admin')

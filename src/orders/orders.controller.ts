@@ -3,6 +3,7 @@ import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagg
 import { AdminTokenGuard } from '../auth/admin-token.guard.js';
 import { PlainTextParamPipe } from '../common/plain-text-param.pipe.js';
 import type { Page } from '../common/pagination.js';
+import { MAX_ID_LENGTH } from '../common/validators.js';
 import { ListOrdersQuery } from './dto/list-orders.query.js';
 import { type OrderSummaryView, type OrderView, OrdersService } from './orders.service.js';
 
@@ -27,7 +28,7 @@ export class OrdersController {
   @ApiOperation({ summary: 'One order with its items and status history' })
   @ApiResponse({ status: 200, description: '{order_id, status, status_reason, needs_attention, customer_name, customer_email, total_amount, currency, items, history, created_at, updated_at}' })
   @ApiResponse({ status: 404, description: 'unknown order' })
-  get(@Param('order_id', new PlainTextParamPipe('order_id', 128)) orderId: string): Promise<OrderView> {
+  get(@Param('order_id', new PlainTextParamPipe('order_id', MAX_ID_LENGTH)) orderId: string): Promise<OrderView> {
     return this.orders.get(orderId);
   }
 }

@@ -28,7 +28,7 @@ describe('the console: where a form may come from', () => {
   });
 });
 
-describe('the console: one value per field', () => {
+describe('the console: one string per field', () => {
   const pipe = new ConsoleFields();
   const refusal = (value: unknown, type: 'body' | 'query', data?: string) => {
     try {
@@ -46,6 +46,11 @@ describe('the console: one value per field', () => {
     [{ token: ['a', 'b'] }, 'body', [400, [{ field: 'token', message: 'token is given more than once' }]]],
     [{ status: ['failed', 'ignored'], type: 'x' }, 'query', [400, [{ field: 'status', message: 'status is given more than once' }]]],
     ['token=a', 'body', [400, [{ field: 'body', message: 'the body must be a form' }]]],
+    [['token'], 'body', [400, [{ field: 'body', message: 'the body must be a form' }]]],
+    [{ token: {} }, 'body', [400, [{ field: 'token', message: 'token must be a string' }]]],
+    [{ token: 42 }, 'body', [400, [{ field: 'token', message: 'token must be a string' }]]],
+    [{ delta: true, reason: 'x' }, 'body', [400, [{ field: 'delta', message: 'delta must be a string' }]]],
+    [{ delta: '5', reason: null }, 'body', [400, [{ field: 'reason', message: 'reason must be a string' }]]],
   ] as const)('%j as the %s: %j', (value, type, expected) => {
     expect(refusal(value, type)).toEqual(expected);
   });

@@ -50,6 +50,7 @@ export class ApplyDeliveries {
     try {
       // The effects rolled back; the delivery itself is kept as `failed` so it can be seen and replayed.
       const [result] = await this.transactions.runKeepingFailure(
+        `delivery ${pending.source}/${pending.read.eventId}`,
         (em) => this.inTransaction(em, [pending]),
         (em, error) => this.events.recordFailed(em, { delivery: pending }, error),
       );

@@ -1,6 +1,6 @@
 import { isSafeNumber, LosslessNumber, parse } from 'lossless-json';
 import { AppError, type FieldProblem } from '../../common/app-error.js';
-import { isPlainText } from '../../common/validators.js';
+import { isPlainText, MAX_ID_LENGTH, MAX_SKU_LENGTH } from '../../common/validators.js';
 
 /**
  * The input rules of every gateway's body, the contract's envelope and the
@@ -24,10 +24,9 @@ export const MAX_DEPTH = 32;
 export const MAX_AMOUNT = 1e12;
 export const MAX_LINES = 500;
 export const MAX_QUANTITY = 1_000_000;
-/** An order id's and a payment id's length; event ids may run to MAX_EVENT_ID_LENGTH. */
-export const MAX_ID_LENGTH = 128;
+/** An order id's and a payment id's length (common/validators.ts); event ids may run to MAX_EVENT_ID_LENGTH. */
+export { MAX_ID_LENGTH, MAX_SKU_LENGTH };
 export const MAX_EVENT_ID_LENGTH = 200;
-export const MAX_SKU_LENGTH = 100;
 export const MAX_EMAIL_LENGTH = 254;
 /** The problems a 400 lists; past these, one entry says how many more there were. */
 export const MAX_PROBLEMS = 20;

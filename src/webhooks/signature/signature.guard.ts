@@ -1,6 +1,5 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
-import { clientAddressOf, type HttpRequest } from '../../http/http.js';
-import { isIPv4 } from 'node:net';
+import { clientAddressOf, type HttpRequest, plainAddress } from '../../http/http.js';
 import { AppConfig } from '../../config/app-config.js';
 import { DEFAULT_SOURCE, type WebhookSource, WebhookSources } from '../webhook-sources.js';
 import { AppError } from '../../common/app-error.js';
@@ -26,12 +25,6 @@ export type WebhookRequest = HttpRequest & {
    */
   acknowledgedUnverified?: { source: string; reason: string };
 };
-
-/** An IPv4 client seen through an IPv6 socket (::ffff:10.0.0.1) is the IPv4 address it carries. */
-function clientAddress(request: HttpRequest): string {
-  const raw = clientAddressOf(request);
-  return raw.startsWith('::ffff:') && isIPv4(raw.slice(7)) ? raw.slice(7) : raw;
-}
 
 /**
  * Checks a delivery before anything of its body is parsed: the source exists
@@ -62,7 +55,7 @@ export class SignatureGuard implements CanActivate {
     if (!source) throw new AppError(404, 'unknown_source', `no webhook source named "${named}"`);
 
     if (source.allowedIps) {
-      const client = clientAddress(request);
+      const client = plainAddress(clientAddressOf(request));
       if (!source.allowedIps.allows(client)) throw new AppError(403, 'forbidden', `address ${client} may not deliver to this source`);
     }
 
