@@ -97,7 +97,7 @@ export async function createApp(configuration: Configuration, bodyRules: BodyRul
     logger: new NestPinoLogger(logger),
   });
   announceConfiguration(configuration);
-  stopStates.set(app, Object.assign(state, { bodies, connections: new OpenConnections(app.getHttpServer(), Boolean(config.tls)) }));
+  stopStates.set(app, Object.assign(state, { bodies, connections: new OpenConnections(app.getHttpServer()) }));
   const fastify = app.getHttpAdapter().getInstance();
   fastify.removeAllContentTypeParsers();
   // A body holds its share of the budget until its answer is sent.

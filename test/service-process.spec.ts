@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { connect } from 'node:net';
@@ -220,6 +221,35 @@ describe('the service process', () => {
     expect(head).toMatch(/^HTTP\/1\.1 503 /);
     expect(head).toMatch(/\r\nretry-after: 1\r\n/i);
     expect(JSON.parse(body)).toMatchObject({ statusCode: 503, error: 'shutting_down' });
+    expect(service.output()).not.toContain('did not stop');
+  });
+
+  it('with TLS on, stops within seconds and exits 0 while a client holds a TCP connection and never starts its handshake', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'shelfsync-stop-tls-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    execFileSync('openssl', [
+      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-days', '1',
+      '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
+    ], { stdio: 'ignore' });
+    service = await spawnService({
+      WEBHOOK_SECRET: 's',
+      DATABASE_URL: scratchDatabaseUrl(),
+      TLS_CERT_FILE: join(dir, 'cert.pem'),
+      TLS_KEY_FILE: join(dir, 'key.pem'),
+    });
+    const port = Number(new URL(service.url).port);
+    // Plain TCP, and not a byte: the TLS server waits for a ClientHello that never comes.
+    const silent = await new Promise<{ closed: Promise<void> }>((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1', () => resolve({ closed: new Promise((ok) => socket.once('close', () => ok())) }));
+      socket.on('error', reject);
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+
+    const signalled = Date.now();
+    service.child.kill('SIGTERM');
+    expect(await service.exited).toEqual({ code: 0, signal: null });
+    expect(Date.now() - signalled).toBeLessThan(5_000);
+    await silent.closed;
     expect(service.output()).not.toContain('did not stop');
   });
 
