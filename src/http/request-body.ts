@@ -203,15 +203,16 @@ class BodyRead {
     clearTimeout(this.timer);
     const at = Math.min(this.cutAt, this.lastByteAt + this.idleMs);
     // Unref'd: a body being read does not by itself keep the process alive.
-    this.timer = setTimeout(this.onTimer, Math.max(0, at - now)).unref();
+    this.timer = setTimeout(expire, Math.max(0, at - now), this).unref();
   }
 
-  private readonly onTimer = () => {
+  /** The timer fired: the body is cut, or, bytes having arrived meanwhile, the timer set again. */
+  expire(): void {
     const now = Date.now();
-    if (now >= this.cutAt) this.finish(this.cutError ?? null);
+    if (this.cutError && now >= this.cutAt) this.finish(this.cutError);
     else if (now - this.lastByteAt >= this.idleMs) this.finish(idle(this.idleMs));
     else this.schedule(now);
-  };
+  }
 
   private readonly onData = (chunk: Buffer) => {
     this.received += chunk.length;
@@ -259,6 +260,9 @@ class BodyRead {
     this.done(error, body);
   }
 }
+
+/** The timer's callback, one for every body (no closure per body). */
+const expire = (read: BodyRead) => read.expire();
 
 /**
  * Why a body stream failed: Node's own request timeout (the server answered
