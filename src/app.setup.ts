@@ -35,7 +35,8 @@ const stopStates = new WeakMap<NestFastifyApplication, StopState>();
  * connections, and idle keep-alive connections are closed (now, and until
  * the server has closed); a body still arriving gets BODY_RULES.stopGraceMs
  * to arrive, then is answered 503; after that grace, connections with no
- * request being answered (a client that sent half of its headers) are cut.
+ * request being answered (a client that sent half of its headers, or over
+ * TLS one still in its handshake) are cut.
  * So `app.close()` finishes once the requests in flight have been answered.
  */
 export function drainConnections(app: NestFastifyApplication, stopGraceMs = BODY_RULES.stopGraceMs): void {
@@ -97,7 +98,7 @@ export async function createApp(configuration: Configuration, bodyRules: BodyRul
     logger: new NestPinoLogger(logger),
   });
   announceConfiguration(configuration);
-  stopStates.set(app, Object.assign(state, { bodies, connections: new OpenConnections(app.getHttpServer(), Boolean(config.tls)) }));
+  stopStates.set(app, Object.assign(state, { bodies, connections: new OpenConnections(app.getHttpServer()) }));
   const fastify = app.getHttpAdapter().getInstance();
   fastify.removeAllContentTypeParsers();
   // A body holds its share of the budget until its answer is sent.

@@ -200,7 +200,7 @@ describe('the edge', () => {
       process.stdout.write = write;
     });
 
-    /** Headers announcing `bytes`, from `address` (x-forwarded-for), then 10 bytes and nothing more; the raw answer. */
+    /** Headers announcing 10 bytes more than `bytes`, from `address` (x-forwarded-for), then `bytes` of them and nothing more; the raw answer. */
     function stall(bytes: number, address: string): { answer: Promise<{ head: string; body: Record<string, unknown> }>; sent: Promise<void> } {
       let sent!: () => void;
       const written = new Promise<void>((resolve) => (sent = resolve));
@@ -208,7 +208,7 @@ describe('the edge', () => {
         const socket = connect(Number(new URL(t.url).port), '127.0.0.1', () =>
           socket.write(
             `POST /webhooks HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\nx-forwarded-for: ${address}\r\n` +
-              `content-length: ${bytes}\r\n\r\n0123456789`,
+              `content-length: ${bytes + 10}\r\n\r\n${'x'.repeat(bytes)}`,
             () => setTimeout(sent, 200),
           ),
         );
@@ -268,6 +268,35 @@ describe('the edge', () => {
           expect.objectContaining({ status: 503, error: 'server_busy' }),
         ]),
       );
+    });
+  });
+
+  describe('with the default body rules', () => {
+    const t = useTestApp({});
+
+    /** A connection from `localAddress` (loopback answers all of 127.0.0.0/8) that sends headers announcing 256 kB, then nothing. */
+    function silentBody(localAddress: string): Promise<{ answer: () => string; closed: Promise<void> }> {
+      return new Promise((resolve, reject) => {
+        let answer = '';
+        const socket = connect({ port: Number(new URL(t.url).port), host: '127.0.0.1', localAddress }, () => {
+          socket.write(`POST /webhooks HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${256 * 1024}\r\n\r\n`);
+          resolve({ answer: () => answer, closed: new Promise((ok) => socket.once('close', () => ok())) });
+        });
+        socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
+        socket.on('error', reject);
+      });
+    }
+
+    it('bodies announced and never sent, from two addresses, shut out no one: another address delivers at once; they are cut idle after 5 s', async () => {
+      const stalled = await Promise.all([...Array(64).keys()].map((i) => silentBody(i % 2 ? '127.0.0.2' : '127.0.0.3')));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const started = Date.now();
+      const answer = await deliver(t.url, newOrderEvent({ id: 'silent-bodies', orderId: 'silent-bodies' }));
+      expect(answer.status).toBe(200);
+      expect(Date.now() - started).toBeLessThan(2_000);
+      await Promise.all(stalled.map((body) => body.closed));
+      expect(Date.now() - started).toBeLessThan(10_000);
+      for (const body of stalled) expect(body.answer()).toMatch(/^HTTP\/1\.1 408 [^]*"request_timeout"/);
     });
   });
 

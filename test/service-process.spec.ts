@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { request as httpsRequest } from 'node:https';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -8,7 +10,7 @@ import { throughPooler } from './support/database.js';
 import { holdStockRows } from './support/held-rows.js';
 import { scratchDatabaseUrl } from './support/scratch-database.js';
 import { spawnService, type ServiceProcess } from './support/service-process.js';
-import { type Answer, deliver, newOrderEvent } from './support/test-app.js';
+import { type Answer, deliver, newOrderEvent, sign } from './support/test-app.js';
 
 function isAlive(pid: number): boolean {
   try {
@@ -220,6 +222,63 @@ describe('the service process', () => {
     expect(head).toMatch(/^HTTP\/1\.1 503 /);
     expect(head).toMatch(/\r\nretry-after: 1\r\n/i);
     expect(JSON.parse(body)).toMatchObject({ statusCode: 503, error: 'shutting_down' });
+    expect(service.output()).not.toContain('did not stop');
+  });
+
+  it('with TLS on, finishes the HTTPS delivery in flight and exits 0 within seconds while a client holds a TCP connection and never starts its handshake', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'shelfsync-stop-tls-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    execFileSync('openssl', [
+      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-days', '1',
+      '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
+    ], { stdio: 'ignore' });
+    service = await spawnService({
+      WEBHOOK_SECRET: 's',
+      DATABASE_URL: scratchDatabaseUrl(),
+      TLS_CERT_FILE: join(dir, 'cert.pem'),
+      TLS_KEY_FILE: join(dir, 'key.pem'),
+    });
+    const port = Number(new URL(service.url).port);
+    const direct = new pg.Client({ connectionString: scratchDatabaseUrl() });
+    await direct.connect();
+    cleanups.push(() => void direct.end());
+    await direct.query(`INSERT INTO stock (sku, on_hand) VALUES ('TLS', 5)`);
+    await direct.query(`INSERT INTO stock_movements (sku, kind, on_hand_delta, reserved_delta) VALUES ('TLS', 'adjust', 5, 0)`);
+    // Plain TCP, and not a byte: the TLS server waits for a ClientHello that never comes.
+    const silent = await new Promise<{ closed: Promise<void> }>((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1', () => resolve({ closed: new Promise((ok) => socket.once('close', () => ok())) }));
+      socket.on('error', reject);
+    });
+    // An HTTPS delivery caught half-way (its SKU held) past the stop's grace, when idle connections are cut.
+    const held = await holdStockRows(['TLS']);
+    const body = newOrderEvent({ id: 'tls-1', orderId: 'tls-1', items: [{ sku: 'TLS', quantity: 2 }] });
+    const inFlight = new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const req = httpsRequest(
+        { port, host: '127.0.0.1', method: 'POST', path: '/webhooks', rejectUnauthorized: false, headers: { 'content-type': 'application/json', 'x-signature': sign(body, 's') } },
+        (res) => {
+          let text = '';
+          res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+    let signalled: number;
+    try {
+      await held.waitForWaiters(1);
+      signalled = Date.now();
+      service.child.kill('SIGTERM');
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+    } finally {
+      await held.release();
+    }
+    const answer = await inFlight;
+    expect(answer.status).toBe(200);
+    expect(JSON.parse(answer.text)).toMatchObject({ status: 'processed' });
+    expect(await service.exited).toEqual({ code: 0, signal: null });
+    expect(Date.now() - signalled).toBeLessThan(5_000);
+    await silent.closed;
     expect(service.output()).not.toContain('did not stop');
   });
 

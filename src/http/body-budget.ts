@@ -4,9 +4,9 @@ import { AppError } from '../common/app-error.js';
  * How many body bytes the service reads or holds at once, and how many one
  * client address may have in bodies still arriving. A body counts from its
  * first byte until its answer is sent (a webhook's bytes are held that long:
- * the signature, the parse and the event record all read them), as its
- * announced content-length from the start, since that is what it may come to
- * pin, or as the bytes received so far when it is sent chunked.
+ * the signature, the parse and the event record all read them), as the
+ * bytes received so far: what it announces costs nothing until it arrives,
+ * so connections that announce large bodies and send nothing take nothing.
  *
  * Past the budget a body is refused with 503 and retry-after (the sender
  * retries later, or at another instance); past an address's share, with 429.

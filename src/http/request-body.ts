@@ -25,9 +25,11 @@ type Done = (error: Error | null, body?: unknown) => void;
 export interface BodyRules {
   /** A body not whole this long after its headers is answered 408 (and its connection closed). */
   readDeadlineMs: number;
+  /** A body of which no byte arrives for this long is answered 408 (and its connection closed), its deadline notwithstanding. */
+  idleMs: number;
   /** Body bytes read or held at once, by the whole process (BodyBudget); at least one body at the webhook limit. */
   budgetBytes: number;
-  /** Bytes one client address may have in bodies still arriving (BodyBudget). */
+  /** Bytes one client address may have in bodies still arriving (BodyBudget), a small share of the budget; at least one body at the webhook limit. */
   perAddressBytes: number;
   /** Once the service stops, how long a body still arriving may take before it is answered 503. */
   stopGraceMs: number;
@@ -35,8 +37,9 @@ export interface BodyRules {
 
 export const BODY_RULES: BodyRules = {
   readDeadlineMs: 20_000,
+  idleMs: 5_000,
   budgetBytes: 16 * 1024 * 1024,
-  perAddressBytes: 8 * 1024 * 1024,
+  perAddressBytes: 2 * 1024 * 1024,
   stopGraceMs: 1_000,
 };
 
@@ -59,7 +62,8 @@ export interface BodySender {
  *   an empty JSON body reads as `{}`. Other types leave the body unset.
  *
  * Each has its limit (413 `payload_too_large`, naming it). Every body must be
- * whole within BodyRules.readDeadlineMs (408) and fit in the BodyBudget (503
+ * whole within BodyRules.readDeadlineMs, with no pause of idleMs (408), and
+ * its bytes received so far must fit in the BodyBudget (503
  * past the process's bytes, 429 past its address's); once stop() is called,
  * bodies still arriving get stopGraceMs, then a 503. Errors are AppErrors, so
  * they leave as the service's JSON error.
@@ -79,7 +83,7 @@ export class RequestBodies {
     this.webhooks = limits.webhooks;
     this.console = limits.console;
     this.json = limits.json;
-    this.budget = new BodyBudget(Math.max(rules.budgetBytes, this.webhooks.bytes), rules.perAddressBytes);
+    this.budget = new BodyBudget(Math.max(rules.budgetBytes, this.webhooks.bytes), Math.max(rules.perAddressBytes, this.webhooks.bytes));
   }
 
   /** Body bytes read or held now. */
@@ -127,13 +131,7 @@ export class RequestBodies {
     }
     const hold = this.budget.open(sender.address);
     if (sender.response) sender.response.once('close', () => hold.release());
-    const refusal = hold.grow(announced ?? 0);
-    if (refusal) {
-      hold.release();
-      discardThen(payload, 0, () => done(refusal));
-      return;
-    }
-    const read = new BodyRead(payload, limit, announced, hold, (error, body) => {
+    const read = new BodyRead(payload, limit, announced, hold, this.rules.idleMs, (error, body) => {
       this.reading.delete(read);
       if (error || !sender.response) hold.release();
       else hold.arrived();
@@ -151,6 +149,10 @@ const tooLarge = (limit: Limit) => new AppError(413, 'payload_too_large', `reque
 const timedOut = (ms: number) =>
   new AppError(408, 'request_timeout', `the request body did not arrive whole within ${ms / 1000} s`, undefined, { connection: 'close' });
 
+/** Closes the connection, as timedOut. */
+const idle = (ms: number) =>
+  new AppError(408, 'request_timeout', `no byte of the request body arrived for ${ms / 1000} s`, undefined, { connection: 'close' });
+
 const shuttingDown = () =>
   new AppError(503, 'shutting_down', 'the service is stopping and the request body had not arrived whole; retry', undefined, {
     'retry-after': '1',
@@ -158,27 +160,30 @@ const shuttingDown = () =>
   });
 
 /**
- * One body being read: copied as it arrives into one Buffer of its announced
- * length (or, chunked, concatenated once at the end), never a view of the
- * socket's read buffer; 413 past the limit, and the budget grown chunk by
- * chunk when no length was announced.
+ * One body being read: its chunks kept as they arrive and concatenated once
+ * at its end (one copy, never a view of the socket's read buffer), the
+ * budget grown by each chunk's bytes (what the body holds, not what it
+ * announces); 413 past the limit or its announced length. One timer per body
+ * keeps both its deadline and its idle cut: it fires at the earlier of the
+ * two, and when the body received bytes meanwhile, it is set again.
  */
 class BodyRead {
-  private readonly buffer: Buffer | undefined;
   private readonly chunks: Buffer[] = [];
   private received = 0;
   private timer: NodeJS.Timeout | undefined;
   private cutAt = Infinity;
+  private cutError: AppError | undefined;
+  private lastByteAt = Date.now();
   private finished = false;
 
   constructor(
     private readonly payload: IncomingMessage,
     private readonly limit: Limit,
-    announced: number | undefined,
+    private readonly announced: number | undefined,
     private readonly hold: BodyHold,
+    private readonly idleMs: number,
     private readonly done: Done,
   ) {
-    this.buffer = announced === undefined ? undefined : Buffer.allocUnsafe(announced);
     payload.on('data', this.onData);
     payload.on('end', this.onEnd);
     payload.on('error', this.onError);
@@ -186,42 +191,60 @@ class BodyRead {
 
   /** Gives up on the body `ms` from now (unless an earlier cut is set), answering `error`. */
   cutAfter(ms: number, error: AppError): void {
-    if (this.finished || Date.now() + ms >= this.cutAt) return;
-    this.cutAt = Date.now() + ms;
+    const at = Date.now() + ms;
+    if (this.finished || at >= this.cutAt) return;
+    this.cutAt = at;
+    this.cutError = error;
+    this.schedule(Date.now());
+  }
+
+  /** The timer, at the earlier of the cut and the idle cut. */
+  private schedule(now: number): void {
     clearTimeout(this.timer);
+    const at = Math.min(this.cutAt, this.lastByteAt + this.idleMs);
     // Unref'd: a body being read does not by itself keep the process alive.
-    this.timer = setTimeout(() => this.finish(error), ms).unref();
+    this.timer = setTimeout(expire, Math.max(0, at - now), this).unref();
+  }
+
+  /** The timer fired: the body is cut, or, bytes having arrived meanwhile, the timer set again. */
+  expire(): void {
+    const now = Date.now();
+    if (this.cutError && now >= this.cutAt) this.finish(this.cutError);
+    else if (now - this.lastByteAt >= this.idleMs) this.finish(idle(this.idleMs));
+    else this.schedule(now);
   }
 
   private readonly onData = (chunk: Buffer) => {
     this.received += chunk.length;
-    if (this.received > this.limit.bytes || (this.buffer && this.received > this.buffer.length)) {
-      this.stopListening();
-      this.chunks.length = 0;
-      discardThen(this.payload, this.received, () => this.finish(tooLarge(this.limit)));
-      return;
-    }
-    if (this.buffer) {
-      chunk.copy(this.buffer, this.received - chunk.length);
+    if (this.received > this.limit.bytes || (this.announced !== undefined && this.received > this.announced)) {
+      this.drop(tooLarge(this.limit));
       return;
     }
     const refusal = this.hold.grow(chunk.length);
     if (refusal) {
-      this.stopListening();
-      this.chunks.length = 0;
-      discardThen(this.payload, this.received, () => this.finish(refusal));
+      this.drop(refusal);
       return;
     }
+    this.lastByteAt = Date.now();
     this.chunks.push(chunk);
   };
 
   private readonly onEnd = () => {
-    const body = this.buffer ? this.buffer.subarray(0, this.received) : Buffer.concat(this.chunks, this.received);
+    const body = Buffer.concat(this.chunks, this.received);
     this.chunks.length = 0;
     this.finish(null, body);
   };
 
   private readonly onError = () => this.finish(abortedError(this.payload));
+
+  /** Refuses the body: the rest is read and dropped, then `error` answered. */
+  private drop(error: AppError): void {
+    this.stopListening();
+    this.chunks.length = 0;
+    clearTimeout(this.timer);
+    this.finished = true;
+    discardThen(this.payload, this.received, () => this.done(error));
+  }
 
   private stopListening(): void {
     this.payload.off('data', this.onData);
@@ -237,6 +260,9 @@ class BodyRead {
     this.done(error, body);
   }
 }
+
+/** The timer's callback, one for every body (no closure per body). */
+const expire = (read: BodyRead) => read.expire();
 
 /**
  * Why a body stream failed: Node's own request timeout (the server answered

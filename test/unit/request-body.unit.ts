@@ -162,7 +162,7 @@ function response(): EventEmitter & { close(): void } {
   return emitter;
 }
 
-const RULES: BodyRules = { readDeadlineMs: 60_000, budgetBytes: 2048, perAddressBytes: 1536, stopGraceMs: 20 };
+const RULES: BodyRules = { readDeadlineMs: 60_000, idleMs: 60_000, budgetBytes: 2048, perAddressBytes: 1536, stopGraceMs: 20 };
 
 /** Starts reading a body; `outcome` settles when the reader answers. */
 function read(reader: RequestBodies, body: IncomingMessage, sender: BodySender, route = '/webhooks') {
@@ -200,10 +200,51 @@ describe('RequestBodies: what bodies may hold, and for how long', () => {
     expect((await other.outcome).error).toMatchObject({ status: 400, code: 'bad_request' });
   });
 
-  it('holds a body in the budget from its announced length until its answer is sent; past the budget, 503 with retry-after', async () => {
+  it('answers 408 request_timeout, closing the connection, to a body of which no byte arrives for idleMs; a body that keeps arriving is read', async () => {
+    const reader = new RequestBodies({ webhooks: byteSizeOf('1kb'), console: byteSizeOf('64b'), json: byteSizeOf('128b') }, { ...RULES, idleMs: 40 });
+    const silent = stream({ 'content-length': '100' });
+    const cut = read(reader, silent, { address: 'a' });
+    silent.write(Buffer.alloc(10));
+    const steady = stream({ 'content-length': '10' });
+    const whole = read(reader, steady, { address: 'b' });
+    for (let i = 0; i < 9; i += 1) {
+      steady.write(Buffer.from('x'));
+      await new Promise((resolve) => setTimeout(resolve, 15));
+    }
+    steady.end(Buffer.from('x'));
+    expect((await whole.outcome).body).toEqual(Buffer.from('x'.repeat(10)));
+    const { error } = await cut.outcome;
+    expect(error).toMatchObject({ status: 408, code: 'request_timeout', headers: { connection: 'close' } });
+    expect(error?.message).toBe('no byte of the request body arrived for 0.04 s');
+    expect(silent.listenerCount('data')).toBe(0);
+    expect(reader.bytesHeld).toBe(0);
+  });
+
+  it('charges a body only the bytes it has received: bodies announced and not sent take nothing from the budget or their address', async () => {
+    const reader = new RequestBodies({ webhooks: byteSizeOf('1kb'), console: byteSizeOf('64b'), json: byteSizeOf('128b') }, RULES);
+    const stalled = [...Array(20).keys()].map((i) => {
+      const body = stream({ 'content-length': '1024' });
+      read(reader, body, { address: i % 2 ? 'a' : 'b', response: response() });
+      return body;
+    });
+    await tick();
+    expect(reader.bytesHeld).toBe(0);
+    const other = stream({ 'content-length': '1024' });
+    const fits = read(reader, other, { address: 'c' });
+    other.end(Buffer.alloc(1024));
+    expect((await fits.outcome).body).toHaveLength(1024);
+    stalled[0].write(Buffer.alloc(300));
+    await tick();
+    expect(reader.bytesHeld).toBe(300);
+  });
+
+  it('holds a body in the budget from its bytes received until its answer is sent; past the budget, 503 with retry-after', async () => {
     const reader = new RequestBodies({ webhooks: byteSizeOf('1kb'), console: byteSizeOf('64b'), json: byteSizeOf('128b') }, RULES);
     const first = response();
-    const held = read(reader, stream({ 'content-length': '1024' }), { address: 'a', response: first });
+    const one = stream({ 'content-length': '1024' });
+    const held = read(reader, one, { address: 'a', response: first });
+    one.end(Buffer.alloc(1024));
+    expect((await held.outcome).body).toHaveLength(1024);
     const second = stream({ 'content-length': '1024' });
     const whole = read(reader, second, { address: 'b', response: response() });
     second.end(Buffer.alloc(1024));
@@ -213,8 +254,7 @@ describe('RequestBodies: what bodies may hold, and for how long', () => {
     const over = stream({ 'content-length': '1' });
     const refused = read(reader, over, { address: 'c' });
     over.end(Buffer.from('x'));
-    expect((await refused.outcome).error).toMatchObject({ status: 503, code: 'server_busy' });
-    expect(held.settled()).toBeUndefined();
+    expect((await refused.outcome).error).toMatchObject({ status: 503, code: 'server_busy', headers: { 'retry-after': '2', connection: 'close' } });
     first.close();
     expect(reader.bytesHeld).toBe(1024);
     const later = stream({ 'content-length': '1' });
@@ -223,20 +263,11 @@ describe('RequestBodies: what bodies may hold, and for how long', () => {
     expect((await fits.outcome).error).toBeNull();
   });
 
-  it('answers 503 server_busy at once to a body announced past what the budget has left', async () => {
-    const reader = new RequestBodies({ webhooks: byteSizeOf('1kb'), console: byteSizeOf('64b'), json: byteSizeOf('128b') }, RULES);
-    read(reader, stream({ 'content-length': '1024' }), { address: 'a', response: response() });
-    read(reader, stream({ 'content-length': '1000' }), { address: 'b', response: response() });
-    const late = stream({ 'content-length': '100' });
-    const refused = read(reader, late, { address: 'c' });
-    late.end(Buffer.alloc(100));
-    expect((await refused.outcome).error).toMatchObject({ status: 503, code: 'server_busy', headers: { 'retry-after': '2', connection: 'close' } });
-    expect(reader.bytesHeld).toBe(2024);
-  });
-
-  it('grows a chunked body in the budget as it arrives, and refuses it with 503 once past', async () => {
-    const reader = new RequestBodies({ webhooks: byteSizeOf('2kb'), console: byteSizeOf('64b'), json: byteSizeOf('128b') }, RULES);
-    read(reader, stream({ 'content-length': '1024' }), { address: 'a', response: response() });
+  it('grows a body in the budget as it arrives, announced or chunked, and refuses it with 503 once past', async () => {
+    const reader = new RequestBodies({ webhooks: byteSizeOf('2kb'), console: byteSizeOf('64b'), json: byteSizeOf('128b') }, { ...RULES, perAddressBytes: 4096 });
+    const announced = stream({ 'content-length': '2048' });
+    read(reader, announced, { address: 'a', response: response() });
+    announced.write(Buffer.alloc(1024));
     const chunked = stream({});
     const refused = read(reader, chunked, { address: 'b', response: response() });
     chunked.write(Buffer.alloc(1000));
@@ -251,6 +282,7 @@ describe('RequestBodies: what bodies may hold, and for how long', () => {
     const reader = new RequestBodies({ webhooks: byteSizeOf('1kb'), console: byteSizeOf('64b'), json: byteSizeOf('128b') }, { ...RULES, budgetBytes: 10_000 });
     const slow = stream({ 'content-length': '1024' });
     const first = read(reader, slow, { address: 'a', response: response() });
+    slow.write(Buffer.alloc(1000));
     const more = stream({ 'content-length': '600' });
     const refused = read(reader, more, { address: 'a' });
     more.end(Buffer.alloc(600));
@@ -260,7 +292,7 @@ describe('RequestBodies: what bodies may hold, and for how long', () => {
     elsewhere.end(Buffer.alloc(600));
     expect((await other.outcome).error).toBeNull();
     // Once whole, a body still held until its answer no longer counts against its address.
-    slow.end(Buffer.alloc(1024));
+    slow.end(Buffer.alloc(24));
     expect((await first.outcome).error).toBeNull();
     const again = stream({ 'content-length': '600' });
     const next = read(reader, again, { address: 'a' });
