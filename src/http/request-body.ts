@@ -120,7 +120,7 @@ export class RequestBodies {
   /** The service is stopping: each body still arriving has stopGraceMs left at most, then it is answered 503. */
   stop(): void {
     this.stopping = true;
-    for (const read of this.reading) read.cutAfter(this.rules.stopGraceMs, shuttingDown());
+    for (const read of this.reading) read.cutAfter(this.rules.stopGraceMs, shuttingDown);
   }
 
   private readAll(payload: IncomingMessage, limit: Limit, sender: BodySender, done: Done): void {
@@ -138,8 +138,8 @@ export class RequestBodies {
       done(error, body);
     });
     this.reading.add(read);
-    read.cutAfter(this.rules.readDeadlineMs, timedOut(this.rules.readDeadlineMs));
-    if (this.stopping) read.cutAfter(this.rules.stopGraceMs, shuttingDown());
+    read.cutAfter(this.rules.readDeadlineMs, timedOut);
+    if (this.stopping) read.cutAfter(this.rules.stopGraceMs, shuttingDown);
   }
 }
 
@@ -159,6 +159,9 @@ const shuttingDown = () =>
     connection: 'close',
   });
 
+/** A cut's answer, made from how long the body was given. */
+type CutError = (ms: number) => AppError;
+
 /**
  * One body being read: its chunks kept as they arrive and concatenated once
  * at its end (one copy, never a view of the socket's read buffer), the
@@ -172,7 +175,9 @@ class BodyRead {
   private received = 0;
   private timer: NodeJS.Timeout | undefined;
   private cutAt = Infinity;
-  private cutError: AppError | undefined;
+  /** Makes the cut's answer, only when it is given: an Error's stack is not free, and nearly every body arrives. */
+  private cutError: CutError | undefined;
+  private cutMs = 0;
   private lastByteAt = Date.now();
   private finished = false;
 
@@ -189,12 +194,13 @@ class BodyRead {
     payload.on('error', this.onError);
   }
 
-  /** Gives up on the body `ms` from now (unless an earlier cut is set), answering `error`. */
-  cutAfter(ms: number, error: AppError): void {
+  /** Gives up on the body `ms` from now (unless an earlier cut is set), answering `error(ms)`. */
+  cutAfter(ms: number, error: CutError): void {
     const at = Date.now() + ms;
     if (this.finished || at >= this.cutAt) return;
     this.cutAt = at;
     this.cutError = error;
+    this.cutMs = ms;
     this.schedule(Date.now());
   }
 
@@ -209,7 +215,7 @@ class BodyRead {
   /** The timer fired: the body is cut, or, bytes having arrived meanwhile, the timer set again. */
   expire(): void {
     const now = Date.now();
-    if (this.cutError && now >= this.cutAt) this.finish(this.cutError);
+    if (this.cutError && now >= this.cutAt) this.finish(this.cutError(this.cutMs));
     else if (now - this.lastByteAt >= this.idleMs) this.finish(idle(this.idleMs));
     else this.schedule(now);
   }
