@@ -379,7 +379,9 @@ describe('OpenAPI', () => {
   it('describes the whole API at /docs-json, the webhook signature headers included', async () => {
     const res = await fetch(`${t.url}/docs-json`);
     expect(res.status).toBe(200);
-    const doc = (await res.json()) as { paths: Record<string, Record<string, { parameters?: { name: string; in: string }[] }>> };
+    const doc = (await res.json()) as {
+      paths: Record<string, Record<string, { parameters?: { name: string; in: string }[]; responses: Record<string, unknown> }>>;
+    };
     expect(Object.keys(doc.paths).sort()).toEqual([
       '/health',
       '/inventory',
@@ -402,6 +404,8 @@ describe('OpenAPI', () => {
     const headers = doc.paths['/webhooks'].post.parameters!.filter((p) => p.in === 'header').map((p) => p.name);
     expect(headers).toEqual(expect.arrayContaining(['x-signature', 'webhook-id', 'webhook-timestamp', 'webhook-signature', 'stripe-signature']));
     expect(Object.keys(doc.paths['/inventory/{sku}'])).toEqual(expect.arrayContaining(['get', 'put']));
+    // every answer the edge can give a delivery, the body rules' 408, 429 and 503 included
+    expect(Object.keys(doc.paths['/webhooks'].post.responses).sort()).toEqual(['200', '400', '401', '403', '404', '408', '413', '415', '429', '503']);
   });
 
   it('serves the page at /docs', async () => {

@@ -47,10 +47,11 @@ function documented(): MethodDecorator {
       [401, 'missing or wrong signature, or a timestamp outside the tolerance'],
       [403, 'the sender address is not allowed for this source'],
       [404, 'unknown source'],
+      [408, 'the body did not arrive whole within 20 s, or paused for 5 s (the connection is closed)'],
       [413, 'body over WEBHOOK_BODY_LIMIT'],
       [415, 'compressed body'],
-      [429, 'too many requests from this address; see retry-after'],
-      [503, 'the database is unavailable; retry later (retry-after)'],
+      [429, 'too many requests, or too many body bytes still arriving, from this address; see retry-after'],
+      [503, 'the database is unavailable, the body budget is full (server_busy) or the service is stopping; retry (retry-after)'],
     ] as const) {
       ApiResponse({ status, description })(target, key, descriptor);
     }
