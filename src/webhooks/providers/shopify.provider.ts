@@ -5,7 +5,7 @@ import type { CreateOrderCommand, LifecycleCommand, OrderCommand, ReturnUnitsCom
 import type { LifecycleEvent } from '../../orders/order-state-machine.js';
 import { headerValue } from '../signature/signature-scheme.js';
 import { SHOPIFY_HEADERS } from './gateway-headers.js';
-import { cleanText, currencyOf, CURRENCY_RULE, decimalAmountOf, EMAIL_RULE, emailOf, ID_RULE, idOf, invalid, isObject, isQuantity, linesAt, MAX_EVENT_ID_LENGTH, QUANTITY_RULE, readJson } from './input-rules.js';
+import { cleanText, currencyOf, CURRENCY_RULE, decimalAmountOf, emailOf, ID_RULE, idOf, invalid, isObject, isQuantity, linesAt, MAX_EVENT_ID_LENGTH, QUANTITY_RULE, readJson } from './input-rules.js';
 import { lineItemsOf, skuOf } from './native-lines.js';
 import type { DeliveryCommand, IdentifiedDelivery, Provider } from './provider.js';
 
@@ -110,20 +110,10 @@ export class ShopifyProvider implements Provider {
 
     const customer = isObject(order.customer) ? order.customer : {};
     const billing = isObject(order.billing_address) ? order.billing_address : {};
-    // Every email given must be one (Shopify checked them); the first given is the order's.
-    const emails = (
-      [
-        ['email', order.email],
-        ['contact_email', order.contact_email],
-        ['customer.email', customer.email],
-      ] as const
-    ).map(([field, value]) => {
-      const email = emailOf(value);
-      if (email === undefined) problems.push({ field, message: `${field} must be ${EMAIL_RULE}` });
-      return email;
-    });
     if (problems.length) throw invalid(problems);
-    const email = emails.find((e) => typeof e === 'string');
+    // The first of these that is an email is the order's; one that is not is passed over: it only informs,
+    // and refusing the order for it would lose the order (and Shopify drops a webhook that keeps failing).
+    const email = [order.email, order.contact_email, customer.email].map(emailOf).find((e) => typeof e === 'string');
     const customerName =
       fullName(customer.first_name, customer.last_name) ??
       cleanText(billing.name, 200) ??

@@ -6,7 +6,7 @@ import type { CreateOrderCommand, LifecycleCommand, OrderCommand } from '../../o
 import type { LifecycleEvent } from '../../orders/order-state-machine.js';
 import { headerValue } from '../signature/signature-scheme.js';
 import { WOOCOMMERCE_HEADERS } from './gateway-headers.js';
-import { cleanText, currencyOf, CURRENCY_RULE, decimalAmountOf, EMAIL_RULE, emailOf, ID_RULE, idOf, invalid, isEventType, isObject, MAX_AMOUNT, readJson } from './input-rules.js';
+import { cleanText, currencyOf, CURRENCY_RULE, decimalAmountOf, emailOf, ID_RULE, idOf, invalid, isEventType, isObject, MAX_AMOUNT, readJson } from './input-rules.js';
 import { lineItemsOf } from './native-lines.js';
 import type { DeliveryCommand, IdentifiedDelivery, Provider } from './provider.js';
 import { UNKNOWN_EVENT_TYPE } from './shelfsync.provider.js';
@@ -136,8 +136,8 @@ export class WooCommerceProvider implements Provider {
 function createCommandOf(order: Record<string, unknown>, orderId: string, problems: FieldProblem[]): CreateOrderCommand {
   const billing = isObject(order.billing) ? order.billing : {};
   const shipping = isObject(order.shipping) ? order.shipping : {};
-  const email = emailOf(billing.email);
-  if (email === undefined) problems.push({ field: 'billing.email', message: `billing.email must be ${EMAIL_RULE}` });
+  // An email that is not one is passed over (it only informs): refusing it would lose the order, and WooCommerce never retries.
+  const email = emailOf(billing.email) ?? null;
   // A guest order may carry no name: then the shipping name, the email, or the order itself names the customer.
   const customerName = nameOf(billing) ?? nameOf(shipping) ?? email ?? `WooCommerce order ${orderId}`;
 
