@@ -1,5 +1,4 @@
 import { beforeEach, describe, expect, it } from '@jest/globals';
-import type { EntityManager } from 'typeorm';
 import { TransactionRunner } from '../src/database/transaction-runner.js';
 import { count, resetDatabase, seedStock, stockOf, failInserts } from './support/database.js';
 import { transactionRetries } from './support/metrics.js';
@@ -87,71 +86,67 @@ describe('transaction retries', () => {
     expect(await count(t.db, 'webhook_events')).toBe(0);
   });
 
-  it('rolls a unit of work that fails back to its savepoint alone, nested ones too, and the transaction goes on', async () => {
+  /**
+   * Runs `work` as one transaction in which `write(sku)` adds a stock row; its answer, and the rows
+   * written that stayed once it committed.
+   */
+  async function savepoints<T>(work: (unit: Savepoint, write: (sku: string) => Promise<unknown>) => Promise<T>) {
     const runner = t.app.get(TransactionRunner);
-    const insert = (sku: string) => (em: EntityManager) => em.query(`INSERT INTO stock (sku, on_hand) VALUES ($1, 1)`, [sku]);
-    const answer = await runner.run(async (em) => {
-      await insert('before')(em);
-      const outer = await runner.inSavepoint(
-        em,
+    const answer = await runner.run((em) =>
+      work(
+        (body, onFailure) => runner.inSavepoint(em, body, onFailure),
+        (sku) => em.query(`INSERT INTO stock (sku, on_hand) VALUES ($1, 1)`, [sku]),
+      ),
+    );
+    const kept = (await t.db.query(`SELECT sku FROM stock WHERE sku <> 'A' ORDER BY sku`)).map((r: { sku: string }) => r.sku);
+    return { answer, kept };
+  }
+  type Savepoint = <T, F>(body: () => Promise<T>, onFailure: (error: unknown) => Promise<F>) => Promise<T | F>;
+  const failing = (message: string) => () => Promise.reject(new Error(message));
+
+  it('rolls a unit of work that fails back to its savepoint alone, nested ones too, and the transaction goes on', async () => {
+    const { answer, kept } = await savepoints(async (unit, write) => {
+      await write('before');
+      const outer = await unit(
         async () => {
-          await insert('outer')(em);
-          const inner = await runner.inSavepoint(
-            em,
-            async () => {
-              await insert('inner')(em);
-              throw new Error('the inner unit fails');
-            },
+          await write('outer');
+          const inner = await unit(
+            () => write('inner').then(failing('the inner unit fails')),
             (error) => Promise.resolve(`kept going after: ${(error as Error).message}`),
           );
-          await insert('after inner')(em);
+          await write('after inner');
           return inner;
         },
         () => Promise.resolve('the outer unit failed'),
       );
-      const failed = await runner.inSavepoint(
-        em,
-        async () => {
-          await insert('second')(em);
-          await insert('second')(em); // a duplicate key: PostgreSQL's own error, the transaction aborted up to the savepoint
-        },
+      // a duplicate key: PostgreSQL's own error, the transaction aborted up to the savepoint
+      const failed = await unit(
+        () => write('second').then(() => write('second')),
         () => Promise.resolve('second rolled back'),
       );
-      await insert('last')(em);
+      await write('last');
       return [outer, failed];
     });
     expect(answer).toEqual(['kept going after: the inner unit fails', 'second rolled back']);
-    const skus = (await t.db.query(`SELECT sku FROM stock WHERE sku <> 'A' ORDER BY sku`)).map((r: { sku: string }) => r.sku);
-    expect(skus).toEqual(['after inner', 'before', 'last', 'outer']);
+    expect(kept).toEqual(['after inner', 'before', 'last', 'outer']);
   });
 
   it('rolls an outer unit that fails back to its own savepoint, after an inner unit failed inside it', async () => {
-    const runner = t.app.get(TransactionRunner);
-    const insert = (sku: string) => (em: EntityManager) => em.query(`INSERT INTO stock (sku, on_hand) VALUES ($1, 1)`, [sku]);
-    const answer = await runner.run(async (em) => {
-      await insert('before')(em);
-      const outer = await runner.inSavepoint(
-        em,
+    const { answer, kept } = await savepoints(async (unit, write) => {
+      await write('before');
+      const outer = await unit(
         async () => {
-          await insert('outer')(em);
-          await runner.inSavepoint(
-            em,
-            async () => {
-              await insert('inner')(em);
-              throw new Error('the inner unit fails');
-            },
-            () => Promise.resolve(undefined),
-          );
+          await write('outer');
+          await unit(() => write('inner').then(failing('the inner unit fails')), () => Promise.resolve(undefined));
           throw new Error('the outer unit fails too');
         },
         (error) => Promise.resolve((error as Error).message),
       );
-      await insert('last')(em);
+      await write('last');
       return outer;
     });
     expect(answer).toBe('the outer unit fails too');
     // Neither unit's writes stay: the outer one rolled back to its own savepoint, not to the inner one's.
-    const skus = (await t.db.query(`SELECT sku FROM stock WHERE sku <> 'A' ORDER BY sku`)).map((r: { sku: string }) => r.sku);
-    expect(skus).toEqual(['before', 'last']);
+    expect(kept).toEqual(['before', 'last']);
   });
 });
