@@ -37,9 +37,12 @@ export function clientAddressOf(request: HttpRequest): string {
  * Both the allowed-IP check and the rate limits read addresses so.
  */
 export function plainAddress(address: string): string {
+  if (!MAPPED_PREFIX.test(address)) return address;
   const carried = address.slice(7);
-  return address.slice(0, 7).toLowerCase() === '::ffff:' && isIPv4(carried) ? carried : address;
+  return isIPv4(carried) ? carried : address;
 }
+
+const MAPPED_PREFIX = /^::ffff:/i;
 
 /** Whether the route is POST /webhooks or /webhooks/{source}. */
 export function isWebhookRoute(route: string): boolean {

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { EntityManager } from 'typeorm';
 import { CLAIMED_AS, type DeliveryStatus, isSettled } from './delivery-status.js';
+import { errorMessage } from '../common/error-message.js';
 
 /** A verified delivery as the event log records it: where from, its bytes and headers, and what it was read as. */
 export interface IncomingEvent {
@@ -78,7 +79,8 @@ function storableHeaders(headers: IncomingHttpHeaders): Record<string, string> {
   const kept: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
     if (value === undefined || UNSTORED_HEADERS.has(name)) continue;
-    kept[storableText(name)] = storableText(Array.isArray(value) ? value.join(', ') : value);
+    // a name is a token (Node's parser refuses anything else); a value is whatever the sender wrote
+    kept[name] = storableText(Array.isArray(value) ? value.join(', ') : value);
   }
   return kept;
 }
@@ -108,7 +110,7 @@ export function storableKey(id: string): string {
 
 /** What last_error keeps of a failure: its message, storable, at most ERROR_TEXT_LIMIT long (a pair cut in two loses its half). */
 export function failureText(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
+  const message = errorMessage(error);
   return storableText(message.slice(0, ERROR_TEXT_LIMIT));
 }
 

@@ -103,9 +103,15 @@ function membersOf(root: unknown): number {
   while (stack.length > 0) {
     const value = stack.pop();
     if (typeof value !== 'object' || value === null) continue;
-    const children = Object.values(value);
-    if (!Array.isArray(value)) members += children.length;
-    for (const child of children) stack.push(child);
+    if (Array.isArray(value)) {
+      for (const child of value) stack.push(child);
+      continue;
+    }
+    // no copy of each object's values: this runs over every delivery's body
+    for (const key in value) {
+      members++;
+      stack.push((value as Record<string, unknown>)[key]);
+    }
   }
   return members;
 }
