@@ -6,6 +6,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createApp, drainConnections } from './app.setup.js';
 import { ConfigError } from './config/app-config.js';
 import { readConfiguration } from './configuration.js';
+import { errorMessage } from './common/error-message.js';
 
 /** How long a stop may take: requests in flight finish within it, or the process exits anyway. */
 const SHUTDOWN_TIMEOUT_MS = 10_000;
@@ -65,7 +66,7 @@ function stopGracefullyOn(signals: NodeJS.Signals[], app: NestFastifyApplication
     app.close().then(
       () => process.exit(0),
       (error: unknown) => {
-        console.error(`shelfsync stopped with an error: ${error instanceof Error ? error.message : String(error)}`);
+        console.error(`shelfsync stopped with an error: ${errorMessage(error)}`);
         process.exit(1);
       },
     );
@@ -75,7 +76,7 @@ function stopGracefullyOn(signals: NodeJS.Signals[], app: NestFastifyApplication
 
 main().catch((error: unknown) => {
   // One line that says why, instead of a stack: a bad variable, or a database that is not there.
-  const reason = error instanceof ConfigError ? error.message : error instanceof Error ? error.message : String(error);
+  const reason = error instanceof ConfigError ? error.message : errorMessage(error);
   console.error(`shelfsync cannot start: ${reason}`);
   process.exit(1);
 });

@@ -14,6 +14,7 @@ import { readConfiguration } from '../configuration.js';
 import { DEFAULT_SOURCE } from '../webhooks/webhook-sources.js';
 import { SCHEMES } from '../webhooks/signature/schemes.js';
 import { GATEWAY_SENDERS, parseExact, setPath, stringifyExact } from './gateway-senders.js';
+import { errorMessage } from '../common/error-message.js';
 
 const USAGE = `usage: npm run send -- <event> --order-id <id> [options]
        npm run send -- <type> --provider <gateway> --body <file> [--set path=value ...] [options]
@@ -147,7 +148,7 @@ function envelope(event: string, eventId: string, values: { [key: string]: strin
 send().then(
   (code) => process.exit(code),
   (error: unknown) => {
-    console.error(`send failed: ${error instanceof Error ? error.message : String(error)}`);
+    console.error(`send failed: ${errorMessage(error)}`);
     process.exit(2);
   },
 );

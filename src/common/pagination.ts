@@ -58,6 +58,9 @@ export function decodeCursor(cursor: string | undefined, shape: RegExp[]): strin
 export const TEXT_KEY = /^[^\u0000]{1,200}$/;
 export const ID_KEY = /^[1-9][0-9]{0,17}$/;
 
+/** A UUID as PostgreSQL writes one (notification endpoints' ids), any case. */
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /** Cuts a page fetched with `limit + 1` rows to `limit` and makes the next cursor from the last row kept. */
 export function toPage<R, T>(rows: R[], limit: number, keyOf: (row: R) => string[], view: (row: R) => T): Page<T> {
   const kept = rows.slice(0, limit);

@@ -1,13 +1,11 @@
 import { Get, Param, Post, Query, Res } from '@nestjs/common';
 import { type HttpReply, redirectTo } from '../http/http.js';
-import { ID_KEY as ID } from '../common/pagination.js';
+import { ID_KEY as ID, UUID } from '../common/pagination.js';
 import { NotificationsOutboxService } from '../notifications/notifications-outbox.service.js';
 import { ConsolePages } from './console-access.js';
 import type { Flash } from './html.js';
 import { type Form, noticeOf, pageOrFirst, refusalOf, sendPage, withNotice } from './pages.js';
 import { notificationsPage } from './views.js';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * The console's view of the outbox: the messages to one endpoint (or all),

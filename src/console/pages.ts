@@ -26,7 +26,7 @@ export async function pageOrFirst<T>(list: (cursor?: string) => Promise<Page<T>>
  * it reads from the database, so a link cannot put a sentence of its own on a
  * console page. An unknown code shows nothing.
  */
-export const NOTICES = ['replayed', 'adjusted', 'retried'] as const;
+const NOTICES = ['replayed', 'adjusted', 'retried'] as const;
 export type Notice = (typeof NOTICES)[number];
 
 export function noticeOf(query: Form): Notice | undefined {

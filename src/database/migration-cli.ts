@@ -8,6 +8,7 @@ import { AppConfig } from '../config/app-config.js';
 import { dataSourceOptions } from './data-source-options.js';
 import { resolveDatabaseUrl } from './database-url.js';
 import { runMigrations } from './migrate.js';
+import { errorMessage } from '../common/error-message.js';
 
 const log = (line: string) => console.log(`[migrations] ${line}`);
 
@@ -28,7 +29,7 @@ async function migrate(): Promise<void> {
 migrate().then(
   () => process.exit(0),
   (error: unknown) => {
-    console.error(`migrations did not run: ${error instanceof Error ? error.message : String(error)}`);
+    console.error(`migrations did not run: ${errorMessage(error)}`);
     process.exit(1);
   },
 );

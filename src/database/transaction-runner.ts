@@ -6,6 +6,7 @@ import { withinDeadline } from './deadline.js';
 import { queryRows } from './query-rows.js';
 import { isRetryableTransactionError, isTransientDatabaseError, sqlState } from './pg-errors.js';
 import { CLIENT_DEADLINE_MS, SET_TRANSACTION_LIMITS } from './transaction-limits.js';
+import { errorMessage } from '../common/error-message.js';
 
 const MAX_ATTEMPTS = 5;
 
@@ -136,6 +137,3 @@ export class TransactionRunner {
   }
 }
 
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}

@@ -9,6 +9,7 @@ import { AppConfig } from '../config/app-config.js';
 import { dataSourceOptions } from '../database/data-source-options.js';
 import { resolveDatabaseUrl } from '../database/database-url.js';
 import { StockRepository } from './stock.repository.js';
+import { errorMessage } from '../common/error-message.js';
 
 async function reconcile(): Promise<number> {
   const config = AppConfig.fromEnv(process.env);
@@ -39,7 +40,7 @@ async function reconcile(): Promise<number> {
 reconcile().then(
   (code) => process.exit(code),
   (error: unknown) => {
-    console.error(`reconcile could not run: ${error instanceof Error ? error.message : String(error)}`);
+    console.error(`reconcile could not run: ${errorMessage(error)}`);
     process.exit(2);
   },
 );

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { AppError } from '../common/app-error.js';
-import { decodeCursor, DEFAULT_PAGE_SIZE, ID_KEY, type Page, toPage } from '../common/pagination.js';
+import { decodeCursor, DEFAULT_PAGE_SIZE, ID_KEY, type Page, toPage, UUID } from '../common/pagination.js';
 import { AppConfig } from '../config/app-config.js';
 import { TransactionRunner } from '../database/transaction-runner.js';
 import { DISABLED_BY_OPERATOR, type EndpointStatus } from './endpoint-status.js';
@@ -26,7 +26,6 @@ export interface EndpointView {
 /** The answer to POST /notification-endpoints: the endpoint and, this once, its secret. */
 export type CreatedEndpointView = EndpointView & { secret: string };
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Random bytes of a new secret: 24, as Standard Webhooks' own libraries make them (the key is at least 16). */
 const SECRET_BYTES = 24;
 
@@ -59,8 +58,8 @@ function distinct(events: NotificationEventType[] | null | undefined): Notificat
   return events ? [...new Set(events)] : events;
 }
 
-/** How long a rotated-out secret keeps signing beside the new one (the sender's choice: signing_secrets.sql). */
-export const PREVIOUS_SECRET_HOURS = 24;
+/** How long a rotated-out secret keeps signing beside the new one: its expiry is stored with it, and signing_secrets.sql signs with it until then. */
+const PREVIOUS_SECRET_HOURS = 24;
 
 @Injectable()
 export class NotificationEndpointsService {

@@ -3,6 +3,7 @@ import { AppConfig } from '../config/app-config.js';
 import { TransactionRunner } from '../database/transaction-runner.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { OrdersService } from './orders.service.js';
+import { errorMessage } from '../common/error-message.js';
 
 /** Orders expired per transaction at most. */
 export const EXPIRY_BATCH_SIZE = 50;
@@ -71,7 +72,7 @@ export class ReservationSweeper implements OnApplicationBootstrap, BeforeApplica
         full = batch.claimed === EXPIRY_BATCH_SIZE && batch.expired.length > 0;
         total += batch.expired.length;
         for (const { orderId, error } of batch.failed) {
-          this.logger.error(`order ${orderId} could not expire: ${error instanceof Error ? error.message : String(error)}`);
+          this.logger.error(`order ${orderId} could not expire: ${errorMessage(error)}`);
         }
         if (batch.expired.length > 0) {
           this.metrics.recordReservationsExpired(batch.expired.length);
@@ -80,7 +81,7 @@ export class ReservationSweeper implements OnApplicationBootstrap, BeforeApplica
       }
     } catch (error) {
       // The database is away or the batch kept conflicting: the next period tries again.
-      this.logger.warn(`reservation sweep failed, trying again in ${sweepPeriodMs(this.config.reservationTtlMs)} ms: ${error instanceof Error ? error.message : String(error)}`);
+      this.logger.warn(`reservation sweep failed, trying again in ${sweepPeriodMs(this.config.reservationTtlMs)} ms: ${errorMessage(error)}`);
     }
     return total;
   }

@@ -8,6 +8,7 @@ import { deliveryStatusOf } from '../delivery-status.js';
 import { readStored } from '../providers/provider.js';
 import { Providers } from '../providers/providers.js';
 import { type StoredEvent, WebhookEventStore } from '../webhook-event.store.js';
+import { errorMessage } from '../../common/error-message.js';
 
 /** A waiting delivery, read once: its commands (or why it no longer reads) and its place in the lifecycle. */
 interface Waiting {
@@ -91,7 +92,7 @@ export class DeferredEvents {
         return outcome;
       },
       async (error) => {
-        this.logger.warn(`deferred event ${stored.source}/${stored.event_id} failed: ${error instanceof Error ? error.message : String(error)}`);
+        this.logger.warn(`deferred event ${stored.source}/${stored.event_id} failed: ${errorMessage(error)}`);
         await this.events.recordFailed(em, { recordId: stored.id, newAttempt: false }, error);
         return undefined;
       },
