@@ -5,16 +5,14 @@ import { BodyBudget, type BodyHold } from './body-budget.js';
 import { isWebhookRoute } from './http.js';
 import type { ByteSize } from '../config/variable-parsers.js';
 
-/** In bytes, and as the operator wrote it, for the 413's message. */
-type Limit = ByteSize;
 
 export interface BodyLimits {
   /** POST /webhooks[/{source}]: WEBHOOK_BODY_LIMIT. */
-  webhooks: Limit;
+  webhooks: ByteSize;
   /** The console's forms. */
-  console: Limit;
+  console: ByteSize;
   /** JSON bodies of the management API. */
-  json: Limit;
+  json: ByteSize;
 }
 
 type Done = (error: Error | null, body?: unknown) => void;
@@ -69,9 +67,9 @@ export interface BodySender {
  * they leave as the service's JSON error.
  */
 export class RequestBodies {
-  private readonly webhooks: Limit;
-  private readonly console: Limit;
-  private readonly json: Limit;
+  private readonly webhooks: ByteSize;
+  private readonly console: ByteSize;
+  private readonly json: ByteSize;
   private readonly budget: BodyBudget;
   private readonly reading = new Set<BodyRead>();
   private stopping = false;
@@ -123,7 +121,7 @@ export class RequestBodies {
     for (const read of this.reading) read.cutAfter(this.rules.stopGraceMs, shuttingDown);
   }
 
-  private readAll(payload: IncomingMessage, limit: Limit, sender: BodySender, done: Done): void {
+  private readAll(payload: IncomingMessage, limit: ByteSize, sender: BodySender, done: Done): void {
     const announced = payload.headers['content-length'] === undefined ? undefined : Number(payload.headers['content-length']);
     if (announced !== undefined && announced > limit.bytes) {
       discardThen(payload, 0, () => done(tooLarge(limit)));
@@ -143,7 +141,7 @@ export class RequestBodies {
   }
 }
 
-const tooLarge = (limit: Limit) => new AppError(413, 'payload_too_large', `request body exceeds the limit of ${limit.text}`);
+const tooLarge = (limit: ByteSize) => new AppError(413, 'payload_too_large', `request body exceeds the limit of ${limit.text}`);
 
 /** Closes the connection: the rest of the body is not read. */
 const timedOut = (ms: number) =>
@@ -183,7 +181,7 @@ class BodyRead {
 
   constructor(
     private readonly payload: IncomingMessage,
-    private readonly limit: Limit,
+    private readonly limit: ByteSize,
     private readonly announced: number | undefined,
     private readonly hold: BodyHold,
     private readonly idleMs: number,

@@ -93,23 +93,23 @@ export const ERROR_TEXT_LIMIT = 2000;
  * a surrogate pair becomes U+FFFD, the rest is left as it is. A delivery is
  * kept whatever its sender or its failure put in it.
  */
-export function storableText(text: string): string {
+function storableText(text: string): string {
   // eslint-disable-next-line no-control-regex
   return /[\u0000\ud800-\udfff]/.test(text) ? text.toWellFormed().replaceAll('\u0000', '\ufffd') : text;
 }
 
 /** The longest event or order id kept as it is (an index key has a bound of about 2.7 kB). */
-export const KEY_LIMIT = 512;
+const KEY_LIMIT = 512;
 
 /** An id as the event log keeps it: storable, and past KEY_LIMIT its head and the digest of the whole (still one key per id). */
-export function storableKey(id: string): string {
+function storableKey(id: string): string {
   const clean = storableText(id);
   if (clean.length <= KEY_LIMIT) return clean;
   return `${storableText(clean.slice(0, KEY_LIMIT / 2))}...sha256:${createHash('sha256').update(clean).digest('hex')}`;
 }
 
 /** What last_error keeps of a failure: its message, storable, at most ERROR_TEXT_LIMIT long (a pair cut in two loses its half). */
-export function failureText(error: unknown): string {
+function failureText(error: unknown): string {
   const message = errorMessage(error);
   return storableText(message.slice(0, ERROR_TEXT_LIMIT));
 }

@@ -24,10 +24,8 @@ export const MAX_DEPTH = 32;
 export const MAX_AMOUNT = 1e12;
 export const MAX_LINES = 500;
 export const MAX_QUANTITY = 1_000_000;
-/** An order id's and a payment id's length (common/validators.ts); event ids may run to MAX_EVENT_ID_LENGTH. */
-export { MAX_ID_LENGTH, MAX_SKU_LENGTH };
 export const MAX_EVENT_ID_LENGTH = 200;
-export const MAX_EMAIL_LENGTH = 254;
+const MAX_EMAIL_LENGTH = 254;
 /** The problems a 400 lists; past these, one entry says how many more there were. */
 export const MAX_PROBLEMS = 20;
 
@@ -214,7 +212,7 @@ export function isQuantity(value: unknown): value is number {
 }
 
 /** A finite number with at most `places` decimals (class-validator's own check throws on 1e-7). */
-export function hasAtMostDecimals(value: unknown, places: number): value is number {
+function hasAtMostDecimals(value: unknown, places: number): value is number {
   if (typeof value !== 'number' || !Number.isFinite(value)) return false;
   const scaled = value * 10 ** places;
   return Math.abs(scaled - Math.round(scaled)) < 1e-6 * Math.max(1, Math.abs(scaled));

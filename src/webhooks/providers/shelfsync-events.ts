@@ -2,7 +2,8 @@ import type { FieldProblem } from '../../common/app-error.js';
 import { isPlainText } from '../../common/validators.js';
 import type { CreateOrderCommand, LifecycleCommand } from '../../orders/order-commands.js';
 import type { LifecycleEvent } from '../../orders/order-state-machine.js';
-import { absent, amountProblem, currencyOf, CURRENCY_RULE, EMAIL_RULE, emailOf, ID_RULE, idOf, invalid, isObject, linesAt, MAX_QUANTITY, MAX_SKU_LENGTH } from './input-rules.js';
+import { absent, amountProblem, currencyOf, CURRENCY_RULE, EMAIL_RULE, emailOf, ID_RULE, idOf, invalid, isObject, linesAt, MAX_QUANTITY } from './input-rules.js';
+import { MAX_SKU_LENGTH } from '../../common/validators.js';
 
 /**
  * The `data` of the contract's own events, read from the parsed JSON as
