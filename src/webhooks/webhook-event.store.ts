@@ -149,10 +149,18 @@ export class WebhookEventStore {
   }
 
   /** The bookkeeping of one attempt of a stored delivery (src/webhooks/sql/delivery_attempts.sql). */
-  private async recordAttempt(em: EntityManager, id: string, status: DeliveryStatus, error: string | null, newAttempt: boolean): Promise<void> {
+  private async recordAttempt(
+    em: EntityManager,
+    id: string,
+    status: DeliveryStatus,
+    error: string | null,
+    newAttempt: boolean,
+    orderId: string | null = null,
+  ): Promise<void> {
     await em.query(
-      `SELECT shelfsync_record_attempt(p_ids => ARRAY[$1::bigint], p_status => $2, p_settled => $3, p_error => $4, p_new_attempt => $5)`,
-      [id, status, isSettled(status), error, newAttempt],
+      `SELECT shelfsync_record_attempt(
+         p_ids => ARRAY[$1::bigint], p_status => $2, p_settled => $3, p_error => $4, p_new_attempt => $5, p_order_id => $6)`,
+      [id, status, isSettled(status), error, newAttempt, orderId === null ? null : storableKey(orderId)],
     );
   }
 
@@ -241,8 +249,7 @@ export class WebhookEventStore {
    * order it was read to name this time (found by its payment, say).
    */
   async claimForReplay(em: EntityManager, id: string, orderId: string | null): Promise<void> {
-    await this.recordAttempt(em, id, CLAIMED_AS, null, true);
-    if (orderId !== null) await em.query(`UPDATE webhook_events SET order_id = $2 WHERE id = $1`, [id, orderId]);
+    await this.recordAttempt(em, id, CLAIMED_AS, null, true, orderId);
   }
 
   /** Those of `orderIds` that deliveries wait for (src/webhooks/sql/deferred_events.sql). */
