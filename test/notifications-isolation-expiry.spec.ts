@@ -125,8 +125,8 @@ describe('expiry tells the storefront (RESERVATION_TTL=1m; the sweep run here, o
 
     const changes = healthy.received.filter((r) => r.body.type === 'order.status_changed').map((r) => r.body.data);
     expect(changes).toEqual([
-      { order_id: 'o1', from_status: null, to_status: 'pending', reason: null },
-      { order_id: 'o1', from_status: 'pending', to_status: 'cancelled', reason: 'reservation_expired' },
+      { source: 'default', order_id: 'o1', from_status: null, to_status: 'pending', reason: null },
+      { source: 'default', order_id: 'o1', from_status: 'pending', to_status: 'cancelled', reason: 'reservation_expired' },
     ]);
     const expiry = healthy.received[1];
     expect(expiry.verifiedBy).toEqual([secret]);

@@ -113,7 +113,7 @@ describe('the outbox and its senders', () => {
       expect(bodyOf(row)).toEqual({
         type: 'order.status_changed',
         timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/),
-        data: { order_id: expect.any(String), from_status: null, to_status: 'pending', reason: null },
+        data: { source: 'default', order_id: expect.any(String), from_status: null, to_status: 'pending', reason: null },
       });
     }
     expect(new Set(rows.map((r) => r.message_id)).size).toBe(19);
@@ -137,8 +137,8 @@ describe('the outbox and its senders', () => {
     expect((await deliver(t.url, lifecycle('payment_succeeded', 'o1'))).status).toBe(200);
     await settled(t.db);
     expect((await messages(t.db)).map((r) => bodyOf(r).data)).toEqual([
-      { order_id: 'o1', from_status: null, to_status: 'pending', reason: null },
-      { order_id: 'o1', from_status: 'pending', to_status: 'paid', reason: null },
+      { source: 'default', order_id: 'o1', from_status: null, to_status: 'pending', reason: null },
+      { source: 'default', order_id: 'o1', from_status: 'pending', to_status: 'paid', reason: null },
     ]);
   });
 
@@ -367,7 +367,7 @@ describe('the outbox and its senders', () => {
     await deliver(t.url, lifecycle('payment_succeeded', 'o1'));
     await settled(t.db);
     const flagged = receiver.received.filter((r) => r.body.type === 'order.needs_attention');
-    expect(flagged.map((r) => r.body.data)).toEqual([{ order_id: 'o1', reason: 'payment_for_cancelled_order' }]);
+    expect(flagged.map((r) => r.body.data)).toEqual([{ source: 'default', order_id: 'o1', reason: 'payment_for_cancelled_order' }]);
   });
 
   it('tells stock.low once per crossing of the threshold, not for every order below it', async () => {

@@ -41,7 +41,7 @@ describe('order commands of native deliveries', () => {
   async function apply(...deliveries: OrderCommand[][]): Promise<OrderOutcome[]> {
     const orders = t.app.get(OrdersService);
     return t.db.transaction((em) =>
-      orders.apply(em, deliveries.map((commands, i) => ({ commands, cause: { source: 'default', webhookEventId: eventIds[i % eventIds.length] } }))),
+      orders.apply(em, deliveries.map((commands, i) => ({ commands, cause: { source: 'default', orderSources: ['default'], webhookEventId: eventIds[i % eventIds.length] } }))),
     );
   }
   const orderRow = async (orderId: string) =>
@@ -74,8 +74,8 @@ describe('order commands of native deliveries', () => {
     const exact = lifecycle('o3', 'payment_succeeded', { payment: { amount: '10.50', currency: 'eur' }, paymentId: 'pi_1' });
     expect(await apply([exact])).toEqual([{ result: 'applied', reason: null, status: 'paid' }]);
     expect(await orderRow('o3')).toMatchObject({ status: 'paid', payment_id: 'pi_1' });
-    expect(await t.db.transaction((em) => t.app.get(OrdersService).orderIdOfPayment(em, 'pi_1'))).toBe('o3');
-    expect(await t.db.transaction((em) => t.app.get(OrdersService).orderIdOfPayment(em, 'pi_2'))).toBeUndefined();
+    expect(await t.db.transaction((em) => t.app.get(OrdersService).orderIdOfPayment(em, 'pi_1', ['default']))).toBe('o3');
+    expect(await t.db.transaction((em) => t.app.get(OrdersService).orderIdOfPayment(em, 'pi_2', ['default']))).toBeUndefined();
   });
 
   it('keeps a line without a SKU on the order; it reserves nothing and nothing moves for it', async () => {

@@ -179,7 +179,7 @@ describe('reservation expiry (RESERVATION_TTL=1m; sweeps run here, orders aged w
 
     expect(await sweep()).toBe(1);
     expect(await logs.errors()).toEqual([
-      expect.objectContaining({ context: 'ReservationExpiry', msg: 'order broken could not expire: release of order broken refused for SKU "C" (reserved_below_zero): its stock no longer matches' }),
+      expect.objectContaining({ context: 'ReservationExpiry', msg: 'order default/broken could not expire: release of order default/broken refused for SKU "C" (reserved_below_zero): its stock no longer matches' }),
     ]);
 
     expect(await view('fine')).toMatchObject({ status: 'cancelled', status_reason: 'reservation_expired' });

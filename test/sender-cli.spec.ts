@@ -118,8 +118,9 @@ describe('npm run send', () => {
       expect({ command, code: sent.code, stderr: sent.stderr }).toEqual({ command, code: 0, stderr: '' });
       expect(sent.stdout).toMatch(/\n200 \{"event_id":"[^"]+","status":"(processed|ignored)"/);
     }
-    // The first three are one order's life; Stripe's payment then finds it refunded (200, ignored).
-    expect((await admin(t.url, 'GET', '/orders/42')).body).toMatchObject({ status: 'refunded' });
+    // Order 42 is the default source's, paid; the partner source's order is its own; Stripe's payment then finds 42 paid (200, ignored).
+    expect((await admin(t.url, 'GET', '/orders/42')).body).toMatchObject({ source: 'default', status: 'paid' });
+    expect((await admin(t.url, 'GET', '/orders/43')).body).toMatchObject({ source: 'partner', status: 'pending' });
     expect((await admin(t.url, 'GET', '/orders/9007199254740993')).body).toMatchObject({ status: 'paid' });
   });
 

@@ -159,8 +159,10 @@ describe('signature schemes', () => {
     const payload = body('per-source', { id: 'evt_shared' });
     expect((await send('/webhooks/stripe', payload, stripeHeader(payload))).body.status).toBe('processed');
     const viaDefault = await deliver(t.url, payload);
-    expect(viaDefault.body).toMatchObject({ event_id: 'evt_shared', status: 'ignored', reason: 'order_already_exists' });
+    // two events, and (orders belonging to their source) each source's own order
+    expect(viaDefault.body).toMatchObject({ event_id: 'evt_shared', status: 'processed', order_status: 'pending' });
     expect(await count(t.db, 'webhook_events')).toBe(2);
+    expect(await count(t.db, 'orders')).toBe(2);
   });
 });
 

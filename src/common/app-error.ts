@@ -28,8 +28,8 @@ export class AppError extends Error {
     return new AppError(404, 'not_found', message);
   }
 
-  static conflict(message: string): AppError {
-    return new AppError(409, 'conflict', message);
+  static conflict(message: string, code = 'conflict'): AppError {
+    return new AppError(409, code, message);
   }
 
   static unauthorized(message: string): AppError {

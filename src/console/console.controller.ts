@@ -13,7 +13,7 @@ import { WebhookEventsService } from '../webhooks/webhook-events.service.js';
 import { CONSOLE_COOKIE, ConsolePages, OpenConsoleRoute } from './console-access.js';
 import type { Flash } from './html.js';
 import { type Form, noticeOf, pageOrFirst, refusalOf, sendPage, withNotice } from './pages.js';
-import { deliveriesPage, deliveryPage, endpointsPage, inventoryPage, loginPage, orderPage, orderSearchPage } from './views.js';
+import { deliveriesPage, deliveryPage, endpointsPage, inventoryPage, loginPage, orderPage, orderSearchPage, orderSourcesPage } from './views.js';
 
 const NO_DELIVERY = 'There is no delivery with that id.';
 
@@ -157,12 +157,15 @@ export class ConsoleController {
   }
 
   @Get('orders/:order_id')
-  async order(@Param('order_id') orderId: string, @Res() response: HttpReply): Promise<void> {
+  async order(@Param('order_id') orderId: string, @Query() query: Form, @Res() response: HttpReply): Promise<void> {
     if (!isPlainText(orderId, 1, MAX_ID_LENGTH)) return sendPage(response, 404, orderSearchPage('That is not an order id.'));
+    const source = query.source && isPlainText(query.source, 1, 100) ? query.source : undefined;
     try {
-      sendPage(response, 200, orderPage(await this.orders.get(orderId)));
+      sendPage(response, 200, orderPage(await this.orders.get(orderId, source)));
     } catch (error) {
       if (error instanceof AppError && error.status === 404) return sendPage(response, 404, orderSearchPage('There is no order with that id.', orderId));
+      // several sources have the id: the operator picks one
+      if (error instanceof AppError && error.status === 409) return sendPage(response, 409, orderSourcesPage(orderId, await this.orders.sourcesOf(orderId)));
       throw error;
     }
   }

@@ -153,10 +153,22 @@ export function orderSearchPage(error?: string, orderId?: string): string {
   );
 }
 
+/** Several sources have an order with this id: one link per source's order. */
+export function orderSourcesPage(orderId: string, sources: string[]): string {
+  return layout(
+    `Order ${orderId}`,
+    html`<p>Several sources have an order with this id. Which one?</p>
+      <ul id="order-sources">${sources.map(
+        (source) => html`<li><a href="/console/orders/${encodeURIComponent(orderId)}?source=${encodeURIComponent(source)}">${source}</a></li>`,
+      )}</ul>`,
+  );
+}
+
 export function orderPage(order: OrderView): string {
   return layout(
     `Order ${order.order_id}`,
-    html`<p>Status ${statusPill(order.status)} ${order.needs_attention ? html`<strong>needs attention</strong>` : html``}
+    html`<p>Source <strong>${order.source}</strong></p>
+      <p>Status ${statusPill(order.status)} ${order.needs_attention ? html`<strong>needs attention</strong>` : html``}
       ${order.status_reason ? html`<span class="muted">${order.status_reason}</span>` : html``}</p>
       <p>${order.customer_name} ${order.customer_email ? html`&lt;${order.customer_email}&gt;` : html``} · ${order.total_amount} ${order.currency}</p>
       <table><thead><tr><th>SKU</th><th>Quantity</th><th>Unit price</th></tr></thead>

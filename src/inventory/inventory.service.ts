@@ -65,7 +65,7 @@ export class InventoryService {
    */
   async moveOrderStock(
     em: EntityManager,
-    orderId: string,
+    order: { source: string; orderId: string },
     /** One entry per SKU, as OrdersRepository.quantitiesBySku gives them. */
     quantities: { sku: string; quantity: number }[],
     kind: 'release' | 'commit' | 'restock',
@@ -79,10 +79,10 @@ export class InventoryService {
     );
     const { refused } = await this.stock.applyMovements(
       em,
-      quantities.map((w) => ({ sku: w.sku, kind, units: w.quantity, orderId, webhookEventId })),
+      quantities.map((w) => ({ sku: w.sku, kind, units: w.quantity, order, webhookEventId })),
     );
     if (refused.length > 0) {
-      throw new Error(`${kind} of order ${orderId} refused for ${refused.map((r) => `SKU "${r.sku}" (${r.refusal})`).join(', ')}: its stock no longer matches`);
+      throw new Error(`${kind} of order ${order.source}/${order.orderId} refused for ${refused.map((r) => `SKU "${r.sku}" (${r.refusal})`).join(', ')}: its stock no longer matches`);
     }
   }
 

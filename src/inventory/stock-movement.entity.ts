@@ -10,6 +10,8 @@ import { STOCK_MOVEMENT_KINDS, type StockMovementKind } from './stock-movement-k
  */
 @Entity({ name: 'stock_movements' })
 @Check('stock_movements_check', `on_hand_delta <> 0 OR reserved_delta <> 0`)
+@Check('stock_movements_order_check', `(order_id IS NULL) = (order_source IS NULL)`)
+@ForeignKey('Order', ['orderSource', 'orderId'], ['source', 'orderId'], { name: 'stock_movements_order_fkey' })
 @Index('stock_movements_sku_idx', ['sku', 'id'])
 export class StockMovement {
   @PrimaryGeneratedColumn({ type: 'bigint' })
@@ -28,8 +30,11 @@ export class StockMovement {
   @Column({ name: 'reserved_delta', type: 'integer' })
   reservedDelta: number;
 
+  /** The order's source and id, when an order moved the units (both or neither). */
+  @Column({ name: 'order_source', type: 'text', nullable: true })
+  orderSource: string | null;
+
   @Column({ name: 'order_id', type: 'text', nullable: true })
-  @ForeignKey('Order', { name: 'stock_movements_order_id_fkey' })
   orderId: string | null;
 
   @Column({ name: 'webhook_event_id', type: 'bigint', nullable: true })

@@ -66,7 +66,14 @@ export function createsOrderOnly(commands: readonly OrderCommand[]): boolean {
 
 /** The delivery behind a command: history rows and ledger rows name it. */
 export interface CommandCause {
+  /** The source it came from: the orders it creates are this source's. */
   source: string;
+  /**
+   * The sources whose orders its commands reach: its own, or for a payment
+   * provider those it pays for (WEBHOOK_<NAME>_ORDERS_FROM). An order id is
+   * looked up among these alone; found in several, it is ambiguous.
+   */
+  orderSources: readonly string[];
   /** The webhook_events record of the delivery. */
   webhookEventId: string;
 }

@@ -8,6 +8,9 @@ import { Order } from './order.entity.js';
 @Check('order_lines_unit_price_check', `unit_price >= 0`)
 @Check('order_lines_returned_quantity_check', `returned_quantity BETWEEN 0 AND quantity`)
 export class OrderLine {
+  @PrimaryColumn({ name: 'order_source', type: 'text' })
+  orderSource: string;
+
   @PrimaryColumn({ name: 'order_id', type: 'text' })
   orderId: string;
 
@@ -29,6 +32,9 @@ export class OrderLine {
   returnedQuantity: number;
 
   @ManyToOne(() => Order, (order) => order.lines)
-  @JoinColumn({ name: 'order_id', foreignKeyConstraintName: 'order_lines_order_id_fkey' })
+  @JoinColumn([
+    { name: 'order_source', referencedColumnName: 'source', foreignKeyConstraintName: 'order_lines_order_fkey' },
+    { name: 'order_id', referencedColumnName: 'orderId', foreignKeyConstraintName: 'order_lines_order_fkey' },
+  ])
   order: Relation<Order>;
 }

@@ -89,6 +89,9 @@ export const CREATION = {
 /** An event for an order not known yet waits for it. */
 export const ORDER_NOT_FOUND = 'order_not_found';
 
+/** A payment naming an order id that more than one source it pays for has: applied to neither. */
+export const AMBIGUOUS_ORDER = 'ambiguous_order';
+
 /** Returned units beyond what the order holds change nothing. */
 export const NOTHING_LEFT_TO_RETURN = 'nothing_left_to_return';
 

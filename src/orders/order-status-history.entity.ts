@@ -4,10 +4,13 @@ import { ORDER_STATUSES, type OrderStatus } from './order-status.js';
 
 /** One row per change of an order's status, with the delivery that caused it. */
 @Entity({ name: 'order_status_history' })
-@Index('order_status_history_order_idx', ['orderId', 'id'])
+@Index('order_status_history_order_idx', ['orderSource', 'orderId', 'id'])
 export class OrderStatusHistory {
   @PrimaryGeneratedColumn({ type: 'bigint' })
   id: string;
+
+  @Column({ name: 'order_source', type: 'text' })
+  orderSource: string;
 
   @Column({ name: 'order_id', type: 'text' })
   orderId: string;
@@ -31,6 +34,9 @@ export class OrderStatusHistory {
   createdAt: Date;
 
   @ManyToOne(() => Order, (order) => order.history)
-  @JoinColumn({ name: 'order_id', foreignKeyConstraintName: 'order_status_history_order_id_fkey' })
+  @JoinColumn([
+    { name: 'order_source', referencedColumnName: 'source', foreignKeyConstraintName: 'order_status_history_order_fkey' },
+    { name: 'order_id', referencedColumnName: 'orderId', foreignKeyConstraintName: 'order_status_history_order_fkey' },
+  ])
   order: Relation<Order>;
 }

@@ -9,11 +9,17 @@ import { ORDER_STATUSES, type OrderStatus } from './order-status.js';
 @Check('orders_total_amount_check', `total_amount >= 0`)
 @Check('orders_payment_id_check', `length(payment_id) BETWEEN 1 AND 255`)
 @Index('orders_seq_idx', ['seq'], { unique: true })
+// An order id alone, for what does not know the source yet (a payment naming an order, GET /orders/:order_id).
+@Index('orders_order_id_idx', ['orderId'])
 @Index('orders_status_seq_idx', ['status', 'seq'])
 @Index('orders_payment_id_idx', ['paymentId'], { where: 'payment_id IS NOT NULL' })
 // The reservation sweeper's: unpaid orders, oldest first.
 @Index('orders_unpaid_idx', ['createdAt'], { where: `status IN ('pending', 'payment_failed')` })
 export class Order {
+  /** The source that created it: an order is identified by its source and its id (two stores' ids meet). */
+  @PrimaryColumn({ type: 'text' })
+  source: string;
+
   /** The gateway's order id; integers are kept in their decimal text form. */
   @PrimaryColumn({ name: 'order_id', type: 'text' })
   orderId: string;
@@ -38,9 +44,6 @@ export class Order {
 
   @Column({ type: 'char', length: 3 })
   currency: string;
-
-  @Column({ type: 'text' })
-  source: string;
 
   /** The gateway's id of the payment that paid it (a Stripe payment intent), when one said so. */
   @Column({ name: 'payment_id', type: 'text', nullable: true })

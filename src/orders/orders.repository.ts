@@ -4,6 +4,7 @@ import { amountAsNumber } from '../database/amount-column.js';
 import { queryRows } from '../database/query-rows.js';
 import { UNIT_DELTAS } from '../inventory/stock-movement-kind.js';
 import { Order } from './order.entity.js';
+import { type OrderKey, orderLabel } from './order-key.js';
 import type { OrderStatus } from './order-status.js';
 
 export interface NewOrderRow {
@@ -19,6 +20,7 @@ export interface NewOrderRow {
 }
 
 export interface OrderSummaryRow {
+  source: string;
   order_id: string;
   status: OrderStatus;
   status_reason: string | null;
@@ -40,7 +42,7 @@ export interface CreationStatuses {
 }
 
 export interface StatusChange {
-  orderId: string;
+  order: OrderKey;
   from: OrderStatus;
   to: OrderStatus;
   reason: string | null;
@@ -56,16 +58,19 @@ export interface StatusChange {
 @Injectable()
 export class OrdersRepository {
   /**
-   * Takes the transaction-scoped lock of one order id, then reads its status
-   * (undefined: no such order yet), in one round trip (lock_orders.sql).
+   * Takes the transaction-scoped lock of one order id, then reads the
+   * orders of that id among `sources` with their statuses (none: no such
+   * order yet; several: the id is ambiguous among them), in one round trip
+   * (lock_orders.sql).
    */
-  async lockAndReadStatus(em: EntityManager, orderId: string): Promise<OrderStatus | undefined> {
-    const [{ status }] = await queryRows<{ status: OrderStatus | null }>(
-      em,
-      `SELECT shelfsync_lock_order_status(p_order_id => $1) AS status`,
-      [orderId],
-    );
-    return status ?? undefined;
+  async lockAndFind(em: EntityManager, orderId: string, sources: readonly string[]): Promise<{ source: string; status: OrderStatus }[]> {
+    return queryRows(em, `SELECT source, status FROM shelfsync_lock_order_status(p_order_id => $1, p_sources => $2::text[])`, [orderId, sources]);
+  }
+
+  /** The order's status, under its lock (undefined: no such order). */
+  async lockAndReadStatus(em: EntityManager, key: OrderKey): Promise<OrderStatus | undefined> {
+    const [found] = await this.lockAndFind(em, key.orderId, [key.source]);
+    return found?.status;
   }
 
   /**
@@ -114,7 +119,8 @@ export class OrdersRepository {
     const moved = await queryRows(em, `SELECT shelfsync_record_status_changes(p_changes => $1::jsonb)`, [
       JSON.stringify([
         {
-          order_id: change.orderId,
+          order_source: change.order.source,
+          order_id: change.order.orderId,
           from_status: change.from,
           to_status: change.to,
           reason: change.reason,
@@ -130,22 +136,22 @@ export class OrdersRepository {
    * created at least `ttlMs` ago on the database's clock, oldest first, whose rows no other sweeper
    * holds (SKIP LOCKED) and whose order lock was free; this transaction now holds both.
    */
-  async claimExpiredReservations(em: EntityManager, statuses: readonly OrderStatus[], ttlMs: number, limit: number): Promise<string[]> {
-    const rows = await queryRows<{ order_id: string }>(
+  async claimExpiredReservations(em: EntityManager, statuses: readonly OrderStatus[], ttlMs: number, limit: number): Promise<OrderKey[]> {
+    const rows = await queryRows<{ source: string; order_id: string }>(
       em,
-      `SELECT order_id FROM shelfsync_claim_expired_reservations(
-         p_statuses => $1::order_status[], p_ttl => $2::double precision * interval '1 millisecond', p_limit => $3) AS order_id`,
+      `SELECT source, order_id FROM shelfsync_claim_expired_reservations(
+         p_statuses => $1::order_status[], p_ttl => $2::double precision * interval '1 millisecond', p_limit => $3)`,
       [statuses, ttlMs, limit],
     );
-    return rows.map((row) => row.order_id);
+    return rows.map((row) => ({ source: row.source, orderId: row.order_id }));
   }
 
   /** Whether the order is at least `ttlMs` old on the database's clock (false for no such order). */
-  async reservationDue(em: EntityManager, orderId: string, ttlMs: number): Promise<boolean> {
+  async reservationDue(em: EntityManager, key: OrderKey, ttlMs: number): Promise<boolean> {
     const [{ due }] = await queryRows<{ due: boolean }>(
       em,
-      `SELECT shelfsync_reservation_due(p_order_id => $1, p_ttl => $2::double precision * interval '1 millisecond') AS due`,
-      [orderId, ttlMs],
+      `SELECT shelfsync_reservation_due(p_source => $1, p_order_id => $2, p_ttl => $3::double precision * interval '1 millisecond') AS due`,
+      [key.source, key.orderId, ttlMs],
     );
     return due;
   }
@@ -156,15 +162,15 @@ export class OrdersRepository {
    * true: an order already flagged is already in the operator's hands, so a
    * second reason adds a history row's worth, not another message.
    */
-  async flagNeedsAttention(em: EntityManager, orderId: string, reason: string): Promise<void> {
+  async flagNeedsAttention(em: EntityManager, key: OrderKey, reason: string): Promise<void> {
     await em.query(
-      `WITH before AS (SELECT needs_attention AS was FROM orders WHERE order_id = $1),
-            flagged AS (UPDATE orders SET needs_attention = true, updated_at = now() WHERE order_id = $1 RETURNING order_id)
+      `WITH before AS (SELECT needs_attention AS was FROM orders WHERE source = $1 AND order_id = $2),
+            flagged AS (UPDATE orders SET needs_attention = true, updated_at = now() WHERE source = $1 AND order_id = $2 RETURNING source, order_id)
        SELECT shelfsync_notify(jsonb_build_array(jsonb_build_object(
-                'type', 'order.needs_attention', 'data', jsonb_build_object('order_id', f.order_id, 'reason', $2::text))))
+                'type', 'order.needs_attention', 'data', jsonb_build_object('source', f.source, 'order_id', f.order_id, 'reason', $3::text))))
          FROM flagged AS f, before AS b
         WHERE NOT b.was`,
-      [orderId, reason],
+      [key.source, key.orderId, reason],
     );
   }
 
@@ -174,17 +180,20 @@ export class OrdersRepository {
    * hold none. The lock order of their stock rows is shelfsync_lock_stock's
    * alone (src/inventory/sql/lock_stock.sql).
    */
-  async quantitiesBySku(em: EntityManager, orderId: string): Promise<{ sku: string; quantity: number }[]> {
+  async quantitiesBySku(em: EntityManager, key: OrderKey): Promise<{ sku: string; quantity: number }[]> {
     return queryRows(
       em,
       `SELECT sku, sum(quantity - returned_quantity)::int AS quantity FROM order_lines
-        WHERE order_id = $1 AND sku IS NOT NULL
+        WHERE order_source = $1 AND order_id = $2 AND sku IS NOT NULL
         GROUP BY sku HAVING sum(quantity - returned_quantity) > 0 ORDER BY min(line_no)`,
-      [orderId],
+      [key.source, key.orderId],
     );
   }
 
-  /** The SKUs the lines of these orders name (orders that do not exist name none). */
+  /**
+   * The SKUs the lines of orders with these ids name, whatever their source
+   * (orders that do not exist name none): for locking, where a row more is harmless.
+   */
   async skusOf(em: EntityManager, orderIds: string[]): Promise<string[]> {
     const rows = await queryRows<{ sku: string }>(
       em,
@@ -195,32 +204,36 @@ export class OrdersRepository {
   }
 
   /** The units the order was placed for, per SKU (null: its lines without one), whatever came back since. */
-  async orderedUnits(em: EntityManager, orderId: string): Promise<{ sku: string | null; quantity: number }[]> {
-    return queryRows(em, `SELECT sku, sum(quantity)::int AS quantity FROM order_lines WHERE order_id = $1 GROUP BY sku`, [orderId]);
+  async orderedUnits(em: EntityManager, key: OrderKey): Promise<{ sku: string | null; quantity: number }[]> {
+    return queryRows(
+      em,
+      `SELECT sku, sum(quantity)::int AS quantity FROM order_lines WHERE order_source = $1 AND order_id = $2 GROUP BY sku`,
+      [key.source, key.orderId],
+    );
   }
 
   /** The order's total (exact decimal text: amount-column.ts) and currency, which a payment must cover. */
-  async paymentTerms(em: EntityManager, orderId: string): Promise<{ totalAmount: string; currency: string }> {
+  async paymentTerms(em: EntityManager, key: OrderKey): Promise<{ totalAmount: string; currency: string }> {
     const [row] = await queryRows<{ total_amount: string; currency: string }>(
       em,
-      `SELECT total_amount, currency FROM orders WHERE order_id = $1`,
-      [orderId],
+      `SELECT total_amount, currency FROM orders WHERE source = $1 AND order_id = $2`,
+      [key.source, key.orderId],
     );
-    if (!row) throw new Error(`order ${orderId} has no row while locked`);
+    if (!row) throw new Error(`order ${orderLabel(key)} has no row while locked`);
     return { totalAmount: row.total_amount, currency: row.currency };
   }
 
   /** Keeps the gateway's payment id on the order, so that events naming only the payment find it. */
-  async keepPaymentId(em: EntityManager, orderId: string, paymentId: string): Promise<void> {
-    await em.query(`UPDATE orders SET payment_id = $2 WHERE order_id = $1`, [orderId, paymentId]);
+  async keepPaymentId(em: EntityManager, key: OrderKey, paymentId: string): Promise<void> {
+    await em.query(`UPDATE orders SET payment_id = $3 WHERE source = $1 AND order_id = $2`, [key.source, key.orderId, paymentId]);
   }
 
-  /** The order a payment paid, if any (the payment id kept by keepPaymentId). */
-  async orderIdOfPayment(em: EntityManager, paymentId: string): Promise<string | undefined> {
+  /** The id of the order a payment paid among the orders of `sources`, if one did (the payment id kept by keepPaymentId). */
+  async orderIdOfPayment(em: EntityManager, paymentId: string, sources: readonly string[]): Promise<string | undefined> {
     const [row] = await queryRows<{ order_id: string }>(
       em,
-      `SELECT order_id FROM orders WHERE payment_id = $1 ORDER BY seq LIMIT 1`,
-      [paymentId],
+      `SELECT order_id FROM orders WHERE payment_id = $1 AND source = ANY($2::text[]) ORDER BY seq LIMIT 1`,
+      [paymentId, sources],
     );
     return row?.order_id;
   }
@@ -232,7 +245,7 @@ export class OrdersRepository {
    */
   async markReturned(
     em: EntityManager,
-    orderId: string,
+    key: OrderKey,
     asked: { sku: string; quantity: number }[],
   ): Promise<{ sku: string; quantity: number }[]> {
     const rows = await queryRows<{ changed: { sku: string; quantity: number }[] | null }>(
@@ -242,18 +255,18 @@ export class OrdersRepository {
        ), held AS (
          SELECT l.line_no, l.sku, l.quantity - l.returned_quantity AS left_on_line,
                 sum(l.quantity - l.returned_quantity) OVER (PARTITION BY l.sku ORDER BY l.line_no) - (l.quantity - l.returned_quantity) AS before_line
-           FROM order_lines l WHERE l.order_id = $1 AND l.sku IN (SELECT sku FROM asked)
+           FROM order_lines l WHERE l.order_source = $3 AND l.order_id = $1 AND l.sku IN (SELECT sku FROM asked)
        ), taken AS (
          SELECT h.line_no, h.sku, least(h.left_on_line, greatest(a.quantity - h.before_line, 0)) AS units
            FROM held h JOIN asked a USING (sku)
        ), changed AS (
          UPDATE order_lines l SET returned_quantity = l.returned_quantity + t.units
-           FROM taken t WHERE l.order_id = $1 AND l.line_no = t.line_no AND t.units > 0
+           FROM taken t WHERE l.order_source = $3 AND l.order_id = $1 AND l.line_no = t.line_no AND t.units > 0
          RETURNING t.sku, t.units
        )
        SELECT jsonb_agg(jsonb_build_object('sku', sku, 'quantity', units)) AS changed
          FROM (SELECT sku, sum(units)::int AS units FROM changed GROUP BY sku) AS per_sku`,
-      [orderId, JSON.stringify(asked)],
+      [key.orderId, JSON.stringify(asked), key.source],
     );
     const changed = new Map((rows[0]?.changed ?? []).map((c) => [c.sku, c.quantity]));
     const seen = new Set<string>();
@@ -264,19 +277,20 @@ export class OrdersRepository {
     });
   }
 
-  /** Orders newest first (by arrival) before the keyset position `beforeSeq`, optionally of one status. */
+  /** Orders newest first (by arrival) before the keyset position `beforeSeq`, optionally of one status or source. */
   async list(
     em: EntityManager,
-    query: { status?: OrderStatus; beforeSeq?: string; limit: number },
+    query: { status?: OrderStatus; source?: string; beforeSeq?: string; limit: number },
   ): Promise<OrderSummaryRow[]> {
     const conditions: string[] = [];
     const params: unknown[] = [];
     // Conditions are added only when given, so each shape of query gets a plan that uses its index.
     if (query.status) conditions.push(`status = $${params.push(query.status)}`);
+    if (query.source) conditions.push(`source = $${params.push(query.source)}`);
     if (query.beforeSeq) conditions.push(`seq < $${params.push(query.beforeSeq)}::bigint`);
     const rows = await queryRows<Omit<OrderSummaryRow, 'total_amount'> & { total_amount: string }>(
       em,
-      `SELECT order_id, status, status_reason, needs_attention, customer_name, total_amount,
+      `SELECT source, order_id, status, status_reason, needs_attention, customer_name, total_amount,
               currency, created_at, updated_at, seq::text AS position
          FROM orders
         ${conditions.length ? `WHERE ${conditions.join(' AND ')}` : ''}
@@ -287,10 +301,16 @@ export class OrdersRepository {
     return rows.map((row) => ({ ...row, total_amount: amountAsNumber(row.total_amount) }));
   }
 
+  /** The sources that have an order of this id, in name order. */
+  async sourcesWithOrder(em: EntityManager, orderId: string): Promise<string[]> {
+    const rows = await queryRows<{ source: string }>(em, `SELECT source FROM orders WHERE order_id = $1 ORDER BY source`, [orderId]);
+    return rows.map((row) => row.source);
+  }
+
   /** The order with its lines (in line order) and history (oldest first). */
-  async findWithDetails(em: EntityManager, orderId: string): Promise<Order | null> {
+  async findWithDetails(em: EntityManager, key: OrderKey): Promise<Order | null> {
     return em.getRepository(Order).findOne({
-      where: { orderId },
+      where: { source: key.source, orderId: key.orderId },
       relations: { lines: true, history: true },
       order: { lines: { lineNo: 'ASC' }, history: { id: 'ASC' } },
     });

@@ -3,6 +3,7 @@ import type { EntityManager } from 'typeorm';
 import { AppError } from '../common/app-error.js';
 import { TransactionRunner } from '../database/transaction-runner.js';
 import { InventoryService } from '../inventory/inventory.service.js';
+import { type OrderKey, orderLabel } from './order-key.js';
 import type { OrderStatus } from './order-status.js';
 import {
   CREATION,
@@ -11,6 +12,7 @@ import {
   decidePayment,
   EXPIRING_STATUSES,
   type ExpiryTransition,
+  AMBIGUOUS_ORDER,
   NOTHING_LEFT_TO_RETURN,
   ORDER_ALREADY_EXISTS,
   ORDER_NOT_FOUND,
@@ -37,6 +39,7 @@ import { amountAsNumber } from '../database/amount-column.js';
 import type { Order } from './order.entity.js';
 
 export interface OrderView {
+  source: string;
   order_id: string;
   status: OrderStatus;
   status_reason: string | null;
@@ -108,6 +111,22 @@ export class OrdersService {
     await this.inventory.lockStock(em, [...skus]);
   }
 
+  /**
+   * The order a command names, under the lock of its id: among the orders of
+   * the sources the delivery reaches (CommandCause.orderSources), none (not
+   * known yet), one, or several (the id is ambiguous among those sources).
+   */
+  private async locate(
+    em: EntityManager,
+    orderId: string,
+    cause: CommandCause,
+  ): Promise<{ kind: 'found'; key: OrderKey; status: OrderStatus } | { kind: 'missing' } | { kind: 'ambiguous'; sources: string[] }> {
+    const found = await this.orders.lockAndFind(em, orderId, cause.orderSources);
+    if (found.length === 0) return { kind: 'missing' };
+    if (found.length > 1) return { kind: 'ambiguous', sources: found.map((order) => order.source) };
+    return { kind: 'found', key: { source: found[0].source, orderId }, status: found[0].status };
+  }
+
   /** One delivery's commands in turn, up to the first that must wait. */
   private async applySequence(em: EntityManager, commands: readonly OrderCommand[], cause: CommandCause): Promise<OrderOutcome> {
     if (commands.length === 0) throw new Error('a delivery with no command reached the orders domain');
@@ -156,36 +175,39 @@ export class OrdersService {
    * (flagging the order when the state machine says so).
    */
   private async applyLifecycleEvent(em: EntityManager, command: LifecycleCommand, cause: CommandCause): Promise<OrderOutcome> {
-    const status = await this.orders.lockAndReadStatus(em, command.orderId);
+    const located = await this.locate(em, command.orderId, cause);
+    if (located.kind === 'ambiguous') return ambiguous(located.sources);
+    if (located.kind === 'missing') return { result: 'deferred', reason: ORDER_NOT_FOUND };
+    const { key: order, status } = located;
     let decision = decide(status, command.event);
     if (decision.kind === 'apply' && command.payment) {
-      decision = decidePayment(decision, paymentCovers(command.payment, await this.orders.paymentTerms(em, command.orderId)));
+      decision = decidePayment(decision, paymentCovers(command.payment, await this.orders.paymentTerms(em, order)));
     }
-    if (decision.kind === 'apply' && command.onlyIfRefunding && !refundCoversOrder(await this.orders.orderedUnits(em, command.orderId), command.onlyIfRefunding)) {
+    if (decision.kind === 'apply' && command.onlyIfRefunding && !refundCoversOrder(await this.orders.orderedUnits(em, order), command.onlyIfRefunding)) {
       decision = { kind: 'ignore', reason: PARTIAL_REFUND, flag: false };
     }
     if (decision.kind === 'defer') return { result: 'deferred', reason: decision.reason, status };
     if (decision.kind === 'ignore') {
-      if (decision.flag) await this.orders.flagNeedsAttention(em, command.orderId, decision.reason);
+      if (decision.flag) await this.orders.flagNeedsAttention(em, order, decision.reason);
       return { result: 'ignored', reason: decision.reason, status };
     }
 
     const { transition } = decision;
     const moved = await this.orders.changeStatus(em, {
-      orderId: command.orderId,
+      order,
       from: transition.from,
       to: transition.to,
       reason: command.reason,
       webhookEventId: cause.webhookEventId,
     });
     // The order is locked, so the status read above cannot have changed.
-    if (!moved) throw new Error(`order ${command.orderId} left status ${transition.from} while locked`);
-    if (transition.needsAttention) await this.orders.flagNeedsAttention(em, command.orderId, `${transition.on}_on_${transition.from}_order`);
-    if (command.paymentId && transition.on === 'payment_succeeded') await this.orders.keepPaymentId(em, command.orderId, command.paymentId);
+    if (!moved) throw new Error(`order ${orderLabel(order)} left status ${transition.from} while locked`);
+    if (transition.needsAttention) await this.orders.flagNeedsAttention(em, order, `${transition.on}_on_${transition.from}_order`);
+    if (command.paymentId && transition.on === 'payment_succeeded') await this.orders.keepPaymentId(em, order, command.paymentId);
     const movement = stockMovementOf(transition, command.restock);
     if (movement) {
-      const lines = await this.orders.quantitiesBySku(em, command.orderId);
-      await this.inventory.moveOrderStock(em, command.orderId, lines, movement, cause.webhookEventId);
+      const lines = await this.orders.quantitiesBySku(em, order);
+      await this.inventory.moveOrderStock(em, order, lines, movement, cause.webhookEventId);
     }
     return { result: 'applied', reason: null, status: transition.to };
   }
@@ -196,13 +218,15 @@ export class OrdersService {
    * of a SKU than the order still holds. The status does not change.
    */
   private async returnUnits(em: EntityManager, command: ReturnUnitsCommand, cause: CommandCause): Promise<OrderOutcome> {
-    const status = await this.orders.lockAndReadStatus(em, command.orderId);
-    if (status === undefined) return { result: 'deferred', reason: ORDER_NOT_FOUND };
+    const located = await this.locate(em, command.orderId, cause);
+    if (located.kind === 'ambiguous') return ambiguous(located.sources);
+    if (located.kind === 'missing') return { result: 'deferred', reason: ORDER_NOT_FOUND };
+    const { key: order, status } = located;
     const movement = returnMovementOf(status);
     if (!movement) return { result: 'ignored', reason: `no_units_to_return: ${status} order`, status };
-    const returned = await this.orders.markReturned(em, command.orderId, command.lines);
+    const returned = await this.orders.markReturned(em, order, command.lines);
     if (returned.length === 0) return { result: 'ignored', reason: NOTHING_LEFT_TO_RETURN, status };
-    await this.inventory.moveOrderStock(em, command.orderId, returned, movement, cause.webhookEventId);
+    await this.inventory.moveOrderStock(em, order, returned, movement, cause.webhookEventId);
     return { result: 'applied', reason: null, status };
   }
 
@@ -224,46 +248,46 @@ export class OrdersService {
     em: EntityManager,
     ttlMs: number,
     limit: number,
-  ): Promise<{ claimed: number; expired: string[]; failed: { orderId: string; error: unknown }[] }> {
+  ): Promise<{ claimed: number; expired: OrderKey[]; failed: { order: OrderKey; error: unknown }[] }> {
     const claimed = await this.orders.claimExpiredReservations(em, EXPIRING_STATUSES, ttlMs, limit);
-    const due: { orderId: string; transition: ExpiryTransition; lines: { sku: string; quantity: number }[] }[] = [];
-    for (const orderId of claimed) {
-      const status = await this.orders.lockAndReadStatus(em, orderId);
-      const decision = decideExpiry(status, await this.orders.reservationDue(em, orderId, ttlMs), ttlMs);
-      if (decision.kind === 'expire') due.push({ orderId, transition: decision.transition, lines: await this.orders.quantitiesBySku(em, orderId) });
+    const due: { order: OrderKey; transition: ExpiryTransition; lines: { sku: string; quantity: number }[] }[] = [];
+    for (const order of claimed) {
+      const status = await this.orders.lockAndReadStatus(em, order);
+      const decision = decideExpiry(status, await this.orders.reservationDue(em, order, ttlMs), ttlMs);
+      if (decision.kind === 'expire') due.push({ order, transition: decision.transition, lines: await this.orders.quantitiesBySku(em, order) });
     }
     await this.inventory.lockStock(em, [...new Set(due.flatMap((order) => order.lines.map((line) => line.sku)))]);
-    const expired: string[] = [];
-    const failed: { orderId: string; error: unknown }[] = [];
-    for (const { orderId, transition, lines } of due) {
+    const expired: OrderKey[] = [];
+    const failed: { order: OrderKey; error: unknown }[] = [];
+    for (const { order, transition, lines } of due) {
       const failure = await this.transactions.inSavepoint(
         em,
         async () => {
-          const moved = await this.orders.changeStatus(em, { orderId, from: transition.from, to: transition.to, reason: transition.reason, webhookEventId: null });
-          if (!moved) throw new Error(`order ${orderId} left status ${transition.from} while locked`);
+          const moved = await this.orders.changeStatus(em, { order, from: transition.from, to: transition.to, reason: transition.reason, webhookEventId: null });
+          if (!moved) throw new Error(`order ${orderLabel(order)} left status ${transition.from} while locked`);
           const movement = stockMovementOf(transition, false);
-          if (movement) await this.inventory.moveOrderStock(em, orderId, lines, movement, null);
+          if (movement) await this.inventory.moveOrderStock(em, order, lines, movement, null);
           // the deliveries that waited for the order (a fulfilment sent before its payment) are settled now
-          await this.orderMoved.run(em, orderId);
+          await this.orderMoved.run(em, order.orderId);
           return undefined;
         },
         (error) => Promise.resolve({ error }),
       );
-      if (failure) failed.push({ orderId, error: failure.error });
-      else expired.push(orderId);
+      if (failure) failed.push({ order, error: failure.error });
+      else expired.push(order);
     }
     return { claimed: claimed.length, expired, failed };
   }
 
-  /** The order a gateway's payment paid, if one did (kept when its payment_succeeded applied). */
-  async orderIdOfPayment(em: EntityManager, paymentId: string): Promise<string | undefined> {
-    return this.orders.orderIdOfPayment(em, paymentId);
+  /** The id of the order a gateway's payment paid among the orders of `sources`, if one did (kept when its payment_succeeded applied). */
+  async orderIdOfPayment(em: EntityManager, paymentId: string, sources: readonly string[]): Promise<string | undefined> {
+    return this.orders.orderIdOfPayment(em, paymentId, sources);
   }
 
-  async list(query: { status?: OrderStatus; cursor?: string; limit?: number }): Promise<Page<OrderSummaryView>> {
+  async list(query: { status?: OrderStatus; source?: string; cursor?: string; limit?: number }): Promise<Page<OrderSummaryView>> {
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
     const [beforeSeq] = (decodeCursor(query.cursor, [ID_KEY]) ?? []) as [string?];
-    const rows = await this.transactions.run((em) => this.orders.list(em, { status: query.status, beforeSeq, limit: limit + 1 }));
+    const rows = await this.transactions.run((em) => this.orders.list(em, { status: query.status, source: query.source, beforeSeq, limit: limit + 1 }));
     return toPage(
       rows,
       limit,
@@ -276,15 +300,40 @@ export class OrdersService {
     );
   }
 
-  async get(orderId: string): Promise<OrderView> {
-    const order = await this.transactions.run((em) => this.orders.findWithDetails(em, orderId));
-    if (!order) throw AppError.notFound(`no order "${orderId}"`);
+  /** The sources that have an order with this id. */
+  async sourcesOf(orderId: string): Promise<string[]> {
+    return this.transactions.run((em) => this.orders.sourcesWithOrder(em, orderId));
+  }
+
+  /**
+   * One order by its id: the order of `source` when given; otherwise the one
+   * order of that id, 409 naming the sources when several have it.
+   */
+  async get(orderId: string, source?: string): Promise<OrderView> {
+    const order = await this.transactions.run(async (em) => {
+      if (source !== undefined) return this.orders.findWithDetails(em, { source, orderId });
+      const sources = await this.orders.sourcesWithOrder(em, orderId);
+      if (sources.length > 1) {
+        throw AppError.conflict(
+          `sources ${sources.map((s) => `"${s}"`).join(', ')} each have an order "${orderId}": name one with ?source=`,
+          AMBIGUOUS_ORDER,
+        );
+      }
+      return sources.length === 1 ? this.orders.findWithDetails(em, { source: sources[0], orderId }) : null;
+    });
+    if (!order) throw AppError.notFound(source === undefined ? `no order "${orderId}"` : `no order "${orderId}" from source "${source}"`);
     return toOrderView(order);
   }
 }
 
+/** Why an event is not applied to any order: its id names orders of several sources it reaches. */
+function ambiguous(sources: string[]): OrderOutcome {
+  return { result: 'ignored', reason: `${AMBIGUOUS_ORDER}: ${sources.join(', ')}` };
+}
+
 function toOrderView(order: Order): OrderView {
   return {
+    source: order.source,
     order_id: order.orderId,
     status: order.status,
     status_reason: order.statusReason,

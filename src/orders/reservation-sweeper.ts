@@ -4,6 +4,7 @@ import { TransactionRunner } from '../database/transaction-runner.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { OrdersService } from './orders.service.js';
 import { errorMessage } from '../common/error-message.js';
+import { orderLabel } from './order-key.js';
 
 /** Orders expired per transaction at most. */
 export const EXPIRY_BATCH_SIZE = 50;
@@ -71,8 +72,8 @@ export class ReservationSweeper implements OnApplicationBootstrap, BeforeApplica
         // a full batch that expired something: more may be due now; one that expired nothing waits a period
         full = batch.claimed === EXPIRY_BATCH_SIZE && batch.expired.length > 0;
         total += batch.expired.length;
-        for (const { orderId, error } of batch.failed) {
-          this.logger.error(`order ${orderId} could not expire: ${errorMessage(error)}`);
+        for (const { order, error } of batch.failed) {
+          this.logger.error(`order ${orderLabel(order)} could not expire: ${errorMessage(error)}`);
         }
         if (batch.expired.length > 0) {
           this.metrics.recordReservationsExpired(batch.expired.length);

@@ -105,7 +105,7 @@ export class WebhookEventsService {
         if (!isReplayable(stored.status)) {
           throw AppError.conflict(`only failed or ignored events can be replayed; event ${id} is ${stored.status}`);
         }
-        const read = await this.apply.findOrder(em, readStored(this.providers.forSource(stored.source), stored.raw_body, stored.headers));
+        const read = await this.apply.findOrder(em, stored.source, readStored(this.providers.forSource(stored.source), stored.raw_body, stored.headers));
         await this.events.claimForReplay(em, id, read.orderId);
         await this.apply.applyClaimed(em, [{ recordId: id, source: stored.source, read, orderAwaited: undefined }]);
         return this.view((await this.events.find(em, id))!);

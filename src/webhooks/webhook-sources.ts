@@ -17,6 +17,14 @@ const SCHEME_OF_PROVIDER: Record<Exclude<ProviderName, 'shelfsync'>, SignatureSc
   woocommerce: 'woocommerce',
 };
 
+/**
+ * Providers that pay for orders other sources create (contract, "Orders
+ * belong to their source"): their deliveries reach the orders of the
+ * sources in WEBHOOK_<NAME>_ORDERS_FROM. Every other provider creates its
+ * orders and reaches only its own.
+ */
+const PAYMENT_PROVIDERS: ReadonlySet<ProviderName> = new Set(['stripe']);
+
 /** WEBHOOK_[<NAME>_]ALLOWED_IPS compiled once. */
 export interface AllowedAddresses {
   /** As configured, for the start-up log. */
@@ -37,6 +45,8 @@ export interface WebhookSource {
   generatedSecret: boolean;
   /** Who may deliver; undefined: any address. */
   allowedIps?: AllowedAddresses;
+  /** The sources whose orders its deliveries reach: its own, or for a payment provider those it pays for. */
+  orderSources: string[];
 }
 
 /** The variables of one source, as set. */
@@ -45,6 +55,7 @@ interface SourceTexts {
   scheme?: string;
   provider?: string;
   allowedIps?: string;
+  ordersFrom?: string;
 }
 
 /**
@@ -76,6 +87,13 @@ const SOURCE_SETTINGS: Record<keyof SourceTexts, { variable: string; suffix: str
     suffix: 'ALLOWED_IPS',
     meaning: 'addresses or CIDR ranges allowed to deliver to that source, comma-separated; others get 403',
     byDefault: 'any address',
+  },
+  ordersFrom: {
+    variable: 'WEBHOOK_ORDERS_FROM',
+    suffix: 'ORDERS_FROM',
+    meaning:
+      'for a payment provider (`stripe`): the sources whose orders its payments, refunds and disputes reach, comma-separated names (`default` for `POST /webhooks`). An order id that more than one of them has is `ambiguous_order`. Any other source reaches only its own orders, and may not set it',
+    byDefault: 'every source whose provider is not a payment provider',
   },
 };
 const SETTING_KEYS = Object.keys(SOURCE_SETTINGS) as (keyof SourceTexts)[];
@@ -109,6 +127,11 @@ export class WebhookSources {
     return this.byName.get(name);
   }
 
+  /** The sources whose orders a delivery of `name` reaches (a source no longer configured: its own). */
+  orderSourcesOf(name: string): readonly string[] {
+    return this.byName.get(name)?.orderSources ?? [name];
+  }
+
   values(): IterableIterator<WebhookSource> {
     return this.byName.values();
   }
@@ -130,7 +153,13 @@ export class WebhookSources {
         generatedSecret = true;
       }
     }
-    const texts = { provider: env.text(defaults.provider), scheme: env.text(defaults.scheme), allowedIps: env.text(defaults.allowedIps) };
+    const texts: SourceTexts = {
+      provider: env.text(defaults.provider),
+      scheme: env.text(defaults.scheme),
+      allowedIps: env.text(defaults.allowedIps),
+      ordersFrom: env.text(defaults.ordersFrom),
+    };
+    const ordersFrom = new Map<string, [string, string | undefined]>([[DEFAULT_SOURCE, [defaults.ordersFrom, texts.ordersFrom]]]);
     sources.set(DEFAULT_SOURCE, sourceOf(env, DEFAULT_SOURCE, secrets, generatedSecret, texts, defaults));
 
     const named = new Map<string, SourceTexts>();
@@ -149,10 +178,15 @@ export class WebhookSources {
       }
       const secrets = listOf(entry.secret ?? '');
       if (secrets.length === 0) {
-        env.refuse(`${variables.secret} is required because ${variables.scheme}, _PROVIDER or _ALLOWED_IPS is set`);
+        env.refuse(`${variables.secret} is required because ${variables.scheme}, _PROVIDER, _ALLOWED_IPS or _ORDERS_FROM is set`);
         continue;
       }
       sources.set(name, sourceOf(env, name, secrets, false, entry, variables));
+      ordersFrom.set(name, [variables.ordersFrom, entry.ordersFrom]);
+    }
+    for (const [name, [variable, value]] of ordersFrom) {
+      const source = sources.get(name)!;
+      source.orderSources = orderSourcesOf(env, source, sources, variable, value);
     }
     return new WebhookSources(sources);
   }
@@ -176,7 +210,29 @@ function sourceOf(
     keys: keysOf(env, variables.secret, schemes, secrets),
     generatedSecret,
     allowedIps: texts.allowedIps === undefined ? undefined : allowedAddressesOf(env, variables.allowedIps, texts.allowedIps),
+    orderSources: [name],
   };
+}
+
+/**
+ * Whose orders a source's deliveries reach: its own; for a payment
+ * provider, the sources named in `variable`, by default every source that
+ * is not a payment provider. A name that is not such a source stops the
+ * service at boot, as does the variable on a source that creates its orders.
+ */
+function orderSourcesOf(env: Environment, source: WebhookSource, sources: ReadonlyMap<string, WebhookSource>, variable: string, value: string | undefined): string[] {
+  const creators = [...sources.values()].filter((s) => !PAYMENT_PROVIDERS.has(s.provider)).map((s) => s.name);
+  if (!PAYMENT_PROVIDERS.has(source.provider)) {
+    if (value !== undefined) env.refuse(`${variable} is for a payment provider (${[...PAYMENT_PROVIDERS].join(', ')}); a ${source.provider} source reaches only its own orders`);
+    return [source.name];
+  }
+  if (value === undefined) return creators.sort();
+  const names = listOf(value.toLowerCase());
+  if (names.length === 0) env.refuse(`${variable} is set but names no source`);
+  for (const name of names) {
+    if (!creators.includes(name)) env.refuse(`${variable}: "${name}" is not a source that creates orders (those configured: ${creators.join(', ')})`);
+  }
+  return [...new Set(names)].sort();
 }
 
 function providerOf(env: Environment, variable: string, value: string | undefined): ProviderName {

@@ -198,13 +198,43 @@ describe('configuration', () => {
     [{ WEBHOOK_SIGNATURE_SCHEME: ' , ' }, 'WEBHOOK_SIGNATURE_SCHEME names no scheme'],
     [{ WEBHOOK_SIGNATURE_SCHEME: 'hmac' }, 'WEBHOOK_SIGNATURE_SCHEME: unknown scheme "hmac" (supported: hmac-sha256, standard-webhooks, stripe, shopify, woocommerce)'],
     [{ WEBHOOK_DEFAULT_SECRET: 'd' }, 'WEBHOOK_DEFAULT_SECRET: "default" is reserved for POST /webhooks; use WEBHOOK_SECRET'],
-    [{ WEBHOOK_SHOP_ALLOWED_IPS: '10.0.0.1' }, 'WEBHOOK_SHOP_SECRET is required because WEBHOOK_SHOP_SCHEME, _PROVIDER or _ALLOWED_IPS is set'],
+    [{ WEBHOOK_SHOP_ALLOWED_IPS: '10.0.0.1' }, 'WEBHOOK_SHOP_SECRET is required because WEBHOOK_SHOP_SCHEME, _PROVIDER, _ALLOWED_IPS or _ORDERS_FROM is set'],
     [{ WEBHOOK_PROVIDER: 'paypal' }, 'WEBHOOK_PROVIDER must be one of shelfsync, stripe, shopify, woocommerce (got "paypal")'],
     [{ WEBHOOK_SHOP_SECRET: 's', WEBHOOK_SHOP_PROVIDER: 'Square' }, 'WEBHOOK_SHOP_PROVIDER must be one of shelfsync, stripe, shopify, woocommerce (got "Square")'],
-    [{ WEBHOOK_SHOP_SECRET: ',' }, 'WEBHOOK_SHOP_SECRET is required because WEBHOOK_SHOP_SCHEME, _PROVIDER or _ALLOWED_IPS is set'],
+    [{ WEBHOOK_SHOP_SECRET: ',' }, 'WEBHOOK_SHOP_SECRET is required because WEBHOOK_SHOP_SCHEME, _PROVIDER, _ALLOWED_IPS or _ORDERS_FROM is set'],
     [{ WEBHOOK_ALLOWED_IPS: ' , ' }, 'WEBHOOK_ALLOWED_IPS is set but lists no address'],
   ])('refuses %j: %s', (env: Record<string, string>, problem) => {
     expect(problems({ WEBHOOK_SECRET: 's', ...env })).toEqual([problem]);
+  });
+
+  describe('whose orders a source reaches (WEBHOOK_<NAME>_ORDERS_FROM)', () => {
+    const stores = { WEBHOOK_SECRET: 's', WEBHOOK_SHOP_SECRET: 'a', WEBHOOK_SHOP_PROVIDER: 'shopify', WEBHOOK_WOO_SECRET: 'b', WEBHOOK_WOO_PROVIDER: 'woocommerce' };
+    const orderSources = (env: Record<string, string>) =>
+      Object.fromEntries([...readConfiguration({ ...stores, ...env }).sources.values()].map((source) => [source.name, source.orderSources]));
+
+    it('a source that creates orders reaches its own; a payment provider every such source, by default', () => {
+      expect(orderSources({ WEBHOOK_PAY_SECRET: 'whsec_p', WEBHOOK_PAY_PROVIDER: 'stripe' })).toEqual({
+        default: ['default'],
+        shop: ['shop'],
+        woo: ['woo'],
+        pay: ['default', 'shop', 'woo'],
+      });
+    });
+
+    it('a payment provider reaches the sources listed, once each, whatever their case', () => {
+      expect(orderSources({ WEBHOOK_PAY_SECRET: 'whsec_p', WEBHOOK_PAY_PROVIDER: 'stripe', WEBHOOK_PAY_ORDERS_FROM: 'woo, SHOP,woo' }).pay).toEqual(['shop', 'woo']);
+      expect(orderSources({ WEBHOOK_PROVIDER: 'stripe', WEBHOOK_ORDERS_FROM: 'shop' }).default).toEqual(['shop']);
+    });
+
+    it.each([
+      [{ WEBHOOK_SHOP_ORDERS_FROM: 'woo' }, 'WEBHOOK_SHOP_ORDERS_FROM is for a payment provider (stripe); a shopify source reaches only its own orders'],
+      [{ WEBHOOK_PAY_SECRET: 'whsec_p', WEBHOOK_PAY_PROVIDER: 'stripe', WEBHOOK_PAY_ORDERS_FROM: 'shop,etsy' }, 'WEBHOOK_PAY_ORDERS_FROM: "etsy" is not a source that creates orders (those configured: default, shop, woo)'],
+      [{ WEBHOOK_PAY_SECRET: 'whsec_p', WEBHOOK_PAY_PROVIDER: 'stripe', WEBHOOK_CARD_SECRET: 'whsec_c', WEBHOOK_CARD_PROVIDER: 'stripe', WEBHOOK_PAY_ORDERS_FROM: 'card' }, 'WEBHOOK_PAY_ORDERS_FROM: "card" is not a source that creates orders (those configured: default, shop, woo)'],
+      [{ WEBHOOK_PAY_SECRET: 'whsec_p', WEBHOOK_PAY_PROVIDER: 'stripe', WEBHOOK_PAY_ORDERS_FROM: ' , ' }, 'WEBHOOK_PAY_ORDERS_FROM is set but names no source'],
+      [{ WEBHOOK_PAY_ORDERS_FROM: 'shop' }, 'WEBHOOK_PAY_SECRET is required because WEBHOOK_PAY_SCHEME, _PROVIDER, _ALLOWED_IPS or _ORDERS_FROM is set'],
+    ])('refuses %j: %s', (env: Record<string, string>, problem) => {
+      expect(problems({ ...stores, ...env })).toEqual([problem]);
+    });
   });
 
   it.each(['stripe', ' Stripe '])('WEBHOOK_SHOP_PROVIDER=%j makes /webhooks/shop speak Stripe, signed by the stripe scheme', (value) => {

@@ -4,8 +4,8 @@
 -- p_orders: [{order_id, customer_name, customer_email?, total_amount, currency, source,
 -- webhook_event_id, lines: [{sku (null: a product without a SKU, which reserves nothing), quantity, unit_price?}]}],
 -- in arrival order. Takes the orders' locks
--- (shelfsync_lock_orders). The first request of an order id not seen before creates the order; any
--- other changes nothing. The new orders ask for their stock in arrival order (shelfsync_allocate_stock):
+-- (shelfsync_lock_orders). The first request of an order (its source and id) not seen before creates
+-- the order; any other changes nothing. The new orders ask for their stock in arrival order (shelfsync_allocate_stock):
 -- an order granted all of its units reserves them (shelfsync_apply_stock_movements, one ledger row per
 -- SKU, its deltas the units times p_reserve_deltas {on_hand, reserved}: the ledger's rule for a
 -- reserved unit, src/inventory/stock-movement-kind.ts) and is created in p_status_when_reserved; one short of any is created in p_status_when_short
@@ -22,33 +22,33 @@ DECLARE
   shortages text[];
   movements jsonb;
   applied integer;
-  short_order text;
+  short_order jsonb;
 BEGIN
   PERFORM shelfsync_lock_orders(ARRAY(SELECT r->>'order_id' FROM jsonb_array_elements(p_orders) AS r));
 
   -- Everything that needs no stock row is done before the stock rows are locked, so that a hot SKU's row
   -- is held for as little of the transaction as can be: the orders (in the status of a reserved order)
   -- and their lines, and the reservations each would make (one per order and SKU).
-  -- The first request of each order id creates it; an order that exists already is left alone (the
+  -- The first request of each order creates it; an order that exists already is left alone (the
   -- orders' locks are held, so ON CONFLICT is exact). The statements here read no table by a join: a
   -- plan made while a table was small (kept for the session) must not turn into a scan of it.
   WITH firsts AS (
-    SELECT DISTINCT ON (r.value->>'order_id') r.n::integer AS n, r.value AS o
+    SELECT DISTINCT ON (r.value->>'source', r.value->>'order_id') r.n::integer AS n, r.value AS o
       FROM jsonb_array_elements(p_orders) WITH ORDINALITY AS r(value, n)
-     ORDER BY r.value->>'order_id', r.n
+     ORDER BY r.value->>'source', r.value->>'order_id', r.n
   ), inserted AS (
-    INSERT INTO orders (order_id, status, customer_name, customer_email, total_amount, currency, source)
-    SELECT o->>'order_id', p_status_when_reserved,
-           o->>'customer_name', o->>'customer_email', (o->>'total_amount')::numeric, o->>'currency', o->>'source'
+    INSERT INTO orders (source, order_id, status, customer_name, customer_email, total_amount, currency)
+    SELECT o->>'source', o->>'order_id', p_status_when_reserved,
+           o->>'customer_name', o->>'customer_email', (o->>'total_amount')::numeric, o->>'currency'
       FROM firsts ORDER BY n
-    ON CONFLICT (order_id) DO NOTHING
-    RETURNING order_id
+    ON CONFLICT (source, order_id) DO NOTHING
+    RETURNING source, order_id
   )
   SELECT coalesce(array_agg(f.n ORDER BY f.n), '{}') INTO new_requests
-    FROM firsts f JOIN inserted i ON i.order_id = f.o->>'order_id';
+    FROM firsts f JOIN inserted i ON i.source = f.o->>'source' AND i.order_id = f.o->>'order_id';
 
-  INSERT INTO order_lines (order_id, line_no, sku, quantity, unit_price)
-  SELECT f.o->>'order_id', l.n, l.value->>'sku', (l.value->>'quantity')::integer, (l.value->>'unit_price')::numeric
+  INSERT INTO order_lines (order_source, order_id, line_no, sku, quantity, unit_price)
+  SELECT f.o->>'source', f.o->>'order_id', l.n, l.value->>'sku', (l.value->>'quantity')::integer, (l.value->>'unit_price')::numeric
     FROM (SELECT u.i, p_orders->(u.k - 1) AS o FROM unnest(new_requests) WITH ORDINALITY AS u(k, i)) AS f
          CROSS JOIN LATERAL jsonb_array_elements(f.o->'lines') WITH ORDINALITY AS l(value, n)
    ORDER BY f.i, l.n;
@@ -57,7 +57,8 @@ BEGIN
            'request', u.i, 'sku', w.sku, 'kind', 'reserve',
            'on_hand_delta', w.quantity * (p_reserve_deltas->>'on_hand')::integer,
            'reserved_delta', w.quantity * (p_reserve_deltas->>'reserved')::integer,
-           'order_id', fresh.o->>'order_id', 'webhook_event_id', fresh.o->'webhook_event_id') ORDER BY u.i, w.sku COLLATE "C")
+           'order_source', fresh.o->>'source', 'order_id', fresh.o->>'order_id', 'webhook_event_id', fresh.o->'webhook_event_id')
+           ORDER BY u.i, w.sku COLLATE "C")
     INTO movements
     FROM unnest(new_requests) WITH ORDINALITY AS u(k, i)
          CROSS JOIN LATERAL (SELECT p_orders->(u.k - 1) AS o) AS fresh
@@ -83,14 +84,15 @@ BEGIN
   -- statement per order, by its key: a set-based UPDATE would be planned as a join, and a plan kept from
   -- when the table was small scans all of it.
   FOREACH short_order IN ARRAY ARRAY(
-    SELECT p_orders->(u.k - 1)->>'order_id' FROM unnest(new_requests) WITH ORDINALITY AS u(k, i) WHERE NOT grants[u.i])
+    SELECT p_orders->(u.k - 1) FROM unnest(new_requests) WITH ORDINALITY AS u(k, i) WHERE NOT grants[u.i])
   LOOP
-    UPDATE orders SET status = p_status_when_short, status_reason = p_reason_when_short WHERE order_id = short_order;
+    UPDATE orders SET status = p_status_when_short, status_reason = p_reason_when_short
+     WHERE source = short_order->>'source' AND order_id = short_order->>'order_id';
   END LOOP;
 
   PERFORM shelfsync_record_status_changes(coalesce((
     SELECT jsonb_agg(jsonb_build_object(
-             'order_id', o->>'order_id',
+             'order_source', o->>'source', 'order_id', o->>'order_id',
              'to_status', CASE WHEN grants[u.i] THEN p_status_when_reserved ELSE p_status_when_short END,
              'reason', CASE WHEN grants[u.i] THEN NULL ELSE p_reason_when_short END,
              'history_reason', CASE WHEN grants[u.i] THEN NULL ELSE p_reason_when_short || ': ' || shortages[u.i] END,
@@ -100,7 +102,7 @@ BEGIN
   -- A created order's status is the one just given; any other request's order is looked up by its key.
   RETURN QUERY
     SELECT r.n::integer, c.i IS NOT NULL,
-           CASE WHEN c.i IS NULL THEN (SELECT o.status FROM orders o WHERE o.order_id = r.value->>'order_id')
+           CASE WHEN c.i IS NULL THEN (SELECT o.status FROM orders o WHERE o.source = r.value->>'source' AND o.order_id = r.value->>'order_id')
                 WHEN grants[c.i] THEN p_status_when_reserved ELSE p_status_when_short END
       FROM jsonb_array_elements(p_orders) WITH ORDINALITY AS r(value, n)
            LEFT JOIN unnest(new_requests) WITH ORDINALITY AS c(k, i) ON c.k = r.n

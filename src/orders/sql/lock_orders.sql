@@ -1,5 +1,8 @@
 -- The lock of an order: every event of an order takes it before it reads or changes anything of the
--- order, so two events of one order never interleave, even before the order row exists. Several are
+-- order, so two events of one order never interleave, even before the order row exists. It is the lock
+-- of the order id, whatever the source: a payment that may reach the orders of several sources takes
+-- one lock, the id's, and finds under it whichever of them exist; two sources' orders that share an id
+-- (rare) only queue behind each other. Several are
 -- taken in one fixed order (of their keys), so two transactions taking overlapping sets never
 -- deadlock. Transaction-scoped: held until commit or rollback, and taking it again is free.
 CREATE FUNCTION shelfsync_lock_orders(p_order_ids text[]) RETURNS void LANGUAGE plpgsql AS $$
@@ -9,16 +12,15 @@ BEGIN
 END
 $$;
 
--- An order's status, read under its lock (taken first, so the read sees every event of the order that
--- committed before it): what a lifecycle event decides on, in one round trip. NULL for an order not
--- known yet.
-CREATE FUNCTION shelfsync_lock_order_status(p_order_id text) RETURNS order_status LANGUAGE plpgsql AS $$
-DECLARE
-  status_now order_status;
+-- The orders of one id among p_sources (those a delivery may reach), with their statuses, read under
+-- the id's lock (taken first, so the read sees every event of the order that committed before it): what
+-- a lifecycle event decides on, in one round trip. No row: no such order yet; several: the id is
+-- ambiguous among those sources.
+CREATE FUNCTION shelfsync_lock_order_status(p_order_id text, p_sources text[])
+RETURNS TABLE (source text, status order_status) LANGUAGE plpgsql AS $$
 BEGIN
   PERFORM shelfsync_lock_orders(ARRAY[p_order_id]);
   -- a statement of its own, so its snapshot is taken after the lock was granted
-  SELECT o.status INTO status_now FROM orders o WHERE o.order_id = p_order_id;
-  RETURN status_now;
+  RETURN QUERY SELECT o.source, o.status FROM orders o WHERE o.order_id = p_order_id AND o.source = ANY(p_sources) ORDER BY o.source;
 END
 $$;

@@ -12,6 +12,7 @@ import { type ReadDelivery, withOrder } from '../providers/provider.js';
 /** A delivery that names only a payment no order was paid with asks nothing (it can be replayed once one is). */
 export const NO_ORDER_FOR_PAYMENT = 'no_order_for_payment';
 import { WebhookEventStore } from '../webhook-event.store.js';
+import { WebhookSources } from '../webhook-sources.js';
 import { DeferredEvents } from './deferred-events.js';
 import type { DeliveryResult, PendingDelivery } from './delivery.js';
 
@@ -43,6 +44,7 @@ export class ApplyDeliveries {
     private readonly events: WebhookEventStore,
     private readonly orders: OrdersService,
     private readonly deferred: DeferredEvents,
+    private readonly sources: WebhookSources,
   ) {}
 
   /** One delivery in a transaction of its own; when it fails, the delivery is kept as `failed` and the error goes on. */
@@ -69,7 +71,7 @@ export class ApplyDeliveries {
    */
   async inTransaction(em: EntityManager, deliveries: PendingDelivery[]): Promise<DeliveryResult[]> {
     const batch: PendingDelivery[] = [];
-    for (const pending of deliveries) batch.push({ ...pending, read: await this.findOrder(em, pending.read) });
+    for (const pending of deliveries) batch.push({ ...pending, read: await this.findOrder(em, pending.source, pending.read) });
     const claims = await this.events.claim(em, batch);
     const claimed: ClaimedDelivery[] = [];
     batch.forEach((pending, i) => {
@@ -133,7 +135,10 @@ export class ApplyDeliveries {
     const withCommands = run.filter((delivery) => delivery.read.commands.length > 0);
     const outcomes: OrderOutcome[] = await this.orders.apply(
       em,
-      withCommands.map((delivery) => ({ commands: delivery.read.commands, cause: { source: delivery.source, webhookEventId: delivery.recordId } })),
+      withCommands.map((delivery) => ({
+        commands: delivery.read.commands,
+        cause: { source: delivery.source, orderSources: this.sources.orderSourcesOf(delivery.source), webhookEventId: delivery.recordId },
+      })),
     );
     let next = 0;
     return run.map((delivery): Applied => {
@@ -163,10 +168,13 @@ export class ApplyDeliveries {
     });
   }
 
-  /** A delivery that names its order by the payment that paid it, with that order (ReadDelivery.byPayment). */
-  async findOrder(em: EntityManager, read: ReadDelivery): Promise<ReadDelivery> {
+  /**
+   * A delivery that names its order by the payment that paid it, with that
+   * order (ReadDelivery.byPayment), looked for among the orders its source reaches.
+   */
+  async findOrder(em: EntityManager, source: string, read: ReadDelivery): Promise<ReadDelivery> {
     if (read.byPayment === undefined) return read;
-    return withOrder(read, await this.orders.orderIdOfPayment(em, read.byPayment), NO_ORDER_FOR_PAYMENT);
+    return withOrder(read, await this.orders.orderIdOfPayment(em, read.byPayment, this.sources.orderSourcesOf(source)), NO_ORDER_FOR_PAYMENT);
   }
 
 }

@@ -8,6 +8,7 @@ import { deliveryStatusOf } from '../delivery-status.js';
 import { readStored } from '../providers/provider.js';
 import { Providers } from '../providers/providers.js';
 import { type StoredEvent, WebhookEventStore } from '../webhook-event.store.js';
+import { WebhookSources } from '../webhook-sources.js';
 import { errorMessage } from '../../common/error-message.js';
 
 /** A waiting delivery, read once: its commands (or why it no longer reads) and its place in the lifecycle. */
@@ -33,6 +34,7 @@ export class DeferredEvents {
     private readonly orders: OrdersService,
     private readonly providers: Providers,
     private readonly transactions: TransactionRunner,
+    private readonly sources: WebhookSources,
   ) {}
 
   /**
@@ -88,7 +90,7 @@ export class DeferredEvents {
       async () => {
         if (unreadable !== undefined) throw unreadable;
         if (commands.length === 0) throw new Error(`deferred delivery ${stored.id} asks nothing of an order any more`);
-        const [outcome] = await this.orders.apply(em, [{ commands, cause: { source: stored.source, webhookEventId: stored.id } }]);
+        const [outcome] = await this.orders.apply(em, [{ commands, cause: { source: stored.source, orderSources: this.sources.orderSourcesOf(stored.source), webhookEventId: stored.id } }]);
         return outcome;
       },
       async (error) => {
