@@ -7,6 +7,7 @@ import { RulesAsSource1764300000000 } from './1764300000000-rules-as-source.js';
 import { NativeGateways1764400000000 } from './1764400000000-native-gateways.js';
 import { NotificationsAndExpiry1764500000000 } from './1764500000000-notifications-and-expiry.js';
 import { GeneratedColumnExpressions1764600000000 } from './1764600000000-generated-column-expressions.js';
+import { OrderAttention1764700000000 } from './1764700000000-order-attention.js';
 
 /**
  * Every migration, oldest first. Listed explicitly (no glob) so the same list
@@ -23,4 +24,5 @@ export const migrations = [
   NativeGateways1764400000000,
   NotificationsAndExpiry1764500000000,
   GeneratedColumnExpressions1764600000000,
+  OrderAttention1764700000000,
 ];

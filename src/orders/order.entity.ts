@@ -1,5 +1,6 @@
 import { Check, Column, Entity, Generated, Index, OneToMany, PrimaryColumn, type Relation } from 'typeorm';
 import { amountColumn } from '../database/amount-column.js';
+import { OrderAttentionItem } from './order-attention.entity.js';
 import { OrderLine } from './order-line.entity.js';
 import { OrderStatusHistory } from './order-status-history.entity.js';
 import { ORDER_STATUSES, type OrderStatus } from './order-status.js';
@@ -13,6 +14,8 @@ import { ORDER_STATUSES, type OrderStatus } from './order-status.js';
 @Index('orders_payment_id_idx', ['paymentId'], { where: 'payment_id IS NOT NULL' })
 // The reservation sweeper's: unpaid orders, oldest first.
 @Index('orders_unpaid_idx', ['createdAt'], { where: `status IN ('pending', 'payment_failed')` })
+// GET /orders?needs_attention=true: the flagged orders, newest first.
+@Index('orders_needs_attention_idx', ['seq'], { where: 'needs_attention' })
 export class Order {
   /** The gateway's order id; integers are kept in their decimal text form. */
   @PrimaryColumn({ name: 'order_id', type: 'text' })
@@ -24,6 +27,7 @@ export class Order {
   @Column({ name: 'status_reason', type: 'text', nullable: true })
   statusReason: string | null;
 
+  /** True exactly while the order has an open attention item (OrdersRepository keeps both in one statement). */
   @Column({ name: 'needs_attention', type: 'boolean', default: false })
   needsAttention: boolean;
 
@@ -62,4 +66,7 @@ export class Order {
 
   @OneToMany(() => OrderStatusHistory, (entry) => entry.order)
   history: Relation<OrderStatusHistory[]>;
+
+  @OneToMany(() => OrderAttentionItem, (item) => item.order)
+  attention: Relation<OrderAttentionItem[]>;
 }

@@ -1,11 +1,17 @@
-import { Controller, Get, Param, Query, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { AdminTokenGuard } from '../auth/admin-token.guard.js';
 import { PlainTextParamPipe } from '../common/plain-text-param.pipe.js';
 import type { Page } from '../common/pagination.js';
 import { MAX_ID_LENGTH } from '../common/validators.js';
 import { ListOrdersQuery } from './dto/list-orders.query.js';
+import { ResolveAttentionDto } from './dto/resolve-attention.dto.js';
 import { type OrderSummaryView, type OrderView, OrdersService } from './orders.service.js';
+
+const ORDER_ID = new PlainTextParamPipe('order_id', MAX_ID_LENGTH);
+const ORDER_VIEW =
+  '{order_id, status, status_reason, needs_attention, customer_name, customer_email, total_amount, currency, payment_id, items, history, ' +
+  'attention: [{reason, webhook_event_id, raised_at, resolved_at, note}], created_at, updated_at}';
 
 @ApiTags('orders')
 @ApiBearerAuth('admin')
@@ -18,17 +24,28 @@ export class OrdersController {
   constructor(private readonly orders: OrdersService) {}
 
   @Get()
-  @ApiOperation({ summary: 'Orders newest first, optionally of one status' })
+  @ApiOperation({ summary: 'Orders newest first, optionally of one status, flagged (needs_attention=true) or not' })
   @ApiResponse({ status: 200, description: '{items: [{order_id, status, status_reason, needs_attention, customer_name, total_amount, currency, created_at, updated_at}], next_cursor}' })
   list(@Query() query: ListOrdersQuery): Promise<Page<OrderSummaryView>> {
-    return this.orders.list(query);
+    const needsAttention = query.needs_attention === undefined ? undefined : query.needs_attention === 'true';
+    return this.orders.list({ status: query.status, needsAttention, cursor: query.cursor, limit: query.limit });
   }
 
   @Get(':order_id')
-  @ApiOperation({ summary: 'One order with its items and status history' })
-  @ApiResponse({ status: 200, description: '{order_id, status, status_reason, needs_attention, customer_name, customer_email, total_amount, currency, items, history, created_at, updated_at}' })
+  @ApiOperation({ summary: 'One order with its items, status history and attention items (open and resolved, oldest first)' })
+  @ApiResponse({ status: 200, description: ORDER_VIEW })
   @ApiResponse({ status: 404, description: 'unknown order' })
-  get(@Param('order_id', new PlainTextParamPipe('order_id', MAX_ID_LENGTH)) orderId: string): Promise<OrderView> {
+  get(@Param('order_id', ORDER_ID) orderId: string): Promise<OrderView> {
     return this.orders.get(orderId);
+  }
+
+  @Post(':order_id/attention/resolve')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Resolve every open attention item of the order with a note; needs_attention becomes false and the items are kept' })
+  @ApiResponse({ status: 200, description: `the order as it now is: ${ORDER_VIEW}` })
+  @ApiResponse({ status: 404, description: 'unknown order' })
+  @ApiResponse({ status: 409, description: 'no_open_attention: the order has no open attention item' })
+  resolveAttention(@Param('order_id', ORDER_ID) orderId: string, @Body() body: ResolveAttentionDto): Promise<OrderView> {
+    return this.orders.resolveAttention(orderId, body.note);
   }
 }

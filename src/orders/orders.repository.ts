@@ -151,21 +151,55 @@ export class OrdersRepository {
   }
 
   /**
-   * Flags the order, and tells the storefront (order.needs_attention
-   * {order_id, reason}, in this transaction) when the flag goes from false to
-   * true: an order already flagged is already in the operator's hands, so a
-   * second reason adds a history row's worth, not another message.
+   * Raises an attention item on the order (its reason, and the delivery that
+   * caused it, null for none) and flags the order, in one statement, so that
+   * needs_attention is true exactly while an item is open. A delivery raises
+   * one reason on an order once: applied again (a replay, a deferred delivery
+   * tried again), it raises nothing, even after the item was resolved.
+   * Tells the storefront (order.needs_attention {order_id, reason}, in this
+   * transaction) when the flag goes from false to true: an order already
+   * flagged is already in the operator's hands, so a second reason adds an
+   * item, not another message. The caller holds the order's lock.
    */
-  async flagNeedsAttention(em: EntityManager, orderId: string, reason: string): Promise<void> {
+  async flagNeedsAttention(em: EntityManager, orderId: string, reason: string, webhookEventId: string | null): Promise<void> {
     await em.query(
       `WITH before AS (SELECT needs_attention AS was FROM orders WHERE order_id = $1),
-            flagged AS (UPDATE orders SET needs_attention = true, updated_at = now() WHERE order_id = $1 RETURNING order_id)
+            raised AS (
+              INSERT INTO order_attention (order_id, reason, webhook_event_id) VALUES ($1, $2, $3)
+              ON CONFLICT (order_id, webhook_event_id, reason) DO NOTHING
+              RETURNING order_id),
+            flagged AS (
+              UPDATE orders SET needs_attention = true, updated_at = now()
+               WHERE order_id = $1 AND EXISTS (SELECT FROM raised)
+              RETURNING order_id)
        SELECT shelfsync_notify(jsonb_build_array(jsonb_build_object(
                 'type', 'order.needs_attention', 'data', jsonb_build_object('order_id', f.order_id, 'reason', $2::text))))
          FROM flagged AS f, before AS b
         WHERE NOT b.was`,
-      [orderId, reason],
+      [orderId, reason, webhookEventId],
     );
+  }
+
+  /**
+   * Resolves every open attention item of the order with the operator's note
+   * and clears its flag, in one statement. Answers how many were open (0:
+   * none, and nothing changed). The caller holds the order's lock, so a
+   * resolve that waited for another finds nothing open.
+   */
+  async resolveAttention(em: EntityManager, orderId: string, note: string): Promise<number> {
+    const [{ resolved }] = await queryRows<{ resolved: number }>(
+      em,
+      `WITH resolved AS (
+         UPDATE order_attention SET resolved_at = now(), note = $2
+          WHERE order_id = $1 AND resolved_at IS NULL
+         RETURNING id),
+       cleared AS (
+         UPDATE orders SET needs_attention = false, updated_at = now()
+          WHERE order_id = $1 AND EXISTS (SELECT FROM resolved))
+       SELECT count(*)::int AS resolved FROM resolved`,
+      [orderId, note],
+    );
+    return resolved;
   }
 
   /**
@@ -264,15 +298,20 @@ export class OrdersRepository {
     });
   }
 
-  /** Orders newest first (by arrival) before the keyset position `beforeSeq`, optionally of one status. */
+  /**
+   * Orders newest first (by arrival) before the keyset position `beforeSeq`,
+   * optionally of one status and only flagged (or only unflagged) ones.
+   */
   async list(
     em: EntityManager,
-    query: { status?: OrderStatus; beforeSeq?: string; limit: number },
+    query: { status?: OrderStatus; needsAttention?: boolean; beforeSeq?: string; limit: number },
   ): Promise<OrderSummaryRow[]> {
     const conditions: string[] = [];
     const params: unknown[] = [];
     // Conditions are added only when given, so each shape of query gets a plan that uses its index.
     if (query.status) conditions.push(`status = $${params.push(query.status)}`);
+    // Written out, not bound, so that every plan of the flagged list can use orders_needs_attention_idx.
+    if (query.needsAttention !== undefined) conditions.push(query.needsAttention ? `needs_attention` : `NOT needs_attention`);
     if (query.beforeSeq) conditions.push(`seq < $${params.push(query.beforeSeq)}::bigint`);
     const rows = await queryRows<Omit<OrderSummaryRow, 'total_amount'> & { total_amount: string }>(
       em,
@@ -287,12 +326,12 @@ export class OrdersRepository {
     return rows.map((row) => ({ ...row, total_amount: amountAsNumber(row.total_amount) }));
   }
 
-  /** The order with its lines (in line order) and history (oldest first). */
+  /** The order with its lines (in line order), history and attention items (both oldest first). */
   async findWithDetails(em: EntityManager, orderId: string): Promise<Order | null> {
     return em.getRepository(Order).findOne({
       where: { orderId },
-      relations: { lines: true, history: true },
-      order: { lines: { lineNo: 'ASC' }, history: { id: 'ASC' } },
+      relations: { lines: true, history: true, attention: true },
+      order: { lines: { lineNo: 'ASC' }, history: { id: 'ASC' }, attention: { id: 'ASC' } },
     });
   }
 }

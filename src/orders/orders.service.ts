@@ -48,9 +48,22 @@ export interface OrderView {
   payment_id: string | null;
   items: { sku: string | null; quantity: number; unit_price: number | null; returned_quantity: number }[];
   history: { from_status: string | null; to_status: string; reason: string | null; webhook_event_id: string | null; at: string }[];
+  /** Every attention item, oldest first: the open ones (resolved_at null) and the order's attention history. */
+  attention: AttentionItemView[];
   created_at: string;
   updated_at: string;
 }
+
+export interface AttentionItemView {
+  reason: string;
+  webhook_event_id: string | null;
+  raised_at: string;
+  resolved_at: string | null;
+  note: string | null;
+}
+
+/** What POST /orders/:order_id/attention/resolve answers when nothing is open. */
+export const NO_OPEN_ATTENTION = 'no_open_attention';
 
 export type OrderSummaryView = Omit<OrderSummaryRow, 'created_at' | 'updated_at' | 'position'> & { created_at: string; updated_at: string };
 
@@ -166,7 +179,7 @@ export class OrdersService {
     }
     if (decision.kind === 'defer') return { result: 'deferred', reason: decision.reason, status };
     if (decision.kind === 'ignore') {
-      if (decision.flag) await this.orders.flagNeedsAttention(em, command.orderId, decision.reason);
+      if (decision.flag) await this.orders.flagNeedsAttention(em, command.orderId, decision.reason, cause.webhookEventId);
       return { result: 'ignored', reason: decision.reason, status };
     }
 
@@ -180,7 +193,9 @@ export class OrdersService {
     });
     // The order is locked, so the status read above cannot have changed.
     if (!moved) throw new Error(`order ${command.orderId} left status ${transition.from} while locked`);
-    if (transition.needsAttention) await this.orders.flagNeedsAttention(em, command.orderId, `${transition.on}_on_${transition.from}_order`);
+    if (transition.needsAttention) {
+      await this.orders.flagNeedsAttention(em, command.orderId, `${transition.on}_on_${transition.from}_order`, cause.webhookEventId);
+    }
     if (command.paymentId && transition.on === 'payment_succeeded') await this.orders.keepPaymentId(em, command.orderId, command.paymentId);
     const movement = stockMovementOf(transition, command.restock);
     if (movement) {
@@ -260,10 +275,12 @@ export class OrdersService {
     return this.orders.orderIdOfPayment(em, paymentId);
   }
 
-  async list(query: { status?: OrderStatus; cursor?: string; limit?: number }): Promise<Page<OrderSummaryView>> {
+  async list(query: { status?: OrderStatus; needsAttention?: boolean; cursor?: string; limit?: number }): Promise<Page<OrderSummaryView>> {
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
     const [beforeSeq] = (decodeCursor(query.cursor, [ID_KEY]) ?? []) as [string?];
-    const rows = await this.transactions.run((em) => this.orders.list(em, { status: query.status, beforeSeq, limit: limit + 1 }));
+    const rows = await this.transactions.run((em) =>
+      this.orders.list(em, { status: query.status, needsAttention: query.needsAttention, beforeSeq, limit: limit + 1 }),
+    );
     return toPage(
       rows,
       limit,
@@ -279,6 +296,24 @@ export class OrdersService {
   async get(orderId: string): Promise<OrderView> {
     const order = await this.transactions.run((em) => this.orders.findWithDetails(em, orderId));
     if (!order) throw AppError.notFound(`no order "${orderId}"`);
+    return toOrderView(order);
+  }
+
+  /**
+   * An operator resolves every open attention item of the order with a note:
+   * the items are kept, resolved, and the order's flag is cleared. Under the
+   * order's lock, so of two resolves at once one finds nothing left open
+   * (409), and no delivery raises an item between the two.
+   */
+  async resolveAttention(orderId: string, note: string): Promise<OrderView> {
+    const order = await this.transactions.run(async (em) => {
+      if ((await this.orders.lockAndReadStatus(em, orderId)) === undefined) throw AppError.notFound(`no order "${orderId}"`);
+      if ((await this.orders.resolveAttention(em, orderId, note)) === 0) {
+        throw new AppError(409, NO_OPEN_ATTENTION, `order "${orderId}" has no open attention item to resolve`);
+      }
+      return this.orders.findWithDetails(em, orderId);
+    });
+    if (!order) throw new Error(`order ${orderId} has no row after its attention was resolved`);
     return toOrderView(order);
   }
 }
@@ -302,6 +337,13 @@ function toOrderView(order: Order): OrderView {
       // GET /webhook-events/:id shows the delivery that caused the change.
       webhook_event_id: h.webhookEventId,
       at: h.createdAt.toISOString(),
+    })),
+    attention: order.attention.map((a) => ({
+      reason: a.reason,
+      webhook_event_id: a.webhookEventId,
+      raised_at: a.raisedAt.toISOString(),
+      resolved_at: a.resolvedAt?.toISOString() ?? null,
+      note: a.note,
     })),
     created_at: order.createdAt.toISOString(),
     updated_at: order.updatedAt.toISOString(),

@@ -8,4 +8,9 @@ export class ListOrdersQuery extends PageQueryDto {
   @IsOptional()
   @IsIn(ORDER_STATUSES, { message: `status must be one of ${ORDER_STATUSES.join(', ')}` })
   status?: OrderStatus;
+
+  @ApiPropertyOptional({ enum: ['true', 'false'], description: 'true: only orders with an open attention item; false: only those without' })
+  @IsOptional()
+  @IsIn(['true', 'false'], { message: 'needs_attention must be true or false' })
+  needs_attention?: 'true' | 'false';
 }
