@@ -63,7 +63,7 @@ export interface AttentionItemView {
 }
 
 /** What POST /orders/:order_id/attention/resolve answers when nothing is open. */
-export const NO_OPEN_ATTENTION = 'no_open_attention';
+const NO_OPEN_ATTENTION = 'no_open_attention';
 
 export type OrderSummaryView = Omit<OrderSummaryRow, 'created_at' | 'updated_at' | 'position'> & { created_at: string; updated_at: string };
 

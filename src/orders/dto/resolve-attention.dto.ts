@@ -3,7 +3,7 @@ import { IsDefined, Matches } from 'class-validator';
 import { IsPlainText } from '../../common/validators.js';
 
 /** The longest resolution note kept (order_attention's note check). */
-export const MAX_NOTE_LENGTH = 1000;
+const MAX_NOTE_LENGTH = 1000;
 
 export class ResolveAttentionDto {
   @ApiProperty({ description: 'how it was resolved, kept with each item resolved', example: 'refunded the second charge in Stripe', maxLength: MAX_NOTE_LENGTH })
