@@ -395,6 +395,7 @@ describe('OpenAPI', () => {
       '/notifications/{id}/retry',
       '/orders',
       '/orders/{order_id}',
+      '/orders/{order_id}/attention/resolve',
       '/webhook-events',
       '/webhook-events/{id}',
       '/webhook-events/{id}/replay',
@@ -404,6 +405,8 @@ describe('OpenAPI', () => {
     const headers = doc.paths['/webhooks'].post.parameters!.filter((p) => p.in === 'header').map((p) => p.name);
     expect(headers).toEqual(expect.arrayContaining(['x-signature', 'webhook-id', 'webhook-timestamp', 'webhook-signature', 'stripe-signature']));
     expect(Object.keys(doc.paths['/inventory/{sku}'])).toEqual(expect.arrayContaining(['get', 'put']));
+    expect(Object.keys(doc.paths['/orders/{order_id}/attention/resolve'].post.responses).sort()).toEqual(['200', '400', '401', '404', '409', '429']);
+    expect(doc.paths['/orders'].get.parameters!.map((p) => p.name)).toEqual(expect.arrayContaining(['status', 'needs_attention']));
     // every answer the edge can give a delivery, the body rules' 408, 429 and 503 included
     expect(Object.keys(doc.paths['/webhooks'].post.responses).sort()).toEqual(['200', '400', '401', '403', '404', '408', '413', '415', '429', '503']);
   });

@@ -177,7 +177,14 @@ export function orderPage(order: OrderView): string {
         (h) => html`<li><strong>${h.from_status ?? 'created'} → ${h.to_status}</strong> <span class="muted">${h.at}</span>
           ${h.reason ? html`<br>${h.reason}` : html``}
           ${h.webhook_event_id ? html`<br><a href="/console/deliveries/${h.webhook_event_id}">delivery ${h.webhook_event_id}</a>` : html``}</li>`,
-      )}</ol>`,
+      )}</ol>
+      ${order.attention.length
+        ? html`<h2>Attention</h2><ol class="timeline" id="attention">${order.attention.map(
+            (a) => html`<li data-open="${a.resolved_at ? 'false' : 'true'}"><strong>${a.reason}</strong> <span class="muted">raised ${a.raised_at}</span>
+              ${a.webhook_event_id ? html`<br><a href="/console/deliveries/${a.webhook_event_id}">delivery ${a.webhook_event_id}</a>` : html``}
+              <br>${a.resolved_at ? html`resolved <span class="muted">${a.resolved_at}</span>: ${a.note ?? ''}` : html`<strong>open</strong>`}</li>`,
+          )}</ol>`
+        : html``}`,
   );
 }
 

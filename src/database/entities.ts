@@ -3,6 +3,7 @@ import { Stock } from '../inventory/stock.entity.js';
 import { NotificationEndpoint } from '../notifications/notification-endpoint.entity.js';
 import { Notification } from '../notifications/notification.entity.js';
 import { Order } from '../orders/order.entity.js';
+import { OrderAttentionItem } from '../orders/order-attention.entity.js';
 import { OrderLine } from '../orders/order-line.entity.js';
 import { OrderStatusHistory } from '../orders/order-status-history.entity.js';
 import { WebhookEvent } from '../webhooks/webhook-event.entity.js';
@@ -17,4 +18,4 @@ import { WebhookEvent } from '../webhooks/webhook-event.entity.js';
  * Not mapped: `migrations` and `typeorm_metadata` (TypeORM's own) and
  * `shelfsync_routines` (routines.ts's record of the installed functions).
  */
-export const entities = [WebhookEvent, Order, OrderLine, OrderStatusHistory, Stock, StockMovement, NotificationEndpoint, Notification];
+export const entities = [WebhookEvent, Order, OrderLine, OrderStatusHistory, OrderAttentionItem, Stock, StockMovement, NotificationEndpoint, Notification];

@@ -1,5 +1,6 @@
 import { Check, Column, Entity, Generated, Index, OneToMany, PrimaryColumn, type Relation } from 'typeorm';
 import { amountColumn } from '../database/amount-column.js';
+import { OrderAttentionItem } from './order-attention.entity.js';
 import { OrderLine } from './order-line.entity.js';
 import { OrderStatusHistory } from './order-status-history.entity.js';
 import { ORDER_STATUSES, type OrderStatus } from './order-status.js';
@@ -15,6 +16,8 @@ import { ORDER_STATUSES, type OrderStatus } from './order-status.js';
 @Index('orders_payment_id_idx', ['paymentId'], { where: 'payment_id IS NOT NULL' })
 // The reservation sweeper's: unpaid orders, oldest first.
 @Index('orders_unpaid_idx', ['createdAt'], { where: `status IN ('pending', 'payment_failed')` })
+// GET /orders?needs_attention=true: the flagged orders, newest first.
+@Index('orders_needs_attention_idx', ['seq'], { where: 'needs_attention' })
 export class Order {
   /** The source that created it: an order is identified by its source and its id (two stores' ids meet). */
   @PrimaryColumn({ type: 'text' })
@@ -30,6 +33,7 @@ export class Order {
   @Column({ name: 'status_reason', type: 'text', nullable: true })
   statusReason: string | null;
 
+  /** True exactly while the order has an open attention item (OrdersRepository keeps both in one statement). */
   @Column({ name: 'needs_attention', type: 'boolean', default: false })
   needsAttention: boolean;
 
@@ -65,4 +69,7 @@ export class Order {
 
   @OneToMany(() => OrderStatusHistory, (entry) => entry.order)
   history: Relation<OrderStatusHistory[]>;
+
+  @OneToMany(() => OrderAttentionItem, (item) => item.order)
+  attention: Relation<OrderAttentionItem[]>;
 }

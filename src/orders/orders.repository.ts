@@ -157,21 +157,55 @@ export class OrdersRepository {
   }
 
   /**
-   * Flags the order, and tells the storefront (order.needs_attention
-   * {order_id, reason}, in this transaction) when the flag goes from false to
-   * true: an order already flagged is already in the operator's hands, so a
-   * second reason adds a history row's worth, not another message.
+   * Raises an attention item on the order (its reason, and the delivery that
+   * caused it, null for none) and flags the order, in one statement, so that
+   * needs_attention is true exactly while an item is open. A delivery raises
+   * one reason on an order once: applied again (a replay, a deferred delivery
+   * tried again), it raises nothing, even after the item was resolved.
+   * Tells the storefront (order.needs_attention {order_id, reason}, in this
+   * transaction) when the flag goes from false to true: an order already
+   * flagged is already in the operator's hands, so a second reason adds an
+   * item, not another message. The caller holds the order's lock.
    */
-  async flagNeedsAttention(em: EntityManager, key: OrderKey, reason: string): Promise<void> {
+  async flagNeedsAttention(em: EntityManager, key: OrderKey, reason: string, webhookEventId: string | null): Promise<void> {
     await em.query(
       `WITH before AS (SELECT needs_attention AS was FROM orders WHERE source = $1 AND order_id = $2),
-            flagged AS (UPDATE orders SET needs_attention = true, updated_at = now() WHERE source = $1 AND order_id = $2 RETURNING source, order_id)
+            raised AS (
+              INSERT INTO order_attention (order_source, order_id, reason, webhook_event_id) VALUES ($1, $2, $3, $4)
+              ON CONFLICT (order_source, order_id, webhook_event_id, reason) DO NOTHING
+              RETURNING order_id),
+            flagged AS (
+              UPDATE orders SET needs_attention = true, updated_at = now()
+               WHERE source = $1 AND order_id = $2 AND EXISTS (SELECT FROM raised)
+              RETURNING source, order_id)
        SELECT shelfsync_notify(jsonb_build_array(jsonb_build_object(
                 'type', 'order.needs_attention', 'data', jsonb_build_object('source', f.source, 'order_id', f.order_id, 'reason', $3::text))))
          FROM flagged AS f, before AS b
         WHERE NOT b.was`,
-      [key.source, key.orderId, reason],
+      [key.source, key.orderId, reason, webhookEventId],
     );
+  }
+
+  /**
+   * Resolves every open attention item of the order with the operator's note
+   * and clears its flag, in one statement. Answers how many were open (0:
+   * none, and nothing changed). The caller holds the order's lock, so a
+   * resolve that waited for another finds nothing open.
+   */
+  async resolveAttention(em: EntityManager, key: OrderKey, note: string): Promise<number> {
+    const [{ resolved }] = await queryRows<{ resolved: number }>(
+      em,
+      `WITH resolved AS (
+         UPDATE order_attention SET resolved_at = now(), note = $3
+          WHERE order_source = $1 AND order_id = $2 AND resolved_at IS NULL
+         RETURNING id),
+       cleared AS (
+         UPDATE orders SET needs_attention = false, updated_at = now()
+          WHERE source = $1 AND order_id = $2 AND EXISTS (SELECT FROM resolved))
+       SELECT count(*)::int AS resolved FROM resolved`,
+      [key.source, key.orderId, note],
+    );
+    return resolved;
   }
 
   /**
@@ -277,16 +311,21 @@ export class OrdersRepository {
     });
   }
 
-  /** Orders newest first (by arrival) before the keyset position `beforeSeq`, optionally of one status or source. */
+  /**
+   * Orders newest first (by arrival) before the keyset position `beforeSeq`,
+   * optionally of one status or source, and only flagged (or only unflagged) ones.
+   */
   async list(
     em: EntityManager,
-    query: { status?: OrderStatus; source?: string; beforeSeq?: string; limit: number },
+    query: { status?: OrderStatus; source?: string; needsAttention?: boolean; beforeSeq?: string; limit: number },
   ): Promise<OrderSummaryRow[]> {
     const conditions: string[] = [];
     const params: unknown[] = [];
     // Conditions are added only when given, so each shape of query gets a plan that uses its index.
     if (query.status) conditions.push(`status = $${params.push(query.status)}`);
     if (query.source) conditions.push(`source = $${params.push(query.source)}`);
+    // Written out, not bound, so that every plan of the flagged list can use orders_needs_attention_idx.
+    if (query.needsAttention !== undefined) conditions.push(query.needsAttention ? `needs_attention` : `NOT needs_attention`);
     if (query.beforeSeq) conditions.push(`seq < $${params.push(query.beforeSeq)}::bigint`);
     const rows = await queryRows<Omit<OrderSummaryRow, 'total_amount'> & { total_amount: string }>(
       em,
@@ -307,12 +346,12 @@ export class OrdersRepository {
     return rows.map((row) => row.source);
   }
 
-  /** The order with its lines (in line order) and history (oldest first). */
+  /** The order with its lines (in line order), history and attention items (both oldest first). */
   async findWithDetails(em: EntityManager, key: OrderKey): Promise<Order | null> {
     return em.getRepository(Order).findOne({
       where: { source: key.source, orderId: key.orderId },
-      relations: { lines: true, history: true },
-      order: { lines: { lineNo: 'ASC' }, history: { id: 'ASC' } },
+      relations: { lines: true, history: true, attention: true },
+      order: { lines: { lineNo: 'ASC' }, history: { id: 'ASC' }, attention: { id: 'ASC' } },
     });
   }
 }

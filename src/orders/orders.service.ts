@@ -51,9 +51,22 @@ export interface OrderView {
   payment_id: string | null;
   items: { sku: string | null; quantity: number; unit_price: number | null; returned_quantity: number }[];
   history: { from_status: string | null; to_status: string; reason: string | null; webhook_event_id: string | null; at: string }[];
+  /** Every attention item, oldest first: the open ones (resolved_at null) and the order's attention history. */
+  attention: AttentionItemView[];
   created_at: string;
   updated_at: string;
 }
+
+export interface AttentionItemView {
+  reason: string;
+  webhook_event_id: string | null;
+  raised_at: string;
+  resolved_at: string | null;
+  note: string | null;
+}
+
+/** What POST /orders/:order_id/attention/resolve answers when nothing is open. */
+const NO_OPEN_ATTENTION = 'no_open_attention';
 
 export type OrderSummaryView = Omit<OrderSummaryRow, 'created_at' | 'updated_at' | 'position'> & { created_at: string; updated_at: string };
 
@@ -188,7 +201,7 @@ export class OrdersService {
     }
     if (decision.kind === 'defer') return { result: 'deferred', reason: decision.reason, status };
     if (decision.kind === 'ignore') {
-      if (decision.flag) await this.orders.flagNeedsAttention(em, order, decision.reason);
+      if (decision.flag) await this.orders.flagNeedsAttention(em, order, decision.reason, cause.webhookEventId);
       return { result: 'ignored', reason: decision.reason, status };
     }
 
@@ -202,7 +215,9 @@ export class OrdersService {
     });
     // The order is locked, so the status read above cannot have changed.
     if (!moved) throw new Error(`order ${orderLabel(order)} left status ${transition.from} while locked`);
-    if (transition.needsAttention) await this.orders.flagNeedsAttention(em, order, `${transition.on}_on_${transition.from}_order`);
+    if (transition.needsAttention) {
+      await this.orders.flagNeedsAttention(em, order, `${transition.on}_on_${transition.from}_order`, cause.webhookEventId);
+    }
     if (command.paymentId && transition.on === 'payment_succeeded') await this.orders.keepPaymentId(em, order, command.paymentId);
     const movement = stockMovementOf(transition, command.restock);
     if (movement) {
@@ -284,10 +299,12 @@ export class OrdersService {
     return this.orders.orderIdOfPayment(em, paymentId, sources);
   }
 
-  async list(query: { status?: OrderStatus; source?: string; cursor?: string; limit?: number }): Promise<Page<OrderSummaryView>> {
+  async list(query: { status?: OrderStatus; source?: string; needsAttention?: boolean; cursor?: string; limit?: number }): Promise<Page<OrderSummaryView>> {
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
     const [beforeSeq] = (decodeCursor(query.cursor, [ID_KEY]) ?? []) as [string?];
-    const rows = await this.transactions.run((em) => this.orders.list(em, { status: query.status, source: query.source, beforeSeq, limit: limit + 1 }));
+    const rows = await this.transactions.run((em) =>
+      this.orders.list(em, { status: query.status, source: query.source, needsAttention: query.needsAttention, beforeSeq, limit: limit + 1 }),
+    );
     return toPage(
       rows,
       limit,
@@ -306,23 +323,50 @@ export class OrdersService {
   }
 
   /**
-   * One order by its id: the order of `source` when given; otherwise the one
-   * order of that id, 409 naming the sources when several have it.
+   * The order an operator names by its id: the one of `source` when given;
+   * otherwise the one order of that id, 409 naming the sources when several
+   * have it; 404 when there is none.
    */
+  private async keyOf(em: EntityManager, orderId: string, source?: string): Promise<OrderKey> {
+    const sources = await this.orders.sourcesWithOrder(em, orderId);
+    if (source !== undefined) {
+      if (!sources.includes(source)) throw AppError.notFound(`no order "${orderId}" from source "${source}"`);
+      return { source, orderId };
+    }
+    if (sources.length > 1) {
+      throw AppError.conflict(`sources ${sources.map((s) => `"${s}"`).join(', ')} each have an order "${orderId}": name one with ?source=`, AMBIGUOUS_ORDER);
+    }
+    if (sources.length === 0) throw AppError.notFound(`no order "${orderId}"`);
+    return { source: sources[0], orderId };
+  }
+
+  /** One order by its id (and source, when several have the id: keyOf). */
   async get(orderId: string, source?: string): Promise<OrderView> {
-    const order = await this.transactions.run(async (em) => {
-      if (source !== undefined) return this.orders.findWithDetails(em, { source, orderId });
-      const sources = await this.orders.sourcesWithOrder(em, orderId);
-      if (sources.length > 1) {
-        throw AppError.conflict(
-          `sources ${sources.map((s) => `"${s}"`).join(', ')} each have an order "${orderId}": name one with ?source=`,
-          AMBIGUOUS_ORDER,
-        );
+    return this.transactions.run(async (em) => toOrderView(await this.details(em, await this.keyOf(em, orderId, source))));
+  }
+
+  /**
+   * An operator resolves every open attention item of the order with a note:
+   * the items are kept, resolved, and the order's flag is cleared. Under the
+   * order's lock, so of two resolves at once one finds nothing left open
+   * (409), and no delivery raises an item between the two.
+   */
+  async resolveAttention(orderId: string, note: string, source?: string): Promise<OrderView> {
+    return this.transactions.run(async (em) => {
+      const key = await this.keyOf(em, orderId, source);
+      await this.orders.lockAndReadStatus(em, key);
+      if ((await this.orders.resolveAttention(em, key, note)) === 0) {
+        throw new AppError(409, NO_OPEN_ATTENTION, `order "${orderId}" has no open attention item to resolve`);
       }
-      return sources.length === 1 ? this.orders.findWithDetails(em, { source: sources[0], orderId }) : null;
+      return toOrderView(await this.details(em, key));
     });
-    if (!order) throw AppError.notFound(source === undefined ? `no order "${orderId}"` : `no order "${orderId}" from source "${source}"`);
-    return toOrderView(order);
+  }
+
+  private async details(em: EntityManager, key: OrderKey): Promise<Order> {
+    const order = await this.orders.findWithDetails(em, key);
+    // orders are never deleted, so one found by its key is there
+    if (!order) throw new Error(`order ${orderLabel(key)} has no row`);
+    return order;
   }
 }
 
@@ -351,6 +395,13 @@ function toOrderView(order: Order): OrderView {
       // GET /webhook-events/:id shows the delivery that caused the change.
       webhook_event_id: h.webhookEventId,
       at: h.createdAt.toISOString(),
+    })),
+    attention: order.attention.map((a) => ({
+      reason: a.reason,
+      webhook_event_id: a.webhookEventId,
+      raised_at: a.raisedAt.toISOString(),
+      resolved_at: a.resolvedAt?.toISOString() ?? null,
+      note: a.note,
     })),
     created_at: order.createdAt.toISOString(),
     updated_at: order.updatedAt.toISOString(),

@@ -1,7 +1,7 @@
 import type { DataSource } from 'typeorm';
 import type pg from 'pg';
 
-const TABLES = ['stock_movements', 'order_status_history', 'order_lines', 'orders', 'webhook_events', 'stock'];
+const TABLES = ['stock_movements', 'order_status_history', 'order_attention', 'order_lines', 'orders', 'webhook_events', 'stock'];
 
 /** Empties every table, so each test starts from nothing. */
 export async function resetDatabase(db: DataSource): Promise<void> {

@@ -12,4 +12,9 @@ export class ListOrdersQuery extends PageQueryDto {
 
   @OrderSourceField('only the orders of this source')
   source?: string;
+
+  @ApiPropertyOptional({ enum: ['true', 'false'], description: 'true: only orders with an open attention item; false: only those without' })
+  @IsOptional()
+  @IsIn(['true', 'false'], { message: 'needs_attention must be true or false' })
+  needs_attention?: 'true' | 'false';
 }
