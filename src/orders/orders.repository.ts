@@ -199,15 +199,18 @@ export class OrdersRepository {
     return queryRows(em, `SELECT sku, sum(quantity)::int AS quantity FROM order_lines WHERE order_id = $1 GROUP BY sku`, [orderId]);
   }
 
-  /** The order's total (exact decimal text: amount-column.ts) and currency, which a payment must cover. */
-  async paymentTerms(em: EntityManager, orderId: string): Promise<{ totalAmount: string; currency: string }> {
-    const [row] = await queryRows<{ total_amount: string; currency: string }>(
+  /**
+   * The order's total (exact decimal text: amount-column.ts) and currency,
+   * which a payment must cover, and the payment id it keeps (null: none).
+   */
+  async paymentTerms(em: EntityManager, orderId: string): Promise<{ totalAmount: string; currency: string; paymentId: string | null }> {
+    const [row] = await queryRows<{ total_amount: string; currency: string; payment_id: string | null }>(
       em,
-      `SELECT total_amount, currency FROM orders WHERE order_id = $1`,
+      `SELECT total_amount, currency, payment_id FROM orders WHERE order_id = $1`,
       [orderId],
     );
     if (!row) throw new Error(`order ${orderId} has no row while locked`);
-    return { totalAmount: row.total_amount, currency: row.currency };
+    return { totalAmount: row.total_amount, currency: row.currency, paymentId: row.payment_id };
   }
 
   /** Keeps the gateway's payment id on the order, so that events naming only the payment find it. */
