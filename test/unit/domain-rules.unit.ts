@@ -17,9 +17,9 @@ describe('the state machine: creation and stock movements', () => {
     ['paid', 'order_cancelled', false, 'release'],
     ['pending', 'order_cancelled', false, 'release'],
     ['fulfilled', 'order_refunded', true, 'restock'],
-    ['fulfilled', 'order_refunded', false, undefined],
-    ['pending', 'payment_succeeded', true, undefined],
-    ['pending', 'payment_failed', false, undefined],
+    ['fulfilled', 'order_refunded', false, null],
+    ['pending', 'payment_succeeded', true, null],
+    ['pending', 'payment_failed', false, null],
   ] as const)('moves stock for %s + %s (restock asked: %s): %s', (from, on, restock, movement) => {
     expect(stockMovementOf(transitionFor(from, on)!, restock)).toBe(movement);
   });
