@@ -92,6 +92,15 @@ describe('the shelfsync provider: the envelope as domain commands', () => {
     ]);
   });
 
+  it("passes a payment's payment_id on (the payment the order keeps), and no other event's", () => {
+    expect(read({ id: 'e4', event: 'payment_succeeded', data: { order_id: 'o-1', amount: 5, payment_id: 'pay_1' } }).commands).toEqual([
+      { kind: 'lifecycle', orderId: 'o-1', event: 'payment_succeeded', reason: null, restock: false, paymentId: 'pay_1' },
+    ]);
+    expect(read({ id: 'e5', event: 'order_refunded', data: { order_id: 'o-1', payment_id: 'pay_1' } }).commands).toEqual([
+      { kind: 'lifecycle', orderId: 'o-1', event: 'order_refunded', reason: null, restock: false },
+    ]);
+  });
+
   it('reads an event type it does not know as nothing to do, with its reason', () => {
     expect(read({ id: 'e3', type: 'charge.succeeded', data: { anything: 1 } })).toEqual({
       eventId: 'e3', eventType: 'charge.succeeded', orderId: null, commands: [], ignoredReason: UNKNOWN_EVENT_TYPE,
