@@ -46,8 +46,10 @@ export interface LifecycleCommand {
   onlyIfRefunding?: { sku: string | null; quantity: number }[];
   /**
    * An order_refunded that holds only if this amount refunds the order's
-   * total, in its currency (a Stripe Refund object, which names its amount
-   * but not the charge's: the state machine's paymentCovers).
+   * total, in its currency (the state machine's paymentCovers). A Stripe
+   * Refund names its own amount but not the charge's; the order's total is
+   * what a payment had to reach to pay it (amount_mismatch otherwise), so a
+   * refund of at least the total gives back all the order's money.
    */
   onlyIfRefundingAmount?: Payment;
 }
