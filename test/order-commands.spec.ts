@@ -1,5 +1,6 @@
-import { beforeEach, describe, expect, it } from '@jest/globals';
+import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import type { OrderCommand, OrderOutcome } from '../src/orders/order-commands.js';
+import { OrdersRepository } from '../src/orders/orders.repository.js';
 import { OrdersService } from '../src/orders/orders.service.js';
 import { count, ledgerMismatches, resetDatabase, seedStock, stockOf } from './support/database.js';
 import { useTestApp } from './support/test-app.js';
@@ -127,6 +128,47 @@ describe('order commands of native deliveries', () => {
       { result: 'ignored', reason: 'no_units_to_return: refunded order', status: 'refunded' },
     ]);
     expect(await ledgerMismatches(t.db)).toEqual([]);
+  });
+
+  describe('flags, as the state machine decides them', () => {
+    let flags: string[][];
+    beforeEach(() => {
+      flags = [];
+      const repository = t.app.get(OrdersRepository);
+      const flag = repository.flagNeedsAttention.bind(repository);
+      jest.spyOn(repository, 'flagNeedsAttention').mockImplementation(async (em, order, reason, webhookEventId) => {
+        flags.push([order.orderId, reason]);
+        return flag(em, order, reason, webhookEventId);
+      });
+    });
+    afterEach(() => {
+      jest.restoreAllMocks();
+    });
+
+    it('cancels a paid order, releasing its units, and flags it cancelled_after_payment', async () => {
+      await apply([create('o9', [{ sku: 'A', quantity: 2 }]), lifecycle('o9', 'payment_succeeded')]);
+      expect(await apply([lifecycle('o9', 'order_cancelled')])).toEqual([{ result: 'applied', reason: null, status: 'cancelled' }]);
+      expect(flags).toEqual([['o9', 'cancelled_after_payment']]);
+      expect(await orderRow('o9')).toMatchObject({ status: 'cancelled', needs_attention: true });
+      expect(await stockOf(t.db, 'A')).toEqual({ on_hand: 10, reserved: 0 });
+    });
+
+    it('flags a disputed order and changes nothing else: no status change, no history row, no stock movement', async () => {
+      await apply([create('o10', [{ sku: 'A', quantity: 2 }])]);
+      expect(await apply([lifecycle('o10', 'dispute_opened')], [lifecycle('o10', 'dispute_lost')])).toEqual([
+        { result: 'applied', reason: null, status: 'pending' },
+        { result: 'applied', reason: null, status: 'pending' },
+      ]);
+      expect(flags).toEqual([
+        ['o10', 'dispute_opened'],
+        ['o10', 'dispute_lost'],
+      ]);
+      expect(await orderRow('o10')).toEqual({ status: 'pending', needs_attention: true, payment_id: null });
+      expect(await count(t.db, 'order_status_history', `order_id = 'o10'`)).toBe(1);
+      expect(await count(t.db, 'stock_movements', `order_id = 'o10'`)).toBe(1);
+      // an order not known yet: the dispute waits for it
+      expect(await apply([lifecycle('o11', 'dispute_opened')])).toEqual([{ result: 'deferred', reason: 'order_not_found', status: undefined }]);
+    });
   });
 
   it('waits with returned units for an order not known yet', async () => {

@@ -100,20 +100,47 @@ describe('order lifecycle', () => {
       ['fulfilling a cancelled order', ['order_cancelled'], 'order_fulfilled', 'cancelled'],
       ['refunding a cancelled order', ['order_cancelled'], 'order_refunded', 'cancelled'],
       ['a failed payment after a successful one', ['payment_succeeded'], 'payment_failed', 'paid'],
-      ['a second payment', ['payment_succeeded'], 'payment_succeeded', 'paid'],
       ['cancelling a fulfilled order', ['payment_succeeded', 'order_fulfilled'], 'order_cancelled', 'fulfilled'],
-      ['fulfilling twice', ['payment_succeeded', 'order_fulfilled'], 'order_fulfilled', 'fulfilled'],
     ])('ignores %s, records why, and changes nothing', async (_name, before, event, status) => {
       await order('o');
       for (const e of before) await send(e, 'o');
       const stockBefore = await stock();
       const res = await send(event, 'o');
       expect(res.status).toBe(200);
-      expect(res.body).toMatchObject({ status: 'ignored', reason: expect.stringContaining('not_allowed'), order_status: status });
+      expect(res.body).toMatchObject({ status: 'ignored', reason: `transition_not_allowed: ${event} on a ${status} order`, order_status: status });
       expect(await statusOf('o')).toBe(status);
       expect(await stock()).toEqual(stockBefore);
       const [row] = await t.db.query(`SELECT status, reason FROM webhook_events WHERE event_type = $1 ORDER BY id DESC LIMIT 1`, [event]);
       expect(row.status).toBe('ignored');
+    });
+
+    it.each([
+      ['a second payment', ['payment_succeeded'], 'payment_succeeded', 'paid'],
+      ['a payment of a fulfilled order', ['payment_succeeded', 'order_fulfilled'], 'payment_succeeded', 'fulfilled'],
+      ['fulfilling twice', ['payment_succeeded', 'order_fulfilled'], 'order_fulfilled', 'fulfilled'],
+      ['cancelling twice', ['order_cancelled'], 'order_cancelled', 'cancelled'],
+      ['refunding twice', ['payment_succeeded', 'order_refunded'], 'order_refunded', 'refunded'],
+      ['a second failed payment', ['payment_failed'], 'payment_failed', 'payment_failed'],
+    ])('answers %s already_applied: nothing changes, nothing is flagged, no history row', async (_name, before, event, status) => {
+      await order('o');
+      for (const e of before) await send(e, 'o');
+      const stockBefore = await stock();
+      const historyBefore = (await admin(t.url, 'GET', '/orders/o')).body.history;
+      const res = await send(event, 'o');
+      expect(res.body).toMatchObject({ status: 'ignored', reason: 'already_applied', order_status: status });
+      expect((await admin(t.url, 'GET', '/orders/o')).body).toMatchObject({ status, needs_attention: false, history: historyBefore });
+      expect(await stock()).toEqual(stockBefore);
+    });
+
+    it('ignores a second payment under another payment id as a double charge, and flags the order', async () => {
+      await order('o');
+      expect((await send('payment_succeeded', 'o', { payment_id: 'pay_1' })).body).toMatchObject({ status: 'processed', order_status: 'paid' });
+      expect((await send('payment_succeeded', 'o', { payment_id: 'pay_1' })).body).toMatchObject({ status: 'ignored', reason: 'already_applied' });
+      expect((await admin(t.url, 'GET', '/orders/o')).body).toMatchObject({ needs_attention: false, payment_id: 'pay_1' });
+      const res = await send('payment_succeeded', 'o', { payment_id: 'pay_2' });
+      expect(res.body).toMatchObject({ status: 'ignored', reason: 'double_charge', order_status: 'paid' });
+      expect((await admin(t.url, 'GET', '/orders/o')).body).toMatchObject({ status: 'paid', needs_attention: true, payment_id: 'pay_1' });
+      expect(await stock()).toEqual({ A: { on_hand: 10, reserved: 2 }, B: { on_hand: 10, reserved: 1 } });
     });
 
     it.each([['rejected'], ['cancelled']])('flags a %s order that gets paid as needing attention', async (status) => {

@@ -119,6 +119,17 @@ describe('a source speaking shopify (WEBHOOK_SHOP_PROVIDER=shopify)', () => {
     expect(await inventory('IPOD2009BLACK')).toEqual({ on_hand: 5, reserved: 1, available: 4 });
   });
 
+  it("orders/paid after an orders/create that was already paid is already_applied: not flagged, nothing moves, no history row", async () => {
+    expect((await shopify('orders/create', shopifyFixture('orders-create.json'))).body).toMatchObject({ status: 'processed', order_status: 'paid' });
+    // Shopify's own follow-up: the same Order, a moment later (other bytes, so not a duplicate)
+    const paidAgain = editedShopifyFixture('orders-create.json', [['"updated_at": "2025-04-02T11:30:54-05:00"', '"updated_at": "2025-04-02T11:30:55-05:00"']]);
+    const res = await shopify('orders/paid', paidAgain);
+    expect(res).toMatchObject({ status: 200, body: { status: 'ignored', reason: 'already_applied', order_status: 'paid' } });
+    expect(await order(PAID_ORDER)).toMatchObject({ status: 'paid', needs_attention: false });
+    expect(((await order(PAID_ORDER)).history as { to_status: string }[]).map((h) => h.to_status)).toEqual(['pending', 'paid']);
+    expect(await inventory('IPOD2009BLACK')).toEqual({ on_hand: 5, reserved: 1, available: 4 });
+  });
+
   it('orders/paid pays, orders/fulfilled commits the stock', async () => {
     await shopify('orders/create', CREATED_1001);
     expect((await shopify('orders/paid', PAID_1001)).body).toMatchObject({ status: 'processed', order_status: 'paid' });

@@ -1,6 +1,7 @@
-import { beforeEach, describe, expect, it } from '@jest/globals';
+import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import Stripe from 'stripe';
-import { count, resetDatabase, seedStock, stockOf } from './support/database.js';
+import { OrdersRepository } from '../src/orders/orders.repository.js';
+import { count, ledgerMismatches, resetDatabase, seedStock, stockOf } from './support/database.js';
 import { type EditableEvent, stripeEvent, type StripeFixture } from './support/stripe-fixtures.js';
 import { admin, type Answer, deliver, useTestApp } from './support/test-app.js';
 
@@ -224,6 +225,117 @@ describe('the stripe provider, end to end', () => {
     const replayed = await admin(t.url, 'POST', `/webhook-events/${id}/replay`);
     expect(replayed.body).toMatchObject({ status: 'processed', event_type: 'charge.refunded', attempts: 2, order_id: 'o-replay', provider: 'stripe' });
     expect(await orderOf('o-replay')).toMatchObject({ status: 'refunded' });
+  });
+
+  describe('payments told twice, refunds told several ways, disputes', () => {
+    /** The reasons the order was flagged with, in order (through the repository, against the database). */
+    let flags: string[][];
+    beforeEach(() => {
+      flags = [];
+      const repository = t.app.get(OrdersRepository);
+      const flag = repository.flagNeedsAttention.bind(repository);
+      jest.spyOn(repository, 'flagNeedsAttention').mockImplementation(async (em, order, reason, webhookEventId) => {
+        flags.push([order.orderId, reason]);
+        return flag(em, order, reason, webhookEventId);
+      });
+    });
+    afterEach(() => {
+      jest.restoreAllMocks();
+    });
+
+    const historyOf = async (orderId: string) => ((await orderOf(orderId)).history as { to_status: string }[]).map((h) => h.to_status);
+    const pay = (orderId: string, intentId = PI) => send(event('payment_intent.succeeded', orderId, (o) => (o.id = intentId)));
+
+    it('a second payment_intent.succeeded with another intent for a paid order is a double charge: ignored, flagged, stock unchanged', async () => {
+      await order('o-twice', 10.99);
+      expect((await pay('o-twice')).body).toMatchObject({ status: 'processed', order_status: 'paid' });
+      const res = await pay('o-twice', 'pi_e2e_second_charge');
+      expect(res).toMatchObject({ status: 200, body: { status: 'ignored', reason: 'double_charge', order_status: 'paid' } });
+      expect(await orderOf('o-twice')).toMatchObject({ status: 'paid', needs_attention: true, payment_id: PI });
+      expect(flags).toEqual([['o-twice', 'double_charge']]);
+      expect(await historyOf('o-twice')).toEqual(['pending', 'paid']);
+      expect(await stockOf(t.db, 'A')).toEqual({ on_hand: 10, reserved: 2 });
+
+      // refunding the second charge, as the operator should, does not refund the order
+      const refund = await send(event('charge.refunded', 'o-twice', (o) => (o.payment_intent = 'pi_e2e_second_charge')));
+      expect(refund.body).toMatchObject({ status: 'ignored', reason: 'refund_of_another_payment', order_status: 'paid' });
+      expect(await stockOf(t.db, 'A')).toEqual({ on_hand: 10, reserved: 2 });
+    });
+
+    it('payment_intent.succeeded after the checkout.session.completed that paid with the same intent is already_applied, not flagged', async () => {
+      await order('o-checkout', 10.99);
+      expect((await send(event('checkout.session.completed', 'o-checkout'))).body).toMatchObject({ status: 'processed', order_status: 'paid' });
+      const res = await pay('o-checkout');
+      expect(res).toMatchObject({ status: 200, body: { status: 'ignored', reason: 'already_applied', order_status: 'paid' } });
+      expect(await orderOf('o-checkout')).toMatchObject({ status: 'paid', needs_attention: false, payment_id: PI });
+      expect(flags).toEqual([]);
+      expect(await historyOf('o-checkout')).toEqual(['pending', 'paid']);
+    });
+
+    it('a paid order that keeps no payment id keeps the first one a payment names, which later events find it by', async () => {
+      await order('o-paid-elsewhere', 10.99);
+      await deliver(t.url, JSON.stringify({ id: 'paid-o-paid-elsewhere', event: 'payment_succeeded', data: { order_id: 'o-paid-elsewhere' } }));
+      expect(await orderOf('o-paid-elsewhere')).toMatchObject({ status: 'paid', payment_id: null });
+      expect((await pay('o-paid-elsewhere')).body).toMatchObject({ status: 'ignored', reason: 'already_applied' });
+      expect(await orderOf('o-paid-elsewhere')).toMatchObject({ status: 'paid', needs_attention: false, payment_id: PI });
+      // a dispute names only the payment intent: it finds the order now
+      expect((await send(event('charge.dispute.created', null))).body).toMatchObject({ status: 'processed', order_status: 'paid' });
+      expect(flags).toEqual([['o-paid-elsewhere', 'dispute_opened']]);
+    });
+
+    it('a dispute opened then lost flags the order each time; its status, history and stock stay', async () => {
+      await order('o-disputed', 10.99);
+      await pay('o-disputed');
+      const opened = event('charge.dispute.created', null);
+      expect(await send(opened)).toMatchObject({ status: 200, body: { status: 'processed', order_status: 'paid' } });
+      expect(await logged(idOf(opened))).toEqual([{ event_type: 'charge.dispute.created', order_id: 'o-disputed', status: 'processed', reason: null }]);
+      expect(await orderOf('o-disputed')).toMatchObject({ status: 'paid', needs_attention: true });
+      const won = await send(event('charge.dispute.closed', null, (o) => (o.status = 'won')));
+      expect(won.body).toMatchObject({ status: 'ignored', reason: 'dispute_not_lost: won' });
+      expect((await send(event('charge.dispute.closed', null))).body).toMatchObject({ status: 'processed', order_status: 'paid' });
+      expect(flags).toEqual([
+        ['o-disputed', 'dispute_opened'],
+        ['o-disputed', 'dispute_lost'],
+      ]);
+      expect(await historyOf('o-disputed')).toEqual(['pending', 'paid']);
+      expect(await stockOf(t.db, 'A')).toEqual({ on_hand: 10, reserved: 2 });
+      expect(await count(t.db, 'stock_movements', `order_id = 'o-disputed'`)).toBe(1);
+    });
+
+    it('refund.created then charge.refunded of one refund apply once: one history row, the stock released once, the second already_applied', async () => {
+      await order('o-refund-once', 10.99);
+      await pay('o-refund-once');
+      const created = await send(event('refund.created', null, (o) => (o.amount = 1099)));
+      expect(created.body).toMatchObject({ status: 'processed', order_status: 'refunded' });
+      const charge = await send(event('charge.refunded', null, (o) => ((o.payment_intent = PI), (o.amount = 1099), (o.amount_captured = 1099), (o.amount_refunded = 1099))));
+      expect(charge.body).toMatchObject({ status: 'ignored', reason: 'already_applied', order_status: 'refunded' });
+      const updated = await send(event('refund.updated', null, (o) => (o.amount = 1099)));
+      expect(updated.body).toMatchObject({ status: 'ignored', reason: 'already_applied', order_status: 'refunded' });
+      expect(await historyOf('o-refund-once')).toEqual(['pending', 'paid', 'refunded']);
+      expect(await stockOf(t.db, 'A')).toEqual({ on_hand: 10, reserved: 0 });
+      expect(await count(t.db, 'stock_movements', `order_id = 'o-refund-once' AND kind = 'release'`)).toBe(1);
+      expect(await ledgerMismatches(t.db)).toEqual([]);
+      expect(flags).toEqual([]);
+    });
+
+    it('refund.updated succeeded after refund.created pending refunds the order; the pending one is ignored, naming its status', async () => {
+      await order('o-refund-later', 10.99);
+      await pay('o-refund-later');
+      const pending = await send(event('refund.created', null, (o) => ((o.amount = 1099), (o.status = 'pending'))));
+      expect(pending.body).toMatchObject({ status: 'ignored', reason: 'refund_not_succeeded: pending' });
+      expect(await orderOf('o-refund-later')).toMatchObject({ status: 'paid' });
+      const succeeded = await send(event('refund.updated', null, (o) => (o.amount = 1099)));
+      expect(succeeded.body).toMatchObject({ status: 'processed', order_status: 'refunded' });
+      expect(await stockOf(t.db, 'A')).toEqual({ on_hand: 10, reserved: 0 });
+    });
+
+    it("a Refund of less than the order's total is a partial refund: ignored, the order stays paid", async () => {
+      await order('o-refund-part', 10.99);
+      await pay('o-refund-part');
+      const res = await send(event('refund.created', null, (o) => (o.amount = 1098)));
+      expect(res.body).toMatchObject({ status: 'ignored', reason: 'partial_refund', order_status: 'paid' });
+      expect(await stockOf(t.db, 'A')).toEqual({ on_hand: 10, reserved: 2 });
+    });
   });
 
   it.each<[string, string, Buffer]>([

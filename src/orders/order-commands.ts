@@ -1,4 +1,4 @@
-import { type LifecycleEvent, lifecycleRank } from './order-state-machine.js';
+import { lifecycleRank, type OrderEvent } from './order-state-machine.js';
 import type { OrderStatus } from './order-status.js';
 
 /**
@@ -17,11 +17,11 @@ export interface CreateOrderCommand {
   lines: { sku: string | null; quantity: number; unitPrice: number | null }[];
 }
 
-/** An event that moves an existing order (the state machine's LIFECYCLE_EVENTS). */
+/** An event that moves an existing order (the state machine's LIFECYCLE_EVENTS), or a dispute of its payment (DISPUTE_EVENTS). */
 export interface LifecycleCommand {
   kind: 'lifecycle';
   orderId: string;
-  event: LifecycleEvent;
+  event: OrderEvent;
   reason: string | null;
   restock: boolean;
   /**
@@ -30,7 +30,12 @@ export interface LifecycleCommand {
    * does not pay the order (the state machine's paymentCovers).
    */
   payment?: Payment;
-  /** The gateway's id of the payment, kept on the order so that later events naming only it find the order. */
+  /**
+   * The gateway's id of the payment the event is about (paid or refunded).
+   * The state machine says when the order keeps it, so that later events
+   * naming only it find the order, and tells a redelivery of the payment
+   * from a second one.
+   */
   paymentId?: string;
   /**
    * An order_refunded that holds only if these units (per SKU; null: lines
@@ -39,6 +44,14 @@ export interface LifecycleCommand {
    * everything (the state machine's refundCoversOrder).
    */
   onlyIfRefunding?: { sku: string | null; quantity: number }[];
+  /**
+   * An order_refunded that holds only if this amount refunds the order's
+   * total, in its currency (the state machine's paymentCovers). A Stripe
+   * Refund names its own amount but not the charge's; the order's total is
+   * what a payment had to reach to pay it (amount_mismatch otherwise), so a
+   * refund of at least the total gives back all the order's money.
+   */
+  onlyIfRefundingAmount?: Payment;
 }
 
 /** An amount in the currency's major units, as an exact decimal string ("10.5", "1000"). */

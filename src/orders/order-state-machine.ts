@@ -20,13 +20,28 @@ export type StockEffect =
   /** shipped units come back to on_hand, when the event asks for it */
   | 'restock_if_asked';
 
+/**
+ * Why an order needs a person (contract, "Attention"): each flag the state
+ * machine raises names one of these.
+ */
+export const ATTENTION_REASONS = [
+  'payment_for_rejected_order',
+  'payment_for_cancelled_order',
+  'amount_mismatch',
+  'double_charge',
+  'dispute_opened',
+  'dispute_lost',
+  'cancelled_after_payment',
+] as const;
+export type AttentionReason = (typeof ATTENTION_REASONS)[number];
+
 export interface Transition {
   from: OrderStatus;
   on: LifecycleEvent;
   to: OrderStatus;
   stock: StockEffect;
-  /** The customer paid for an order that will not ship: someone must look (and refund). */
-  needsAttention?: true;
+  /** The transition applies, and someone must look (a paid order cancelled must be refunded). */
+  attention?: AttentionReason;
 }
 
 /**
@@ -42,8 +57,25 @@ export const TRANSITIONS: readonly Transition[] = [
   { from: 'fulfilled', on: 'order_refunded', to: 'refunded', stock: 'restock_if_asked' },
   { from: 'pending', on: 'order_cancelled', to: 'cancelled', stock: 'release' },
   { from: 'payment_failed', on: 'order_cancelled', to: 'cancelled', stock: 'release' },
-  { from: 'paid', on: 'order_cancelled', to: 'cancelled', stock: 'release', needsAttention: true },
+  { from: 'paid', on: 'order_cancelled', to: 'cancelled', stock: 'release', attention: 'cancelled_after_payment' },
 ];
+
+/**
+ * A payment disputed (Stripe's `charge.dispute.created`, and `.closed` when
+ * the dispute is lost): not a lifecycle event (no source sends it in the
+ * envelope, it moves neither stock nor status), but decided like one: it
+ * flags the order.
+ */
+export const DISPUTE_EVENTS = ['dispute_opened', 'dispute_lost'] as const;
+export type DisputeEvent = (typeof DISPUTE_EVENTS)[number];
+
+/** Units of an order that come back without the order changing status (a partial refund with restock). */
+export const UNITS_RETURNED = 'units_returned';
+
+/** What a command asks of an order: a lifecycle event, or a dispute. */
+export type OrderEvent = LifecycleEvent | DisputeEvent;
+/** Everything decide() rules on. */
+export type DecidedEvent = OrderEvent | typeof UNITS_RETURNED;
 
 /**
  * The order in which deferred events are tried once their order allows them,
@@ -63,14 +95,14 @@ export function transitionFor(from: OrderStatus, on: LifecycleEvent): Transition
   return TRANSITIONS.find((t) => t.from === from && t.on === on);
 }
 
-/** Every status reachable from `from` by any sequence of events (`from` excluded unless on a cycle). */
-function reachableFrom(from: OrderStatus): Set<OrderStatus> {
+/** Every status reachable from `from` by any sequence of events, not passing through `avoiding` (`from` excluded unless on a cycle). */
+function reachableFrom(from: OrderStatus, avoiding?: OrderStatus): Set<OrderStatus> {
   const seen = new Set<OrderStatus>();
   const queue: OrderStatus[] = [from];
   while (queue.length) {
     const current = queue.shift()!;
     for (const t of TRANSITIONS) {
-      if (t.from === current && !seen.has(t.to)) {
+      if (t.from === current && t.to !== avoiding && !seen.has(t.to)) {
         seen.add(t.to);
         queue.push(t.to);
       }
@@ -98,50 +130,197 @@ export const NOTHING_LEFT_TO_RETURN = 'nothing_left_to_return';
 /** A second new_order for an order id that exists changes nothing. */
 export const ORDER_ALREADY_EXISTS = 'order_already_exists';
 
-/** A payment for an order that will never ship: it is ignored, and someone must refund the customer. */
-const PAID_FOR_NOTHING: readonly OrderStatus[] = ['rejected', 'cancelled'];
+/** A redelivery of what the order already shows (a gateway's own follow-up): changes nothing, flags nothing. */
+export const ALREADY_APPLIED = 'already_applied';
+
+/** A payment that does not pay its order: below the order's total, or in another currency. */
+export const AMOUNT_MISMATCH = 'amount_mismatch';
+
+/** A refund of part of an order's lines or money does not refund the order. */
+export const PARTIAL_REFUND = 'partial_refund';
+
+/**
+ * A refund of a payment other than the one the order keeps (the second
+ * charge of a double charge, refunded as it should be) does not refund the
+ * order: the order's own payment was not given back.
+ */
+export const REFUND_OF_ANOTHER_PAYMENT = 'refund_of_another_payment';
+
+/** The flag, per status, of a payment for an order that will never ship (someone must refund the customer). */
+const PAID_FOR_NOTHING: Partial<Record<OrderStatus, AttentionReason>> = {
+  rejected: 'payment_for_rejected_order',
+  cancelled: 'payment_for_cancelled_order',
+};
+
+/**
+ * The statuses an order is in only once it was paid: `paid` and what is
+ * reached only through it (`cancelled` is not: an unpaid order is cancelled
+ * too). A payment there was already taken.
+ */
+const ONCE_PAID: ReadonlySet<OrderStatus> = (() => {
+  const paid = transitionFor(CREATION.whenReserved, 'payment_succeeded')!.to;
+  const unpaid = reachableFrom(CREATION.whenReserved, paid);
+  return new Set([paid, ...[...reachableFrom(paid)].filter((status) => !unpaid.has(status))]);
+})();
+
+/** The status an event brings an order to (one for every lifecycle event). */
+function statusAfter(event: LifecycleEvent): OrderStatus {
+  return TRANSITIONS.find((t) => t.on === event)!.to;
+}
+
+/** The ledger movements an order's units can make. */
+export type StockMovement = 'release' | 'commit' | 'restock';
+
+/**
+ * What the order's units are in `status`, by what leaving it does to them:
+ * reserved where a transition releases or ships them, shipped where one
+ * puts them back on hand, none otherwise (final statuses).
+ */
+export function unitsHeldIn(status: OrderStatus): 'reserved' | 'shipped' | 'none' {
+  const effects = TRANSITIONS.filter((t) => t.from === status).map((t) => t.stock);
+  if (effects.includes('restock_if_asked')) return 'shipped';
+  if (effects.includes('release') || effects.includes('commit')) return 'reserved';
+  return 'none';
+}
+
+/**
+ * What the service reads about the order and the command for decide():
+ * only what the command makes relevant is there.
+ */
+export interface DecisionFacts {
+  /** The event asks that shipped units come back to on_hand (order_refunded's `restock`). */
+  restock: boolean;
+  /** A payment stating its amount: whether it pays the order's total in the order's currency (paymentCovers). */
+  paymentCovers?: boolean;
+  /** The payment the event names, and the one the order keeps (null: none yet). Absent when the event names none. */
+  paymentIds?: { named: string; kept: string | null };
+  /**
+   * A refund that refunds the order only if it is of the whole order (Shopify
+   * names its lines, a Stripe refund object its amount): whether it is.
+   * Absent for a refund of the order as such (the envelope's, Stripe's charge.refunded).
+   */
+  refundCovers?: boolean;
+}
 
 export type Decision =
-  | { kind: 'apply'; transition: Transition }
+  | {
+      kind: 'apply';
+      /** The status change, with its history row; null when the status stays (units returned, a dispute). */
+      transition: Transition | null;
+      /** What the order's units do (for units_returned: the units returned); null: nothing moves. */
+      movement: StockMovement | null;
+      /** The reasons to flag the order with. */
+      flags: AttentionReason[];
+      /** The payment id the order keeps from now on; null: it keeps what it has. */
+      keepPaymentId: string | null;
+    }
   /** not yet: the order is not known, or a status from which it applies can still be reached */
   | { kind: 'defer'; reason: string }
-  /** never: no status from which it applies can be reached any more; `flag`: the order needs attention */
-  | { kind: 'ignore'; reason: string; flag: boolean };
+  /** never (or already done): `flags` name what needs a person */
+  | { kind: 'ignore'; reason: string; flags: AttentionReason[]; keepPaymentId: string | null };
 
-/** What to do with `event` for an order in `status` (undefined: no such order yet). */
-export function decide(status: OrderStatus | undefined, event: LifecycleEvent): Decision {
+const apply = (transition: Transition | null, movement: StockMovement | null, flags: AttentionReason[] = [], keepPaymentId: string | null = null): Decision => ({
+  kind: 'apply',
+  transition,
+  movement,
+  flags,
+  keepPaymentId,
+});
+const ignore = (reason: string, flags: AttentionReason[] = [], keepPaymentId: string | null = null): Decision => ({ kind: 'ignore', reason, flags, keepPaymentId });
+
+/**
+ * Everything about an event for an order in `status` (undefined: no such
+ * order yet), from what the service read (`facts`): whether it applies (its
+ * transition, its stock movement, the flags it raises, the payment id kept),
+ * waits, or is ignored and why. The service only carries it out.
+ */
+export function decide(status: OrderStatus | undefined, event: DecidedEvent, facts: DecisionFacts): Decision {
   if (status === undefined) return { kind: 'defer', reason: ORDER_NOT_FOUND };
+  switch (event) {
+    case 'dispute_opened':
+    case 'dispute_lost':
+      // Money is contested, not goods: whatever the status, someone must answer it; nothing moves.
+      return apply(null, null, [event]);
+    case UNITS_RETURNED:
+      return decideReturn(status);
+    case 'payment_succeeded':
+      return decidePayment(status, facts);
+    case 'order_refunded':
+      return decideRefund(status, facts);
+    default:
+      return status === statusAfter(event) ? ignore(ALREADY_APPLIED) : byTransitions(status, event, facts);
+  }
+}
+
+/** Apply the transition the table has, or wait for a status that has one, or never. */
+function byTransitions(status: OrderStatus, event: LifecycleEvent, facts: DecisionFacts): Decision {
   const transition = transitionFor(status, event);
-  if (transition) return { kind: 'apply', transition };
+  if (transition) return apply(transition, stockMovementOf(transition, facts.restock), transition.attention ? [transition.attention] : []);
   const later = reachableFrom(status);
   if (TRANSITIONS.some((t) => t.on === event && later.has(t.from))) {
     const needs = new Set(TRANSITIONS.filter((t) => t.on === event).map((t) => t.from));
     return { kind: 'defer', reason: `awaiting_status: ${[...needs].join(' or ')}` };
   }
-  if (event === 'payment_succeeded' && PAID_FOR_NOTHING.includes(status)) {
-    return { kind: 'ignore', reason: `payment_for_${status}_order`, flag: true };
+  return ignore(`transition_not_allowed: ${event} on a ${status} order`);
+}
+
+/**
+ * A payment: for an order paid already, the same payment again (or one that
+ * names none) is a redelivery, another is a double charge; the first id
+ * named for a paid order that keeps none is kept. Otherwise it pays the order
+ * when it covers it, and is flagged when it cannot.
+ */
+function decidePayment(status: OrderStatus, facts: DecisionFacts): Decision {
+  const ids = facts.paymentIds;
+  if (ONCE_PAID.has(status)) {
+    if (ids === undefined || ids.named === ids.kept) return ignore(ALREADY_APPLIED);
+    if (ids.kept !== null) return ignore('double_charge', ['double_charge']);
+    // The order was paid through a source that names no payment (Shopify's orders/create): this is that payment, if it covers the order.
+    return facts.paymentCovers === false ? ignore(AMOUNT_MISMATCH, [AMOUNT_MISMATCH]) : ignore(ALREADY_APPLIED, [], ids.named);
   }
-  return { kind: 'ignore', reason: `transition_not_allowed: ${event} on a ${status} order`, flag: false };
+  const decision = byTransitions(status, 'payment_succeeded', facts);
+  if (decision.kind === 'apply') {
+    return facts.paymentCovers === false ? ignore(AMOUNT_MISMATCH, [AMOUNT_MISMATCH]) : { ...decision, keepPaymentId: ids?.named ?? null };
+  }
+  // the payment that paid an order since cancelled, told again
+  if (ids !== undefined && ids.named === ids.kept) return ignore(ALREADY_APPLIED);
+  const flag = PAID_FOR_NOTHING[status];
+  return flag ? ignore(flag, [flag]) : decision;
+}
+
+/** A refund: of the order's own payment, of all of it, once. */
+function decideRefund(status: OrderStatus, facts: DecisionFacts): Decision {
+  const ids = facts.paymentIds;
+  if (ids !== undefined && ids.kept !== null && ids.named !== ids.kept) return ignore(REFUND_OF_ANOTHER_PAYMENT);
+  if (status === statusAfter('order_refunded')) return ignore(ALREADY_APPLIED);
+  const decision = byTransitions(status, 'order_refunded', facts);
+  // a partial refund never refunds the order, whatever status it reaches
+  if (decision.kind !== 'ignore' && facts.refundCovers === false) return ignore(PARTIAL_REFUND);
+  return decision;
+}
+
+/** Returned units: released while the order holds them reserved, back on hand once shipped. */
+function decideReturn(status: OrderStatus): Decision {
+  switch (unitsHeldIn(status)) {
+    case 'reserved':
+      return apply(null, 'release');
+    case 'shipped':
+      return apply(null, 'restock');
+    case 'none':
+      return ignore(`no_units_to_return: ${status} order`);
+  }
 }
 
 /** The ledger movement a transition makes of the order's units, if any (`restock` as the event asked). */
-export function stockMovementOf(transition: Pick<Transition, 'stock'>, restock: boolean): 'release' | 'commit' | 'restock' | undefined {
+export function stockMovementOf(transition: Pick<Transition, 'stock'>, restock: boolean): StockMovement | null {
   switch (transition.stock) {
     case 'none':
-      return undefined;
+      return null;
     case 'restock_if_asked':
-      return restock ? 'restock' : undefined;
+      return restock ? 'restock' : null;
     default:
       return transition.stock;
   }
-}
-
-/** A payment that does not pay its order: below the order's total, or in another currency. */
-export const AMOUNT_MISMATCH = 'amount_mismatch';
-
-/** A payment_succeeded that would apply but does not cover the order is ignored, and the order flagged. */
-export function decidePayment(decision: Decision, covers: boolean): Decision {
-  return decision.kind === 'apply' && !covers ? { kind: 'ignore', reason: AMOUNT_MISMATCH, flag: true } : decision;
 }
 
 /** Whether a payment pays an order of this total and currency (exact decimals, never floating point). */
@@ -160,9 +339,6 @@ export function compareDecimals(a: string, b: string): number {
   return x < y ? -1 : x > y ? 1 : 0;
 }
 
-/** A refund of some of an order's lines does not refund the order. */
-export const PARTIAL_REFUND = 'partial_refund';
-
 /**
  * Whether refunded units cover every line of an order: for each SKU (and for
  * the lines without one, together) at least as many units as the order has.
@@ -175,17 +351,6 @@ export function refundCoversOrder(
   for (const line of ordered) left.set(line.sku, (left.get(line.sku) ?? 0) + line.quantity);
   for (const line of refunded) left.set(line.sku, (left.get(line.sku) ?? 0) - line.quantity);
   return ordered.length > 0 && [...left.values()].every((units) => units <= 0);
-}
-
-/**
- * What returned units do to stock, by the order's status: units still
- * reserved (not shipped) are released; shipped units come back to on_hand.
- * In any other status the order holds no units to return.
- */
-export function returnMovementOf(status: OrderStatus): 'release' | 'restock' | undefined {
-  if (status === 'pending' || status === 'payment_failed' || status === 'paid') return 'release';
-  if (status === 'fulfilled') return 'restock';
-  return undefined;
 }
 
 /**

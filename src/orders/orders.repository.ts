@@ -246,15 +246,18 @@ export class OrdersRepository {
     );
   }
 
-  /** The order's total (exact decimal text: amount-column.ts) and currency, which a payment must cover. */
-  async paymentTerms(em: EntityManager, key: OrderKey): Promise<{ totalAmount: string; currency: string }> {
-    const [row] = await queryRows<{ total_amount: string; currency: string }>(
+  /**
+   * The order's total (exact decimal text: amount-column.ts) and currency,
+   * which a payment must cover, and the payment id it keeps (null: none).
+   */
+  async paymentTerms(em: EntityManager, key: OrderKey): Promise<{ totalAmount: string; currency: string; paymentId: string | null }> {
+    const [row] = await queryRows<{ total_amount: string; currency: string; payment_id: string | null }>(
       em,
-      `SELECT total_amount, currency FROM orders WHERE source = $1 AND order_id = $2`,
+      `SELECT total_amount, currency, payment_id FROM orders WHERE source = $1 AND order_id = $2`,
       [key.source, key.orderId],
     );
     if (!row) throw new Error(`order ${orderLabel(key)} has no row while locked`);
-    return { totalAmount: row.total_amount, currency: row.currency };
+    return { totalAmount: row.total_amount, currency: row.currency, paymentId: row.payment_id };
   }
 
   /** Keeps the gateway's payment id on the order, so that events naming only the payment find it. */

@@ -8,19 +8,18 @@ import type { OrderStatus } from './order-status.js';
 import {
   CREATION,
   decide,
+  type Decision,
+  type DecisionFacts,
   decideExpiry,
-  decidePayment,
   EXPIRING_STATUSES,
   type ExpiryTransition,
   AMBIGUOUS_ORDER,
   NOTHING_LEFT_TO_RETURN,
   ORDER_ALREADY_EXISTS,
-  ORDER_NOT_FOUND,
-  PARTIAL_REFUND,
   paymentCovers,
   refundCoversOrder,
-  returnMovementOf,
   stockMovementOf,
+  UNITS_RETURNED,
 } from './order-state-machine.js';
 import {
   createsOrderOnly,
@@ -182,66 +181,91 @@ export class OrdersService {
   }
 
   /**
-   * Applies a lifecycle event to an order as the state machine decides: apply
-   * it (compare-and-set with its history row, and its stock movement), defer
-   * it until the order reaches a status that allows it, or ignore it for good
-   * (flagging the order when the state machine says so).
+   * Carries out what the state machine decides about a lifecycle event (or a
+   * dispute) for the order, from the facts read here: apply it (the
+   * compare-and-set with its history row, its stock movement, its flags, the
+   * payment id kept), defer it, or ignore it (with its flags).
    */
   private async applyLifecycleEvent(em: EntityManager, command: LifecycleCommand, cause: CommandCause): Promise<OrderOutcome> {
     const located = await this.locate(em, command.orderId, cause);
     if (located.kind === 'ambiguous') return ambiguous(located.sources);
-    if (located.kind === 'missing') return { result: 'deferred', reason: ORDER_NOT_FOUND };
+    if (located.kind === 'missing') return waitingForOrder(decide(undefined, command.event, { restock: command.restock }));
     const { key: order, status } = located;
-    let decision = decide(status, command.event);
-    if (decision.kind === 'apply' && command.payment) {
-      decision = decidePayment(decision, paymentCovers(command.payment, await this.orders.paymentTerms(em, order)));
-    }
-    if (decision.kind === 'apply' && command.onlyIfRefunding && !refundCoversOrder(await this.orders.orderedUnits(em, order), command.onlyIfRefunding)) {
-      decision = { kind: 'ignore', reason: PARTIAL_REFUND, flag: false };
-    }
-    if (decision.kind === 'defer') return { result: 'deferred', reason: decision.reason, status };
-    if (decision.kind === 'ignore') {
-      if (decision.flag) await this.orders.flagNeedsAttention(em, order, decision.reason, cause.webhookEventId);
-      return { result: 'ignored', reason: decision.reason, status };
-    }
+    const decision = decide(status, command.event, await this.factsFor(em, order, command));
+    if (decision.kind !== 'apply') return this.notApplied(em, order, status, decision, cause);
 
     const { transition } = decision;
-    const moved = await this.orders.changeStatus(em, {
-      order,
-      from: transition.from,
-      to: transition.to,
-      reason: command.reason,
-      webhookEventId: cause.webhookEventId,
-    });
-    // The order is locked, so the status read above cannot have changed.
-    if (!moved) throw new Error(`order ${orderLabel(order)} left status ${transition.from} while locked`);
-    if (transition.needsAttention) {
-      await this.orders.flagNeedsAttention(em, order, `${transition.on}_on_${transition.from}_order`, cause.webhookEventId);
+    if (transition) {
+      const moved = await this.orders.changeStatus(em, {
+        order,
+        from: transition.from,
+        to: transition.to,
+        reason: command.reason,
+        webhookEventId: cause.webhookEventId,
+      });
+      // The order is locked, so the status read above cannot have changed.
+      if (!moved) throw new Error(`order ${orderLabel(order)} left status ${transition.from} while locked`);
     }
-    if (command.paymentId && transition.on === 'payment_succeeded') await this.orders.keepPaymentId(em, order, command.paymentId);
-    const movement = stockMovementOf(transition, command.restock);
-    if (movement) {
+    await this.raiseAndKeep(em, order, decision, cause);
+    if (decision.movement) {
       const lines = await this.orders.quantitiesBySku(em, order);
-      await this.inventory.moveOrderStock(em, order, lines, movement, cause.webhookEventId);
+      await this.inventory.moveOrderStock(em, order, lines, decision.movement, cause.webhookEventId);
     }
-    return { result: 'applied', reason: null, status: transition.to };
+    return { result: 'applied', reason: null, status: transition?.to ?? status };
   }
 
   /**
-   * Units of an order come back (a partial refund with restock): released
-   * while reserved, back on hand once shipped (returnMovementOf), never more
-   * of a SKU than the order still holds. The status does not change.
+   * What the state machine needs to know about the order for this command,
+   * read only where the command asks about it (a stated amount, a payment
+   * id, a refund of lines or of an amount).
+   */
+  private async factsFor(em: EntityManager, order: OrderKey, command: LifecycleCommand): Promise<DecisionFacts> {
+    const facts: DecisionFacts = { restock: command.restock };
+    if (command.payment || command.paymentId !== undefined || command.onlyIfRefundingAmount) {
+      const terms = await this.orders.paymentTerms(em, order);
+      if (command.payment) facts.paymentCovers = paymentCovers(command.payment, terms);
+      if (command.paymentId !== undefined) facts.paymentIds = { named: command.paymentId, kept: terms.paymentId };
+      if (command.onlyIfRefundingAmount) facts.refundCovers = paymentCovers(command.onlyIfRefundingAmount, terms);
+    }
+    if (command.onlyIfRefunding) facts.refundCovers = refundCoversOrder(await this.orders.orderedUnits(em, order), command.onlyIfRefunding);
+    return facts;
+  }
+
+  /** A decision to wait, or to ignore (raising its flags, keeping its payment id). */
+  private async notApplied(
+    em: EntityManager,
+    order: OrderKey,
+    status: OrderStatus,
+    decision: Exclude<Decision, { kind: 'apply' }>,
+    cause: CommandCause,
+  ): Promise<OrderOutcome> {
+    if (decision.kind === 'defer') return { result: 'deferred', reason: decision.reason, status };
+    await this.raiseAndKeep(em, order, decision, cause);
+    return { result: 'ignored', reason: decision.reason, status };
+  }
+
+  /** The flags a decision raises, and the payment id it keeps. */
+  private async raiseAndKeep(em: EntityManager, order: OrderKey, decision: Exclude<Decision, { kind: 'defer' }>, cause: CommandCause): Promise<void> {
+    for (const reason of decision.flags) await this.orders.flagNeedsAttention(em, order, reason, cause.webhookEventId);
+    if (decision.keepPaymentId !== null) await this.orders.keepPaymentId(em, order, decision.keepPaymentId);
+  }
+
+  /**
+   * Units of an order come back (a partial refund with restock), as the
+   * state machine decides (released while reserved, back on hand once
+   * shipped), never more of a SKU than the order still holds. The status
+   * does not change.
    */
   private async returnUnits(em: EntityManager, command: ReturnUnitsCommand, cause: CommandCause): Promise<OrderOutcome> {
     const located = await this.locate(em, command.orderId, cause);
     if (located.kind === 'ambiguous') return ambiguous(located.sources);
-    if (located.kind === 'missing') return { result: 'deferred', reason: ORDER_NOT_FOUND };
+    if (located.kind === 'missing') return waitingForOrder(decide(undefined, UNITS_RETURNED, { restock: true }));
     const { key: order, status } = located;
-    const movement = returnMovementOf(status);
-    if (!movement) return { result: 'ignored', reason: `no_units_to_return: ${status} order`, status };
+    const decision = decide(status, UNITS_RETURNED, { restock: true });
+    if (decision.kind !== 'apply') return this.notApplied(em, order, status, decision, cause);
     const returned = await this.orders.markReturned(em, order, command.lines);
     if (returned.length === 0) return { result: 'ignored', reason: NOTHING_LEFT_TO_RETURN, status };
-    await this.inventory.moveOrderStock(em, order, returned, movement, cause.webhookEventId);
+    if (decision.movement) await this.inventory.moveOrderStock(em, order, returned, decision.movement, cause.webhookEventId);
     return { result: 'applied', reason: null, status };
   }
 
@@ -368,6 +392,12 @@ export class OrdersService {
     if (!order) throw new Error(`order ${orderLabel(key)} has no row`);
     return order;
   }
+}
+
+/** An event for an order not known yet: the state machine says it waits (and why). */
+function waitingForOrder(decision: Decision): OrderOutcome {
+  if (decision.kind !== 'defer') throw new Error(`the state machine ${decision.kind === 'apply' ? 'applied' : 'ignored'} an event for no order`);
+  return { result: 'deferred', reason: decision.reason };
 }
 
 /** Why an event is not applied to any order: its id names orders of several sources it reaches. */

@@ -8,7 +8,11 @@ export type StripeFixture =
   | 'checkout.session.completed'
   | 'checkout.session.async_payment_succeeded'
   | 'checkout.session.async_payment_failed'
-  | 'charge.refunded';
+  | 'charge.refunded'
+  | 'refund.created'
+  | 'refund.updated'
+  | 'charge.dispute.created'
+  | 'charge.dispute.closed';
 
 const DIR = new URL('../fixtures/gateways/stripe/', import.meta.url);
 

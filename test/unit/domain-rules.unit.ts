@@ -17,9 +17,9 @@ describe('the state machine: creation and stock movements', () => {
     ['paid', 'order_cancelled', false, 'release'],
     ['pending', 'order_cancelled', false, 'release'],
     ['fulfilled', 'order_refunded', true, 'restock'],
-    ['fulfilled', 'order_refunded', false, undefined],
-    ['pending', 'payment_succeeded', true, undefined],
-    ['pending', 'payment_failed', false, undefined],
+    ['fulfilled', 'order_refunded', false, null],
+    ['pending', 'payment_succeeded', true, null],
+    ['pending', 'payment_failed', false, null],
   ] as const)('moves stock for %s + %s (restock asked: %s): %s', (from, on, restock, movement) => {
     expect(stockMovementOf(transitionFor(from, on)!, restock)).toBe(movement);
   });
@@ -89,6 +89,15 @@ describe('the shelfsync provider: the envelope as domain commands', () => {
   it.each(['payment_succeeded', 'payment_failed', 'order_cancelled', 'order_fulfilled', 'order_refunded'])('reads %s as a lifecycle command', (event) => {
     expect(read({ id: 'e2', event, data: { order_id: 'o-1', reason: 'r', restock: true } }).commands).toEqual([
       { kind: 'lifecycle', orderId: 'o-1', event, reason: 'r', restock: true },
+    ]);
+  });
+
+  it("passes a payment's payment_id on (the payment the order keeps), and no other event's", () => {
+    expect(read({ id: 'e4', event: 'payment_succeeded', data: { order_id: 'o-1', amount: 5, payment_id: 'pay_1' } }).commands).toEqual([
+      { kind: 'lifecycle', orderId: 'o-1', event: 'payment_succeeded', reason: null, restock: false, paymentId: 'pay_1' },
+    ]);
+    expect(read({ id: 'e5', event: 'order_refunded', data: { order_id: 'o-1', payment_id: 'pay_1' } }).commands).toEqual([
+      { kind: 'lifecycle', orderId: 'o-1', event: 'order_refunded', reason: null, restock: false },
     ]);
   });
 

@@ -1,114 +1,289 @@
 import { describe, expect, it } from '@jest/globals';
 import {
+  ATTENTION_REASONS,
   decide,
+  type DecidedEvent,
+  type Decision,
+  type DecisionFacts,
+  DISPUTE_EVENTS,
   isLifecycleEvent,
   LIFECYCLE_EVENTS,
   lifecycleRank,
-  type LifecycleEvent,
-  type StockEffect,
+  type StockMovement,
+  TRANSITIONS,
+  UNITS_RETURNED,
+  unitsHeldIn,
 } from '../../src/orders/order-state-machine.js';
 import { ORDER_STATUSES, type OrderStatus } from '../../src/orders/order-status.js';
 
-type Expected =
-  | { kind: 'apply'; to: OrderStatus; stock: StockEffect; needsAttention?: true }
-  | { kind: 'defer'; reason: string }
-  | { kind: 'ignore'; reason: string; flag: boolean };
+/** Every event decide() rules on. */
+const EVENTS: DecidedEvent[] = [...LIFECYCLE_EVENTS, ...DISPUTE_EVENTS, UNITS_RETURNED];
+const NO_FACTS: DecisionFacts = { restock: false };
 
-const apply = (to: OrderStatus, stock: StockEffect, needsAttention?: true): Expected =>
-  needsAttention ? { kind: 'apply', to, stock, needsAttention } : { kind: 'apply', to, stock };
+/** Applied: `to` the status it moves to (null: it stays), the movement of its units, its flags, the payment id kept. */
+const apply = (to: OrderStatus | null, movement: StockMovement | null, flags: string[] = [], keepPaymentId: string | null = null) => ({
+  kind: 'apply' as const,
+  to,
+  movement,
+  flags,
+  keepPaymentId,
+});
 /** Not yet: the reason names the statuses it waits for. */
-const defer = (awaiting: string): Expected => ({ kind: 'defer', reason: `awaiting_status: ${awaiting}` });
-/** Never; a payment for an order that will not ship flags it for attention. */
-const ignore = (status: OrderStatus, event: LifecycleEvent): Expected => ({ kind: 'ignore', reason: `transition_not_allowed: ${event} on a ${status} order`, flag: false });
-const paidForNothing = (status: OrderStatus): Expected => ({ kind: 'ignore', reason: `payment_for_${status}_order`, flag: true });
+const defer = (awaiting: string) => ({ kind: 'defer' as const, reason: `awaiting_status: ${awaiting}` });
+const ignore = (reason: string, flags: string[] = [], keepPaymentId: string | null = null) => ({ kind: 'ignore' as const, reason, flags, keepPaymentId });
+/** Never. */
+const notAllowed = (status: OrderStatus, event: string) => ignore(`transition_not_allowed: ${event} on a ${status} order`);
+/** A redelivery of what the order already shows. */
+const already = (keepPaymentId: string | null = null) => ignore('already_applied', [], keepPaymentId);
+const flagged = (reason: string) => ignore(reason, [reason]);
+type Expected = ReturnType<typeof apply> | ReturnType<typeof defer> | ReturnType<typeof ignore>;
+
+/** The decision as the tables write it: an applied one by where it goes (its transition's `from` and `on` are checked apart). */
+function summary(status: OrderStatus, event: DecidedEvent, decision: Decision): Expected {
+  if (decision.kind !== 'apply') return decision;
+  const { transition, ...rest } = decision;
+  if (transition) expect([transition.from, transition.on]).toEqual([status, event]);
+  return { ...rest, to: transition?.to ?? null };
+}
 
 /**
  * The lifecycle of README's diagram, written out by hand for every status and
- * every event: what the order does with the event now, later, or never.
+ * every event, with no fact beyond the event (no amount, no payment id, a
+ * refund of the whole order, no restock): what the order does now, later, or never.
  */
-const EXPECTED: [OrderStatus, LifecycleEvent, Expected][] = [
-  ['pending', 'payment_failed', apply('payment_failed', 'none')],
-  ['pending', 'payment_succeeded', apply('paid', 'none')],
+const EXPECTED: [OrderStatus, DecidedEvent, Expected][] = [
+  ['pending', 'payment_failed', apply('payment_failed', null)],
+  ['pending', 'payment_succeeded', apply('paid', null)],
   ['pending', 'order_fulfilled', defer('paid')],
   ['pending', 'order_refunded', defer('paid or fulfilled')],
   ['pending', 'order_cancelled', apply('cancelled', 'release')],
+  ['pending', 'dispute_opened', apply(null, null, ['dispute_opened'])],
+  ['pending', 'dispute_lost', apply(null, null, ['dispute_lost'])],
+  ['pending', 'units_returned', apply(null, 'release')],
 
-  ['payment_failed', 'payment_failed', ignore('payment_failed', 'payment_failed')],
-  ['payment_failed', 'payment_succeeded', apply('paid', 'none')],
+  ['payment_failed', 'payment_failed', already()],
+  ['payment_failed', 'payment_succeeded', apply('paid', null)],
   ['payment_failed', 'order_fulfilled', defer('paid')],
   ['payment_failed', 'order_refunded', defer('paid or fulfilled')],
   ['payment_failed', 'order_cancelled', apply('cancelled', 'release')],
+  ['payment_failed', 'dispute_opened', apply(null, null, ['dispute_opened'])],
+  ['payment_failed', 'dispute_lost', apply(null, null, ['dispute_lost'])],
+  ['payment_failed', 'units_returned', apply(null, 'release')],
 
-  ['paid', 'payment_failed', ignore('paid', 'payment_failed')],
-  ['paid', 'payment_succeeded', ignore('paid', 'payment_succeeded')],
+  ['paid', 'payment_failed', notAllowed('paid', 'payment_failed')],
+  ['paid', 'payment_succeeded', already()],
   ['paid', 'order_fulfilled', apply('fulfilled', 'commit')],
   ['paid', 'order_refunded', apply('refunded', 'release')],
-  ['paid', 'order_cancelled', apply('cancelled', 'release', true)],
+  ['paid', 'order_cancelled', apply('cancelled', 'release', ['cancelled_after_payment'])],
+  ['paid', 'dispute_opened', apply(null, null, ['dispute_opened'])],
+  ['paid', 'dispute_lost', apply(null, null, ['dispute_lost'])],
+  ['paid', 'units_returned', apply(null, 'release')],
 
-  ['fulfilled', 'payment_failed', ignore('fulfilled', 'payment_failed')],
-  ['fulfilled', 'payment_succeeded', ignore('fulfilled', 'payment_succeeded')],
-  ['fulfilled', 'order_fulfilled', ignore('fulfilled', 'order_fulfilled')],
-  ['fulfilled', 'order_refunded', apply('refunded', 'restock_if_asked')],
-  ['fulfilled', 'order_cancelled', ignore('fulfilled', 'order_cancelled')],
+  ['fulfilled', 'payment_failed', notAllowed('fulfilled', 'payment_failed')],
+  ['fulfilled', 'payment_succeeded', already()],
+  ['fulfilled', 'order_fulfilled', already()],
+  ['fulfilled', 'order_refunded', apply('refunded', null)],
+  ['fulfilled', 'order_cancelled', notAllowed('fulfilled', 'order_cancelled')],
+  ['fulfilled', 'dispute_opened', apply(null, null, ['dispute_opened'])],
+  ['fulfilled', 'dispute_lost', apply(null, null, ['dispute_lost'])],
+  ['fulfilled', 'units_returned', apply(null, 'restock')],
 
-  ['refunded', 'payment_failed', ignore('refunded', 'payment_failed')],
-  ['refunded', 'payment_succeeded', ignore('refunded', 'payment_succeeded')],
-  ['refunded', 'order_fulfilled', ignore('refunded', 'order_fulfilled')],
-  ['refunded', 'order_refunded', ignore('refunded', 'order_refunded')],
-  ['refunded', 'order_cancelled', ignore('refunded', 'order_cancelled')],
+  ['refunded', 'payment_failed', notAllowed('refunded', 'payment_failed')],
+  ['refunded', 'payment_succeeded', already()],
+  ['refunded', 'order_fulfilled', notAllowed('refunded', 'order_fulfilled')],
+  ['refunded', 'order_refunded', already()],
+  ['refunded', 'order_cancelled', notAllowed('refunded', 'order_cancelled')],
+  ['refunded', 'dispute_opened', apply(null, null, ['dispute_opened'])],
+  ['refunded', 'dispute_lost', apply(null, null, ['dispute_lost'])],
+  ['refunded', 'units_returned', ignore('no_units_to_return: refunded order')],
 
-  ['cancelled', 'payment_failed', ignore('cancelled', 'payment_failed')],
-  ['cancelled', 'payment_succeeded', paidForNothing('cancelled')],
-  ['cancelled', 'order_fulfilled', ignore('cancelled', 'order_fulfilled')],
-  ['cancelled', 'order_refunded', ignore('cancelled', 'order_refunded')],
-  ['cancelled', 'order_cancelled', ignore('cancelled', 'order_cancelled')],
+  ['cancelled', 'payment_failed', notAllowed('cancelled', 'payment_failed')],
+  ['cancelled', 'payment_succeeded', flagged('payment_for_cancelled_order')],
+  ['cancelled', 'order_fulfilled', notAllowed('cancelled', 'order_fulfilled')],
+  ['cancelled', 'order_refunded', notAllowed('cancelled', 'order_refunded')],
+  ['cancelled', 'order_cancelled', already()],
+  ['cancelled', 'dispute_opened', apply(null, null, ['dispute_opened'])],
+  ['cancelled', 'dispute_lost', apply(null, null, ['dispute_lost'])],
+  ['cancelled', 'units_returned', ignore('no_units_to_return: cancelled order')],
 
-  ['rejected', 'payment_failed', ignore('rejected', 'payment_failed')],
-  ['rejected', 'payment_succeeded', paidForNothing('rejected')],
-  ['rejected', 'order_fulfilled', ignore('rejected', 'order_fulfilled')],
-  ['rejected', 'order_refunded', ignore('rejected', 'order_refunded')],
-  ['rejected', 'order_cancelled', ignore('rejected', 'order_cancelled')],
+  ['rejected', 'payment_failed', notAllowed('rejected', 'payment_failed')],
+  ['rejected', 'payment_succeeded', flagged('payment_for_rejected_order')],
+  ['rejected', 'order_fulfilled', notAllowed('rejected', 'order_fulfilled')],
+  ['rejected', 'order_refunded', notAllowed('rejected', 'order_refunded')],
+  ['rejected', 'order_cancelled', notAllowed('rejected', 'order_cancelled')],
+  ['rejected', 'dispute_opened', apply(null, null, ['dispute_opened'])],
+  ['rejected', 'dispute_lost', apply(null, null, ['dispute_lost'])],
+  ['rejected', 'units_returned', ignore('no_units_to_return: rejected order')],
 ];
+const expectedFor = (status: OrderStatus, event: DecidedEvent): Expected => EXPECTED.find(([s, e]) => s === status && e === event)![2];
 
-function describeDecision(expected: Expected): string {
-  if (expected.kind !== 'apply') return expected.kind;
-  return `apply: to ${expected.to}, stock ${expected.stock}${expected.needsAttention ? ', needs attention' : ''}`;
-}
+/** The facts about a payment or a refund, each value a table column or row takes. */
+const COVERS = { unstated: undefined, covers: true, short: false } as const;
+type Covers = keyof typeof COVERS;
+const IDS = {
+  /** the event names no payment */
+  none: undefined,
+  /** it names the payment the order keeps */
+  same: { named: 'pi_1', kept: 'pi_1' },
+  /** it names another than the one the order keeps */
+  other: { named: 'pi_2', kept: 'pi_1' },
+  /** it names one, and the order keeps none */
+  first: { named: 'pi_1', kept: null },
+} as const;
+type Ids = keyof typeof IDS;
+type Grid = Record<Covers, Record<Ids, Expected>>;
+const row = (none: Expected, same: Expected, other: Expected, first: Expected): Record<Ids, Expected> => ({ none, same, other, first });
+const grid = (unstated: Record<Ids, Expected>, covers: Record<Ids, Expected>, short: Record<Ids, Expected>): Grid => ({ unstated, covers, short });
+const everywhere = (cells: Record<Ids, Expected>): Grid => grid(cells, cells, cells);
+
+/**
+ * payment_succeeded, per status: rows are whether its amount pays the order
+ * (unstated, covers, short), columns the payment ids (none named, the one the
+ * order keeps, another, one for an order that keeps none).
+ */
+const unpaid = grid(
+  row(apply('paid', null), apply('paid', null, [], 'pi_1'), apply('paid', null, [], 'pi_2'), apply('paid', null, [], 'pi_1')),
+  row(apply('paid', null), apply('paid', null, [], 'pi_1'), apply('paid', null, [], 'pi_2'), apply('paid', null, [], 'pi_1')),
+  row(flagged('amount_mismatch'), flagged('amount_mismatch'), flagged('amount_mismatch'), flagged('amount_mismatch')),
+);
+const alreadyPaid = grid(
+  row(already(), already(), flagged('double_charge'), already('pi_1')),
+  row(already(), already(), flagged('double_charge'), already('pi_1')),
+  row(already(), already(), flagged('double_charge'), flagged('amount_mismatch')),
+);
+const paidForNothing = (reason: string) => everywhere(row(flagged(reason), already(), flagged(reason), flagged(reason)));
+const PAYMENT: Record<OrderStatus, Grid> = {
+  pending: unpaid,
+  payment_failed: unpaid,
+  paid: alreadyPaid,
+  fulfilled: alreadyPaid,
+  refunded: alreadyPaid,
+  cancelled: paidForNothing('payment_for_cancelled_order'),
+  rejected: paidForNothing('payment_for_rejected_order'),
+};
+
+/**
+ * order_refunded, per status (no restock): rows are whether the refund is of
+ * the whole order (unconditional, whole, partial), columns the payment ids
+ * as above.
+ */
+const refundOf = (whole: Expected) =>
+  grid(
+    row(whole, whole, ignore('refund_of_another_payment'), whole),
+    row(whole, whole, ignore('refund_of_another_payment'), whole),
+    row(ignore('partial_refund'), ignore('partial_refund'), ignore('refund_of_another_payment'), ignore('partial_refund')),
+  );
+const neverRefunded = (status: OrderStatus) => everywhere(row(notAllowed(status, 'order_refunded'), notAllowed(status, 'order_refunded'), ignore('refund_of_another_payment'), notAllowed(status, 'order_refunded')));
+const REFUND: Record<OrderStatus, Grid> = {
+  pending: refundOf(defer('paid or fulfilled')),
+  payment_failed: refundOf(defer('paid or fulfilled')),
+  paid: refundOf(apply('refunded', 'release')),
+  fulfilled: refundOf(apply('refunded', null)),
+  refunded: everywhere(row(already(), already(), ignore('refund_of_another_payment'), already())),
+  cancelled: neverRefunded('cancelled'),
+  rejected: neverRefunded('rejected'),
+};
+
+const factsOf = (covers: Covers, ids: Ids, restock: boolean, as: 'payment' | 'refund'): DecisionFacts => ({
+  restock,
+  ...(COVERS[covers] === undefined ? {} : as === 'payment' ? { paymentCovers: COVERS[covers] } : { refundCovers: COVERS[covers] }),
+  ...(IDS[ids] === undefined ? {} : { paymentIds: { ...IDS[ids] } }),
+});
+const cells = <T>(table: Record<OrderStatus, Record<Covers, Record<Ids, T>>>) =>
+  ORDER_STATUSES.flatMap((status) =>
+    (Object.keys(COVERS) as Covers[]).flatMap((covers) => (Object.keys(IDS) as Ids[]).map((ids) => [status, covers, ids, table[status][covers][ids]] as const)),
+  );
+
+/** Every combination of facts, for the events they do not concern. */
+const ALL_FACTS: DecisionFacts[] = [true, false].flatMap((restock) =>
+  (Object.keys(COVERS) as Covers[]).flatMap((payment) =>
+    (Object.keys(COVERS) as Covers[]).flatMap((refund) =>
+      (Object.keys(IDS) as Ids[]).map((ids) => ({
+        ...factsOf(payment, ids, restock, 'payment'),
+        ...(COVERS[refund] === undefined ? {} : { refundCovers: COVERS[refund] }),
+      })),
+    ),
+  ),
+);
 
 describe('the order state machine', () => {
   it('has an expectation for every status and every event, once each', () => {
     const pairs = EXPECTED.map(([status, event]) => `${status} ${event}`);
-    const every = ORDER_STATUSES.flatMap((status) => LIFECYCLE_EVENTS.map((event) => `${status} ${event}`));
+    const every = ORDER_STATUSES.flatMap((status) => EVENTS.map((event) => `${status} ${event}`));
     expect(new Set(pairs).size).toBe(pairs.length);
     expect([...pairs].sort()).toEqual([...every].sort());
   });
 
-  it.each(EXPECTED.map(([status, event, expected]) => [status, event, describeDecision(expected), expected] as const))(
-    'decides %s + %s: %s',
-    (status, event, _summary, expected) => {
-      const decision = decide(status, event);
-      if (expected.kind !== 'apply') {
-        expect(decision).toEqual(expected);
-        return;
-      }
-      expect(decision.kind).toBe('apply');
-      if (decision.kind !== 'apply') return;
-      const { to, stock, needsAttention } = decision.transition;
-      expect({ to, stock, needsAttention }).toEqual({ to: expected.to, stock: expected.stock, needsAttention: expected.needsAttention });
-      expect(decision.transition).toMatchObject({ from: status, on: event });
-    },
-  );
+  it.each(EXPECTED)('decides %s + %s with no further fact', (status, event, expected) => {
+    expect(summary(status, event, decide(status, event, NO_FACTS))).toEqual(expected);
+  });
 
-  it('defers every event for an order not known yet', () => {
-    for (const event of LIFECYCLE_EVENTS) expect(decide(undefined, event)).toEqual({ kind: 'defer', reason: 'order_not_found' });
+  it.each(EVENTS)('defers %s for an order not known yet, whatever the facts', (event) => {
+    for (const facts of ALL_FACTS) expect(decide(undefined, event, facts)).toEqual({ kind: 'defer', reason: 'order_not_found' });
+  });
+
+  const unconcerned = EXPECTED.filter(([, event]) => event !== 'payment_succeeded' && event !== 'order_refunded');
+  it.each(unconcerned.map(([status, event]) => [status, event] as const))('decides %s + %s alike whatever the payment, refund and restock facts', (status, event) => {
+    for (const facts of ALL_FACTS) expect([facts, summary(status, event, decide(status, event, facts))]).toEqual([facts, expectedFor(status, event)]);
+  });
+
+  it.each(cells(PAYMENT))('decides %s + payment_succeeded, amount %s, payment ids %s: %j', (status, covers, ids, expected) => {
+    for (const restock of [false, true]) {
+      for (const refundCovers of [undefined, true, false]) {
+        const facts = { ...factsOf(covers, ids, restock, 'payment'), ...(refundCovers === undefined ? {} : { refundCovers }) };
+        expect([facts, summary(status, 'payment_succeeded', decide(status, 'payment_succeeded', facts))]).toEqual([facts, expected]);
+      }
+    }
+  });
+
+  it.each(cells(REFUND))('decides %s + order_refunded, refund %s, payment ids %s: %j (restock: for a fulfilled order, the units come back)', (status, covers, ids, expected) => {
+    for (const restock of [false, true]) {
+      // restock changes one thing: a fulfilled order's shipped units come back on hand
+      const restocked = restock && expected.kind === 'apply' && status === 'fulfilled' ? { ...expected, movement: 'restock' } : expected;
+      for (const paymentCovers of [undefined, true, false]) {
+        const facts = { ...factsOf(covers, ids, restock, 'refund'), ...(paymentCovers === undefined ? {} : { paymentCovers }) };
+        expect([facts, summary(status, 'order_refunded', decide(status, 'order_refunded', facts))]).toEqual([facts, restocked]);
+      }
+    }
+  });
+
+  it('flags only for the contract\'s attention reasons', () => {
+    const raised = new Set(
+      ORDER_STATUSES.flatMap((status) => EVENTS.flatMap((event) => ALL_FACTS.flatMap((facts) => {
+        const decision = decide(status, event, facts);
+        return decision.kind === 'defer' ? [] : decision.flags;
+      }))),
+    );
+    expect([...raised].sort()).toEqual([...ATTENTION_REASONS].sort());
   });
 
   it.each([
     ['rejected', 'never leaves the status it was created in'],
     ['cancelled', 'is final'],
     ['refunded', 'is final'],
-  ] as const)('%s %s: every event is ignored', (status, _why) => {
-    expect(LIFECYCLE_EVENTS.map((event) => decide(status, event).kind)).toEqual(LIFECYCLE_EVENTS.map(() => 'ignore'));
+  ] as const)('%s %s: no event changes its status or moves its units', (status, _why) => {
+    for (const event of EVENTS) {
+      for (const facts of ALL_FACTS) {
+        const decision = decide(status, event, facts);
+        expect(decision.kind === 'defer' || (decision.kind === 'apply' && (decision.transition !== null || decision.movement !== null))).toBe(false);
+      }
+    }
+  });
+
+  it('knows, per status, whether the order holds its units reserved, shipped, or none', () => {
+    expect(Object.fromEntries(ORDER_STATUSES.map((status) => [status, unitsHeldIn(status)]))).toEqual({
+      pending: 'reserved',
+      payment_failed: 'reserved',
+      paid: 'reserved',
+      fulfilled: 'shipped',
+      refunded: 'none',
+      cancelled: 'none',
+      rejected: 'none',
+    });
+  });
+
+  it('flags the one transition that needs a person: a paid order cancelled', () => {
+    expect(TRANSITIONS.filter((t) => t.attention).map((t) => [t.from, t.on, t.attention])).toEqual([['paid', 'order_cancelled', 'cancelled_after_payment']]);
   });
 });
 

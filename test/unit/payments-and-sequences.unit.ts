@@ -1,15 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { type OrderOutcome, outcomeOfSequence } from '../../src/orders/order-commands.js';
-import {
-  AMOUNT_MISMATCH,
-  compareDecimals,
-  decide,
-  decidePayment,
-  paymentCovers,
-  refundCoversOrder,
-  returnMovementOf,
-} from '../../src/orders/order-state-machine.js';
-import { ORDER_STATUSES } from '../../src/orders/order-status.js';
+import { compareDecimals, paymentCovers, refundCoversOrder } from '../../src/orders/order-state-machine.js';
 
 describe('paymentCovers: a gateway payment pays its order only in full and in its currency', () => {
   it.each([
@@ -37,28 +28,7 @@ describe('paymentCovers: a gateway payment pays its order only in full and in it
     expect(compareDecimals(a, b)).toBe(sign);
   });
 
-  it('turns an applicable payment that does not cover the order into an ignore that flags it', () => {
-    const applies = decide('pending', 'payment_succeeded');
-    expect(decidePayment(applies, true)).toBe(applies);
-    expect(decidePayment(applies, false)).toEqual({ kind: 'ignore', reason: AMOUNT_MISMATCH, flag: true });
-    // a payment that could not apply anyway keeps the state machine's own decision
-    const rejected = decide('rejected', 'payment_succeeded');
-    expect(decidePayment(rejected, false)).toBe(rejected);
-  });
-});
-
-describe('returnMovementOf: what returned units do, by the order status', () => {
-  it('releases reserved units, restocks shipped ones, and finds none to return otherwise', () => {
-    expect(Object.fromEntries(ORDER_STATUSES.map((s) => [s, returnMovementOf(s) ?? null]))).toEqual({
-      pending: 'release',
-      payment_failed: 'release',
-      paid: 'release',
-      fulfilled: 'restock',
-      refunded: null,
-      cancelled: null,
-      rejected: null,
-    });
-  });
+  // what decide() makes of a payment that does not cover its order: the PAYMENT table of order-state-machine.unit.ts
 });
 
 describe('outcomeOfSequence: one delivery, several commands', () => {
@@ -79,7 +49,7 @@ describe('outcomeOfSequence: one delivery, several commands', () => {
     },
     {
       title: 'nothing applies: ignored, for the first reason',
-      outcomes: [ignored('order_already_exists', 'paid'), ignored('transition_not_allowed', 'paid')],
+      outcomes: [ignored('order_already_exists', 'paid'), ignored('already_applied', 'paid')],
       expected: ignored('order_already_exists', 'paid'),
     },
     {

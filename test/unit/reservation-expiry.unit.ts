@@ -66,7 +66,12 @@ describe('reservation expiry, as the state machine decides it', () => {
 
   it('leaves an expired order where a late payment is ignored and the order flagged', () => {
     for (const t of EXPIRY_TRANSITIONS) {
-      expect(decide(t.to, 'payment_succeeded')).toEqual({ kind: 'ignore', reason: `payment_for_${t.to}_order`, flag: true });
+      expect(decide(t.to, 'payment_succeeded', { restock: false })).toEqual({
+        kind: 'ignore',
+        reason: `payment_for_${t.to}_order`,
+        flags: [`payment_for_${t.to}_order`],
+        keepPaymentId: null,
+      });
     }
   });
 });

@@ -32,6 +32,8 @@ const paid = (orderId: string, amount: string, currency: string, paymentId?: str
   ...(paymentId === undefined ? {} : { paymentId }),
 });
 const lifecycle = (event: string, orderId: string, reason: string | null = null) => ({ kind: 'lifecycle', orderId, event, reason, restock: false });
+/** A Stripe Refund of `amount` (major units) of the payment `paymentId`: it refunds the order only if that is the order's total. */
+const refundOf = (amount: string, currency: string, paymentId = PI) => ({ ...lifecycle('order_refunded', ''), paymentId, onlyIfRefundingAmount: { amount, currency } });
 
 describe('the stripe provider on Stripe samples (test/fixtures/gateways/stripe/), as published', () => {
   it.each<[StripeFixture, DeliveryCommand]>([
@@ -41,6 +43,11 @@ describe('the stripe provider on Stripe samples (test/fixtures/gateways/stripe/)
     ['checkout.session.async_payment_succeeded', { orderId: 'o-1', commands: [paid('o-1', '30.00', 'EUR', PI)] as never }],
     ['checkout.session.async_payment_failed', { orderId: 'o-1', commands: [lifecycle('payment_failed', 'o-1')] as never }],
     ['charge.refunded', { orderId: 'o-1', commands: [lifecycle('order_refunded', 'o-1')] as never }],
+    // a Refund and a Dispute name no order: the order is the one their payment intent paid
+    ['refund.created', { orderId: null, byPayment: PI, commands: [refundOf('1.00', 'USD')] as never }],
+    ['refund.updated', { orderId: null, byPayment: PI, commands: [refundOf('1.00', 'USD')] as never }],
+    ['charge.dispute.created', { orderId: null, byPayment: PI, commands: [lifecycle('dispute_opened', '')] as never }],
+    ['charge.dispute.closed', { orderId: null, byPayment: PI, commands: [lifecycle('dispute_lost', '')] as never }],
   ])('%s becomes %j', (type, expected) => {
     const eventId = `evt_fixture_${type.replaceAll('.', '_')}`;
     expect(read(stripeFixture(type))).toEqual({ eventId, eventType: type, ...expected });
@@ -134,6 +141,29 @@ describe('the stripe provider, edited samples', () => {
   it('a partial refund is ignored (partial_refund); a full one, whatever the amount, refunds', () => {
     expect(edited('charge.refunded', (o) => (o.amount_refunded = 40))).toMatchObject({ orderId: 'o-1', commands: [], ignoredReason: 'partial_refund' });
     expect(edited('charge.refunded', (o) => ((o.amount = 250000), (o.amount_refunded = 250000))).commands).toEqual([lifecycle('order_refunded', 'o-1')]);
+    // the payment it refunds is named, so that a refund of another payment than the order's does not refund it
+    expect(edited('charge.refunded', (o) => (o.payment_intent = 'pi_charged')).commands).toEqual([{ ...lifecycle('order_refunded', 'o-1'), paymentId: 'pi_charged' }]);
+  });
+
+  it.each(['refund.created', 'refund.updated'] as const)('%s: a succeeded Refund refunds the order if its amount is the whole total (the domain compares it in major units)', (type) => {
+    const delivery = edited(type, (o) => ((o.amount = 1099), (o.currency = 'jpy')));
+    expect(delivery.commands).toEqual([refundOf('1099', 'JPY')]);
+    // a Refund naming its order in its metadata goes to that order
+    expect(edited(type, (o) => (o.metadata = { order_id: 'o-7' }))).toMatchObject({ orderId: 'o-7', commands: [{ ...refundOf('1.00', 'USD'), orderId: 'o-7' }] });
+  });
+
+  it.each(['pending', 'requires_action', 'failed', 'canceled'])('a Refund with status %s is ignored, naming the status', (status) => {
+    for (const type of ['refund.created', 'refund.updated'] as const) {
+      expect(edited(type, (o) => (o.status = status))).toMatchObject({ orderId: null, commands: [], ignoredReason: `refund_not_succeeded: ${status}` });
+    }
+  });
+
+  it.each(['won', 'warning_closed'])('a dispute closed %s is ignored, naming the status; only a lost one flags', (status) => {
+    expect(edited('charge.dispute.closed', (o) => (o.status = status))).toMatchObject({ orderId: null, commands: [], ignoredReason: `dispute_not_lost: ${status}` });
+  });
+
+  it('a dispute opens whatever its status says (needs_response, under_review, ...): Stripe sends created once', () => {
+    expect(edited('charge.dispute.created', (o) => (o.status = 'needs_response')).commands).toEqual([lifecycle('dispute_opened', '')]);
   });
 
   it('keeps 64-bit order ids and long ids digit for digit, as strings', () => {
@@ -188,6 +218,11 @@ describe('the stripe provider refuses malformed bodies, naming the field', () =>
     ['metadata.order_id an object', 'data.object.metadata.order_id', edited('charge.refunded', (e) => (e.data.object.metadata = { order_id: { id: 1 } }))],
     ['client_reference_id a boolean', 'data.object.client_reference_id', edited('checkout.session.completed', (e) => ((e.data.object.metadata = {}), (e.data.object.client_reference_id = true)))],
     ['an expanded payment intent without id', 'data.object.payment_intent.id', edited('charge.refunded', (e) => (e.data.object.payment_intent = { object: 'payment_intent' }))],
+    ['a Refund without status', 'data.object.status', edited('refund.created', (e) => delete e.data.object.status)],
+    ['a Refund amount in a string', 'data.object.amount', edited('refund.updated', (e) => (e.data.object.amount = '100'))],
+    ['a Refund without currency', 'data.object.currency', edited('refund.created', (e) => (e.data.object.currency = null))],
+    ['a closed dispute without status', 'data.object.status', edited('charge.dispute.closed', (e) => (e.data.object.status = null))],
+    ['a dispute whose payment intent holds a lone surrogate', 'data.object.payment_intent', edited('charge.dispute.created', (e) => (e.data.object.payment_intent = 'pi_\udc00'))],
   ])('%s: 400 naming %s', (_what, field, body) => {
     expect(refusedField(body)).toBe(field);
   });

@@ -154,7 +154,12 @@ export function createOrderCommand(data: NewOrderData): CreateOrderCommand {
   };
 }
 
-/** A lifecycle event's data as the domain's command. */
+/**
+ * A lifecycle event's data as the domain's command. A payment's `payment_id`
+ * names the payment (kept on the order, and what tells a redelivery from a
+ * double charge); its `amount` has no meaning in the contract and is not checked.
+ */
 export function lifecycleCommand(event: LifecycleEvent, data: LifecycleEventData): LifecycleCommand {
-  return { kind: 'lifecycle', orderId: data.order_id, event, reason: data.reason ?? null, restock: data.restock ?? false };
+  const command: LifecycleCommand = { kind: 'lifecycle', orderId: data.order_id, event, reason: data.reason ?? null, restock: data.restock ?? false };
+  return event === 'payment_succeeded' && data.payment_id !== undefined ? { ...command, paymentId: data.payment_id } : command;
 }

@@ -1,13 +1,15 @@
 import type { LifecycleCommand, Payment } from '../../orders/order-commands.js';
-import type { LifecycleEvent } from '../../orders/order-state-machine.js';
+import { type OrderEvent, PARTIAL_REFUND } from '../../orders/order-state-machine.js';
 import { cleanText, currencyOf, ID_RULE, idOf, invalid, isEventType, isObject, MAX_AMOUNT, readJson } from './input-rules.js';
 import type { DeliveryCommand, IdentifiedDelivery, Provider } from './provider.js';
 import { majorUnits } from './stripe-currencies.js';
 
 /** A Checkout Session that completed without its payment (a delayed method such as SEPA debit, or none due). */
 export const PAYMENT_NOT_COMPLETED = 'payment_not_completed';
-/** A charge refunded in part: the order keeps its status (the money is not all back). */
-export const PARTIAL_REFUND = 'partial_refund';
+/** A Refund not (yet) carried out: pending, requires_action, failed, canceled (the reason names the status). */
+export const REFUND_NOT_SUCCEEDED = 'refund_not_succeeded';
+/** A dispute closed otherwise than lost (won, warning_closed, ...): the money stays; nothing to flag (the reason names the status). */
+export const DISPUTE_NOT_LOST = 'dispute_not_lost';
 /** An event that names neither an order (metadata.order_id, client_reference_id) nor a payment intent. */
 export const NO_ORDER = 'no_order';
 /** The contract's reason for an event type a source does not map (as the envelope's UNKNOWN_EVENT_TYPE). */
@@ -21,6 +23,10 @@ const MAPPED = [
   'checkout.session.async_payment_succeeded',
   'checkout.session.async_payment_failed',
   'charge.refunded',
+  'refund.created',
+  'refund.updated',
+  'charge.dispute.created',
+  'charge.dispute.closed',
 ] as const;
 type MappedType = (typeof MAPPED)[number];
 
@@ -37,8 +43,8 @@ interface Target {
 
 /**
  * Stripe's own deliveries (https://docs.stripe.com/api/events/object):
- * payments, failed payments and full refunds of orders another source
- * created. The order is the object's `metadata.order_id` (a Checkout
+ * payments, failed payments, full refunds and disputes of orders another
+ * source created. The order is the object's `metadata.order_id` (a Checkout
  * Session's `client_reference_id` too), else the order its payment intent
  * paid. Amounts come in the currency's minor units (stripe-currencies.ts).
  */
@@ -94,20 +100,47 @@ export class StripeProvider implements Provider {
         return to(target, lifecycle('payment_failed', {}));
       }
       case 'charge.refunded': {
-        const target = targetOf(object, paymentIntentOf(object, 'payment_intent'));
+        const intentId = paymentIntentOf(object, 'payment_intent');
+        const target = targetOf(object, intentId);
         const amount = minorOf(object, 'amount');
         const refunded = minorOf(object, 'amount_refunded');
         if (refunded !== amount) return ignored(target, PARTIAL_REFUND);
         // Stripe knows money, not parcels: whether units come back is not its to say.
-        return to(target, lifecycle('order_refunded', { restock: false }));
+        return to(target, lifecycle('order_refunded', withPaymentId({ restock: false }, intentId)));
+      }
+      case 'refund.created':
+      case 'refund.updated': {
+        // A Refund names its payment intent, rarely an order (its metadata is the refund's own).
+        const intentId = paymentIntentOf(object, 'payment_intent');
+        const target = targetOf(object, intentId);
+        const status = cleanText(object.status, 100);
+        if (status === undefined) throw invalid('data.object.status', "must be the refund's status (such as succeeded)");
+        if (status !== 'succeeded') return ignored(target, `${REFUND_NOT_SUCCEEDED}: ${status}`);
+        // The Refund carries its own amount, not the charge's: whether it is of the whole order is the
+        // domain's to say, against the order's total (LifecycleCommand.onlyIfRefundingAmount).
+        const refunded = paymentOf(object, 'amount');
+        return to(target, lifecycle('order_refunded', withPaymentId({ restock: false, onlyIfRefundingAmount: refunded }, intentId)));
+      }
+      case 'charge.dispute.created':
+      case 'charge.dispute.closed': {
+        const target = targetOf(object, paymentIntentOf(object, 'payment_intent'));
+        if (type === 'charge.dispute.created') return to(target, lifecycle('dispute_opened', {}));
+        const status = cleanText(object.status, 100);
+        if (status === undefined) throw invalid('data.object.status', "must be the dispute's status (such as lost)");
+        return status === 'lost' ? to(target, lifecycle('dispute_lost', {})) : ignored(target, `${DISPUTE_NOT_LOST}: ${status}`);
       }
     }
   }
 }
 
+/** The command's fields, with the payment they are about when the object names one. */
+function withPaymentId<T extends object>(extra: T, paymentId: string | undefined): T & { paymentId?: string } {
+  return paymentId === undefined ? extra : { ...extra, paymentId };
+}
+
 function lifecycle(
-  event: LifecycleEvent,
-  extra: { reason?: string | null; restock?: boolean; payment?: Payment; paymentId?: string },
+  event: OrderEvent,
+  extra: { reason?: string | null; restock?: boolean; payment?: Payment; paymentId?: string; onlyIfRefundingAmount?: Payment },
 ): LifecycleCommand {
   const { reason = null, restock = false, ...rest } = extra;
   return { kind: 'lifecycle', orderId: '', event, reason, restock, ...rest };
