@@ -186,7 +186,7 @@ export async function readState(url: string): Promise<DatabaseState> {
       `SELECT (SELECT count(*) FROM webhook_events) AS "events",
               (SELECT count(*) FROM orders WHERE status = 'pending') AS "pendingOrders",
               (SELECT coalesce(sum(reserved), 0) FROM stock) AS "reservedUnits",
-              (SELECT coalesce(sum(l.quantity), 0) FROM order_lines l JOIN orders o USING (order_id)
+              (SELECT coalesce(sum(l.quantity), 0) FROM order_lines l JOIN orders o ON o.source = l.order_source AND o.order_id = l.order_id
                 WHERE o.status = 'pending') AS "pendingUnits",
               (SELECT count(*) FROM stock s
                  LEFT JOIN (SELECT sku, sum(on_hand_delta) AS oh, sum(reserved_delta) AS r

@@ -47,11 +47,11 @@ SELECT count(*) AS fresh, coalesce(min(order_id), '') AS oid FROM ins \gset
 \if :fresh
 INSERT INTO orders (order_id, status, customer_name, customer_email, total_amount, currency, source)
   VALUES (:oid, 'pending', 'Bench Customer ' || :a, NULL, 10.5 * :lines, 'USD', 'default');
-INSERT INTO order_lines (order_id, line_no, sku, quantity, unit_price)
-  VALUES (:oid, 1, 'SKU-' || lpad(:a::text, 4, '0'), 1, 10.5);
+INSERT INTO order_lines (order_source, order_id, line_no, sku, quantity, unit_price)
+  VALUES ('default', :oid, 1, 'SKU-' || lpad(:a::text, 4, '0'), 1, 10.5);
 \if :lines = 2
-INSERT INTO order_lines (order_id, line_no, sku, quantity, unit_price)
-  VALUES (:oid, 2, 'SKU-' || lpad(:b::text, 4, '0'), 1, 10.5);
+INSERT INTO order_lines (order_source, order_id, line_no, sku, quantity, unit_price)
+  VALUES ('default', :oid, 2, 'SKU-' || lpad(:b::text, 4, '0'), 1, 10.5);
 \endif
 UPDATE stock SET reserved = reserved + 1, updated_at = now()
  WHERE sku = 'SKU-' || lpad(:lo::text, 4, '0') AND on_hand - reserved >= 1;

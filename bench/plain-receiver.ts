@@ -154,7 +154,7 @@ async function apply(order: NewOrder, headers: IncomingMessage['headers'], raw: 
       statement(
         'order',
         `INSERT INTO orders (order_id, status, customer_name, customer_email, total_amount, currency, source)
-         VALUES ($1, 'pending', $2, $3, $4, $5, 'default') ON CONFLICT (order_id) DO NOTHING RETURNING order_id`,
+         VALUES ($1, 'pending', $2, $3, $4, $5, 'default') ON CONFLICT (source, order_id) DO NOTHING RETURNING order_id`,
         [order.orderId, order.customerName, order.customerEmail, order.totalAmount, order.currency],
       ),
     );
@@ -167,7 +167,7 @@ async function apply(order: NewOrder, headers: IncomingMessage['headers'], raw: 
       await client.query(
         statement(
           'line',
-          'INSERT INTO order_lines (order_id, line_no, sku, quantity, unit_price) VALUES ($1, $2, $3, $4, $5)',
+          `INSERT INTO order_lines (order_source, order_id, line_no, sku, quantity, unit_price) VALUES ('default', $1, $2, $3, $4, $5)`,
           [order.orderId, index + 1, line.sku, line.quantity, line.unit_price],
         ),
       );

@@ -177,7 +177,7 @@ describe('PgBouncer in transaction mode, three instances behind HAProxy', () => 
     const { rows: [stock] } = await direct.query(`SELECT on_hand, reserved FROM stock WHERE sku = 'LAST'`);
     expect(stock).toEqual({ on_hand: 40, reserved: 40 });
     const { rows: [held] } = await direct.query<{ units: number }>(
-      `SELECT coalesce(sum(l.quantity), 0)::int AS units FROM order_lines l JOIN orders o USING (order_id) WHERE o.status = 'pending'`,
+      `SELECT coalesce(sum(l.quantity), 0)::int AS units FROM order_lines l JOIN orders o ON o.source = l.order_source AND o.order_id = l.order_id WHERE o.status = 'pending'`,
     );
     expect(held.units).toBe(40);
     const { rows: [events] } = await direct.query<{ n: number }>(`SELECT count(*)::int AS n FROM webhook_events WHERE status = 'processed'`);
