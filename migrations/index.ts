@@ -8,6 +8,7 @@ import { NativeGateways1764400000000 } from './1764400000000-native-gateways.js'
 import { NotificationsAndExpiry1764500000000 } from './1764500000000-notifications-and-expiry.js';
 import { GeneratedColumnExpressions1764600000000 } from './1764600000000-generated-column-expressions.js';
 import { OrdersBelongToTheirSource1764700000000 } from './1764700000000-orders-belong-to-their-source.js';
+import { LinesHoldTheStock1764800000000 } from './1764800000000-lines-hold-the-stock.js';
 
 /**
  * Every migration, oldest first. Listed explicitly (no glob) so the same list
@@ -25,4 +26,5 @@ export const migrations = [
   NotificationsAndExpiry1764500000000,
   GeneratedColumnExpressions1764600000000,
   OrdersBelongToTheirSource1764700000000,
+  LinesHoldTheStock1764800000000,
 ];

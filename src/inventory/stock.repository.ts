@@ -30,8 +30,6 @@ export interface Movement {
   kind: StockMovementKind;
   /** Units moved; what they do to the counters is the kind's (countersMovedBy). */
   units: number;
-  /** The order whose units moved (its source and id; inventory/ knows no more of orders). */
-  order?: { source: string; orderId: string } | null;
   webhookEventId?: string | null;
   reason?: string | null;
 }
@@ -85,8 +83,6 @@ export class StockRepository {
               kind: m.kind,
               on_hand_delta: onHandDelta,
               reserved_delta: reservedDelta,
-              order_source: m.order?.source ?? null,
-              order_id: m.order?.orderId ?? null,
               webhook_event_id: m.webhookEventId ?? null,
               reason: m.reason ?? null,
             };
