@@ -166,7 +166,7 @@ describe('reservation expiry (RESERVATION_TTL=1m; sweeps run here, orders aged w
     expect(await stockOf(t.db, 'A')).toEqual({ on_hand: 100, reserved: 0 });
     expect(await stockOf(t.db, 'B')).toEqual({ on_hand: 100, reserved: 0 });
     expect(await ledgerMismatches(t.db)).toEqual([]);
-    expect(await reconcile()).toEqual({ code: 0, stdout: 'ledger matches the counters of all 2 SKUs\n' });
+    expect(await reconcile()).toEqual({ code: 0, stdout: 'ledger matches the counters of all 2 SKUs and 120 order lines\n' });
   });
 
   it('leaves an order whose stock no longer matches as it is, and expires the rest of its batch', async () => {
@@ -275,7 +275,7 @@ describe('reservation expiry on its own (RESERVATION_TTL=1s: the sweeper started
     expect((await view('bought')).status).toBe('paid');
     expect(await stockOf(t.db, 'A')).toEqual({ on_hand: 10, reserved: 2 });
     expect(await ledgerMismatches(t.db)).toEqual([]);
-    expect(await reconcile()).toEqual({ code: 0, stdout: 'ledger matches the counters of all 2 SKUs\n' });
+    expect(await reconcile()).toEqual({ code: 0, stdout: 'ledger matches the counters of all 2 SKUs and 6 order lines\n' });
   });
 });
 
