@@ -174,3 +174,62 @@ describe('order lines hold the stock', () => {
     await linesHoldTheStock();
   });
 });
+
+/** The line rule itself (move_order_lines.sql), called directly: what each kind does to a line's counters and stock. */
+describe('shelfsync_move_order_lines', () => {
+  const t = useTestApp();
+  beforeEach(async () => {
+    await resetDatabase(t.db);
+    await seedStock(t.db, { A: 10 });
+    await t.db.query(`INSERT INTO orders (source, order_id, status, customer_name, total_amount, currency) VALUES ('default', 'o', 'paid', 'C', 1, 'USD')`);
+    await t.db.query(`INSERT INTO order_lines (order_source, order_id, line_no, sku, quantity) VALUES ('default', 'o', 1, 'A', 3), ('default', 'o', 2, NULL, 1)`);
+  });
+  const DELTAS = JSON.stringify({ reserve: { on_hand: 0, reserved: 1 }, release: { on_hand: 0, reserved: -1 }, commit: { on_hand: -1, reserved: -1 }, restock: { on_hand: 1, reserved: 0 } });
+  const move = async (kind: string, units: number, returned = false): Promise<unknown> =>
+    (
+      await t.db.query(`SELECT written, refused FROM shelfsync_move_order_lines($1::jsonb, $2::jsonb)`, [
+        JSON.stringify([{ order_source: 'default', order_id: 'o', line_no: 1, kind, units, returned }]),
+        DELTAS,
+      ])
+    )[0];
+  const line = async (): Promise<unknown> =>
+    (await t.db.query(`SELECT reserved_quantity AS r, fulfilled_quantity AS f, returned_quantity AS ret FROM order_lines WHERE order_id = 'o' AND line_no = 1`))[0];
+
+  it('reserve adds to reserved; a returned release moves it to returned; commit to fulfilled; restock adds to returned; each with its ledger row', async () => {
+    expect(await move('reserve', 3)).toEqual({ written: 1, refused: [] });
+    expect(await line()).toEqual({ r: 3, f: 0, ret: 0 });
+    await move('release', 1, true);
+    expect(await line()).toEqual({ r: 2, f: 0, ret: 1 });
+    await move('commit', 2);
+    expect(await line()).toEqual({ r: 0, f: 2, ret: 1 });
+    await move('restock', 1);
+    expect(await line()).toEqual({ r: 0, f: 2, ret: 2 });
+    expect(await stockOf(t.db, 'A')).toEqual({ on_hand: 9, reserved: 0 });
+    expect(await t.db.query(`SELECT kind::text, line_no, on_hand_delta, reserved_delta FROM stock_movements WHERE order_id = 'o' ORDER BY id`)).toEqual([
+      { kind: 'reserve', line_no: 1, on_hand_delta: 0, reserved_delta: 3 },
+      { kind: 'release', line_no: 1, on_hand_delta: 0, reserved_delta: -1 },
+      { kind: 'commit', line_no: 1, on_hand_delta: -2, reserved_delta: -2 },
+      { kind: 'restock', line_no: 1, on_hand_delta: 1, reserved_delta: 0 },
+    ]);
+  });
+
+  it('a release not marked returned (a cancellation) leaves returned alone', async () => {
+    await move('reserve', 3);
+    await move('release', 3);
+    expect(await line()).toEqual({ r: 0, f: 0, ret: 0 });
+  });
+
+  it('leaves the line as it was when the stock guard refuses, and refuses a move past what the line holds', async () => {
+    expect(await move('release', 1)).toEqual({ written: 0, refused: [expect.objectContaining({ sku: 'A', refusal: 'reserved_below_zero' })] });
+    expect(await line()).toEqual({ r: 0, f: 0, ret: 0 });
+    await t.db.query(`UPDATE stock SET reserved = 5 WHERE sku = 'A'`);
+    await expect(move('release', 1)).rejects.toThrow(/order_lines_reserved_quantity_check/);
+    await expect(move('reserve', 4)).rejects.toThrow(/order_lines_held_check/);
+    await expect(
+      t.db.query(`SELECT * FROM shelfsync_move_order_lines($1::jsonb, $2::jsonb)`, [
+        JSON.stringify([{ order_source: 'default', order_id: 'o', line_no: 2, kind: 'reserve', units: 1 }]),
+        DELTAS,
+      ]),
+    ).rejects.toThrow(/no SKU/);
+  });
+});
