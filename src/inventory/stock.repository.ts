@@ -77,7 +77,7 @@ export interface RefusedChange {
 /**
  * Stock counters and their ledger. The rules are database functions in
  * `src/inventory/sql/`: rows are locked in SKU order (lock_stock.sql), and
- * every counter change, here and in order creation, is the one guarded
+ * every counter change, here and in the moves of orders' lines, is the one guarded
  * statement of apply_stock_movements.sql that writes its ledger rows with it.
  */
 @Injectable()

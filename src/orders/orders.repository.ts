@@ -64,8 +64,9 @@ export interface StatusChange {
 /**
  * Orders, their lines and history. The rules are database functions in
  * `src/orders/sql/`: the order lock (lock_orders.sql), a status change with
- * its history row (record_status_changes.sql), and creation with its stock
- * allocation (create_orders.sql).
+ * its history row (record_status_changes.sql), creation with its stock
+ * allocation (create_orders.sql), and a line's counters with the ledger rows
+ * that move its units (move_order_lines.sql).
  */
 @Injectable()
 export class OrdersRepository {
