@@ -9,6 +9,7 @@ import { NotificationsAndExpiry1764500000000 } from './1764500000000-notificatio
 import { GeneratedColumnExpressions1764600000000 } from './1764600000000-generated-column-expressions.js';
 import { OrdersBelongToTheirSource1764700000000 } from './1764700000000-orders-belong-to-their-source.js';
 import { OrderAttention1764800000000 } from './1764800000000-order-attention.js';
+import { LinesHoldTheStock1764900000000 } from './1764900000000-lines-hold-the-stock.js';
 
 /**
  * Every migration, oldest first. Listed explicitly (no glob) so the same list
@@ -27,4 +28,5 @@ export const migrations = [
   GeneratedColumnExpressions1764600000000,
   OrdersBelongToTheirSource1764700000000,
   OrderAttention1764800000000,
+  LinesHoldTheStock1764900000000,
 ];

@@ -174,7 +174,7 @@ describe('the database functions of the hot path, called directly with a known a
     return t.db.query(
       `SELECT created, status FROM shelfsync_create_orders(
          p_orders => $1::jsonb, p_status_when_reserved => 'pending', p_status_when_short => 'rejected', p_reason_when_short => 'insufficient_stock',
-         p_reserve_deltas => '{"on_hand": 0, "reserved": 1}')
+         p_unit_deltas => '{"reserve": {"on_hand": 0, "reserved": 1}}')
         ORDER BY request`,
       [
         JSON.stringify(

@@ -126,7 +126,7 @@ describe('inventory and its ledger', () => {
       await admin(t.url, 'PUT', '/inventory/A', { on_hand: 5 });
       await deliver(t.url, newOrderEvent({ orderId: 'o', items: [{ sku: 'A', quantity: 2 }] }));
       const result = await reconcile();
-      expect(result).toEqual({ code: 0, stdout: 'ledger matches the counters of all 1 SKUs\n' });
+      expect(result).toEqual({ code: 0, stdout: 'ledger matches the counters of all 1 SKUs and 1 order lines\n' });
     });
 
     it('prints each SKU whose counters differ from its ledger and exits 1', async () => {
@@ -140,6 +140,38 @@ describe('inventory and its ledger', () => {
       expect(result.stdout).toContain('B\t7\t5\t0\t0');
       expect(result.stdout).not.toMatch(/^A\t/m);
       expect(await ledgerMismatches(t.db)).toHaveLength(1);
+    });
+
+    it("names each SKU whose reserved differs from its lines', and each line whose counters differ from its ledger rows, and exits 1", async () => {
+      await admin(t.url, 'PUT', '/inventory/A', { on_hand: 5 });
+      await deliver(t.url, newOrderEvent({ orderId: 'o', items: [{ sku: 'A', quantity: 2 }, { sku: 'A', quantity: 1 }] }));
+      // A line's counter changed behind the service's back: its SKU's reserved and its ledger rows no longer agree with it.
+      await t.db.query(`UPDATE order_lines SET reserved_quantity = 1 WHERE order_id = 'o' AND line_no = 1`);
+      const result = await reconcile();
+      expect(result.code).toBe(1);
+      expect(result.stdout).not.toContain('of 1 SKUs:');
+      expect(result.stdout).toContain('reserved differs from what the order lines hold for 1 SKUs:\nsku\treserved\tlines_reserved\nA\t3\t2\n');
+      expect(result.stdout).toContain('ledger differs from the counters of 1 of 2 order lines:');
+      expect(result.stdout).toMatch(/^default\to\t1\tA\t1\t2\t0\t0\t0\t0\t0$/m);
+      expect(result.stdout).not.toMatch(/^default\to\t2\t/m);
+    });
+
+    it('names a line whose shipped units differ from its commits', async () => {
+      await admin(t.url, 'PUT', '/inventory/A', { on_hand: 5 });
+      await deliver(t.url, newOrderEvent({ orderId: 'o', items: [{ sku: 'A', quantity: 2 }] }));
+      await t.db.query(`UPDATE order_lines SET reserved_quantity = 0, fulfilled_quantity = 2 WHERE order_id = 'o'`);
+      await t.db.query(`UPDATE stock SET reserved = 0 WHERE sku = 'A'`);
+      // The units were released (a row naming the line), yet the line says they shipped: no commit says so.
+      await t.db.query(
+        `INSERT INTO stock_movements (sku, kind, on_hand_delta, reserved_delta, order_source, order_id, line_no) VALUES ('A', 'release', 0, -2, 'default', 'o', 1)`,
+      );
+      const result = await reconcile();
+      expect(result.code).toBe(1);
+      expect(result.stdout).toBe(
+        'ledger differs from the counters of 1 of 1 order lines:\n' +
+          'source\torder_id\tline_no\tsku\treserved\tledger_reserved\tfulfilled\tledger_committed\treturned\tledger_restocked\tledger_released\n' +
+          'default\to\t1\tA\t0\t0\t2\t0\t0\t0\t2\n',
+      );
     });
   });
 });

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DataSource, MigrationExecutor } from 'typeorm';
 import { migrations } from '../migrations/index.js';
 import { OrdersBelongToTheirSource1764700000000 } from '../migrations/1764700000000-orders-belong-to-their-source.js';
+import { LinesHoldTheStock1764900000000 } from '../migrations/1764900000000-lines-hold-the-stock.js';
 import { dataSourceOptions } from '../src/database/data-source-options.js';
 import { scratchDatabaseUrl } from './support/scratch-database.js';
 
@@ -72,5 +73,109 @@ describe('1764700000000: orders belong to their source', () => {
       /stock_movements_order_check/,
     );
     expect(await db.query(`SELECT count(*)::int AS n FROM orders WHERE order_id = '424242356'`)).toEqual([{ n: 2 }]);
+  });
+});
+
+describe('1764900000000: lines hold the stock', () => {
+  const upTo = migrations.indexOf(LinesHoldTheStock1764900000000);
+  let db: DataSource;
+
+  beforeAll(async () => {
+    const before = await migrate(migrations.slice(0, upTo));
+    // The database of the migration before (and its rows); these orders are source 'lines', their SKUs L and M.
+    await before.query(`INSERT INTO stock (sku, on_hand, reserved) VALUES ('L', 100, 0), ('M', 100, 0)`);
+    const events: string[] = (
+      await before.query(
+        `INSERT INTO webhook_events (source, event_id, event_type, status, headers, raw_body)
+         SELECT 'lines', 'e' || g, 'test', 'processed', '{}', '\\x7b7d' FROM generate_series(1, 3) AS g RETURNING id::text`,
+      )
+    ).map((row: { id: string }) => row.id);
+    const orderOf = async (orderId: string, status: string, lines: [sku: string | null, quantity: number, returned?: number][]) => {
+      await before.query(`INSERT INTO orders (source, order_id, status, customer_name, total_amount, currency) VALUES ('lines', $1, $2, 'C', 10, 'USD')`, [
+        orderId,
+        status,
+      ]);
+      for (const [i, [sku, quantity, returned]] of lines.entries()) {
+        await before.query(`INSERT INTO order_lines (order_source, order_id, line_no, sku, quantity, returned_quantity) VALUES ('lines', $1, $2, $3, $4, $5)`, [
+          orderId,
+          i + 1,
+          sku,
+          quantity,
+          returned ?? 0,
+        ]);
+      }
+    };
+    const history = (orderId: string, from: string, to: string, event: string) =>
+      before.query(`INSERT INTO order_status_history (order_source, order_id, from_status, to_status, webhook_event_id) VALUES ('lines', $1, $2, $3, $4)`, [
+        orderId,
+        from,
+        to,
+        event,
+      ]);
+    const movement = (orderId: string | null, sku: string, kind: string, onHand: number, reserved: number, event: string | null) =>
+      before.query(
+        `INSERT INTO stock_movements (sku, kind, on_hand_delta, reserved_delta, order_source, order_id, webhook_event_id, reason)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+        [sku, kind, onHand, reserved, orderId && 'lines', orderId, event, orderId ? null : 'lines count'],
+      );
+    await orderOf('pending', 'pending', [['L', 3, 1], [null, 1]]);
+    await orderOf('paid', 'paid', [['M', 1], ['L', 1], ['L', 2]]);
+    await movement('paid', 'L', 'reserve', 0, 3, events[0]);
+    await orderOf('fulfilled', 'fulfilled', [['L', 2], [null, 1]]);
+    await orderOf('restocked', 'refunded', [['L', 2, 1]]);
+    await history('restocked', 'fulfilled', 'refunded', events[1]);
+    await movement('restocked', 'L', 'restock', 1, 0, events[1]);
+    await orderOf('kept', 'refunded', [['L', 1]]);
+    await history('kept', 'fulfilled', 'refunded', events[2]);
+    await orderOf('refunded', 'refunded', [['L', 1]]);
+    await history('refunded', 'paid', 'refunded', events[2]);
+    await orderOf('cancelled', 'cancelled', [['L', 1]]);
+    await orderOf('rejected', 'rejected', [['L', 1]]);
+    await movement(null, 'L', 'adjust', 100, 0, null);
+    await before.destroy();
+    db = await migrate(migrations.slice(0, upTo + 1));
+  });
+
+  afterAll(async () => {
+    await db?.destroy();
+  });
+
+  it('fills each line from its order’s status and history', async () => {
+    const rows: { order_id: string; r: number; f: number; ret: number }[] = await db.query(
+      `SELECT order_id, line_no, reserved_quantity AS r, fulfilled_quantity AS f, returned_quantity AS ret
+         FROM order_lines WHERE order_source = 'lines' ORDER BY order_id, line_no`,
+    );
+    const byOrder: Record<string, number[][]> = {};
+    for (const row of rows) (byOrder[row.order_id] ??= []).push([row.r, row.f, row.ret]);
+    expect(byOrder).toEqual({
+      // unshipped: what has not come back is reserved, on lines with a SKU only
+      pending: [[2, 0, 1], [0, 0, 0]],
+      paid: [[1, 0, 0], [1, 0, 0], [2, 0, 0]],
+      // shipped: every unit of its lines with a SKU
+      fulfilled: [[0, 2, 0], [0, 0, 0]],
+      // a refund after shipping that restocked brought every unit back; one that did not, none
+      restocked: [[0, 2, 2]],
+      kept: [[0, 1, 0]],
+      refunded: [[0, 0, 0]],
+      cancelled: [[0, 0, 0]],
+      rejected: [[0, 0, 0]],
+    });
+  });
+
+  it('gives each order’s ledger row the first line of its SKU, and an adjustment none; a row of an order must name a line', async () => {
+    expect(await db.query(`SELECT order_id, kind::text, line_no FROM stock_movements WHERE order_source = 'lines' OR reason = 'lines count' ORDER BY id`)).toEqual([
+      { order_id: 'paid', kind: 'reserve', line_no: 2 },
+      { order_id: 'restocked', kind: 'restock', line_no: 1 },
+      { order_id: null, kind: 'adjust', line_no: null },
+    ]);
+    await expect(
+      db.query(`INSERT INTO stock_movements (sku, kind, on_hand_delta, reserved_delta, order_source, order_id) VALUES ('L', 'release', 0, -1, 'lines', 'paid')`),
+    ).rejects.toThrow(/stock_movements_line_check/);
+    await expect(
+      db.query(`INSERT INTO stock_movements (sku, kind, on_hand_delta, reserved_delta, order_source, order_id, line_no) VALUES ('L', 'release', 0, -1, 'lines', 'paid', 9)`),
+    ).rejects.toThrow(/stock_movements_line_fkey/);
+    await expect(db.query(`UPDATE order_lines SET reserved_quantity = 2 WHERE order_id = 'fulfilled' AND line_no = 1`)).rejects.toThrow(/order_lines_held_check/);
+    await expect(db.query(`UPDATE order_lines SET fulfilled_quantity = 1 WHERE order_id = 'fulfilled' AND line_no = 2`)).rejects.toThrow(/order_lines_sku_check/);
+    await expect(db.query(`UPDATE order_lines SET reserved_quantity = -1 WHERE order_id = 'cancelled'`)).rejects.toThrow(/order_lines_reserved_quantity_check/);
   });
 });

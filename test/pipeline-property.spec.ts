@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { resetDatabase, seedStock } from './support/database.js';
+import { lineLedgerBreaches, resetDatabase, seedStock } from './support/database.js';
 import { checkWithinBudget } from './support/property.js';
 import { type Delivery, nativeSourcesEnv, SHOPIFY_STEPS, shopifyDelivery, type ShopifyStep, wooDelivery, type WooStep } from './support/native-deliveries.js';
 import { sign, useTestApp } from './support/test-app.js';
@@ -114,6 +114,10 @@ describe('the delivery pipeline, as a property', () => {
         `SELECT order_id, sum(on_hand_delta)::int AS on_hand, sum(reserved_delta)::int AS reserved
            FROM stock_movements WHERE order_id IS NOT NULL GROUP BY order_id ORDER BY order_id`,
       ),
+      // What each line holds reserved (whether it shipped and came back, or was released, is the order's path, as above).
+      lines: await t.db.query(`SELECT order_id, line_no, reserved_quantity FROM order_lines ORDER BY order_id, line_no`),
+      // Lines and ledger agree however the deliveries came (each list empty).
+      lineLedgerBreaches: await lineLedgerBreaches(t.db),
     };
   }
 
@@ -139,6 +143,7 @@ describe('the delivery pipeline, as a property', () => {
               const sequential = await state();
               // Every order was created through its source, and nothing waits: the native sources understood their deliveries.
               expect({ orders: sequential.orders.length, unsettled: sequential.unsettled }).toEqual({ orders: orders.length, unsettled: 0 });
+              expect(sequential.lineLedgerBreaches).toEqual({ rowsWithoutTheirLine: [], orders: [], lines: [], skus: [] });
 
               // The same events, each one to three times, in a random order, in concurrent batches.
               const copies = perOrder

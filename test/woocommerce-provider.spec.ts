@@ -62,8 +62,8 @@ describe('WooCommerce deliveries (WEBHOOK_WOO_PROVIDER=woocommerce)', () => {
       await created('w-1', 'processing');
       const { items } = await order('w-1');
       expect(items).toEqual([
-        { sku: null, quantity: 2, unit_price: 3, returned_quantity: 0 },
-        { sku: 'Bar3', quantity: 1, unit_price: 12, returned_quantity: 0 },
+        { sku: null, quantity: 2, unit_price: 3, reserved_quantity: 0, fulfilled_quantity: 0, returned_quantity: 0 },
+        { sku: 'Bar3', quantity: 1, unit_price: 12, reserved_quantity: 1, fulfilled_quantity: 0, returned_quantity: 0 },
       ]);
       expect(await count(t.db, 'stock', `sku = ''`)).toBe(0);
       expect(await bar3()).toEqual({ on_hand: 10, reserved: 1 });

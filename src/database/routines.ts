@@ -16,6 +16,7 @@ export const ROUTINE_FILES = [
   'inventory/sql/allocate_stock.sql',
   'orders/sql/lock_orders.sql',
   'orders/sql/record_status_changes.sql',
+  'orders/sql/move_order_lines.sql',
   'orders/sql/create_orders.sql',
   'orders/sql/claim_expired_reservations.sql',
   'webhooks/sql/deferred_events.sql',

@@ -59,34 +59,6 @@ export class InventoryService {
   ) {}
 
   /**
-   * Moves an order's units when its status changes, in the caller's
-   * transaction: `release` frees its reservations, `commit` ships them
-   * (they leave on_hand), `restock` brings shipped units back.
-   */
-  async moveOrderStock(
-    em: EntityManager,
-    order: { source: string; orderId: string },
-    /** One entry per SKU, as OrdersRepository.quantitiesBySku gives them. */
-    quantities: { sku: string; quantity: number }[],
-    kind: 'release' | 'commit' | 'restock',
-    /** The delivery that caused it; null for the service's own changes (reservation expiry). */
-    webhookEventId: string | null,
-  ): Promise<void> {
-    if (quantities.length === 0) return;
-    await this.stock.lockInSkuOrder(
-      em,
-      quantities.map((w) => w.sku),
-    );
-    const { refused } = await this.stock.applyMovements(
-      em,
-      quantities.map((w) => ({ sku: w.sku, kind, units: w.quantity, order, webhookEventId })),
-    );
-    if (refused.length > 0) {
-      throw new Error(`${kind} of order ${order.source}/${order.orderId} refused for ${refused.map((r) => `SKU "${r.sku}" (${r.refusal})`).join(', ')}: its stock no longer matches`);
-    }
-  }
-
-  /**
    * Locks the stock rows of these SKUs in the one SKU order (lock_stock.sql), for a caller that moves
    * the stock of several orders in one transaction: locked together first, never one order's SKUs
    * after another's out of that order.

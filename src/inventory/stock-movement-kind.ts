@@ -4,8 +4,8 @@ export type StockMovementKind = (typeof STOCK_MOVEMENT_KINDS)[number];
 
 /**
  * The ledger's rule: what one unit of each kind does to the counters. Every
- * movement's deltas are its units times these, here and in order creation
- * (create_orders.sql is given the `reserve` row); the database applies
+ * movement's deltas are its units times these, here and in the moves of
+ * orders' lines (move_order_lines.sql is given this table); the database applies
  * deltas and never decides them.
  */
 export const UNIT_DELTAS: Readonly<Record<StockMovementKind, { onHand: number; reserved: number }>> = {

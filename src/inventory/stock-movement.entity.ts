@@ -11,7 +11,9 @@ import { STOCK_MOVEMENT_KINDS, type StockMovementKind } from './stock-movement-k
 @Entity({ name: 'stock_movements' })
 @Check('stock_movements_check', `on_hand_delta <> 0 OR reserved_delta <> 0`)
 @Check('stock_movements_order_check', `(order_id IS NULL) = (order_source IS NULL)`)
+@Check('stock_movements_line_check', `(order_id IS NULL) = (line_no IS NULL)`)
 @ForeignKey('Order', ['orderSource', 'orderId'], ['source', 'orderId'], { name: 'stock_movements_order_fkey' })
+@ForeignKey('OrderLine', ['orderSource', 'orderId', 'lineNo'], ['orderSource', 'orderId', 'lineNo'], { name: 'stock_movements_line_fkey' })
 @Index('stock_movements_sku_idx', ['sku', 'id'])
 export class StockMovement {
   @PrimaryGeneratedColumn({ type: 'bigint' })
@@ -36,6 +38,10 @@ export class StockMovement {
 
   @Column({ name: 'order_id', type: 'text', nullable: true })
   orderId: string | null;
+
+  /** The order's line whose units moved: null exactly when the row names no order. */
+  @Column({ name: 'line_no', type: 'integer', nullable: true })
+  lineNo: number | null;
 
   @Column({ name: 'webhook_event_id', type: 'bigint', nullable: true })
   @ForeignKey('WebhookEvent', { name: 'stock_movements_webhook_event_id_fkey' })

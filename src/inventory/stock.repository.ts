@@ -25,13 +25,38 @@ export interface LedgerMismatch {
   ledger_reserved: number;
 }
 
+/** A SKU whose reserved units differ from what the order lines naming it hold reserved. */
+export interface HeldMismatch {
+  sku: string;
+  reserved: number;
+  lines_reserved: number;
+}
+
+/**
+ * An order line whose counters differ from its ledger rows: reserved from
+ * the sum of their reserved deltas, fulfilled from the units of their
+ * commits, or returned outside [restocked, restocked + released] (the ledger
+ * does not tell a return before shipping from a cancellation's release).
+ */
+export interface LineMismatch {
+  order_source: string;
+  order_id: string;
+  line_no: number;
+  sku: string | null;
+  reserved_quantity: number;
+  ledger_reserved: number;
+  fulfilled_quantity: number;
+  ledger_committed: number;
+  returned_quantity: number;
+  ledger_restocked: number;
+  ledger_released: number;
+}
+
 export interface Movement {
   sku: string;
   kind: StockMovementKind;
   /** Units moved; what they do to the counters is the kind's (countersMovedBy). */
   units: number;
-  /** The order whose units moved (its source and id; inventory/ knows no more of orders). */
-  order?: { source: string; orderId: string } | null;
   webhookEventId?: string | null;
   reason?: string | null;
 }
@@ -52,7 +77,7 @@ export interface RefusedChange {
 /**
  * Stock counters and their ledger. The rules are database functions in
  * `src/inventory/sql/`: rows are locked in SKU order (lock_stock.sql), and
- * every counter change, here and in order creation, is the one guarded
+ * every counter change, here and in the moves of orders' lines, is the one guarded
  * statement of apply_stock_movements.sql that writes its ledger rows with it.
  */
 @Injectable()
@@ -85,8 +110,6 @@ export class StockRepository {
               kind: m.kind,
               on_hand_delta: onHandDelta,
               reserved_delta: reservedDelta,
-              order_source: m.order?.source ?? null,
-              order_id: m.order?.orderId ?? null,
               webhook_event_id: m.webhookEventId ?? null,
               reason: m.reason ?? null,
             };
@@ -133,6 +156,46 @@ export class StockRepository {
                       FROM stock_movements GROUP BY sku) m USING (sku)
         WHERE s.on_hand <> coalesce(m.on_hand, 0) OR s.reserved <> coalesce(m.reserved, 0)
         ORDER BY s.sku COLLATE "C"`,
+    );
+  }
+
+  /**
+   * SKUs whose reserved units differ from the sum of the order lines'
+   * reserved_quantity (the units the ledger's order rows hold). The ledger
+   * names its order lines by key (stock_movements.line_no), as it names
+   * orders: read here by table, never through orders/.
+   */
+  async heldMismatches(em: EntityManager): Promise<HeldMismatch[]> {
+    return queryRows(
+      em,
+      `SELECT coalesce(s.sku, l.sku) AS sku, coalesce(s.reserved, 0) AS reserved, coalesce(l.reserved, 0)::int AS lines_reserved
+         FROM stock s
+         FULL JOIN (SELECT sku, sum(reserved_quantity) AS reserved FROM order_lines WHERE sku IS NOT NULL GROUP BY sku) l USING (sku)
+        WHERE coalesce(s.reserved, 0) <> coalesce(l.reserved, 0)
+        ORDER BY coalesce(s.sku, l.sku) COLLATE "C"`,
+    );
+  }
+
+  /** Order lines whose counters differ from the sums of the ledger rows that name them (LineMismatch). */
+  async lineMismatches(em: EntityManager): Promise<LineMismatch[]> {
+    return queryRows(
+      em,
+      `SELECT l.order_source, l.order_id, l.line_no, l.sku,
+              l.reserved_quantity, coalesce(m.reserved, 0)::int AS ledger_reserved,
+              l.fulfilled_quantity, coalesce(m.committed, 0)::int AS ledger_committed,
+              l.returned_quantity, coalesce(m.restocked, 0)::int AS ledger_restocked, coalesce(m.released, 0)::int AS ledger_released
+         FROM order_lines l
+         LEFT JOIN (SELECT order_source, order_id, line_no,
+                           sum(reserved_delta) AS reserved,
+                           sum(-on_hand_delta) FILTER (WHERE kind = 'commit') AS committed,
+                           sum(on_hand_delta) FILTER (WHERE kind = 'restock') AS restocked,
+                           sum(-reserved_delta) FILTER (WHERE kind = 'release') AS released
+                      FROM stock_movements WHERE line_no IS NOT NULL GROUP BY 1, 2, 3) m
+                USING (order_source, order_id, line_no)
+        WHERE l.reserved_quantity <> coalesce(m.reserved, 0)
+           OR l.fulfilled_quantity <> coalesce(m.committed, 0)
+           OR l.returned_quantity NOT BETWEEN coalesce(m.restocked, 0) AND coalesce(m.restocked, 0) + coalesce(m.released, 0)
+        ORDER BY l.order_source, l.order_id, l.line_no`,
     );
   }
 

@@ -7,6 +7,11 @@ import { Order } from './order.entity.js';
 @Check('order_lines_quantity_check', `quantity >= 1`)
 @Check('order_lines_unit_price_check', `unit_price >= 0`)
 @Check('order_lines_returned_quantity_check', `returned_quantity BETWEEN 0 AND quantity`)
+@Check('order_lines_reserved_quantity_check', `reserved_quantity >= 0`)
+@Check('order_lines_fulfilled_quantity_check', `fulfilled_quantity >= 0`)
+// a returned unit was never shipped or is one of the shipped: either way reserved, shipped and returned-unshipped fit in quantity
+@Check('order_lines_held_check', `reserved_quantity + greatest(fulfilled_quantity, returned_quantity) <= quantity`)
+@Check('order_lines_sku_check', `sku IS NOT NULL OR (reserved_quantity = 0 AND fulfilled_quantity = 0)`)
 export class OrderLine {
   @PrimaryColumn({ name: 'order_source', type: 'text' })
   orderSource: string;
@@ -27,7 +32,18 @@ export class OrderLine {
   @Column({ name: 'unit_price', ...amountColumn, nullable: true })
   unitPrice: string | null;
 
-  /** Units that came back (a partial refund with restock); the line holds quantity - returned_quantity. */
+  /**
+   * The line's counters, moved only with the ledger rows that name the line
+   * (src/orders/sql/move_order_lines.sql): units held in stock.reserved now,
+   * units shipped (they left on_hand), and units that came back (released
+   * while unshipped, or restocked after shipping).
+   */
+  @Column({ name: 'reserved_quantity', type: 'integer', default: 0 })
+  reservedQuantity: number;
+
+  @Column({ name: 'fulfilled_quantity', type: 'integer', default: 0 })
+  fulfilledQuantity: number;
+
   @Column({ name: 'returned_quantity', type: 'integer', default: 0 })
   returnedQuantity: number;
 

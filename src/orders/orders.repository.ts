@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { amountAsNumber } from '../database/amount-column.js';
 import { queryRows } from '../database/query-rows.js';
+import type { RefusedChange } from '../inventory/stock.repository.js';
 import { UNIT_DELTAS } from '../inventory/stock-movement-kind.js';
 import { Order } from './order.entity.js';
 import { type OrderKey, orderLabel } from './order-key.js';
@@ -41,6 +42,17 @@ export interface CreationStatuses {
   reasonWhenShort: string;
 }
 
+/** The ledger's rule for one unit of each kind, as the order functions take it (p_unit_deltas). */
+const UNIT_DELTAS_JSON = JSON.stringify(
+  Object.fromEntries(Object.entries(UNIT_DELTAS).map(([kind, delta]) => [kind, { on_hand: delta.onHand, reserved: delta.reserved }])),
+);
+
+/** What an order's stock movement did: refused SKUs (any: the caller rolls back), and the units moved per SKU. */
+export interface OrderStockMoved {
+  refused: RefusedChange[];
+  moved: { sku: string; quantity: number }[];
+}
+
 export interface StatusChange {
   order: OrderKey;
   from: OrderStatus;
@@ -52,8 +64,9 @@ export interface StatusChange {
 /**
  * Orders, their lines and history. The rules are database functions in
  * `src/orders/sql/`: the order lock (lock_orders.sql), a status change with
- * its history row (record_status_changes.sql), and creation with its stock
- * allocation (create_orders.sql).
+ * its history row (record_status_changes.sql), creation with its stock
+ * allocation (create_orders.sql), and a line's counters with the ledger rows
+ * that move its units (move_order_lines.sql).
  */
 @Injectable()
 export class OrdersRepository {
@@ -87,7 +100,7 @@ export class OrdersRepository {
       em,
       `SELECT created, status FROM shelfsync_create_orders(
          p_orders => $1::jsonb, p_status_when_reserved => $2, p_status_when_short => $3, p_reason_when_short => $4,
-         p_reserve_deltas => $5::jsonb)
+         p_unit_deltas => $5::jsonb)
         ORDER BY request`,
       [
         JSON.stringify(
@@ -105,7 +118,7 @@ export class OrdersRepository {
         statuses.whenReserved,
         statuses.whenShort,
         statuses.reasonWhenShort,
-        JSON.stringify({ on_hand: UNIT_DELTAS.reserve.onHand, reserved: UNIT_DELTAS.reserve.reserved }),
+        UNIT_DELTAS_JSON,
       ],
     );
     return rows;
@@ -209,19 +222,28 @@ export class OrdersRepository {
   }
 
   /**
-   * The units the order holds per SKU (lines naming the same SKU added up,
-   * less what came back), in the order of its lines; lines without a SKU
-   * hold none. The lock order of their stock rows is shelfsync_lock_stock's
-   * alone (src/inventory/sql/lock_stock.sql).
+   * Moves the order's units line by line, each line's counters with the
+   * ledger row that names it (move_order_lines.sql, the one owner of that
+   * rule): `release` and `commit` every unit its lines hold reserved,
+   * `restock` every shipped unit not back yet; with `returning` (units that
+   * came back), per SKU at most what its lines hold for the kind, earlier
+   * lines first, marked returned. The stock rows are locked in SKU order
+   * (shelfsync_lock_stock). The caller holds the order's lock.
    */
-  async quantitiesBySku(em: EntityManager, key: OrderKey): Promise<{ sku: string; quantity: number }[]> {
-    return queryRows(
+  async moveStock(
+    em: EntityManager,
+    key: OrderKey,
+    kind: 'release' | 'commit' | 'restock',
+    returning: { sku: string; quantity: number }[] | null,
+    webhookEventId: string | null,
+  ): Promise<OrderStockMoved> {
+    const [row] = await queryRows<{ written: number; refused: RefusedChange[]; moved: { sku: string; quantity: number }[] }>(
       em,
-      `SELECT sku, sum(quantity - returned_quantity)::int AS quantity FROM order_lines
-        WHERE order_source = $1 AND order_id = $2 AND sku IS NOT NULL
-        GROUP BY sku HAVING sum(quantity - returned_quantity) > 0 ORDER BY min(line_no)`,
-      [key.source, key.orderId],
+      `SELECT written, refused, moved FROM shelfsync_move_order_stock(
+         p_order_source => $1, p_order_id => $2, p_kind => $3, p_returning => $4::jsonb, p_webhook_event_id => $5::bigint, p_unit_deltas => $6::jsonb)`,
+      [key.source, key.orderId, kind, returning === null ? null : JSON.stringify(returning), webhookEventId, UNIT_DELTAS_JSON],
     );
+    return { refused: row.refused, moved: row.moved };
   }
 
   /**
@@ -273,45 +295,6 @@ export class OrdersRepository {
       [paymentId, sources],
     );
     return row?.order_id;
-  }
-
-  /**
-   * Marks units of the order's lines as returned, per SKU at most what its
-   * lines still hold (earlier lines first). Returns what was marked, per SKU,
-   * in the order asked. The caller holds the order's lock.
-   */
-  async markReturned(
-    em: EntityManager,
-    key: OrderKey,
-    asked: { sku: string; quantity: number }[],
-  ): Promise<{ sku: string; quantity: number }[]> {
-    const rows = await queryRows<{ changed: { sku: string; quantity: number }[] | null }>(
-      em,
-      `WITH asked AS (
-         SELECT sku, sum(quantity)::int AS quantity FROM jsonb_to_recordset($2::jsonb) AS a(sku text, quantity int) GROUP BY sku
-       ), held AS (
-         SELECT l.line_no, l.sku, l.quantity - l.returned_quantity AS left_on_line,
-                sum(l.quantity - l.returned_quantity) OVER (PARTITION BY l.sku ORDER BY l.line_no) - (l.quantity - l.returned_quantity) AS before_line
-           FROM order_lines l WHERE l.order_source = $3 AND l.order_id = $1 AND l.sku IN (SELECT sku FROM asked)
-       ), taken AS (
-         SELECT h.line_no, h.sku, least(h.left_on_line, greatest(a.quantity - h.before_line, 0)) AS units
-           FROM held h JOIN asked a USING (sku)
-       ), changed AS (
-         UPDATE order_lines l SET returned_quantity = l.returned_quantity + t.units
-           FROM taken t WHERE l.order_source = $3 AND l.order_id = $1 AND l.line_no = t.line_no AND t.units > 0
-         RETURNING t.sku, t.units
-       )
-       SELECT jsonb_agg(jsonb_build_object('sku', sku, 'quantity', units)) AS changed
-         FROM (SELECT sku, sum(units)::int AS units FROM changed GROUP BY sku) AS per_sku`,
-      [key.orderId, JSON.stringify(asked), key.source],
-    );
-    const changed = new Map((rows[0]?.changed ?? []).map((c) => [c.sku, c.quantity]));
-    const seen = new Set<string>();
-    return asked.flatMap(({ sku }) => {
-      if (seen.has(sku) || !changed.has(sku)) return [];
-      seen.add(sku);
-      return [{ sku, quantity: changed.get(sku)! }];
-    });
   }
 
   /**

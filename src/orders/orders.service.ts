@@ -48,7 +48,15 @@ export interface OrderView {
   total_amount: number;
   currency: string;
   payment_id: string | null;
-  items: { sku: string | null; quantity: number; unit_price: number | null; returned_quantity: number }[];
+  /** Per line: units ordered, held reserved now, shipped, and come back. */
+  items: {
+    sku: string | null;
+    quantity: number;
+    unit_price: number | null;
+    reserved_quantity: number;
+    fulfilled_quantity: number;
+    returned_quantity: number;
+  }[];
   history: { from_status: string | null; to_status: string; reason: string | null; webhook_event_id: string | null; at: string }[];
   /** Every attention item, oldest first: the open ones (resolved_at null) and the order's attention history. */
   attention: AttentionItemView[];
@@ -207,10 +215,7 @@ export class OrdersService {
       if (!moved) throw new Error(`order ${orderLabel(order)} left status ${transition.from} while locked`);
     }
     await this.raiseAndKeep(em, order, decision, cause);
-    if (decision.movement) {
-      const lines = await this.orders.quantitiesBySku(em, order);
-      await this.inventory.moveOrderStock(em, order, lines, decision.movement, cause.webhookEventId);
-    }
+    if (decision.movement) await this.moveStock(em, order, decision.movement, null, cause.webhookEventId);
     return { result: 'applied', reason: null, status: transition?.to ?? status };
   }
 
@@ -263,10 +268,30 @@ export class OrdersService {
     const { key: order, status } = located;
     const decision = decide(status, UNITS_RETURNED, { restock: true });
     if (decision.kind !== 'apply') return this.notApplied(em, order, status, decision, cause);
-    const returned = await this.orders.markReturned(em, order, command.lines);
+    // a return that moves nothing (the decision has no movement) returns nothing
+    const returned = decision.movement ? await this.moveStock(em, order, decision.movement, command.lines, cause.webhookEventId) : [];
     if (returned.length === 0) return { result: 'ignored', reason: NOTHING_LEFT_TO_RETURN, status };
-    if (decision.movement) await this.inventory.moveOrderStock(em, order, returned, decision.movement, cause.webhookEventId);
     return { result: 'applied', reason: null, status };
+  }
+
+  /**
+   * Moves the order's units line by line (OrdersRepository.moveStock: each
+   * line's counters with its ledger row), all of `kind` its lines hold, or
+   * the units `returning` names. A refusal means the order's stock no longer
+   * matches its lines: thrown, so the caller's transaction rolls back.
+   */
+  private async moveStock(
+    em: EntityManager,
+    order: OrderKey,
+    kind: 'release' | 'commit' | 'restock',
+    returning: { sku: string; quantity: number }[] | null,
+    webhookEventId: string | null,
+  ): Promise<{ sku: string; quantity: number }[]> {
+    const { refused, moved } = await this.orders.moveStock(em, order, kind, returning, webhookEventId);
+    if (refused.length > 0) {
+      throw new Error(`${kind} of order ${orderLabel(order)} refused for ${refused.map((r) => `SKU "${r.sku}" (${r.refusal})`).join(', ')}: its stock no longer matches`);
+    }
+    return moved;
   }
 
   /**
@@ -289,23 +314,23 @@ export class OrdersService {
     limit: number,
   ): Promise<{ claimed: number; expired: OrderKey[]; failed: { order: OrderKey; error: unknown }[] }> {
     const claimed = await this.orders.claimExpiredReservations(em, EXPIRING_STATUSES, ttlMs, limit);
-    const due: { order: OrderKey; transition: ExpiryTransition; lines: { sku: string; quantity: number }[] }[] = [];
+    const due: { order: OrderKey; transition: ExpiryTransition }[] = [];
     for (const order of claimed) {
       const status = await this.orders.lockAndReadStatus(em, order);
       const decision = decideExpiry(status, await this.orders.reservationDue(em, order, ttlMs), ttlMs);
-      if (decision.kind === 'expire') due.push({ order, transition: decision.transition, lines: await this.orders.quantitiesBySku(em, order) });
+      if (decision.kind === 'expire') due.push({ order, transition: decision.transition });
     }
-    await this.inventory.lockStock(em, [...new Set(due.flatMap((order) => order.lines.map((line) => line.sku)))]);
+    await this.inventory.lockStock(em, await this.orders.skusOf(em, [...new Set(due.map(({ order }) => order.orderId))]));
     const expired: OrderKey[] = [];
     const failed: { order: OrderKey; error: unknown }[] = [];
-    for (const { order, transition, lines } of due) {
+    for (const { order, transition } of due) {
       const failure = await this.transactions.inSavepoint(
         em,
         async () => {
           const moved = await this.orders.changeStatus(em, { order, from: transition.from, to: transition.to, reason: transition.reason, webhookEventId: null });
           if (!moved) throw new Error(`order ${orderLabel(order)} left status ${transition.from} while locked`);
           const movement = stockMovementOf(transition, false);
-          if (movement) await this.inventory.moveOrderStock(em, order, lines, movement, null);
+          if (movement) await this.moveStock(em, order, movement, null, null);
           // the deliveries that waited for the order (a fulfilment sent before its payment) are settled now
           await this.orderMoved.run(em, order.orderId);
           return undefined;
@@ -417,7 +442,14 @@ function toOrderView(order: Order): OrderView {
     total_amount: amountAsNumber(order.totalAmount),
     currency: order.currency,
     payment_id: order.paymentId,
-    items: order.lines.map((l) => ({ sku: l.sku, quantity: l.quantity, unit_price: amountAsNumber(l.unitPrice), returned_quantity: l.returnedQuantity })),
+    items: order.lines.map((l) => ({
+      sku: l.sku,
+      quantity: l.quantity,
+      unit_price: amountAsNumber(l.unitPrice),
+      reserved_quantity: l.reservedQuantity,
+      fulfilled_quantity: l.fulfilledQuantity,
+      returned_quantity: l.returnedQuantity,
+    })),
     history: order.history.map((h) => ({
       from_status: h.fromStatus,
       to_status: h.toStatus,

@@ -269,7 +269,7 @@ export async function checkExactness(url: string, plan: PlannedOrder[], onHand: 
          WHERE s.on_hand <> coalesce(m.o, 0) OR s.reserved <> coalesce(m.r, 0)`),
       movementsTwice: await one(`
         SELECT count(*) AS n FROM (SELECT 1 FROM stock_movements WHERE webhook_event_id IS NOT NULL
-         GROUP BY webhook_event_id, sku, kind HAVING count(*) > 1) t`),
+         GROUP BY webhook_event_id, sku, kind, order_source, order_id, line_no HAVING count(*) > 1) t`),
     };
   } finally {
     await client.end();

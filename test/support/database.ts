@@ -39,6 +39,42 @@ export async function ledgerMismatches(db: DataSource): Promise<unknown[]> {
 }
 
 /**
+ * Where the order lines and the ledger disagree (each list empty when they
+ * agree): ledger rows of an order that do not name one of its lines of their
+ * SKU; orders whose ledger rows' reserved units differ from the sum of their
+ * lines' reserved_quantity; lines whose reserved_quantity differs from the
+ * sum of their rows' reserved deltas, or fulfilled_quantity from their
+ * commits; SKUs whose reserved differs from what their lines hold.
+ */
+export async function lineLedgerBreaches(db: DataSource): Promise<Record<'rowsWithoutTheirLine' | 'orders' | 'lines' | 'skus', unknown[]>> {
+  return {
+    rowsWithoutTheirLine: await db.query(`
+      SELECT m.id FROM stock_movements m LEFT JOIN order_lines l USING (order_source, order_id, line_no)
+       WHERE m.order_id IS NOT NULL AND (m.line_no IS NULL OR l.sku IS DISTINCT FROM m.sku)`),
+    orders: await db.query(`
+      SELECT o.source, o.order_id, coalesce(m.reserved, 0)::int AS ledger, coalesce(l.reserved, 0)::int AS lines
+        FROM orders o
+        LEFT JOIN (SELECT order_source, order_id, sum(reserved_delta) AS reserved FROM stock_movements GROUP BY 1, 2) m
+               ON m.order_source = o.source AND m.order_id = o.order_id
+        LEFT JOIN (SELECT order_source, order_id, sum(reserved_quantity) AS reserved FROM order_lines GROUP BY 1, 2) l
+               ON l.order_source = o.source AND l.order_id = o.order_id
+       WHERE coalesce(m.reserved, 0) <> coalesce(l.reserved, 0)`),
+    lines: await db.query(`
+      SELECT l.order_source, l.order_id, l.line_no, l.reserved_quantity, l.fulfilled_quantity, m.reserved, m.committed
+        FROM order_lines l
+        LEFT JOIN (SELECT order_source, order_id, line_no, sum(reserved_delta)::int AS reserved,
+                          coalesce(sum(-on_hand_delta) FILTER (WHERE kind = 'commit'), 0)::int AS committed
+                     FROM stock_movements WHERE order_id IS NOT NULL GROUP BY 1, 2, 3) m
+               USING (order_source, order_id, line_no)
+       WHERE l.reserved_quantity <> coalesce(m.reserved, 0) OR l.fulfilled_quantity <> coalesce(m.committed, 0)`),
+    skus: await db.query(`
+      SELECT s.sku, s.reserved, coalesce(l.reserved, 0)::int AS lines FROM stock s
+        LEFT JOIN (SELECT sku, sum(reserved_quantity) AS reserved FROM order_lines GROUP BY sku) l USING (sku)
+       WHERE s.reserved <> coalesce(l.reserved, 0)`),
+  };
+}
+
+/**
  * Makes inserts into `table` fail inside the database while `when` (SQL over
  * NEW) holds: a real error in the middle of a handler, for the failure paths.
  * Returns the function that removes the fault.

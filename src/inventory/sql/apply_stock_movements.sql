@@ -1,6 +1,6 @@
 -- Where stock changes: the one statement that writes stock counters, and their ledger with them.
 --
--- p_movements: [{sku, kind, on_hand_delta, reserved_delta, order_source?, order_id?, webhook_event_id?, reason?}], the
+-- p_movements: [{sku, kind, on_hand_delta, reserved_delta, order_source?, order_id?, line_no?, webhook_event_id?, reason?}], the
 -- deltas as the caller's ledger rule gives them (src/inventory/stock-movement-kind.ts: this function
 -- never decides what a kind moves). The movements of one SKU are added up and applied together, only
 -- where the result keeps 0 <= reserved <= on_hand (the table's CHECK would refuse it anyway) and
@@ -25,8 +25,8 @@ BEGIN
   WITH m AS (
     SELECT * FROM ROWS FROM (jsonb_to_recordset(p_movements) AS (
              sku text, kind stock_movement_kind, on_hand_delta integer, reserved_delta integer,
-             order_source text, order_id text, webhook_event_id bigint, reason text))
-           WITH ORDINALITY AS m(sku, kind, on_hand_delta, reserved_delta, order_source, order_id, webhook_event_id, reason, n)
+             order_source text, order_id text, line_no integer, webhook_event_id bigint, reason text))
+           WITH ORDINALITY AS m(sku, kind, on_hand_delta, reserved_delta, order_source, order_id, line_no, webhook_event_id, reason, n)
   ), per_sku AS (
     -- in bigint, so that no sum can overflow before the guard refuses it
     SELECT sku, sum(on_hand_delta) AS on_hand_delta, sum(reserved_delta) AS reserved_delta FROM m GROUP BY sku
@@ -54,8 +54,8 @@ BEGIN
        AND d.refusal IS NULL
     RETURNING s.sku, s.on_hand, s.reserved, s.available, s.low_stock_threshold, s.low_stock, d.low_before
   ), ledger AS (
-    INSERT INTO stock_movements (sku, kind, on_hand_delta, reserved_delta, order_source, order_id, webhook_event_id, reason)
-    SELECT m.sku, m.kind, m.on_hand_delta, m.reserved_delta, m.order_source, m.order_id, m.webhook_event_id, m.reason
+    INSERT INTO stock_movements (sku, kind, on_hand_delta, reserved_delta, order_source, order_id, line_no, webhook_event_id, reason)
+    SELECT m.sku, m.kind, m.on_hand_delta, m.reserved_delta, m.order_source, m.order_id, m.line_no, m.webhook_event_id, m.reason
       FROM m JOIN changed USING (sku)
      ORDER BY m.n
     RETURNING 1

@@ -6,15 +6,15 @@
 -- in arrival order. Takes the orders' locks
 -- (shelfsync_lock_orders). The first request of an order (its source and id) not seen before creates
 -- the order; any other changes nothing. The new orders ask for their stock in arrival order (shelfsync_allocate_stock):
--- an order granted all of its units reserves them (shelfsync_apply_stock_movements, one ledger row per
--- SKU, its deltas the units times p_reserve_deltas {on_hand, reserved}: the ledger's rule for a
--- reserved unit, src/inventory/stock-movement-kind.ts) and is created in p_status_when_reserved; one short of any is created in p_status_when_short
+-- an order granted all of its units reserves them line by line (shelfsync_move_order_lines, one ledger
+-- row per line with a SKU, its deltas from p_unit_deltas {kind: {on_hand, reserved}}: the ledger's rule,
+-- src/inventory/stock-movement-kind.ts) and is created in p_status_when_reserved; one short of any is created in p_status_when_short
 -- with p_reason_when_short and reserves nothing. The statuses come from the state machine
 -- (src/orders/order-state-machine.ts); each creation is recorded by shelfsync_record_status_changes.
 -- One row per request, in the order given: whether it created its order, and the order's status.
 CREATE FUNCTION shelfsync_create_orders(
   p_orders jsonb, p_status_when_reserved order_status, p_status_when_short order_status, p_reason_when_short text,
-  p_reserve_deltas jsonb
+  p_unit_deltas jsonb
 ) RETURNS TABLE (request integer, created boolean, status order_status) LANGUAGE plpgsql AS $$
 DECLARE
   new_requests integer[];
@@ -28,7 +28,7 @@ BEGIN
 
   -- Everything that needs no stock row is done before the stock rows are locked, so that a hot SKU's row
   -- is held for as little of the transaction as can be: the orders (in the status of a reserved order)
-  -- and their lines, and the reservations each would make (one per order and SKU).
+  -- and their lines, and the reservations each would make (one per line with a SKU).
   -- The first request of each order creates it; an order that exists already is left alone (the
   -- orders' locks are held, so ON CONFLICT is exact). The statements here read no table by a join: a
   -- plan made while a table was small (kept for the session) must not turn into a scan of it.
@@ -54,16 +54,15 @@ BEGIN
    ORDER BY f.i, l.n;
 
   SELECT jsonb_agg(jsonb_build_object(
-           'request', u.i, 'sku', w.sku, 'kind', 'reserve',
-           'on_hand_delta', w.quantity * (p_reserve_deltas->>'on_hand')::integer,
-           'reserved_delta', w.quantity * (p_reserve_deltas->>'reserved')::integer,
-           'order_source', fresh.o->>'source', 'order_id', fresh.o->>'order_id', 'webhook_event_id', fresh.o->'webhook_event_id')
-           ORDER BY u.i, w.sku COLLATE "C")
+           'request', u.i, 'kind', 'reserve', 'units', (l.value->>'quantity')::integer,
+           'order_source', fresh.o->>'source', 'order_id', fresh.o->>'order_id', 'line_no', l.n,
+           'webhook_event_id', fresh.o->'webhook_event_id')
+           ORDER BY u.i, l.n)
     INTO movements
     FROM unnest(new_requests) WITH ORDINALITY AS u(k, i)
          CROSS JOIN LATERAL (SELECT p_orders->(u.k - 1) AS o) AS fresh
-         CROSS JOIN LATERAL (SELECT x->>'sku' AS sku, sum((x->>'quantity')::integer) AS quantity
-                               FROM jsonb_array_elements(fresh.o->'lines') AS x WHERE x->>'sku' IS NOT NULL GROUP BY 1) AS w;
+         CROSS JOIN LATERAL jsonb_array_elements(fresh.o->'lines') WITH ORDINALITY AS l(value, n)
+   WHERE l.value->>'sku' IS NOT NULL;
 
   -- Now the stock: locked, shared out, and the granted reservations made.
   SELECT coalesce(array_agg(a.granted ORDER BY a.request), '{}'), coalesce(array_agg(array_to_string(a.short_skus, ', ') ORDER BY a.request), '{}')
@@ -74,7 +73,7 @@ BEGIN
     FROM jsonb_array_elements(movements) WITH ORDINALITY AS m(value, n) WHERE grants[(m.value->>'request')::integer];
   IF movements IS NOT NULL THEN
     -- The rows are locked and were checked, so every guarded change applies; fewer is a broken invariant.
-    SELECT a.written INTO applied FROM shelfsync_apply_stock_movements(movements) AS a;
+    SELECT a.written INTO applied FROM shelfsync_move_order_lines(movements, p_unit_deltas) AS a;
     IF applied <> jsonb_array_length(movements) THEN
       RAISE EXCEPTION 'reserved % of % allocated order lines', applied, jsonb_array_length(movements);
     END IF;
