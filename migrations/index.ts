@@ -10,6 +10,7 @@ import { GeneratedColumnExpressions1764600000000 } from './1764600000000-generat
 import { OrdersBelongToTheirSource1764700000000 } from './1764700000000-orders-belong-to-their-source.js';
 import { OrderAttention1764800000000 } from './1764800000000-order-attention.js';
 import { LinesHoldTheStock1764900000000 } from './1764900000000-lines-hold-the-stock.js';
+import { OrdersAsStates1765000000000 } from './1765000000000-orders-as-states.js';
 
 /**
  * Every migration, oldest first. Listed explicitly (no glob) so the same list
@@ -29,4 +30,5 @@ export const migrations = [
   OrdersBelongToTheirSource1764700000000,
   OrderAttention1764800000000,
   LinesHoldTheStock1764900000000,
+  OrdersAsStates1765000000000,
 ];

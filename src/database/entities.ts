@@ -5,6 +5,7 @@ import { Notification } from '../notifications/notification.entity.js';
 import { Order } from '../orders/order.entity.js';
 import { OrderAttentionItem } from '../orders/order-attention.entity.js';
 import { OrderLine } from '../orders/order-line.entity.js';
+import { OrderParcel } from '../orders/order-parcel.entity.js';
 import { OrderStatusHistory } from '../orders/order-status-history.entity.js';
 import { WebhookEvent } from '../webhooks/webhook-event.entity.js';
 
@@ -18,4 +19,4 @@ import { WebhookEvent } from '../webhooks/webhook-event.entity.js';
  * Not mapped: `migrations` and `typeorm_metadata` (TypeORM's own) and
  * `shelfsync_routines` (routines.ts's record of the installed functions).
  */
-export const entities = [WebhookEvent, Order, OrderLine, OrderStatusHistory, OrderAttentionItem, Stock, StockMovement, NotificationEndpoint, Notification];
+export const entities = [WebhookEvent, Order, OrderLine, OrderStatusHistory, OrderAttentionItem, OrderParcel, Stock, StockMovement, NotificationEndpoint, Notification];

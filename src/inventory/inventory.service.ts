@@ -67,6 +67,12 @@ export class InventoryService {
     if (skus.length > 0) await this.stock.lockInSkuOrder(em, skus);
   }
 
+  /** Locks these SKUs' stock rows in SKU order (as lockStock) and answers what each has available (a SKU without a row: none). */
+  async lockAndReadAvailable(em: EntityManager, skus: string[]): Promise<Map<string, number>> {
+    if (skus.length === 0) return new Map();
+    return new Map([...(await this.stock.lockInSkuOrder(em, skus))].map(([sku, row]) => [sku, row.available]));
+  }
+
   async get(sku: string): Promise<StockView> {
     const row = await this.transactions.run((em) => this.stock.find(em, sku));
     if (!row) throw AppError.notFound(`no stock for SKU "${sku}"`);

@@ -4,7 +4,8 @@ import { Order } from './order.entity.js';
 
 @Entity({ name: 'order_lines' })
 @Check('order_lines_line_no_check', `line_no >= 1`)
-@Check('order_lines_quantity_check', `quantity >= 1`)
+// 0: a line an edit removed, kept with what it shipped or returned
+@Check('order_lines_quantity_check', `quantity >= 0`)
 @Check('order_lines_unit_price_check', `unit_price >= 0`)
 @Check('order_lines_returned_quantity_check', `returned_quantity BETWEEN 0 AND quantity`)
 @Check('order_lines_reserved_quantity_check', `reserved_quantity >= 0`)

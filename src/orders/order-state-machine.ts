@@ -18,7 +18,9 @@ export type StockEffect =
   /** reserved units leave on_hand (shipped) */
   | 'commit'
   /** shipped units come back to on_hand, when the event asks for it */
-  | 'restock_if_asked';
+  | 'restock_if_asked'
+  /** reserved units go back to available, and shipped ones to on_hand when the event asks (a part-shipped order refunded) */
+  | 'release_and_restock_if_asked';
 
 /**
  * Why an order needs a person (contract, "Attention"): each flag the state
@@ -32,6 +34,7 @@ export const ATTENTION_REASONS = [
   'dispute_opened',
   'dispute_lost',
   'cancelled_after_payment',
+  'edit_short',
 ] as const;
 export type AttentionReason = (typeof ATTENTION_REASONS)[number];
 
@@ -42,6 +45,8 @@ export interface Transition {
   stock: StockEffect;
   /** The transition applies, and someone must look (a paid order cancelled must be refunded). */
   attention?: AttentionReason;
+  /** It is the order_fulfilled of a parcel that leaves units to ship (the other order_fulfilled ships the last). */
+  partial?: true;
 }
 
 /**
@@ -53,11 +58,15 @@ export const TRANSITIONS: readonly Transition[] = [
   { from: 'pending', on: 'payment_succeeded', to: 'paid', stock: 'none' },
   { from: 'payment_failed', on: 'payment_succeeded', to: 'paid', stock: 'none' },
   { from: 'paid', on: 'order_fulfilled', to: 'fulfilled', stock: 'commit' },
+  { from: 'paid', on: 'order_fulfilled', to: 'partially_fulfilled', stock: 'commit', partial: true },
+  { from: 'partially_fulfilled', on: 'order_fulfilled', to: 'fulfilled', stock: 'commit' },
   { from: 'paid', on: 'order_refunded', to: 'refunded', stock: 'release' },
+  { from: 'partially_fulfilled', on: 'order_refunded', to: 'refunded', stock: 'release_and_restock_if_asked' },
   { from: 'fulfilled', on: 'order_refunded', to: 'refunded', stock: 'restock_if_asked' },
   { from: 'pending', on: 'order_cancelled', to: 'cancelled', stock: 'release' },
   { from: 'payment_failed', on: 'order_cancelled', to: 'cancelled', stock: 'release' },
   { from: 'paid', on: 'order_cancelled', to: 'cancelled', stock: 'release', attention: 'cancelled_after_payment' },
+  { from: 'partially_fulfilled', on: 'order_cancelled', to: 'cancelled', stock: 'release', attention: 'cancelled_after_payment' },
 ];
 
 /**
@@ -72,10 +81,13 @@ export type DisputeEvent = (typeof DISPUTE_EVENTS)[number];
 /** Units of an order that come back without the order changing status (a partial refund with restock). */
 export const UNITS_RETURNED = 'units_returned';
 
+/** The order's lines become a new list (the envelope's order_edited, a gateway's snapshot): the status stays. */
+export const ORDER_EDITED = 'order_edited';
+
 /** What a command asks of an order: a lifecycle event, or a dispute. */
 export type OrderEvent = LifecycleEvent | DisputeEvent;
 /** Everything decide() rules on. */
-export type DecidedEvent = OrderEvent | typeof UNITS_RETURNED;
+export type DecidedEvent = OrderEvent | typeof UNITS_RETURNED | typeof ORDER_EDITED;
 
 /**
  * The order in which deferred events are tried once their order allows them,
@@ -91,8 +103,9 @@ export function isLifecycleEvent(event: string): event is LifecycleEvent {
   return (LIFECYCLE_EVENTS as readonly string[]).includes(event);
 }
 
-export function transitionFor(from: OrderStatus, on: LifecycleEvent): Transition | undefined {
-  return TRANSITIONS.find((t) => t.from === from && t.on === on);
+/** The transition of `on` from `from`; `partial`: the one of a parcel that leaves units to ship. */
+export function transitionFor(from: OrderStatus, on: LifecycleEvent, partial = false): Transition | undefined {
+  return TRANSITIONS.find((t) => t.from === from && t.on === on && (t.partial === true) === partial);
 }
 
 /** Every status reachable from `from` by any sequence of events, not passing through `avoiding` (`from` excluded unless on a cycle). */
@@ -133,6 +146,12 @@ export const ORDER_ALREADY_EXISTS = 'order_already_exists';
 /** A redelivery of what the order already shows (a gateway's own follow-up): changes nothing, flags nothing. */
 export const ALREADY_APPLIED = 'already_applied';
 
+/** A gateway's snapshot of the order older than the newest one applied: it changes nothing, nor does the rest of its delivery. */
+export const STALE = 'stale';
+
+/** A parcel of units none of which the order still holds to ship. */
+export const NOTHING_LEFT_TO_SHIP = 'nothing_left_to_ship';
+
 /** A payment that does not pay its order: below the order's total, or in another currency. */
 export const AMOUNT_MISMATCH = 'amount_mismatch';
 
@@ -163,13 +182,21 @@ const ONCE_PAID: ReadonlySet<OrderStatus> = (() => {
   return new Set([paid, ...[...reachableFrom(paid)].filter((status) => !unpaid.has(status))]);
 })();
 
-/** The status an event brings an order to (one for every lifecycle event). */
+/** The status an event brings an order to (one for every lifecycle event; a parcel's aside). */
 function statusAfter(event: LifecycleEvent): OrderStatus {
-  return TRANSITIONS.find((t) => t.on === event)!.to;
+  return TRANSITIONS.find((t) => t.on === event && !t.partial)!.to;
 }
 
 /** The ledger movements an order's units can make. */
 export type StockMovement = 'release' | 'commit' | 'restock';
+
+/**
+ * What a decision does to the order's units: a ledger movement of all it
+ * holds (of a parcel's units, or of the units returned, when the command
+ * names them); `release_and_restock`: its reserved units released and its
+ * shipped ones back on hand; `edit`: its lines become the new list.
+ */
+export type OrderStockEffect = StockMovement | 'release_and_restock' | 'edit';
 
 /**
  * What the order's units are in `status`, by what leaving it does to them:
@@ -200,6 +227,18 @@ export interface DecisionFacts {
    * Absent for a refund of the order as such (the envelope's, Stripe's charge.refunded).
    */
   refundCovers?: boolean;
+  /**
+   * An order_fulfilled of a parcel: whether its id was shipped before
+   * (`seen`), whether the order still holds any of its units to ship, and
+   * whether it ships the last of them (`completes`).
+   */
+  parcel?: { seen: boolean; shipsSomething: boolean; completes: boolean };
+  /**
+   * An order_edited: whether the list is from an older snapshot than the
+   * newest applied (`stale`), whether it changes the lines, and whether the
+   * units it adds are more than are available (`short`).
+   */
+  edit?: { stale: boolean; changes: boolean; short: boolean };
 }
 
 export type Decision =
@@ -207,8 +246,8 @@ export type Decision =
       kind: 'apply';
       /** The status change, with its history row; null when the status stays (units returned, a dispute). */
       transition: Transition | null;
-      /** What the order's units do (for units_returned: the units returned); null: nothing moves. */
-      movement: StockMovement | null;
+      /** What the order's units do (for units_returned: the units returned; for a parcel: its units); null: nothing moves. */
+      movement: OrderStockEffect | null;
       /** The reasons to flag the order with. */
       flags: AttentionReason[];
       /** The payment id the order keeps from now on; null: it keeps what it has. */
@@ -219,7 +258,7 @@ export type Decision =
   /** never (or already done): `flags` name what needs a person */
   | { kind: 'ignore'; reason: string; flags: AttentionReason[]; keepPaymentId: string | null };
 
-const apply = (transition: Transition | null, movement: StockMovement | null, flags: AttentionReason[] = [], keepPaymentId: string | null = null): Decision => ({
+const apply = (transition: Transition | null, movement: OrderStockEffect | null, flags: AttentionReason[] = [], keepPaymentId: string | null = null): Decision => ({
   kind: 'apply',
   transition,
   movement,
@@ -243,10 +282,15 @@ export function decide(status: OrderStatus | undefined, event: DecidedEvent, fac
       return apply(null, null, [event]);
     case UNITS_RETURNED:
       return decideReturn(status);
+    case ORDER_EDITED:
+      return decideEdit(status, facts);
     case 'payment_succeeded':
       return decidePayment(status, facts);
     case 'order_refunded':
       return decideRefund(status, facts);
+    case 'order_fulfilled':
+      if (facts.parcel) return decideParcel(status, facts.parcel, facts);
+      return status === statusAfter(event) ? ignore(ALREADY_APPLIED) : byTransitions(status, event, facts);
     default:
       return status === statusAfter(event) ? ignore(ALREADY_APPLIED) : byTransitions(status, event, facts);
   }
@@ -299,6 +343,36 @@ function decideRefund(status: OrderStatus, facts: DecisionFacts): Decision {
   return decision;
 }
 
+/**
+ * A parcel: its units ship from a paid (or part-shipped) order, which is
+ * fulfilled once the last unit has shipped and partially_fulfilled until
+ * then; one told before ships nothing more. Anything else as the whole
+ * order's order_fulfilled (it waits for the payment, never ships from a
+ * cancelled order).
+ */
+function decideParcel(status: OrderStatus, parcel: NonNullable<DecisionFacts['parcel']>, facts: DecisionFacts): Decision {
+  if (status === statusAfter('order_fulfilled') || parcel.seen) return ignore(ALREADY_APPLIED);
+  const last = transitionFor(status, 'order_fulfilled');
+  if (!last) return byTransitions(status, 'order_fulfilled', facts);
+  if (!parcel.shipsSomething) return ignore(NOTHING_LEFT_TO_SHIP);
+  // a parcel that leaves units to ship: the partial transition, or none when the order is part-shipped already
+  return apply(parcel.completes ? last : (transitionFor(status, 'order_fulfilled', true) ?? null), 'commit');
+}
+
+/**
+ * A new list of lines: an older snapshot's changes nothing; the same lines
+ * again are already applied; otherwise applied while the order holds its
+ * units reserved (not yet shipped whole, not closed), flagged edit_short when
+ * it adds more units than are available (it then reserves nothing more).
+ */
+function decideEdit(status: OrderStatus, facts: DecisionFacts): Decision {
+  const edit = facts.edit ?? { stale: false, changes: true, short: false };
+  if (edit.stale) return ignore(STALE);
+  if (!edit.changes) return ignore(ALREADY_APPLIED);
+  if (unitsHeldIn(status) !== 'reserved') return ignore(`not_editable: ${status} order`);
+  return apply(null, 'edit', edit.short ? ['edit_short'] : []);
+}
+
 /** Returned units: released while the order holds them reserved, back on hand once shipped. */
 function decideReturn(status: OrderStatus): Decision {
   switch (unitsHeldIn(status)) {
@@ -312,12 +386,14 @@ function decideReturn(status: OrderStatus): Decision {
 }
 
 /** The ledger movement a transition makes of the order's units, if any (`restock` as the event asked). */
-export function stockMovementOf(transition: Pick<Transition, 'stock'>, restock: boolean): StockMovement | null {
+export function stockMovementOf(transition: Pick<Transition, 'stock'>, restock: boolean): Exclude<OrderStockEffect, 'edit'> | null {
   switch (transition.stock) {
     case 'none':
       return null;
     case 'restock_if_asked':
       return restock ? 'restock' : null;
+    case 'release_and_restock_if_asked':
+      return restock ? 'release_and_restock' : 'release';
     default:
       return transition.stock;
   }

@@ -2,6 +2,8 @@
 export const ORDER_STATUSES = [
   'pending',
   'paid',
+  /** some units shipped (a parcel), the rest still reserved */
+  'partially_fulfilled',
   'payment_failed',
   'fulfilled',
   'refunded',

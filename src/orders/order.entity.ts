@@ -53,6 +53,13 @@ export class Order {
   @Column({ name: 'payment_id', type: 'text', nullable: true })
   paymentId: string | null;
 
+  /**
+   * The newest version of the order a gateway's snapshot applied (Shopify
+   * updated_at, WooCommerce date_modified_gmt); an older snapshot is stale.
+   */
+  @Column({ name: 'snapshot_version', type: 'timestamptz', nullable: true })
+  snapshotVersion: Date | null;
+
   /** Arrival order: the keyset of the listing (created_at can tie). */
   @Column({ type: 'bigint' })
   @Generated('increment')

@@ -4,6 +4,7 @@ import { amountAsNumber } from '../database/amount-column.js';
 import { queryRows } from '../database/query-rows.js';
 import type { RefusedChange } from '../inventory/stock.repository.js';
 import { UNIT_DELTAS } from '../inventory/stock-movement-kind.js';
+import type { EditPlan, HeldLine } from './line-plans.js';
 import { Order } from './order.entity.js';
 import { type OrderKey, orderLabel } from './order-key.js';
 import type { OrderStatus } from './order-status.js';
@@ -18,6 +19,8 @@ export interface NewOrderRow {
   /** The webhook_events record of the delivery that creates it. */
   webhookEventId: string;
   lines: { sku: string | null; quantity: number; unitPrice: number | null }[];
+  /** A gateway's version of the order as created (its first snapshot). */
+  version?: string;
 }
 
 export interface OrderSummaryRow {
@@ -109,6 +112,7 @@ export class OrdersRepository {
             customer_name: o.customerName,
             customer_email: o.customerEmail,
             total_amount: o.totalAmount,
+            snapshot_version: o.version ?? null,
             currency: o.currency,
             source: o.source,
             webhook_event_id: o.webhookEventId,
@@ -244,6 +248,91 @@ export class OrdersRepository {
       [key.source, key.orderId, kind, returning === null ? null : JSON.stringify(returning), webhookEventId, UNIT_DELTAS_JSON],
     );
     return { refused: row.refused, moved: row.moved };
+  }
+
+  /** The order's lines as they hold their units, in line order. */
+  async heldLines(em: EntityManager, key: OrderKey): Promise<HeldLine[]> {
+    return queryRows<HeldLine>(
+      em,
+      `SELECT line_no AS "lineNo", sku, quantity, reserved_quantity AS reserved, fulfilled_quantity AS fulfilled, returned_quantity AS returned
+         FROM order_lines WHERE order_source = $1 AND order_id = $2 ORDER BY line_no`,
+      [key.source, key.orderId],
+    );
+  }
+
+  /**
+   * An edit of the order's lines (line-plans.ts planEdit), carried out: the
+   * lines added, each line's quantity raised before its units are reserved
+   * and lowered after its units are released (so its CHECKs hold at every
+   * statement), the units moved line by line with their ledger rows
+   * (move_order_lines.sql); `reserve` false leaves the units asked for
+   * unreserved (edit_short). Returns the SKUs the stock guard refused.
+   */
+  async editLines(em: EntityManager, key: OrderKey, plan: EditPlan, reserve: boolean, webhookEventId: string | null): Promise<RefusedChange[]> {
+    if (plan.added.length > 0) {
+      await em.query(
+        `INSERT INTO order_lines (order_source, order_id, line_no, sku, quantity, unit_price)
+         SELECT $1, $2, a.line_no, a.sku, a.quantity, a.unit_price FROM jsonb_to_recordset($3::jsonb) AS a(line_no integer, sku text, quantity integer, unit_price numeric)`,
+        [key.source, key.orderId, JSON.stringify(plan.added.map((a) => ({ line_no: a.lineNo, sku: a.sku, quantity: a.quantity, unit_price: a.unitPrice })))],
+      );
+    }
+    const setQuantities = (raise: boolean) =>
+      em.query(
+        `UPDATE order_lines l SET quantity = q.quantity
+           FROM jsonb_to_recordset($3::jsonb) AS q(line_no integer, quantity integer)
+          WHERE l.order_source = $1 AND l.order_id = $2 AND l.line_no = q.line_no AND (q.quantity > l.quantity) = $4`,
+        [key.source, key.orderId, JSON.stringify(plan.quantities.map((q) => ({ line_no: q.lineNo, quantity: q.quantity }))), raise],
+      );
+    if (plan.quantities.length > 0) await setQuantities(true);
+    const moves = [
+      ...plan.release.map((m) => ({ line_no: m.lineNo, kind: 'release', units: m.units })),
+      ...(reserve ? plan.reserve.map((m) => ({ line_no: m.lineNo, kind: 'reserve', units: m.units })) : []),
+    ].map((m) => ({ order_source: key.source, order_id: key.orderId, webhook_event_id: webhookEventId, ...m }));
+    let refused: RefusedChange[] = [];
+    if (moves.length > 0) {
+      const [row] = await queryRows<{ refused: RefusedChange[] }>(
+        em,
+        `SELECT refused FROM shelfsync_move_order_lines(p_moves => $1::jsonb, p_unit_deltas => $2::jsonb)`,
+        [JSON.stringify(moves), UNIT_DELTAS_JSON],
+      );
+      refused = row.refused;
+    }
+    if (plan.quantities.length > 0) await setQuantities(false);
+    return refused;
+  }
+
+  /** The newest gateway version of the order applied (null: none yet). */
+  async snapshotVersion(em: EntityManager, key: OrderKey): Promise<Date | null> {
+    const [row] = await queryRows<{ snapshot_version: Date | null }>(em, `SELECT snapshot_version FROM orders WHERE source = $1 AND order_id = $2`, [
+      key.source,
+      key.orderId,
+    ]);
+    return row?.snapshot_version ?? null;
+  }
+
+  /** Keeps `version` as the order's newest applied, and its total when the edit says it. */
+  async keepSnapshot(em: EntityManager, key: OrderKey, version: string | null, totalAmount: number | null): Promise<void> {
+    await em.query(
+      `UPDATE orders SET snapshot_version = coalesce($3::timestamptz, snapshot_version), total_amount = coalesce($4::numeric, total_amount), updated_at = now()
+        WHERE source = $1 AND order_id = $2`,
+      [key.source, key.orderId, version, totalAmount],
+    );
+  }
+
+  /** Whether the order shipped the parcel of this id before. */
+  async parcelShipped(em: EntityManager, key: OrderKey, parcelId: string): Promise<boolean> {
+    const rows = await queryRows(em, `SELECT 1 FROM order_parcels WHERE order_source = $1 AND order_id = $2 AND parcel_id = $3`, [key.source, key.orderId, parcelId]);
+    return rows.length > 0;
+  }
+
+  /** Records that the order shipped the parcel of this id. */
+  async recordParcel(em: EntityManager, key: OrderKey, parcelId: string, webhookEventId: string | null): Promise<void> {
+    await em.query(`INSERT INTO order_parcels (order_source, order_id, parcel_id, webhook_event_id) VALUES ($1, $2, $3, $4)`, [
+      key.source,
+      key.orderId,
+      parcelId,
+      webhookEventId,
+    ]);
   }
 
   /**

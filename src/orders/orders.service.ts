@@ -16,6 +16,9 @@ import {
   AMBIGUOUS_ORDER,
   NOTHING_LEFT_TO_RETURN,
   ORDER_ALREADY_EXISTS,
+  ORDER_EDITED,
+  type OrderStockEffect,
+  STALE,
   paymentCovers,
   refundCoversOrder,
   stockMovementOf,
@@ -23,6 +26,7 @@ import {
 } from './order-state-machine.js';
 import {
   createsOrderOnly,
+  type EditOrderCommand,
   type CommandCause,
   type CreateOrderCommand,
   type LifecycleCommand,
@@ -31,7 +35,9 @@ import {
   outcomeOfSequence,
   type ReturnUnitsCommand,
 } from './order-commands.js';
+import { parcelFacts, planEdit, skusMovedBy, unitsAskedBy } from './line-plans.js';
 import { OrderMovedHooks } from './order-moved-hooks.js';
+import type { RefusedChange } from '../inventory/stock.repository.js';
 import { type OrderSummaryRow, OrdersRepository } from './orders.repository.js';
 import { decodeCursor, DEFAULT_PAGE_SIZE, ID_KEY, type Page, toPage } from '../common/pagination.js';
 import { amountAsNumber } from '../database/amount-column.js';
@@ -124,7 +130,8 @@ export class OrdersService {
   async lockStockOf(em: EntityManager, commands: readonly OrderCommand[]): Promise<void> {
     const skus = new Set<string>();
     for (const command of commands) {
-      if (command.kind !== 'create_order') continue;
+      // the SKUs a creation or an edit names (an edit may add a SKU its order does not have yet)
+      if (command.kind !== 'create_order' && command.kind !== 'edit_order') continue;
       for (const line of command.lines) if (line.sku !== null) skus.add(line.sku);
     }
     for (const sku of await this.orders.skusOf(em, [...new Set(commands.map((command) => command.orderId))])) skus.add(sku);
@@ -153,6 +160,8 @@ export class OrdersService {
     const outcomes: OrderOutcome[] = [];
     for (const command of commands) {
       const outcome = await this.applyOne(em, command, cause);
+      // an older snapshot of the order than one applied: nothing of its delivery applies
+      if (outcome.result === 'ignored' && outcome.reason === STALE) return outcome;
       outcomes.push(outcome);
       if (outcome.result === 'deferred') break;
     }
@@ -167,6 +176,8 @@ export class OrdersService {
         return this.applyLifecycleEvent(em, command, cause);
       case 'return_units':
         return this.returnUnits(em, command, cause);
+      case 'edit_order':
+        return this.editOrder(em, command, cause);
     }
   }
 
@@ -215,7 +226,8 @@ export class OrdersService {
       if (!moved) throw new Error(`order ${orderLabel(order)} left status ${transition.from} while locked`);
     }
     await this.raiseAndKeep(em, order, decision, cause);
-    if (decision.movement) await this.moveStock(em, order, decision.movement, null, cause.webhookEventId);
+    if (decision.movement) await this.moveOrderUnits(em, order, decision.movement, command.parcel?.lines ?? null, cause.webhookEventId);
+    if (command.parcel?.id !== undefined) await this.orders.recordParcel(em, order, command.parcel.id, cause.webhookEventId);
     return { result: 'applied', reason: null, status: transition?.to ?? status };
   }
 
@@ -233,6 +245,10 @@ export class OrdersService {
       if (command.onlyIfRefundingAmount) facts.refundCovers = paymentCovers(command.onlyIfRefundingAmount, terms);
     }
     if (command.onlyIfRefunding) facts.refundCovers = refundCoversOrder(await this.orders.orderedUnits(em, order), command.onlyIfRefunding);
+    if (command.parcel) {
+      const seen = command.parcel.id !== undefined && (await this.orders.parcelShipped(em, order, command.parcel.id));
+      facts.parcel = { seen, ...parcelFacts(await this.orders.heldLines(em, order), command.parcel.lines) };
+    }
     return facts;
   }
 
@@ -269,9 +285,60 @@ export class OrdersService {
     const decision = decide(status, UNITS_RETURNED, { restock: true });
     if (decision.kind !== 'apply') return this.notApplied(em, order, status, decision, cause);
     // a return that moves nothing (the decision has no movement) returns nothing
-    const returned = decision.movement ? await this.moveStock(em, order, decision.movement, command.lines, cause.webhookEventId) : [];
+    const returned = decision.movement ? await this.moveOrderUnits(em, order, decision.movement, command.lines, cause.webhookEventId) : [];
     if (returned.length === 0) return { result: 'ignored', reason: NOTHING_LEFT_TO_RETURN, status };
     return { result: 'applied', reason: null, status };
+  }
+
+  /**
+   * An order's lines become a new list (order_edited, a gateway's snapshot),
+   * as the state machine decides from what the list does to them
+   * (line-plans.ts planEdit), whether it is older than the newest snapshot
+   * applied (stale), and whether the units it adds are available (the stock
+   * rows of every SKU it moves locked first, in SKU order): released and
+   * reserved line by line, or only released when short (edit_short).
+   */
+  private async editOrder(em: EntityManager, command: EditOrderCommand, cause: CommandCause): Promise<OrderOutcome> {
+    const located = await this.locate(em, command.orderId, cause);
+    if (located.kind === 'ambiguous') return ambiguous(located.sources);
+    if (located.kind === 'missing') return waitingForOrder(decide(undefined, ORDER_EDITED, { restock: false }));
+    const { key: order, status } = located;
+    const kept = command.version === undefined ? null : await this.orders.snapshotVersion(em, order);
+    const stale = kept !== null && Date.parse(command.version!) < kept.getTime();
+    const plan = planEdit(await this.orders.heldLines(em, order), command.lines);
+    let short = false;
+    if (!stale && plan.changes) {
+      const available = await this.inventory.lockAndReadAvailable(em, skusMovedBy(plan));
+      short = [...unitsAskedBy(plan)].some(([sku, units]) => (available.get(sku) ?? 0) < units);
+    }
+    const decision = decide(status, ORDER_EDITED, { restock: false, edit: { stale, changes: plan.changes, short } });
+    // the newest version seen is kept whatever it changed, so an older list after it is stale
+    if (!stale && command.version !== undefined) await this.orders.keepSnapshot(em, order, command.version, null);
+    if (decision.kind !== 'apply') return this.notApplied(em, order, status, decision, cause);
+    const refused = await this.orders.editLines(em, order, plan, !short, cause.webhookEventId);
+    if (refused.length > 0) throw refusal('edit', order, refused);
+    if (command.totalAmount !== undefined) await this.orders.keepSnapshot(em, order, null, command.totalAmount);
+    await this.raiseAndKeep(em, order, decision, cause);
+    return { result: 'applied', reason: decision.flags.length ? decision.flags.join(', ') : null, status };
+  }
+
+  /**
+   * What a decision does to the order's units, carried out: a ledger
+   * movement of all it holds, or of `only` these units (a parcel, units
+   * returned); release_and_restock both, in that order. Returns the units
+   * moved per SKU.
+   */
+  private async moveOrderUnits(
+    em: EntityManager,
+    order: OrderKey,
+    effect: OrderStockEffect,
+    only: { sku: string; quantity: number }[] | null,
+    webhookEventId: string | null,
+  ): Promise<{ sku: string; quantity: number }[]> {
+    // an edit's movements are its plan's (editOrder); no other command's decision is an edit
+    if (effect === 'edit') throw new Error(`an edit of order ${orderLabel(order)} reached the units' movement of another command`);
+    if (effect !== 'release_and_restock') return this.moveStock(em, order, effect, only, webhookEventId);
+    return [...(await this.moveStock(em, order, 'release', only, webhookEventId)), ...(await this.moveStock(em, order, 'restock', only, webhookEventId))];
   }
 
   /**
@@ -288,9 +355,7 @@ export class OrdersService {
     webhookEventId: string | null,
   ): Promise<{ sku: string; quantity: number }[]> {
     const { refused, moved } = await this.orders.moveStock(em, order, kind, returning, webhookEventId);
-    if (refused.length > 0) {
-      throw new Error(`${kind} of order ${orderLabel(order)} refused for ${refused.map((r) => `SKU "${r.sku}" (${r.refusal})`).join(', ')}: its stock no longer matches`);
-    }
+    if (refused.length > 0) throw refusal(kind, order, refused);
     return moved;
   }
 
@@ -330,7 +395,7 @@ export class OrdersService {
           const moved = await this.orders.changeStatus(em, { order, from: transition.from, to: transition.to, reason: transition.reason, webhookEventId: null });
           if (!moved) throw new Error(`order ${orderLabel(order)} left status ${transition.from} while locked`);
           const movement = stockMovementOf(transition, false);
-          if (movement) await this.moveStock(em, order, movement, null, null);
+          if (movement) await this.moveOrderUnits(em, order, movement, null, null);
           // the deliveries that waited for the order (a fulfilment sent before its payment) are settled now
           await this.orderMoved.run(em, order.orderId);
           return undefined;
@@ -417,6 +482,11 @@ export class OrdersService {
     if (!order) throw new Error(`order ${orderLabel(key)} has no row`);
     return order;
   }
+}
+
+/** The stock guard refused a move of the order's units: its stock no longer matches its lines (the transaction rolls back). */
+function refusal(what: string, order: OrderKey, refused: RefusedChange[]): Error {
+  return new Error(`${what} of order ${orderLabel(order)} refused for ${refused.map((r) => `SKU "${r.sku}" (${r.refusal})`).join(', ')}: its stock no longer matches`);
 }
 
 /** An event for an order not known yet: the state machine says it waits (and why). */

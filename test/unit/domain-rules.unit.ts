@@ -25,7 +25,7 @@ describe('the state machine: creation and stock movements', () => {
   });
 
   it('has a transition for every stock effect it names', () => {
-    expect(new Set(TRANSITIONS.map((t) => t.stock))).toEqual(new Set(['none', 'release', 'commit', 'restock_if_asked']));
+    expect(new Set(TRANSITIONS.map((t) => t.stock))).toEqual(new Set(['none', 'release', 'commit', 'restock_if_asked', 'release_and_restock_if_asked']));
   });
 });
 

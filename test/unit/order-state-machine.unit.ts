@@ -9,7 +9,8 @@ import {
   isLifecycleEvent,
   LIFECYCLE_EVENTS,
   lifecycleRank,
-  type StockMovement,
+  ORDER_EDITED,
+  type OrderStockEffect,
   TRANSITIONS,
   UNITS_RETURNED,
   unitsHeldIn,
@@ -17,11 +18,11 @@ import {
 import { ORDER_STATUSES, type OrderStatus } from '../../src/orders/order-status.js';
 
 /** Every event decide() rules on. */
-const EVENTS: DecidedEvent[] = [...LIFECYCLE_EVENTS, ...DISPUTE_EVENTS, UNITS_RETURNED];
+const EVENTS: DecidedEvent[] = [...LIFECYCLE_EVENTS, ...DISPUTE_EVENTS, UNITS_RETURNED, ORDER_EDITED];
 const NO_FACTS: DecisionFacts = { restock: false };
 
 /** Applied: `to` the status it moves to (null: it stays), the movement of its units, its flags, the payment id kept. */
-const apply = (to: OrderStatus | null, movement: StockMovement | null, flags: string[] = [], keepPaymentId: string | null = null) => ({
+const apply = (to: OrderStatus | null, movement: OrderStockEffect | null, flags: string[] = [], keepPaymentId: string | null = null) => ({
   kind: 'apply' as const,
   to,
   movement,
@@ -54,21 +55,23 @@ function summary(status: OrderStatus, event: DecidedEvent, decision: Decision): 
 const EXPECTED: [OrderStatus, DecidedEvent, Expected][] = [
   ['pending', 'payment_failed', apply('payment_failed', null)],
   ['pending', 'payment_succeeded', apply('paid', null)],
-  ['pending', 'order_fulfilled', defer('paid')],
-  ['pending', 'order_refunded', defer('paid or fulfilled')],
+  ['pending', 'order_fulfilled', defer('paid or partially_fulfilled')],
+  ['pending', 'order_refunded', defer('paid or partially_fulfilled or fulfilled')],
   ['pending', 'order_cancelled', apply('cancelled', 'release')],
   ['pending', 'dispute_opened', apply(null, null, ['dispute_opened'])],
   ['pending', 'dispute_lost', apply(null, null, ['dispute_lost'])],
   ['pending', 'units_returned', apply(null, 'release')],
+  ['pending', 'order_edited', apply(null, 'edit')],
 
   ['payment_failed', 'payment_failed', already()],
   ['payment_failed', 'payment_succeeded', apply('paid', null)],
-  ['payment_failed', 'order_fulfilled', defer('paid')],
-  ['payment_failed', 'order_refunded', defer('paid or fulfilled')],
+  ['payment_failed', 'order_fulfilled', defer('paid or partially_fulfilled')],
+  ['payment_failed', 'order_refunded', defer('paid or partially_fulfilled or fulfilled')],
   ['payment_failed', 'order_cancelled', apply('cancelled', 'release')],
   ['payment_failed', 'dispute_opened', apply(null, null, ['dispute_opened'])],
   ['payment_failed', 'dispute_lost', apply(null, null, ['dispute_lost'])],
   ['payment_failed', 'units_returned', apply(null, 'release')],
+  ['payment_failed', 'order_edited', apply(null, 'edit')],
 
   ['paid', 'payment_failed', notAllowed('paid', 'payment_failed')],
   ['paid', 'payment_succeeded', already()],
@@ -78,6 +81,17 @@ const EXPECTED: [OrderStatus, DecidedEvent, Expected][] = [
   ['paid', 'dispute_opened', apply(null, null, ['dispute_opened'])],
   ['paid', 'dispute_lost', apply(null, null, ['dispute_lost'])],
   ['paid', 'units_returned', apply(null, 'release')],
+  ['paid', 'order_edited', apply(null, 'edit')],
+
+  ['partially_fulfilled', 'payment_failed', notAllowed('partially_fulfilled', 'payment_failed')],
+  ['partially_fulfilled', 'payment_succeeded', already()],
+  ['partially_fulfilled', 'order_fulfilled', apply('fulfilled', 'commit')],
+  ['partially_fulfilled', 'order_refunded', apply('refunded', 'release')],
+  ['partially_fulfilled', 'order_cancelled', apply('cancelled', 'release', ['cancelled_after_payment'])],
+  ['partially_fulfilled', 'dispute_opened', apply(null, null, ['dispute_opened'])],
+  ['partially_fulfilled', 'dispute_lost', apply(null, null, ['dispute_lost'])],
+  ['partially_fulfilled', 'units_returned', apply(null, 'release')],
+  ['partially_fulfilled', 'order_edited', apply(null, 'edit')],
 
   ['fulfilled', 'payment_failed', notAllowed('fulfilled', 'payment_failed')],
   ['fulfilled', 'payment_succeeded', already()],
@@ -87,6 +101,7 @@ const EXPECTED: [OrderStatus, DecidedEvent, Expected][] = [
   ['fulfilled', 'dispute_opened', apply(null, null, ['dispute_opened'])],
   ['fulfilled', 'dispute_lost', apply(null, null, ['dispute_lost'])],
   ['fulfilled', 'units_returned', apply(null, 'restock')],
+  ['fulfilled', 'order_edited', ignore('not_editable: fulfilled order')],
 
   ['refunded', 'payment_failed', notAllowed('refunded', 'payment_failed')],
   ['refunded', 'payment_succeeded', already()],
@@ -96,6 +111,7 @@ const EXPECTED: [OrderStatus, DecidedEvent, Expected][] = [
   ['refunded', 'dispute_opened', apply(null, null, ['dispute_opened'])],
   ['refunded', 'dispute_lost', apply(null, null, ['dispute_lost'])],
   ['refunded', 'units_returned', ignore('no_units_to_return: refunded order')],
+  ['refunded', 'order_edited', ignore('not_editable: refunded order')],
 
   ['cancelled', 'payment_failed', notAllowed('cancelled', 'payment_failed')],
   ['cancelled', 'payment_succeeded', flagged('payment_for_cancelled_order')],
@@ -105,6 +121,7 @@ const EXPECTED: [OrderStatus, DecidedEvent, Expected][] = [
   ['cancelled', 'dispute_opened', apply(null, null, ['dispute_opened'])],
   ['cancelled', 'dispute_lost', apply(null, null, ['dispute_lost'])],
   ['cancelled', 'units_returned', ignore('no_units_to_return: cancelled order')],
+  ['cancelled', 'order_edited', ignore('not_editable: cancelled order')],
 
   ['rejected', 'payment_failed', notAllowed('rejected', 'payment_failed')],
   ['rejected', 'payment_succeeded', flagged('payment_for_rejected_order')],
@@ -114,6 +131,7 @@ const EXPECTED: [OrderStatus, DecidedEvent, Expected][] = [
   ['rejected', 'dispute_opened', apply(null, null, ['dispute_opened'])],
   ['rejected', 'dispute_lost', apply(null, null, ['dispute_lost'])],
   ['rejected', 'units_returned', ignore('no_units_to_return: rejected order')],
+  ['rejected', 'order_edited', ignore('not_editable: rejected order')],
 ];
 const expectedFor = (status: OrderStatus, event: DecidedEvent): Expected => EXPECTED.find(([s, e]) => s === status && e === event)![2];
 
@@ -156,6 +174,7 @@ const PAYMENT: Record<OrderStatus, Grid> = {
   pending: unpaid,
   payment_failed: unpaid,
   paid: alreadyPaid,
+  partially_fulfilled: alreadyPaid,
   fulfilled: alreadyPaid,
   refunded: alreadyPaid,
   cancelled: paidForNothing('payment_for_cancelled_order'),
@@ -175,9 +194,10 @@ const refundOf = (whole: Expected) =>
   );
 const neverRefunded = (status: OrderStatus) => everywhere(row(notAllowed(status, 'order_refunded'), notAllowed(status, 'order_refunded'), ignore('refund_of_another_payment'), notAllowed(status, 'order_refunded')));
 const REFUND: Record<OrderStatus, Grid> = {
-  pending: refundOf(defer('paid or fulfilled')),
-  payment_failed: refundOf(defer('paid or fulfilled')),
+  pending: refundOf(defer('paid or partially_fulfilled or fulfilled')),
+  payment_failed: refundOf(defer('paid or partially_fulfilled or fulfilled')),
   paid: refundOf(apply('refunded', 'release')),
+  partially_fulfilled: refundOf(apply('refunded', 'release')),
   fulfilled: refundOf(apply('refunded', null)),
   refunded: everywhere(row(already(), already(), ignore('refund_of_another_payment'), already())),
   cancelled: neverRefunded('cancelled'),
@@ -238,8 +258,9 @@ describe('the order state machine', () => {
 
   it.each(cells(REFUND))('decides %s + order_refunded, refund %s, payment ids %s: %j (restock: for a fulfilled order, the units come back)', (status, covers, ids, expected) => {
     for (const restock of [false, true]) {
-      // restock changes one thing: a fulfilled order's shipped units come back on hand
-      const restocked = restock && expected.kind === 'apply' && status === 'fulfilled' ? { ...expected, movement: 'restock' } : expected;
+      // restock changes one thing: a fulfilled (or part-shipped) order's shipped units come back on hand
+      const restockedMovement = { fulfilled: 'restock', partially_fulfilled: 'release_and_restock' }[status as string];
+      const restocked = restock && expected.kind === 'apply' && restockedMovement ? { ...expected, movement: restockedMovement } : expected;
       for (const paymentCovers of [undefined, true, false]) {
         const facts = { ...factsOf(covers, ids, restock, 'refund'), ...(paymentCovers === undefined ? {} : { paymentCovers }) };
         expect([facts, summary(status, 'order_refunded', decide(status, 'order_refunded', facts))]).toEqual([facts, restocked]);
@@ -249,7 +270,7 @@ describe('the order state machine', () => {
 
   it('flags only for the contract\'s attention reasons', () => {
     const raised = new Set(
-      ORDER_STATUSES.flatMap((status) => EVENTS.flatMap((event) => ALL_FACTS.flatMap((facts) => {
+      ORDER_STATUSES.flatMap((status) => EVENTS.flatMap((event) => [...ALL_FACTS, { restock: false, edit: { stale: false, changes: true, short: true } }].flatMap((facts) => {
         const decision = decide(status, event, facts);
         return decision.kind === 'defer' ? [] : decision.flags;
       }))),
@@ -275,6 +296,7 @@ describe('the order state machine', () => {
       pending: 'reserved',
       payment_failed: 'reserved',
       paid: 'reserved',
+      partially_fulfilled: 'reserved',
       fulfilled: 'shipped',
       refunded: 'none',
       cancelled: 'none',
@@ -283,7 +305,50 @@ describe('the order state machine', () => {
   });
 
   it('flags the one transition that needs a person: a paid order cancelled', () => {
-    expect(TRANSITIONS.filter((t) => t.attention).map((t) => [t.from, t.on, t.attention])).toEqual([['paid', 'order_cancelled', 'cancelled_after_payment']]);
+    expect(TRANSITIONS.filter((t) => t.attention).map((t) => [t.from, t.on, t.attention])).toEqual([
+      ['paid', 'order_cancelled', 'cancelled_after_payment'],
+      ['partially_fulfilled', 'order_cancelled', 'cancelled_after_payment'],
+    ]);
+  });
+
+  /**
+   * A parcel (order_fulfilled with items), per status and per fact: told
+   * before (seen), whether the order still holds any of its units to ship,
+   * whether it ships the last of them.
+   */
+  const PARCEL: Record<OrderStatus, (parcel: { seen: boolean; shipsSomething: boolean; completes: boolean }) => Expected> = {
+    pending: (p) => (p.seen ? already() : defer('paid or partially_fulfilled')),
+    payment_failed: (p) => (p.seen ? already() : defer('paid or partially_fulfilled')),
+    paid: (p) => (p.seen ? already() : !p.shipsSomething ? ignore('nothing_left_to_ship') : apply(p.completes ? 'fulfilled' : 'partially_fulfilled', 'commit')),
+    partially_fulfilled: (p) => (p.seen ? already() : !p.shipsSomething ? ignore('nothing_left_to_ship') : apply(p.completes ? 'fulfilled' : null, 'commit')),
+    fulfilled: () => already(),
+    refunded: (p) => (p.seen ? already() : notAllowed('refunded', 'order_fulfilled')),
+    cancelled: (p) => (p.seen ? already() : notAllowed('cancelled', 'order_fulfilled')),
+    rejected: (p) => (p.seen ? already() : notAllowed('rejected', 'order_fulfilled')),
+  };
+  const BOOLS = [false, true];
+  const parcels = BOOLS.flatMap((seen) => BOOLS.flatMap((shipsSomething) => BOOLS.map((completes) => ({ seen, shipsSomething, completes }))));
+  it.each(ORDER_STATUSES.flatMap((status) => parcels.map((parcel) => [status, parcel] as const)))('decides %s + a parcel %j', (status, parcel) => {
+    expect(summary(status, 'order_fulfilled', decide(status, 'order_fulfilled', { restock: false, parcel }))).toEqual(PARCEL[status](parcel));
+  });
+
+  /** A new list of lines, per status and per fact: older than the newest applied (stale), changing anything, adding more than is available (short). */
+  const editable = (e: { changes: boolean; short: boolean }) => (!e.changes ? already() : apply(null, 'edit', e.short ? ['edit_short'] : []));
+  const closed = (status: OrderStatus) => (e: { changes: boolean }) => (!e.changes ? already() : ignore(`not_editable: ${status} order`));
+  const EDIT: Record<OrderStatus, (edit: { changes: boolean; short: boolean }) => Expected> = {
+    pending: editable,
+    payment_failed: editable,
+    paid: editable,
+    partially_fulfilled: editable,
+    fulfilled: closed('fulfilled'),
+    refunded: closed('refunded'),
+    cancelled: closed('cancelled'),
+    rejected: closed('rejected'),
+  };
+  const edits = BOOLS.flatMap((stale) => BOOLS.flatMap((changes) => BOOLS.map((short) => ({ stale, changes, short }))));
+  it.each(ORDER_STATUSES.flatMap((status) => edits.map((edit) => [status, edit] as const)))('decides %s + order_edited %j', (status, edit) => {
+    const expected = edit.stale ? ignore('stale') : EDIT[status](edit);
+    expect(summary(status, ORDER_EDITED, decide(status, ORDER_EDITED, { restock: false, edit }))).toEqual(expected);
   });
 });
 

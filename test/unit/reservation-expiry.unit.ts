@@ -22,6 +22,7 @@ const EXPECTED: [OrderStatus | undefined, boolean, number, ReturnType<typeof kee
   ['pending', false, TTL, keep('not_due')],
   ['payment_failed', false, TTL, keep('not_due')],
   ['paid', true, TTL, keep('not_unpaid: paid order')],
+  ['partially_fulfilled', true, TTL, keep('not_unpaid: partially_fulfilled order')],
   ['fulfilled', true, TTL, keep('not_unpaid: fulfilled order')],
   ['refunded', true, TTL, keep('not_unpaid: refunded order')],
   ['cancelled', true, TTL, keep('not_unpaid: cancelled order')],

@@ -2,7 +2,7 @@
 -- order given.
 --
 -- p_orders: [{order_id, customer_name, customer_email?, total_amount, currency, source,
--- webhook_event_id, lines: [{sku (null: a product without a SKU, which reserves nothing), quantity, unit_price?}]}],
+-- webhook_event_id, snapshot_version? (a gateway's version of the order as created), lines: [{sku (null: a product without a SKU, which reserves nothing), quantity, unit_price?}]}],
 -- in arrival order. Takes the orders' locks
 -- (shelfsync_lock_orders). The first request of an order (its source and id) not seen before creates
 -- the order; any other changes nothing. The new orders ask for their stock in arrival order (shelfsync_allocate_stock):
@@ -37,9 +37,10 @@ BEGIN
       FROM jsonb_array_elements(p_orders) WITH ORDINALITY AS r(value, n)
      ORDER BY r.value->>'source', r.value->>'order_id', r.n
   ), inserted AS (
-    INSERT INTO orders (source, order_id, status, customer_name, customer_email, total_amount, currency)
+    INSERT INTO orders (source, order_id, status, customer_name, customer_email, total_amount, currency, snapshot_version)
     SELECT o->>'source', o->>'order_id', p_status_when_reserved,
-           o->>'customer_name', o->>'customer_email', (o->>'total_amount')::numeric, o->>'currency'
+           o->>'customer_name', o->>'customer_email', (o->>'total_amount')::numeric, o->>'currency',
+           (o->>'snapshot_version')::timestamptz
       FROM firsts ORDER BY n
     ON CONFLICT (source, order_id) DO NOTHING
     RETURNING source, order_id

@@ -1,6 +1,6 @@
 import type { FieldProblem } from '../../common/app-error.js';
 import { isPlainText } from '../../common/validators.js';
-import type { CreateOrderCommand, LifecycleCommand } from '../../orders/order-commands.js';
+import type { CreateOrderCommand, EditOrderCommand, LifecycleCommand } from '../../orders/order-commands.js';
 import type { LifecycleEvent } from '../../orders/order-state-machine.js';
 import { absent, amountProblem, currencyOf, CURRENCY_RULE, EMAIL_RULE, emailOf, ID_RULE, idOf, invalid, isObject, linesAt, MAX_QUANTITY } from './input-rules.js';
 import { MAX_SKU_LENGTH } from '../../common/validators.js';
@@ -32,6 +32,15 @@ export interface LifecycleEventData {
   payment_id?: string;
   reason?: string;
   restock?: boolean;
+  /** order_fulfilled only: the units of a parcel (without them, every unshipped unit). */
+  items?: { sku: string; quantity: number }[];
+}
+
+/** `data` of an `order_edited` event: the whole new list of the order's lines. */
+export interface EditedOrderData {
+  order_id: string;
+  items: { sku: string; quantity: number; unit_price?: number }[];
+  total_amount?: number;
 }
 
 function objectAt(data: unknown, prefix: string): Record<string, unknown> {
@@ -125,8 +134,11 @@ export function readNewOrder(data: unknown, prefix: string): NewOrderData {
 export function readLifecycleEvent(data: unknown, prefix: string): LifecycleEventData {
   const body = objectAt(data, prefix);
   const problems = new Problems();
-  const { order_id, amount: paid, payment_id, reason, restock } = body;
+  const { order_id, amount: paid, payment_id, reason, restock, items } = body;
   const id = orderId(order_id, `${prefix}.order_id`, problems);
+  // a parcel's lines: read as new_order's (sku, quantity >= 1), unit_price ignored
+  const parcel = absent(items) ? undefined : linesAt(items, `${prefix}.items`, problems.list, 'items');
+  parcel?.forEach((item: unknown, i) => line(item, `${prefix}.items[${i}]`, problems));
   if (!absent(paid)) amount(paid, 'amount', `${prefix}.amount`, problems);
   if (!absent(payment_id)) plainText(payment_id, 'payment_id', `${prefix}.payment_id`, 1, 200, problems);
   if (!absent(reason)) plainText(reason, 'reason', `${prefix}.reason`, 0, 500, problems);
@@ -138,7 +150,39 @@ export function readLifecycleEvent(data: unknown, prefix: string): LifecycleEven
   if (!absent(payment_id)) event.payment_id = payment_id as string;
   if (!absent(reason)) event.reason = reason as string;
   if (!absent(restock)) event.restock = restock as boolean;
+  if (parcel !== undefined) event.items = (parcel as Record<string, unknown>[]).map(({ sku, quantity }) => ({ sku: sku as string, quantity: quantity as number }));
   return event;
+}
+
+/** An `order_edited` event's data (order_id, items: the whole new list, total_amount?), or a 400 naming every bad field. */
+export function readEditedOrder(data: unknown, prefix: string): EditedOrderData {
+  const body = objectAt(data, prefix);
+  const problems = new Problems();
+  const { order_id, items, total_amount } = body;
+  const id = orderId(order_id, `${prefix}.order_id`, problems);
+  if (absent(items)) problems.add(`${prefix}.items`, 'items is required: the whole new list of the order\'s lines');
+  const lines = absent(items) ? [] : (linesAt(items, `${prefix}.items`, problems.list, 'items') ?? []);
+  lines.forEach((item: unknown, i) => line(item, `${prefix}.items[${i}]`, problems));
+  if (!absent(total_amount)) amount(total_amount, 'total_amount', `${prefix}.total_amount`, problems);
+  problems.throwAny();
+  const edited: EditedOrderData = {
+    order_id: id,
+    items: (lines as Record<string, unknown>[]).map(({ sku, quantity, unit_price }) =>
+      absent(unit_price) ? { sku: sku as string, quantity: quantity as number } : { sku: sku as string, quantity: quantity as number, unit_price: unit_price as number },
+    ),
+  };
+  if (!absent(total_amount)) edited.total_amount = total_amount as number;
+  return edited;
+}
+
+/** An `order_edited` event's data as the domain's command (lines of one SKU added up by the domain's plan). */
+export function editOrderCommand(data: EditedOrderData): EditOrderCommand {
+  const command: EditOrderCommand = {
+    kind: 'edit_order',
+    orderId: data.order_id,
+    lines: data.items.map((item) => ({ sku: item.sku, quantity: item.quantity, unitPrice: item.unit_price ?? null })),
+  };
+  return data.total_amount === undefined ? command : { ...command, totalAmount: data.total_amount };
 }
 
 /** A `new_order` event's data as the domain's command. */
@@ -161,5 +205,6 @@ export function createOrderCommand(data: NewOrderData): CreateOrderCommand {
  */
 export function lifecycleCommand(event: LifecycleEvent, data: LifecycleEventData): LifecycleCommand {
   const command: LifecycleCommand = { kind: 'lifecycle', orderId: data.order_id, event, reason: data.reason ?? null, restock: data.restock ?? false };
+  if (event === 'order_fulfilled' && data.items !== undefined) return { ...command, parcel: { lines: data.items } };
   return event === 'payment_succeeded' && data.payment_id !== undefined ? { ...command, paymentId: data.payment_id } : command;
 }

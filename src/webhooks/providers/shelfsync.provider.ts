@@ -1,9 +1,9 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { OrderCommand } from '../../orders/order-commands.js';
-import { isLifecycleEvent } from '../../orders/order-state-machine.js';
+import { isLifecycleEvent, ORDER_EDITED } from '../../orders/order-state-machine.js';
 import type { DeliveryCommand, IdentifiedDelivery, Provider } from './provider.js';
 import { parseEnvelope } from './shelfsync-envelope.js';
-import { createOrderCommand, lifecycleCommand, readLifecycleEvent, readNewOrder } from './shelfsync-events.js';
+import { createOrderCommand, editOrderCommand, lifecycleCommand, readEditedOrder, readLifecycleEvent, readNewOrder } from './shelfsync-events.js';
 
 export const UNKNOWN_EVENT_TYPE = 'unknown_event_type';
 
@@ -22,11 +22,12 @@ export class ShelfsyncProvider implements Provider {
   }
 
   understands(eventType: string): boolean {
-    return eventType === 'new_order' || isLifecycleEvent(eventType);
+    return eventType === 'new_order' || eventType === ORDER_EDITED || isLifecycleEvent(eventType);
   }
 
   private commandFor(type: string, data: unknown): OrderCommand | null {
     if (type === 'new_order') return createOrderCommand(readNewOrder(data, 'data'));
+    if (type === ORDER_EDITED) return editOrderCommand(readEditedOrder(data, 'data'));
     if (isLifecycleEvent(type)) return lifecycleCommand(type, readLifecycleEvent(data, 'data'));
     return null;
   }

@@ -1,0 +1,43 @@
+import type { MigrationInterface, QueryRunner } from 'typeorm';
+
+/**
+ * An order from a gateway is a state (issue 23, parts 2 and 3):
+ * - `partially_fulfilled`: some units shipped, the rest still reserved;
+ * - `orders.snapshot_version`: the newest gateway version of the order
+ *   applied (Shopify `updated_at`, WooCommerce `date_modified_gmt`); a
+ *   snapshot older than it changes nothing (stale);
+ * - an order line may ask for 0 units: a line an edit removed is kept, with
+ *   what it shipped or returned, rather than deleted with its ledger rows;
+ * - `order_parcels`: the gateway's ids of the parcels an order shipped, so a
+ *   parcel told twice (its own webhook, then inside the order) ships once.
+ * (ALTER TYPE ... ADD VALUE runs in the migrations' transaction: nothing in it
+ * uses the new value before it commits.)
+ */
+export class OrdersAsStates1765000000000 implements MigrationInterface {
+  name = 'OrdersAsStates1765000000000';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`ALTER TYPE order_status ADD VALUE 'partially_fulfilled' AFTER 'paid'`);
+    await q.query(`ALTER TABLE orders ADD COLUMN snapshot_version timestamptz`);
+    await q.query(`ALTER TABLE order_lines DROP CONSTRAINT order_lines_quantity_check, ADD CONSTRAINT order_lines_quantity_check CHECK (quantity >= 0)`);
+    await q.query(`
+      CREATE TABLE order_parcels (
+        order_source     text NOT NULL,
+        order_id         text NOT NULL,
+        parcel_id        text NOT NULL,
+        webhook_event_id bigint,
+        shipped_at       timestamptz NOT NULL DEFAULT now(),
+        CONSTRAINT order_parcels_pkey PRIMARY KEY (order_source, order_id, parcel_id),
+        CONSTRAINT order_parcels_order_fkey FOREIGN KEY (order_source, order_id) REFERENCES orders (source, order_id),
+        CONSTRAINT order_parcels_webhook_event_id_fkey FOREIGN KEY (webhook_event_id) REFERENCES webhook_events (id),
+        CONSTRAINT order_parcels_parcel_id_check CHECK (length(parcel_id) BETWEEN 1 AND 255)
+      )`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP TABLE order_parcels`);
+    // Lines an edit emptied cannot be kept by the older schema's rule; the enum value stays (PostgreSQL cannot drop one).
+    await q.query(`ALTER TABLE order_lines DROP CONSTRAINT order_lines_quantity_check, ADD CONSTRAINT order_lines_quantity_check CHECK (quantity >= 1) NOT VALID`);
+    await q.query(`ALTER TABLE orders DROP COLUMN snapshot_version`);
+  }
+}
