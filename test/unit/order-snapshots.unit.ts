@@ -91,7 +91,7 @@ describe('order snapshots: each published sample, read', () => {
   it('Shopify orders-edited.constructed.json: the edit by line item ids and deltas, at committed_at', () => {
     expect(shopifyOrderEditOf(shopify('orders-edited.constructed.json'))).toEqual({
       orderId: '450789469',
-      editId: '78912328',
+      editId: '2300000001',
       editedAt: '2025-04-02T16:30:47.000Z',
       additions: [{ lineItemId: '1071823206', delta: 2 }],
       removals: [{ lineItemId: '518995019', delta: 1 }],
