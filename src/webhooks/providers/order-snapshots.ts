@@ -60,7 +60,11 @@ export interface ShopifyParcel {
   parcelId: string;
   /** Whether the parcel left: its `status` is `success` (see SHIPPED_FULFILLMENT). */
   shipped: boolean;
-  /** The parcel's units per order line item (the fulfillment's `line_items[].quantity` is the units in this parcel). */
+  /**
+   * The parcel's units per order line item: a fulfillment's `line_items[].quantity` is the units in this
+   * fulfillment (as FulfillmentLineItem.quantity, "The amount fulfilled in this fulfillment",
+   * https://shopify.dev/docs/api/storefront/2026-07/objects/FulfillmentLineItem), not the line's quantity.
+   */
   items: { lineItemId: string; sku: string | null; quantity: number }[];
 }
 
