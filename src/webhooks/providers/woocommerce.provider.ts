@@ -163,7 +163,7 @@ function nameOf(address: Record<string, unknown>): string | undefined {
 }
 
 /** WooCommerce's `price` is total / quantity, a float that may run to many decimals: rounded to 4, or null when absent. */
-function priceOf(value: unknown): number | null {
+export function priceOf(value: unknown): number | null {
   const price = typeof value === 'string' ? Number(value) : value;
   if (typeof price !== 'number' || !Number.isFinite(price) || price < 0 || price > MAX_AMOUNT) return null;
   return Math.round(price * 10_000) / 10_000;

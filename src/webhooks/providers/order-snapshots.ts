@@ -1,0 +1,354 @@
+import type { FieldProblem } from '../../common/app-error.js';
+import { isPlainText } from '../../common/validators.js';
+import { absent, decimalAmountOf, ID_RULE, idOf, invalid, isObject, isQuantity, linesAt, MAX_QUANTITY, QUANTITY_RULE } from './input-rules.js';
+import { addedUpBySku, SKU_RULE, skuOf } from './native-lines.js';
+import { priceOf as wooPriceOf } from './woocommerce.provider.js';
+
+/**
+ * What a gateway's order says it now is. Shopify and WooCommerce deliver the
+ * whole order on every change (design.md, "An order from a gateway is a
+ * state"); these readers turn one delivery's body into that state, and
+ * nothing else: what stock moves is the domain's to decide, against the
+ * newest snapshot it applied.
+ */
+export interface OrderSnapshot {
+  /** The order's id, digit for digit as the gateway wrote it (idOf). */
+  orderId: string;
+  /**
+   * The gateway's last change to the order, as an ISO-8601 UTC instant with
+   * milliseconds (`2025-04-02T16:30:48.000Z`): two versions compare as
+   * strings, the later one sorting after the earlier.
+   */
+  version: string;
+  /** One per SKU (addedUpBySku); lines without a SKU kept apart, with `sku: null`. */
+  lines: SnapshotLine[];
+  cancelled: boolean;
+}
+
+export interface SnapshotLine {
+  sku: string | null;
+  /** The units the order now asks for: 0 for a line removed by an edit or refunded whole (it stays, with 0). */
+  quantity: number;
+  /**
+   * The units shipped. May exceed `quantity`: Shopify takes refunded units
+   * out of `current_quantity` whether or not they had shipped, so a unit
+   * shipped and then refunded (a return) counts here and not there.
+   */
+  shipped: number;
+  unitPrice: number | null;
+}
+
+/** Shopify's `orders/edited` body: which line items an edit changed, by how many units. */
+export interface ShopifyOrderEdit {
+  orderId: string;
+  editId: string;
+  /** When the edit was committed (`committed_at`, since API version 2024-07), else when it was begun (`created_at`); as OrderSnapshot.version. */
+  editedAt: string;
+  additions: LineItemDelta[];
+  removals: LineItemDelta[];
+}
+
+export interface LineItemDelta {
+  lineItemId: string;
+  /** Units added (in `additions`) or removed (in `removals`): always positive. */
+  delta: number;
+}
+
+/** Shopify's `fulfillments/create` body (the Fulfillment resource): one parcel. */
+export interface ShopifyParcel {
+  orderId: string;
+  parcelId: string;
+  /** Whether the parcel left: its `status` is `success` (see SHIPPED_FULFILLMENT). */
+  shipped: boolean;
+  /**
+   * The parcel's units per order line item: a fulfillment's `line_items[].quantity` is the units in this
+   * fulfillment (as FulfillmentLineItem.quantity, "The amount fulfilled in this fulfillment",
+   * https://shopify.dev/docs/api/storefront/2026-07/objects/FulfillmentLineItem), not the line's quantity.
+   */
+  items: { lineItemId: string; sku: string | null; quantity: number }[];
+}
+
+/** A count of units that may be 0 (a removed line, a parcel line of nothing), else a quantity (QUANTITY_RULE). */
+const isUnitCount = (value: unknown): value is number => value === 0 || isQuantity(value);
+const UNIT_COUNT_RULE = `an integer from 0 to ${MAX_QUANTITY}`;
+
+/**
+ * The one Shopify fulfillment status whose units have left: `success`. The
+ * others are `cancelled`, `error`, `failure`, and the deprecated `pending` and
+ * `open`, which have not shipped yet (FulfillmentStatus, e.g.
+ * https://shopify.dev/docs/api/admin-graphql/2025-04/enums/FulfillmentStatus).
+ */
+const SHIPPED_FULFILLMENT = 'success';
+
+const INSTANT = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})?$/;
+/** Instants past 9999 would not sort as strings (toISOString writes them as +010000-…). */
+const LATEST_INSTANT = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+const WITH_OFFSET_RULE = 'a date and time with its offset, such as "2025-04-02T11:30:48-05:00"';
+const GMT_RULE = 'a date and time in GMT, without an offset, such as "2017-03-22T19:30:35"';
+
+/**
+ * An instant as ISO-8601 UTC with milliseconds, from the gateway's text:
+ * `offset` wants a zone (`Z` or ±hh:mm, as Shopify writes `updated_at`),
+ * `gmt` wants none (or `Z`), the text being GMT already (WooCommerce's
+ * `*_gmt`). Years from 1970 to 9999; digits past the millisecond dropped
+ * (both gateways write whole seconds). Undefined when it is not one,
+ * including dates that do not exist (2025-02-30).
+ */
+function instantOf(value: unknown, zone: 'offset' | 'gmt'): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  const match = INSTANT.exec(value.trim());
+  if (!match) return undefined;
+  const [, y, mo, d, h, mi, s, fraction = '', offset] = match;
+  if (zone === 'offset' ? offset === undefined : offset !== undefined && offset !== 'Z') return undefined;
+  const [year, month, day, hour, minute, second] = [y, mo, d, h, mi, s].map(Number);
+  if (year < 1970 || month < 1 || month > 12 || hour > 23 || minute > 59 || second > 59) return undefined;
+  let time = Date.UTC(year, month - 1, day, hour, minute, second, Number(fraction.padEnd(3, '0').slice(0, 3)));
+  const date = new Date(Date.UTC(year, month - 1, day));
+  if (date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) return undefined;
+  if (offset !== undefined && offset !== 'Z') {
+    const [hours, minutes] = offset.slice(1).split(':').map(Number);
+    if (hours > 23 || minutes > 59) return undefined;
+    time -= (offset.startsWith('-') ? -1 : 1) * (hours * 60 + minutes) * 60_000;
+  }
+  return time >= 0 && time <= LATEST_INSTANT ? new Date(time).toISOString() : undefined;
+}
+
+/** Shopify's line `price`: null when absent (as for orders/create). */
+const shopifyPriceOf = (price: unknown) => (absent(price) ? null : decimalAmountOf(price));
+
+/**
+ * The state a Shopify Order resource describes (`orders/updated`,
+ * `orders/edited`'s companion, `orders/partially_fulfilled`,
+ * `orders/fulfilled`, `orders/cancelled`, `orders/create`). Throws the 400
+ * (invalid) naming every bad field.
+ *
+ * - version: `updated_at`, which Shopify writes with the shop's offset.
+ * - quantity: the line's `current_quantity`, the units ordered "excluding
+ *   refunded and removed units" (LineItem.currentQuantity,
+ *   https://shopify.dev/docs/api/admin-graphql/2023-07/objects/LineItem; in
+ *   REST line items since API version 2024-01, stack.md "Found since
+ *   2026-12-07"). `quantity` stays what was first ordered; it is read only
+ *   when `current_quantity` is absent (versions before 2024-01), where it
+ *   does not show edits or refunds: the later refunds/create says those.
+ * - shipped: the line's units in the order's `fulfillments` whose `status`
+ *   is `success`, summed per line item id. Not `quantity - fulfillable_quantity`:
+ *   Shopify computes fulfillable_quantity as `quantity - max(refunded, fulfilled)
+ *   - pending - open` (REST Order resource), so it cannot tell a refunded unit
+ *   from a shipped one, and counts units of pending or open fulfillments,
+ *   which have not left. A fulfillment naming a line item that is not in
+ *   `line_items` is a bad field.
+ * - cancelled: `cancelled_at` is not null.
+ */
+export function shopifySnapshotOf(order: Record<string, unknown>): OrderSnapshot {
+  const problems: FieldProblem[] = [];
+  const orderId = idOf(order.id);
+  if (orderId === undefined) problems.push({ field: 'id', message: `id must be the order's id: ${ID_RULE}` });
+  const version = instantOf(order.updated_at, 'offset');
+  if (version === undefined) problems.push({ field: 'updated_at', message: `updated_at must be ${WITH_OFFSET_RULE}` });
+  const cancelled = !absent(order.cancelled_at);
+  if (cancelled && instantOf(order.cancelled_at, 'offset') === undefined) {
+    problems.push({ field: 'cancelled_at', message: `cancelled_at must be null or ${WITH_OFFSET_RULE}` });
+  }
+
+  const items: (SnapshotLine & { id: string })[] = [];
+  const lineItems = linesAt(order.line_items, 'line_items', problems);
+  (lineItems ?? []).forEach((item: unknown, i) => {
+    const at = `line_items[${i}]`;
+    if (!isObject(item)) {
+      problems.push({ field: at, message: `${at} must be an object` });
+      return;
+    }
+    const id = idOf(item.id);
+    if (id === undefined) problems.push({ field: `${at}.id`, message: `${at}.id must be the line item's id: ${ID_RULE}` });
+    const sku = skuOf(item.sku);
+    if (sku === undefined) problems.push({ field: `${at}.sku`, message: `${at}.sku must be ${SKU_RULE}` });
+    const current = absent(item.current_quantity) ? 'quantity' : 'current_quantity';
+    const quantity = item[current];
+    if (!isUnitCount(quantity)) problems.push({ field: `${at}.${current}`, message: `${at}.${current} must be ${UNIT_COUNT_RULE}` });
+    const unitPrice = shopifyPriceOf(item.price);
+    if (unitPrice === undefined) problems.push({ field: `${at}.price`, message: `${at}.price must be an amount such as "199.00"` });
+    if (id === undefined || sku === undefined || !isUnitCount(quantity) || unitPrice === undefined) return;
+    items.push({ id, sku, quantity, shipped: 0, unitPrice });
+  });
+
+  const shipped = shippedByLineItem(order.fulfillments, problems);
+  const byId = new Map(items.map((item) => [item.id, item]));
+  // Only when every line item was read: a bad one would make this a second, misleading problem.
+  const everyLineRead = lineItems !== undefined && items.length === lineItems.length;
+  for (const [id, { units, field }] of shipped) {
+    const item = byId.get(id);
+    if (item) item.shipped = units;
+    else if (everyLineRead) problems.push({ field, message: `${field} must name one of the order's line_items (${id} is none of them)` });
+  }
+  if (problems.length) throw invalid(problems);
+
+  const lines = items.map(({ sku, quantity, shipped: units, unitPrice }) => ({ sku, quantity, shipped: units, unitPrice }));
+  return { orderId: orderId!, version: version!, lines: addedUpBySku(lines, addShipped), cancelled };
+}
+
+const addShipped = (first: SnapshotLine, line: SnapshotLine) => {
+  first.shipped += line.shipped;
+};
+
+/**
+ * The units each line item has in the order's shipped fulfillments
+ * (SHIPPED_FULFILLMENT), and where the first of them names it; bad fields
+ * of those fulfillments go into `problems` (other fulfillments are read no
+ * further than their status).
+ */
+function shippedByLineItem(fulfillments: unknown, problems: FieldProblem[]): Map<string, { units: number; field: string }> {
+  const shipped = new Map<string, { units: number; field: string }>();
+  (linesAt(fulfillments, 'fulfillments', problems) ?? []).forEach((fulfillment: unknown, i) => {
+    const at = `fulfillments[${i}]`;
+    if (!isObject(fulfillment)) {
+      problems.push({ field: at, message: `${at} must be an object` });
+      return;
+    }
+    if (!isPlainText(fulfillment.status, 1, 100)) {
+      problems.push({ field: `${at}.status`, message: `${at}.status must be a fulfillment status such as "success"` });
+      return;
+    }
+    if (fulfillment.status !== SHIPPED_FULFILLMENT) return;
+    for (const { lineItemId, quantity, field } of parcelLinesOf(fulfillment.line_items, `${at}.line_items`, problems)) {
+      const seen = shipped.get(lineItemId);
+      const units = (seen?.units ?? 0) + quantity;
+      if (units > MAX_QUANTITY) problems.push({ field, message: `the fulfillments ship more than ${MAX_QUANTITY} units of line item ${lineItemId}` });
+      shipped.set(lineItemId, { units, field: seen?.field ?? field });
+    }
+  });
+  return shipped;
+}
+
+/** A fulfillment's `line_items` (at `field`): each line item's id, its units in this parcel, its SKU, and its path. */
+function parcelLinesOf(
+  lineItems: unknown,
+  field: string,
+  problems: FieldProblem[],
+): { lineItemId: string; quantity: number; sku: string | null; field: string }[] {
+  const lines: { lineItemId: string; quantity: number; sku: string | null; field: string }[] = [];
+  (linesAt(lineItems, field, problems) ?? []).forEach((line: unknown, j) => {
+    const at = `${field}[${j}]`;
+    if (!isObject(line)) {
+      problems.push({ field: at, message: `${at} must be an object` });
+      return;
+    }
+    const lineItemId = idOf(line.id);
+    if (lineItemId === undefined) problems.push({ field: `${at}.id`, message: `${at}.id must be the line item's id: ${ID_RULE}` });
+    if (!isUnitCount(line.quantity)) problems.push({ field: `${at}.quantity`, message: `${at}.quantity must be ${UNIT_COUNT_RULE}` });
+    const sku = skuOf(line.sku);
+    if (sku === undefined) problems.push({ field: `${at}.sku`, message: `${at}.sku must be ${SKU_RULE}` });
+    if (lineItemId === undefined || !isUnitCount(line.quantity) || sku === undefined) return;
+    lines.push({ lineItemId, quantity: line.quantity, sku, field: `${at}.id` });
+  });
+  return lines;
+}
+
+/**
+ * Shopify's `fulfillments/create` body, the Fulfillment resource: the parcel,
+ * its order, and its units per line item. Only a parcel with status
+ * `success` has shipped. Throws the 400 naming every bad field.
+ */
+export function shopifyParcelOf(fulfillment: Record<string, unknown>): ShopifyParcel {
+  const problems: FieldProblem[] = [];
+  const orderId = idOf(fulfillment.order_id);
+  if (orderId === undefined) problems.push({ field: 'order_id', message: `order_id must be the order's id: ${ID_RULE}` });
+  const parcelId = idOf(fulfillment.id);
+  if (parcelId === undefined) problems.push({ field: 'id', message: `id must be the fulfillment's id: ${ID_RULE}` });
+  if (!isPlainText(fulfillment.status, 1, 100)) problems.push({ field: 'status', message: 'status must be a fulfillment status such as "success"' });
+  const items = parcelLinesOf(fulfillment.line_items, 'line_items', problems).map(({ lineItemId, sku, quantity }) => ({ lineItemId, sku, quantity }));
+  if (problems.length) throw invalid(problems);
+  return { orderId: orderId!, parcelId: parcelId!, shipped: fulfillment.status === SHIPPED_FULFILLMENT, items };
+}
+
+/**
+ * Shopify's `orders/edited` body, `{"order_edit": {...}}`: the order, when
+ * the edit was made, and the line items it added units to or removed units
+ * from (`line_items.additions` / `.removals`, each `{id, delta}`).
+ *
+ * What it cannot say: SKUs (an added line item's id is one the order had not
+ * shown before), quantities (a delta, not what the line now holds), prices,
+ * or what has shipped. Shopify sends `orders/updated` for every change to an
+ * order, an edit included, with the whole order as it now is; that snapshot
+ * (shopifySnapshotOf) carries the state. This reader is for telling what the
+ * edit was (the log, a flag), not for moving stock.
+ */
+export function shopifyOrderEditOf(body: Record<string, unknown>): ShopifyOrderEdit {
+  const edit = body.order_edit;
+  if (!isObject(edit)) throw invalid('order_edit', 'order_edit must be an object (the orders/edited body)');
+  const problems: FieldProblem[] = [];
+  const orderId = idOf(edit.order_id);
+  if (orderId === undefined) problems.push({ field: 'order_edit.order_id', message: `order_edit.order_id must be the order's id: ${ID_RULE}` });
+  const editId = idOf(edit.id);
+  if (editId === undefined) problems.push({ field: 'order_edit.id', message: `order_edit.id must be the edit's id: ${ID_RULE}` });
+  const when = absent(edit.committed_at) ? 'created_at' : 'committed_at';
+  const editedAt = instantOf(edit[when], 'offset');
+  if (editedAt === undefined) problems.push({ field: `order_edit.${when}`, message: `order_edit.${when} must be ${WITH_OFFSET_RULE}` });
+
+  let additions: LineItemDelta[] = [];
+  let removals: LineItemDelta[] = [];
+  if (isObject(edit.line_items)) {
+    additions = deltasOf(edit.line_items.additions, 'order_edit.line_items.additions', problems);
+    removals = deltasOf(edit.line_items.removals, 'order_edit.line_items.removals', problems);
+  } else if (!absent(edit.line_items)) {
+    problems.push({ field: 'order_edit.line_items', message: 'order_edit.line_items must be an object with additions and removals' });
+  }
+  if (problems.length) throw invalid(problems);
+  return { orderId: orderId!, editId: editId!, editedAt: editedAt!, additions, removals };
+}
+
+function deltasOf(value: unknown, field: string, problems: FieldProblem[]): LineItemDelta[] {
+  const deltas: LineItemDelta[] = [];
+  (linesAt(value, field, problems) ?? []).forEach((entry: unknown, i) => {
+    const at = `${field}[${i}]`;
+    if (!isObject(entry)) {
+      problems.push({ field: at, message: `${at} must be an object` });
+      return;
+    }
+    const lineItemId = idOf(entry.id);
+    if (lineItemId === undefined) problems.push({ field: `${at}.id`, message: `${at}.id must be the line item's id: ${ID_RULE}` });
+    if (!isQuantity(entry.delta)) problems.push({ field: `${at}.delta`, message: `${at}.delta must be ${QUANTITY_RULE}` });
+    if (lineItemId !== undefined && isQuantity(entry.delta)) deltas.push({ lineItemId, delta: entry.delta });
+  });
+  return deltas;
+}
+
+/**
+ * The state a WooCommerce order resource describes (`order.created`,
+ * `order.updated`). Throws the 400 naming every bad field.
+ *
+ * - version: `date_modified_gmt`, which has no zone: it is GMT (the REST
+ *   docs' order properties; `date_modified` is the site's local time).
+ * - quantity: each line's `quantity`. An admin's edit changes it, or adds or
+ *   deletes the line; a refund does not (it is a separate record in `refunds`).
+ * - shipped: every unit when `status` is `completed`, else none. WooCommerce
+ *   core has no partial shipment. Nor does it keep one after the fact: an
+ *   order `completed` and then `refunded` (or set back to `processing`) reads
+ *   as not shipped, so units once shipped must not come back from this alone.
+ * - cancelled: `status` is `cancelled`.
+ */
+export function wooSnapshotOf(order: Record<string, unknown>): OrderSnapshot {
+  const problems: FieldProblem[] = [];
+  const orderId = idOf(order.id);
+  if (orderId === undefined) problems.push({ field: 'id', message: `id must be the order id: ${ID_RULE}` });
+  const version = instantOf(order.date_modified_gmt, 'gmt');
+  if (version === undefined) problems.push({ field: 'date_modified_gmt', message: `date_modified_gmt must be ${GMT_RULE}` });
+  const status = order.status;
+  if (!isPlainText(status, 1, 100)) problems.push({ field: 'status', message: 'status must be the order status (a string)' });
+  const completed = status === 'completed';
+
+  const lines: SnapshotLine[] = [];
+  (linesAt(order.line_items, 'line_items', problems) ?? []).forEach((item: unknown, i) => {
+    const at = `line_items[${i}]`;
+    if (!isObject(item)) {
+      problems.push({ field: at, message: `${at} must be an object` });
+      return;
+    }
+    const sku = skuOf(item.sku);
+    if (sku === undefined) problems.push({ field: `${at}.sku`, message: `${at}.sku must be ${SKU_RULE}` });
+    if (!isUnitCount(item.quantity)) problems.push({ field: `${at}.quantity`, message: `${at}.quantity must be ${UNIT_COUNT_RULE}` });
+    if (sku === undefined || !isUnitCount(item.quantity)) return;
+    lines.push({ sku, quantity: item.quantity, shipped: completed ? item.quantity : 0, unitPrice: wooPriceOf(item.price) });
+  });
+  if (problems.length) throw invalid(problems);
+  return { orderId: orderId!, version: version!, lines: addedUpBySku(lines, addShipped), cancelled: status === 'cancelled' };
+}
