@@ -15,6 +15,8 @@ export interface CreateOrderCommand {
   currency: string;
   /** A line without a SKU (a gateway allows products without one) is kept on the order and reserves nothing. */
   lines: { sku: string | null; quantity: number; unitPrice: number | null }[];
+  /** A gateway's version of the order as created (its first snapshot): as EditOrderCommand.version. */
+  version?: string;
 }
 
 /** An event that moves an existing order (the state machine's LIFECYCLE_EVENTS), or a dispute of its payment (DISPUTE_EVENTS). */
@@ -52,6 +54,14 @@ export interface LifecycleCommand {
    * refund of at least the total gives back all the order's money.
    */
   onlyIfRefundingAmount?: Payment;
+  /**
+   * order_fulfilled of some units only (a parcel): these units shipped; the
+   * order is partially_fulfilled until every unit has. `id`: the gateway's
+   * id of the parcel (a Shopify fulfillment id), so a parcel told twice (its
+   * own webhook, then inside the order's snapshot) ships once; absent: the
+   * delivery is the parcel. Without `parcel`, every unshipped unit ships.
+   */
+  parcel?: { id?: string; lines: { sku: string; quantity: number }[] };
 }
 
 /** An amount in the currency's major units, as an exact decimal string ("10.5", "1000"). */
@@ -67,7 +77,26 @@ export interface ReturnUnitsCommand {
   lines: { sku: string; quantity: number }[];
 }
 
-export type OrderCommand = CreateOrderCommand | LifecycleCommand | ReturnUnitsCommand;
+/**
+ * The whole list of an order's lines as the order now is (the envelope's
+ * order_edited; a gateway's snapshot of the order): units no longer ordered
+ * are released, new ones reserved (all of the increase or none: edit_short),
+ * units already shipped stay shipped. With a version (a gateway's snapshot),
+ * a list older than the newest one applied to the order changes nothing
+ * (stale), and neither does the rest of its delivery.
+ */
+export interface EditOrderCommand {
+  kind: 'edit_order';
+  orderId: string;
+  /** Per SKU (lines of one SKU added up; null: lines without one), the units the order now asks for (0: removed). */
+  lines: { sku: string | null; quantity: number; unitPrice: number | null }[];
+  /** The gateway's last change of the order, ISO-8601 UTC with milliseconds (Shopify updated_at, WooCommerce date_modified_gmt); absent: the envelope's, always current. */
+  version?: string;
+  /** The order's total as it now is, when the source says. */
+  totalAmount?: number;
+}
+
+export type OrderCommand = CreateOrderCommand | LifecycleCommand | ReturnUnitsCommand | EditOrderCommand;
 
 /**
  * Whether a delivery's commands only create an order: such deliveries go
@@ -107,6 +136,8 @@ export function deferralRank(commands: readonly OrderCommand[]): number {
   const [first] = commands;
   if (!first) return Number.MAX_SAFE_INTEGER;
   if (first.kind === 'create_order') return -1;
+  // A snapshot's edit (i23-providers only, until the domain branch ranks it): before any lifecycle event.
+  if (first.kind === 'edit_order') return 0;
   // Returned units wait for the order, and come after a payment would have.
   return first.kind === 'return_units' ? lifecycleRank('order_fulfilled') : lifecycleRank(first.event);
 }

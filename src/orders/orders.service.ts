@@ -159,6 +159,8 @@ export class OrdersService {
         return this.applyLifecycleEvent(em, command, cause);
       case 'return_units':
         return this.returnUnits(em, command, cause);
+      case 'edit_order':
+        throw new Error('edit_order is not applied yet');
     }
   }
 
