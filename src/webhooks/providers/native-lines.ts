@@ -1,6 +1,6 @@
 import type { FieldProblem } from '../../common/app-error.js';
 import type { CreateOrderCommand } from '../../orders/order-commands.js';
-import { isObject, isQuantity, isSku, linesAt, QUANTITY_RULE } from './input-rules.js';
+import { absent, decimalAmountOf, isObject, isQuantity, isSku, linesAt, MAX_AMOUNT, QUANTITY_RULE } from './input-rules.js';
 
 /** What skuOf accepts, for messages. */
 export const SKU_RULE = 'a string of at most 100 characters, or null';
@@ -68,4 +68,16 @@ export function lineItemsOf(
     lines.push({ sku, quantity: item.quantity, unitPrice });
   });
   return addedUpBySku(lines);
+}
+
+/** Shopify's line `price`, a decimal string ("199.00"): null when absent, undefined when it is not an amount. */
+export function shopifyUnitPriceOf(price: unknown): number | null | undefined {
+  return absent(price) ? null : decimalAmountOf(price);
+}
+
+/** WooCommerce's line `price` is total / quantity, a float that may run to many decimals: rounded to 4, or null when absent or not a price. */
+export function wooUnitPriceOf(value: unknown): number | null {
+  const price = typeof value === 'string' ? Number(value) : value;
+  if (typeof price !== 'number' || !Number.isFinite(price) || price < 0 || price > MAX_AMOUNT) return null;
+  return Math.round(price * 10_000) / 10_000;
 }
