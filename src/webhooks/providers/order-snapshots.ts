@@ -207,7 +207,7 @@ export function shopifySnapshotOf(order: Record<string, unknown>, problems: Fiel
   const totalAmount = absent(order.total_price) ? undefined : decimalAmountOf(order.total_price);
   if (!absent(order.total_price) && totalAmount === undefined) problems.push({ field: 'total_price', message: 'total_price must be an amount such as "199.00"' });
 
-  const items: (SnapshotLine & { id: string })[] = [];
+  const items: (SnapshotLine & { id: string | null })[] = [];
   const lineItems = linesAt(order.line_items, 'line_items', problems);
   (lineItems ?? []).forEach((item: unknown, i) => {
     const at = `line_items[${i}]`;
@@ -215,8 +215,9 @@ export function shopifySnapshotOf(order: Record<string, unknown>, problems: Fiel
       problems.push({ field: at, message: `${at} must be an object` });
       return;
     }
-    const id = idOf(item.id);
-    if (id === undefined) problems.push({ field: `${at}.id`, message: `${at}.id must be the line item's id: ${ID_RULE}` });
+    // The id only names the line in the order's fulfillments: a line without one (a hand-built body) is in none.
+    const id = absent(item.id) ? null : idOf(item.id);
+    if (id === undefined) problems.push({ field: `${at}.id`, message: `${at}.id must be null or the line item's id: ${ID_RULE}` });
     const sku = skuOf(item.sku);
     if (sku === undefined) problems.push({ field: `${at}.sku`, message: `${at}.sku must be ${SKU_RULE}` });
     const current = absent(item.current_quantity) ? 'quantity' : 'current_quantity';
@@ -228,7 +229,7 @@ export function shopifySnapshotOf(order: Record<string, unknown>, problems: Fiel
     items.push({ id, sku, quantity, unitPrice });
   });
 
-  const skuOfLineItem = new Map(items.map((item) => [item.id, item.sku]));
+  const skuOfLineItem = new Map(items.flatMap((item) => (item.id === null ? [] : [[item.id, item.sku] as const])));
   // Only when every line item was read: a bad one would make this a second, misleading problem.
   const everyLineRead = lineItems !== undefined && items.length === lineItems.length;
   const parcels: Parcel[] = [];
