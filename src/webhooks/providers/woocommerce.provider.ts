@@ -55,8 +55,9 @@ export class WooCommerceProvider implements Provider {
    * an order's order.created and order.updated can be byte for byte alike:
    * keyed by bytes alone, an update that arrived first (deferred) would make
    * the creation a duplicate, and the order would never exist. Relabelled
-   * bytes cannot harm: order.created applies the status the order.updated of
-   * the same bytes would, and nothing else.
+   * bytes cannot harm: order.created gives the order the lines the
+   * order.updated of the same bytes would, and applies no status that update
+   * would not.
    */
   readonly bytesPerType = true;
 
