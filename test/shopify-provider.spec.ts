@@ -172,6 +172,12 @@ describe('a source speaking shopify (WEBHOOK_SHOP_PROVIDER=shopify)', () => {
     expect(await inventory('IPOD2008RED')).toEqual({ on_hand: 5, reserved: 1, available: 4 });
   });
 
+  it('an orders/updated byte for byte like its orders/create, arriving first, does not make the creation a duplicate', async () => {
+    expect((await shopify('orders/updated', CREATED_1001)).body).toMatchObject({ status: 'deferred' });
+    expect((await shopify('orders/create', CREATED_1001)).body).toMatchObject({ status: 'processed', order_status: 'pending' });
+    for (const sku of ['IPOD2008GREEN', 'IPOD2008RED', 'IPOD2008BLACK']) expect(await inventory(sku)).toEqual({ on_hand: 5, reserved: 1, available: 4 });
+  });
+
   it('the same event id is a duplicate, whatever the webhook id', async () => {
     await shopify('orders/create', CREATED_1001);
     expect((await shopify('orders/paid', PAID_1001, { eventId: 'ev-paid', webhookId: 'wh-1' })).body).toMatchObject({ status: 'processed' });

@@ -67,6 +67,17 @@ function fullName(first: unknown, last: unknown): string | undefined {
  */
 export class ShopifyProvider implements Provider {
   readonly name = 'shopify';
+  /**
+   * Shopify sends orders/create and orders/updated (and orders/paid, for a
+   * paid order) for one new order, each built from the order as it is, so
+   * their bodies can be byte for byte alike: keyed by bytes alone, an
+   * orders/updated that arrived first (deferred) would make the creation a
+   * duplicate, and the order would never exist. Relabelled bytes cannot
+   * harm an order: every Order topic reads the same state from the same
+   * bytes, and orders/create creates the order from it only where it does
+   * not exist yet.
+   */
+  readonly bytesPerType = true;
 
   identify(rawBody: Buffer, headers: IncomingHttpHeaders): IdentifiedDelivery {
     const problems: FieldProblem[] = [];
