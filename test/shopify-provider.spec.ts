@@ -11,12 +11,20 @@ const SECRET = 'shpss_test_client_secret';
  * unit each) as a topic delivers it. Each topic carries the Order in its state
  * at that moment, so the bodies differ (and must: the signature does not cover
  * the topic, so identical bytes are one event whatever the topic says). The
- * state fields are edited in: financial_status, fulfillment_status, and for
- * partial refunds two units of IPOD2008BLACK.
+ * state fields are edited in: financial_status, fulfillment_status, the
+ * current quantities (every line asked for), and for partial refunds two
+ * units of IPOD2008BLACK.
  */
 const ORDER_1001 = '450789469';
 function order1001(state: { financial?: string; fulfillment?: string; blackUnits?: number } = {}): Buffer {
   const edits: [string, string][] = [['"financial_status": "partially_refunded"', `"financial_status": "${state.financial ?? 'pending'}"`]];
+  // The sample's GREEN and BLACK were refunded (current_quantity 0); here every line is still asked for, as a snapshot reads it.
+  for (const [lineItem, units] of [['466157049', 1], ['703073504', state.blackUnits ?? 1]] as const) {
+    edits.push([
+      `"gid://shopify/LineItem/${lineItem}",\n      "attributed_staffs": [],\n      "current_quantity": 0,`,
+      `"gid://shopify/LineItem/${lineItem}",\n      "attributed_staffs": [],\n      "current_quantity": ${units},`,
+    ]);
+  }
   if (state.fulfillment) edits.push(['"fulfillment_status": null,\n  "landing_site"', `"fulfillment_status": "${state.fulfillment}",\n  "landing_site"`]);
   if (state.blackUnits) {
     edits.push([
@@ -164,6 +172,12 @@ describe('a source speaking shopify (WEBHOOK_SHOP_PROVIDER=shopify)', () => {
     expect(await inventory('IPOD2008RED')).toEqual({ on_hand: 5, reserved: 1, available: 4 });
   });
 
+  it('an orders/updated byte for byte like its orders/create, arriving first, does not make the creation a duplicate', async () => {
+    expect((await shopify('orders/updated', CREATED_1001)).body).toMatchObject({ status: 'deferred' });
+    expect((await shopify('orders/create', CREATED_1001)).body).toMatchObject({ status: 'processed', order_status: 'pending' });
+    for (const sku of ['IPOD2008GREEN', 'IPOD2008RED', 'IPOD2008BLACK']) expect(await inventory(sku)).toEqual({ on_hand: 5, reserved: 1, available: 4 });
+  });
+
   it('the same event id is a duplicate, whatever the webhook id', async () => {
     await shopify('orders/create', CREATED_1001);
     expect((await shopify('orders/paid', PAID_1001, { eventId: 'ev-paid', webhookId: 'wh-1' })).body).toMatchObject({ status: 'processed' });
@@ -240,11 +254,31 @@ describe('a source speaking shopify (WEBHOOK_SHOP_PROVIDER=shopify)', () => {
   });
 
   it('an unknown topic is answered 200 ignored, and recorded under its own name', async () => {
-    const res = await shopify('orders/updated', CREATED_1001, { eventId: 'ev-updated' });
+    const res = await shopify('orders/delete', CREATED_1001, { eventId: 'ev-delete' });
     expect(res).toMatchObject({ status: 200, body: { status: 'ignored', reason: 'unknown_topic' } });
     expect((await admin(t.url, 'GET', `/orders/${ORDER_1001}`)).status).toBe(404);
     const logged = await admin(t.url, 'GET', '/webhook-events?limit=5');
-    expect(JSON.stringify(logged.body)).toContain('orders/updated');
+    expect(JSON.stringify(logged.body)).toContain('orders/delete');
+  });
+
+  it('orders/edited is answered ignored read_from_order_update (the orders/updated that follows carries the edit): nothing moves', async () => {
+    await shopify('orders/create', CREATED_1001);
+    const res = await shopify('orders/edited', shopifyFixture('orders-edited.constructed.json'));
+    expect(res).toMatchObject({ status: 200, body: { status: 'ignored', reason: 'read_from_order_update' } });
+    expect(await order(ORDER_1001)).toMatchObject({ status: 'pending', needs_attention: false });
+    for (const sku of ['IPOD2008GREEN', 'IPOD2008RED', 'IPOD2008BLACK']) expect(await inventory(sku)).toEqual({ on_hand: 5, reserved: 1, available: 4 });
+  });
+
+  it.each(['cancelled', 'failure'])('fulfillments/create of a parcel with status %s is ignored naming the status: nothing ships', async (status) => {
+    await shopify('orders/create', CREATED_1001);
+    const parcel = editedShopifyFixture('fulfillments-create.json', [
+      ['"status": "success"', `"status": "${status}"`],
+      ['"sku": "crafty_shoes_red"', '"sku": "IPOD2008RED"'],
+    ]);
+    const res = await shopify('fulfillments/create', parcel);
+    expect(res).toMatchObject({ status: 200, body: { status: 'ignored', reason: `fulfillment_not_shipped: ${status}` } });
+    expect(await inventory('IPOD2008RED')).toEqual({ on_hand: 5, reserved: 1, available: 4 });
+    expect((await order(ORDER_1001)).status).toBe('pending');
   });
 
   it.each([
@@ -259,7 +293,10 @@ describe('a source speaking shopify (WEBHOOK_SHOP_PROVIDER=shopify)', () => {
   });
 
   it('a line without a SKU is kept (sku null) and reserves nothing', async () => {
-    const body = editedShopifyFixture('order-450789469.json', [['\n      "sku": "IPOD2008RED"', '\n      "sku": null']]);
+    const body = editedShopifyFixture('order-450789469.json', [
+      ['"financial_status": "partially_refunded"', '"financial_status": "pending"'],
+      ['\n      "sku": "IPOD2008RED"', '\n      "sku": null'],
+    ]);
     expect((await shopify('orders/create', body)).body).toMatchObject({ status: 'processed', order_status: 'pending' });
     expect((await order(ORDER_1001)).items).toEqual([
       expect.objectContaining({ sku: 'IPOD2008GREEN', quantity: 1 }),

@@ -5,7 +5,11 @@ import type { DeliveryCommand } from '../../src/webhooks/providers/provider.js';
 import { PROVIDERS } from '../../src/webhooks/webhook-sources.js';
 import {
   CUSTOMER_PLACEHOLDER,
+  FULFILLMENT_NOT_SHIPPED,
+  PARCEL_WITHOUT_SKU,
+  READ_FROM_ORDER_UPDATE,
   REFUND_RESTOCKS_NOTHING,
+  SHOPIFY_TOPICS,
   ShopifyProvider,
   UNKNOWN_TOPIC,
 } from '../../src/webhooks/providers/shopify.provider.js';
@@ -38,14 +42,38 @@ const ORDER_1001 = {
     { sku: 'IPOD2008BLACK', quantity: 1, unitPrice: 199 },
   ],
 };
+/** #1001 as its samples now stand: GREEN and BLACK refunded whole (current_quantity 0), RED asked for; $598.94. */
+const edit1001 = (version: string): OrderCommand => ({
+  kind: 'edit_order',
+  orderId: '450789469',
+  lines: [
+    { sku: 'IPOD2008GREEN', quantity: 0, unitPrice: 199 },
+    { sku: 'IPOD2008RED', quantity: 1, unitPrice: 199 },
+    { sku: 'IPOD2008BLACK', quantity: 0, unitPrice: 199 },
+  ],
+  version,
+  totalAmount: 598.94,
+});
+/** The versions of #1001's samples (updated_at in UTC). */
+const V = {
+  order: '2008-01-10T16:00:00.000Z',
+  updated: '2025-04-02T16:30:48.000Z',
+  cancelled: '2025-04-02T16:31:25.000Z',
+  partial: '2025-04-02T16:38:38.000Z',
+};
+/** #1001 is `partially_refunded`: it was paid, so every snapshot of it says so. */
+const PAID_1001 = lifecycle('450789469', 'payment_succeeded');
+/** Fulfillment 255858046 of #1001 made `success` (the derived sample): GREEN's one unit, by the fulfillment's id. */
+const PARCEL_255858046 = { id: '255858046', lines: [{ sku: 'IPOD2008GREEN', quantity: 1 }] };
+const fulfilledWith = (orderId: string, parcel?: unknown): OrderCommand => ({ ...lifecycle(orderId, 'order_fulfilled'), ...(parcel ? { parcel } : {}) }) as OrderCommand;
 
 describe('the shopify provider maps each topic of the contract', () => {
   it.each<[string, string, Buffer, DeliveryCommand]>([
     [
-      'orders/create (not paid yet) -> create_order',
+      'orders/create (partially_refunded: it was paid) -> create_order with its version, then payment_succeeded',
       'orders/create',
       shopifyFixture('order-450789469.json'),
-      { orderId: '450789469', commands: [ORDER_1001 as OrderCommand] },
+      { orderId: '450789469', commands: [{ ...ORDER_1001, version: V.order } as OrderCommand, PAID_1001] },
     ],
     [
       'orders/create with financial_status paid -> create_order, then payment_succeeded',
@@ -62,34 +90,105 @@ describe('the shopify provider maps each topic of the contract', () => {
             totalAmount: 199,
             currency: 'USD',
             lines: [{ sku: 'IPOD2009BLACK', quantity: 1, unitPrice: 199 }],
+            version: '2025-04-02T16:30:54.000Z',
           },
           lifecycle('1073459966', 'payment_succeeded'),
         ],
       },
     ],
-    ['orders/paid -> payment_succeeded', 'orders/paid', shopifyFixture('order-450789469.json'), { orderId: '450789469', commands: [lifecycle('450789469', 'payment_succeeded')] }],
+    ['orders/updated -> edit_order (current quantities, version, total), payment_succeeded', 'orders/updated', shopifyFixture('orders-updated.json'), { orderId: '450789469', commands: [edit1001(V.updated), PAID_1001] }],
+    ['orders/paid -> the same snapshot: edit_order, payment_succeeded', 'orders/paid', shopifyFixture('order-450789469.json'), { orderId: '450789469', commands: [edit1001(V.order), PAID_1001] }],
     [
-      'orders/cancelled -> order_cancelled, the reason from cancel_reason',
+      'orders/cancelled -> edit_order, payment_succeeded, order_cancelled with the cancel_reason',
       'orders/cancelled',
       shopifyFixture('orders-cancelled.json'),
-      { orderId: '450789469', commands: [lifecycle('450789469', 'order_cancelled', 'other')] },
+      { orderId: '450789469', commands: [edit1001(V.cancelled), PAID_1001, lifecycle('450789469', 'order_cancelled', 'other')] },
     ],
-    ['orders/fulfilled -> order_fulfilled', 'orders/fulfilled', shopifyFixture('order-450789469.json'), { orderId: '450789469', commands: [lifecycle('450789469', 'order_fulfilled')] }],
     [
-      'another topic (orders/updated) -> nothing, ignored as unknown_topic',
-      'orders/updated',
+      'orders/partially_fulfilled -> edit_order, payment_succeeded, order_fulfilled of the shipped parcel by its id',
+      'orders/partially_fulfilled',
+      shopifyFixture('orders-partially-fulfilled.derived.json'),
+      { orderId: '450789469', commands: [edit1001(V.partial), PAID_1001, fulfilledWith('450789469', PARCEL_255858046)] },
+    ],
+    [
+      'orders/fulfilled listing its shipped parcel -> order_fulfilled of that parcel, none without',
+      'orders/fulfilled',
+      editedShopifyFixture('orders-partially-fulfilled.derived.json', [['"fulfillment_status": "partial",', '"fulfillment_status": "fulfilled",']]),
+      { orderId: '450789469', commands: [edit1001(V.partial), PAID_1001, fulfilledWith('450789469', PARCEL_255858046)] },
+    ],
+    [
+      'orders/fulfilled listing no shipped parcel (its one fulfillment is failure) -> order_fulfilled without parcel',
+      'orders/fulfilled',
+      editedShopifyFixture('orders-updated.json', [['"fulfillment_status": null,', '"fulfillment_status": "fulfilled",']]),
+      { orderId: '450789469', commands: [edit1001(V.updated), PAID_1001, fulfilledWith('450789469')] },
+    ],
+    [
+      'orders/fulfilled of the sample as published (fulfillment_status null, no parcel shipped): the snapshot alone',
+      'orders/fulfilled',
       shopifyFixture('order-450789469.json'),
-      { orderId: null, commands: [], ignoredReason: UNKNOWN_TOPIC },
+      { orderId: '450789469', commands: [edit1001(V.order), PAID_1001] },
+    ],
+    [
+      'fulfillments/create (success) -> order_fulfilled with the parcel: the fulfillment id, its units per SKU',
+      'fulfillments/create',
+      shopifyFixture('fulfillments-create.json'),
+      { orderId: '450789469', commands: [fulfilledWith('450789469', { id: '1069019868', lines: [{ sku: 'crafty_shoes_red', quantity: 1 }] })] },
+    ],
+    [
+      'orders/edited -> nothing: ignored read_from_order_update (the orders/updated that follows carries the edit)',
+      'orders/edited',
+      shopifyFixture('orders-edited.constructed.json'),
+      { orderId: '450789469', commands: [], ignoredReason: READ_FROM_ORDER_UPDATE },
     ],
     ['another topic (app/uninstalled) -> nothing, ignored as unknown_topic', 'app/uninstalled', Buffer.from('{"id":1}'), { orderId: null, commands: [], ignoredReason: UNKNOWN_TOPIC }],
+    ['another topic (orders/delete) -> nothing, ignored as unknown_topic', 'orders/delete', shopifyFixture('order-450789469.json'), { orderId: null, commands: [], ignoredReason: UNKNOWN_TOPIC }],
   ])('%s', (_what, topic, body, expected) => {
     const delivery = read(body, topic);
     expect(delivery).toEqual({ eventId: 'evt-1', eventType: topic, ...expected });
   });
 
+  it.each(['cancelled', 'failure', 'error', 'pending', 'open'])('fulfillments/create with status %s ships nothing: ignored, naming the status', (status) => {
+    const body = editedShopifyFixture('fulfillments-create.json', [['"status": "success"', `"status": "${status}"`]]);
+    expect(read(body, 'fulfillments/create')).toMatchObject({ orderId: '450789469', commands: [], ignoredReason: `${FULFILLMENT_NOT_SHIPPED}: ${status}` });
+  });
+
+  it('fulfillments/create of lines without a SKU only ships nothing stocked: ignored parcel_without_sku', () => {
+    const body = editedShopifyFixture('fulfillments-create.json', [['"sku": "crafty_shoes_red"', '"sku": null']]);
+    expect(read(body, 'fulfillments/create')).toMatchObject({ orderId: '450789469', commands: [], ignoredReason: PARCEL_WITHOUT_SKU });
+  });
+
+  it("a parcel told by fulfillments/create and again inside the order's snapshot is the same parcel: one id, the same units", () => {
+    const order = shopifyFixture('orders-partially-fulfilled.derived.json');
+    const fulfillment = (JSON.parse(order.toString()) as { fulfillments: unknown[] }).fulfillments[0];
+    const told = read(Buffer.from(JSON.stringify(fulfillment)), 'fulfillments/create').commands;
+    const again = read(order, 'orders/partially_fulfilled').commands.filter((c) => c.kind === 'lifecycle' && c.parcel);
+    expect(told).toEqual([fulfilledWith('450789469', PARCEL_255858046)]);
+    expect(again).toEqual(told);
+  });
+
+  it("a fulfillment's units of two line items of one SKU are one parcel line", () => {
+    const body = Buffer.from(
+      JSON.stringify({
+        id: 77,
+        order_id: 7,
+        status: 'success',
+        line_items: [
+          { id: 70, sku: 'A', quantity: 2 },
+          { id: 71, sku: 'B', quantity: 1 },
+          { id: 72, sku: 'A', quantity: 1 },
+          { id: 73, sku: null, quantity: 4 },
+        ],
+      }),
+    );
+    expect(read(body, 'fulfillments/create').commands).toEqual([fulfilledWith('7', { id: '77', lines: [{ sku: 'A', quantity: 3 }, { sku: 'B', quantity: 1 }] })]);
+  });
+
   it('understands exactly the mapped topics', () => {
-    for (const topic of ['orders/create', 'orders/paid', 'orders/cancelled', 'orders/fulfilled', 'refunds/create']) expect(provider.understands(topic)).toBe(true);
-    for (const topic of ['orders/updated', 'app/uninstalled', 'refunds', 'ORDERS/CREATE']) expect(provider.understands(topic)).toBe(false);
+    for (const topic of SHOPIFY_TOPICS) expect(provider.understands(topic)).toBe(true);
+    expect([...SHOPIFY_TOPICS].sort()).toEqual(
+      ['fulfillments/create', 'orders/cancelled', 'orders/create', 'orders/edited', 'orders/fulfilled', 'orders/paid', 'orders/partially_fulfilled', 'orders/updated', 'refunds/create'],
+    );
+    for (const topic of ['orders/delete', 'app/uninstalled', 'refunds', 'fulfillments/update', 'ORDERS/CREATE']) expect(provider.understands(topic)).toBe(false);
   });
 
   it('is registered as a provider name', () => {
@@ -182,7 +281,7 @@ describe('refunds/create', () => {
 
 describe('orders/create lines and customer', () => {
   const order = (fields: Record<string, unknown>) =>
-    Buffer.from(JSON.stringify({ id: 1, total_price: '10.00', currency: 'usd', financial_status: 'pending', ...fields }));
+    Buffer.from(JSON.stringify({ id: 1, updated_at: '2025-04-02T11:30:54-05:00', total_price: '10.00', currency: 'usd', financial_status: 'pending', ...fields }));
   const created = (body: Buffer) => read(body, 'orders/create').commands[0] as Extract<OrderCommand, { kind: 'create_order' }>;
 
   it('adds up the lines of one SKU into one line; keeps lines without a SKU (null or "") as they are', () => {
@@ -232,11 +331,23 @@ describe('orders/create lines and customer', () => {
     });
   });
 
-  it('is paid on creation only when financial_status is paid', () => {
-    for (const status of ['pending', 'authorized', 'partially_paid', 'refunded', 'voided']) {
+  it('is paid on creation when financial_status says it was paid: paid, partially_refunded, refunded', () => {
+    for (const status of ['pending', 'authorized', 'partially_paid', 'voided']) {
       expect(read(order({ financial_status: status }), 'orders/create').commands.map((c) => c.kind)).toEqual(['create_order']);
     }
-    expect(read(order({ financial_status: 'paid' }), 'orders/create').commands).toEqual([expect.objectContaining({ kind: 'create_order' }), lifecycle('1', 'payment_succeeded')]);
+    for (const status of ['paid', 'partially_refunded', 'refunded']) {
+      expect(read(order({ financial_status: status }), 'orders/create').commands).toEqual([expect.objectContaining({ kind: 'create_order' }), lifecycle('1', 'payment_succeeded')]);
+    }
+  });
+
+  it('an order created already cancelled, or with a parcel shipped, says so after its creation', () => {
+    const parcel = { id: 9, status: 'success', line_items: [{ id: 90, sku: 'A', quantity: 1 }] };
+    const body = order({ line_items: [{ id: 90, sku: 'A', quantity: 2, price: '5.00' }], fulfillments: [parcel], cancelled_at: '2025-04-02T11:31:00-05:00', cancel_reason: 'fraud' });
+    expect(read(body, 'orders/create').commands).toEqual([
+      expect.objectContaining({ kind: 'create_order', version: '2025-04-02T16:30:54.000Z', lines: [{ sku: 'A', quantity: 2, unitPrice: 5 }] }),
+      fulfilledWith('1', { id: '9', lines: [{ sku: 'A', quantity: 1 }] }),
+      lifecycle('1', 'order_cancelled', 'fraud'),
+    ]);
   });
 
   it.each<[string, Record<string, unknown>, string | null]>([
@@ -258,8 +369,11 @@ describe('orders/create lines and customer', () => {
   });
 
   it('cleans a cancel reason (it only informs): control characters as spaces, a lone surrogate as U+FFFD', () => {
-    const body = Buffer.from(JSON.stringify({ id: 1, cancel_reason: 'cus\u0000tomer\ud800' }));
-    expect(read(body, 'orders/cancelled').commands).toEqual([lifecycle('1', 'order_cancelled', 'cus tomer\uFFFD')]);
+    const body = Buffer.from(JSON.stringify({ id: 1, updated_at: '2025-04-02T11:31:25-05:00', cancelled_at: '2025-04-02T11:31:25-05:00', cancel_reason: 'cus\u0000tomer\ud800' }));
+    expect(read(body, 'orders/cancelled').commands).toEqual([
+      { kind: 'edit_order', orderId: '1', lines: [], version: '2025-04-02T16:31:25.000Z' },
+      lifecycle('1', 'order_cancelled', 'cus tomer\uFFFD'),
+    ]);
   });
 
   it('refuses bad fields, naming each', () => {
@@ -267,7 +381,7 @@ describe('orders/create lines and customer', () => {
       read(Buffer.from('{"total_price":"-1","currency":"dollars","line_items":[{"sku":7,"quantity":0,"price":"x"}]}'), 'orders/create'),
     );
     expect(error.status).toBe(400);
-    expect(fieldsOf(error)).toEqual(['id', 'total_price', 'currency', 'line_items[0].sku', 'line_items[0].quantity', 'line_items[0].price']);
+    expect(fieldsOf(error)).toEqual(['id', 'total_price', 'currency', 'line_items[0].sku', 'line_items[0].quantity', 'line_items[0].price', 'updated_at']);
   });
 });
 
@@ -319,6 +433,8 @@ describe('identify: headers', () => {
   });
 
   it('refuses an order topic whose body names no order id', () => {
-    expect(fieldsOf(refusal(() => read(Buffer.from('{"name":"#1001"}'), 'orders/paid')))).toEqual(['id']);
+    expect(fieldsOf(refusal(() => read(Buffer.from('{"name":"#1001"}'), 'orders/paid')))).toEqual(['id', 'updated_at']);
+    expect(fieldsOf(refusal(() => read(Buffer.from('{"id":77,"status":"success"}'), 'fulfillments/create')))).toEqual(['order_id']);
+    expect(fieldsOf(refusal(() => read(Buffer.from('{"id":77}'), 'orders/edited')))).toEqual(['order_edit']);
   });
 });

@@ -31,14 +31,19 @@ describe('WooCommerce provider: the contract\'s mapping, on the docs\' sample or
     ['order.created', 'completed', ['create_order', 'payment_succeeded', 'order_fulfilled']],
     ['order.created', 'pending', ['create_order']],
     ['order.created', 'on-hold', ['create_order']],
-    ['order.created', 'cancelled', ['create_order']],
+    ['order.created', 'cancelled', ['create_order', 'order_cancelled']],
     ['order.created', 'failed', ['create_order']],
     ['order.created', 'refunded', ['create_order']],
-    ['order.updated', 'processing', ['payment_succeeded']],
-    ['order.updated', 'completed', ['payment_succeeded', 'order_fulfilled']],
-    ['order.updated', 'cancelled', ['order_cancelled']],
-    ['order.updated', 'refunded', ['order_refunded']],
-    ['order.updated', 'failed', ['payment_failed']],
+    ['order.updated', 'processing', ['edit_order', 'payment_succeeded']],
+    ['order.updated', 'completed', ['edit_order', 'payment_succeeded', 'order_fulfilled']],
+    ['order.updated', 'cancelled', ['edit_order', 'order_cancelled']],
+    ['order.updated', 'refunded', ['edit_order', 'order_refunded']],
+    ['order.updated', 'failed', ['edit_order', 'payment_failed']],
+    ['order.updated', 'pending', ['edit_order']],
+    ['order.updated', 'on-hold', ['edit_order']],
+    ['order.updated', 'trash', ['edit_order']],
+    ['order.updated', 'checkout-draft', ['edit_order']],
+    ['order.updated', 'a-plugins-own-status', ['edit_order']],
   ])('%s with status %s -> %j', (topic, status, expected) => {
     const body = topic === 'order.created' ? created({ status }) : updated({ status });
     const delivery = read(topic, body);
@@ -48,17 +53,38 @@ describe('WooCommerce provider: the contract\'s mapping, on the docs\' sample or
     expect(delivery.commands.every((c) => c.orderId === '727')).toBe(true);
   });
 
-  it.each([['pending'], ['on-hold'], ['trash'], ['checkout-draft'], ['a-plugins-own-status']])(
-    'order.updated with status %s asks nothing, naming the status',
-    (status) => {
-      expect(read('order.updated', updated({ status }))).toMatchObject({
-        eventType: 'order.updated',
-        orderId: '727',
-        commands: [],
-        ignoredReason: `status_not_mapped: ${status}`,
-      });
-    },
-  );
+  /** The docs' order 727 as its lines stand: a line without a SKU (2 units at 3) and Bar3 (1 at 12). */
+  const LINES_727 = [
+    { sku: null, quantity: 2, unitPrice: 3 },
+    { sku: 'Bar3', quantity: 1, unitPrice: 12 },
+  ];
+  const event = (name: string) => ({ kind: 'lifecycle', orderId: '727', event: name, reason: null, restock: false });
+
+  it("order.created of the docs' processing order: create_order with its version (date_modified_gmt), then payment_succeeded", () => {
+    expect(read('order.created', wooFixtureBytes(WOO_FIXTURES.created))).toMatchObject({
+      orderId: '727',
+      commands: [
+        { kind: 'create_order', orderId: '727', lines: LINES_727, totalAmount: 29.35, version: '2017-03-22T19:28:08.000Z' },
+        event('payment_succeeded'),
+      ],
+    });
+  });
+
+  it("order.updated of the docs' completed order: edit_order (lines, version, total), payment_succeeded, order_fulfilled", () => {
+    expect(read('order.updated', wooFixtureBytes(WOO_FIXTURES.updated)).commands).toEqual([
+      { kind: 'edit_order', orderId: '727', lines: LINES_727, version: '2017-03-22T19:30:35.000Z', totalAmount: 29.35 },
+      event('payment_succeeded'),
+      event('order_fulfilled'),
+    ]);
+  });
+
+  it('order.updated with changed line_items: the whole new list (a quantity changed, lines of one SKU added up, every line gone)', () => {
+    const edit = (body: Buffer) => read('order.updated', body).commands[0];
+    expect(edit(updated({ status: 'processing', skuLine: { sku: 'Bar3', quantity: 4 } }))).toMatchObject({ kind: 'edit_order', lines: [LINES_727[0], { sku: 'Bar3', quantity: 4 }] });
+    expect(edit(updated({ status: 'processing', firstLineSku: 'Bar3' }))).toMatchObject({ kind: 'edit_order', lines: [{ sku: 'Bar3', quantity: 3, unitPrice: null }] });
+    const emptied = { ...(JSON.parse(updated({ status: 'processing' }).toString()) as Record<string, unknown>), line_items: [] };
+    expect(edit(Buffer.from(JSON.stringify(emptied)))).toEqual({ kind: 'edit_order', orderId: '727', lines: [], version: '2017-03-22T19:30:35.000Z', totalAmount: 29.35 });
+  });
 
   it.each([['order.deleted'], ['order.restored'], ['product.updated'], ['action.woocommerce_add_to_cart']])(
     'topic %s is ignored as an unknown event type',
@@ -81,6 +107,7 @@ describe('WooCommerce provider: the contract\'s mapping, on the docs\' sample or
         { sku: null, quantity: 2, unitPrice: 3 },
         { sku: 'Bar3', quantity: 1, unitPrice: 12 },
       ],
+      version: '2017-03-22T19:28:08.000Z',
     });
   });
 
@@ -119,7 +146,10 @@ describe('WooCommerce provider: the contract\'s mapping, on the docs\' sample or
     });
     expect(problemsOf(() => read('order.updated', Buffer.from('{"status":"processing"}')))).toEqual({
       status: 400,
-      errors: [{ field: 'id', message: 'id must be the order id: an integer written in digits, or a string of 1 to 128 characters without control characters (numeric text only as digits: not 1e400 or 1.5)' }],
+      errors: [
+        { field: 'id', message: 'id must be the order id: an integer written in digits, or a string of 1 to 128 characters without control characters (numeric text only as digits: not 1e400 or 1.5)' },
+        { field: 'date_modified_gmt', message: 'date_modified_gmt must be a date and time in GMT, without an offset, such as "2017-03-22T19:30:35"' },
+      ],
     });
     expect(problemsOf(() => read('order.updated', Buffer.from('webhook_id=12')))).toMatchObject({ status: 400, errors: [{ field: 'body' }] });
     const { 'x-wc-webhook-topic': _topic, ...untitled } = wooHeaders('order.created', created(), SECRET);

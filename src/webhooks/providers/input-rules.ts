@@ -40,12 +40,16 @@ export const CURRENCY_RULE = 'a 3-letter code';
 /**
  * The 400 for a body that breaks the rules, naming each problem (at most
  * MAX_PROBLEMS of them, then how many more: a body of 80,000 bad lines is
- * answered in a few lines, not megabytes).
+ * answered in a few lines, not megabytes). A field is named once, with its
+ * first problem: two readers of one body (an order's creation and its
+ * snapshot) may both find it.
  */
 export function invalid(problems: FieldProblem[]): AppError;
 export function invalid(field: string, message: string): AppError;
 export function invalid(problemsOrField: FieldProblem[] | string, message?: string): AppError {
-  const problems = typeof problemsOrField === 'string' ? [{ field: problemsOrField, message: message! }] : problemsOrField;
+  const all = typeof problemsOrField === 'string' ? [{ field: problemsOrField, message: message! }] : problemsOrField;
+  const named = new Set<string>();
+  const problems = all.filter(({ field }) => !named.has(field) && named.add(field));
   if (problems.length <= MAX_PROBLEMS) return AppError.invalid(problems, 'invalid webhook payload');
   const more = problems.length - MAX_PROBLEMS;
   const shown = [...problems.slice(0, MAX_PROBLEMS), { field: 'body', message: `and ${more} more problem${more === 1 ? '' : 's'}` }];

@@ -1,34 +1,48 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { FieldProblem } from '../../common/app-error.js';
 import { isPlainText } from '../../common/validators.js';
-import type { CreateOrderCommand, LifecycleCommand, OrderCommand, ReturnUnitsCommand } from '../../orders/order-commands.js';
-import type { LifecycleEvent } from '../../orders/order-state-machine.js';
+import type { CreateOrderCommand, OrderCommand, ReturnUnitsCommand } from '../../orders/order-commands.js';
 import { headerValue } from '../signature/signature-scheme.js';
 import { SHOPIFY_HEADERS } from './gateway-headers.js';
 import { cleanText, currencyOf, CURRENCY_RULE, decimalAmountOf, emailOf, ID_RULE, idOf, invalid, isObject, isQuantity, linesAt, MAX_EVENT_ID_LENGTH, QUANTITY_RULE, readJson } from './input-rules.js';
-import { lineItemsOf, skuOf } from './native-lines.js';
+import { lineItemsOf, shopifyUnitPriceOf, skuOf } from './native-lines.js';
+import { lifecycleCommand, shopifyFulfillmentOf, shopifyOrderEditOf, shopifySnapshotOf, snapshotCommands } from './order-snapshots.js';
 import type { DeliveryCommand, IdentifiedDelivery, Provider } from './provider.js';
 
 /** The topics Shopify names in `x-shopify-topic` that shelfsync maps (contract, "Gateways natively" → Shopify). */
-export const SHOPIFY_TOPICS = ['orders/create', 'orders/paid', 'orders/cancelled', 'orders/fulfilled', 'refunds/create'] as const;
+export const SHOPIFY_TOPICS = [
+  'orders/create',
+  'orders/updated',
+  'orders/paid',
+  'orders/cancelled',
+  'orders/fulfilled',
+  'orders/partially_fulfilled',
+  'orders/edited',
+  'fulfillments/create',
+  'refunds/create',
+] as const;
 export type ShopifyTopic = (typeof SHOPIFY_TOPICS)[number];
 
 /** Why a delivery of another topic asks nothing. */
 export const UNKNOWN_TOPIC = 'unknown_topic';
 /** Why a refund that names no line (shipping only, say) asks nothing. */
 export const REFUND_RESTOCKS_NOTHING = 'refund_restocks_nothing';
+/**
+ * Why orders/edited asks nothing: it names line item ids and deltas, not
+ * SKUs or what a line now holds, and Shopify sends orders/updated after
+ * every edit with the whole order, which carries the edit.
+ */
+export const READ_FROM_ORDER_UPDATE = 'read_from_order_update';
+/** Why a fulfillments/create whose status is not `success` (cancelled, failure, error, pending, open) asks nothing: nothing has left. */
+export const FULFILLMENT_NOT_SHIPPED = 'fulfillment_not_shipped';
+/** Why a shipped fulfillment of lines without a SKU only asks nothing: they hold no stock. */
+export const PARCEL_WITHOUT_SKU = 'parcel_without_sku';
 /** The customer name of an order that names nobody: no customer name, no billing name, no email. */
 export const CUSTOMER_PLACEHOLDER = 'Shopify customer (no name given)';
 
 const { eventId: EVENT_ID_HEADER, webhookId: WEBHOOK_ID_HEADER, topic: TOPIC_HEADER } = SHOPIFY_HEADERS;
 /** The restock types whose units come back to stock: `return` (fulfilled units) and `cancel` (unfulfilled ones). */
 const RESTOCKING = new Set(['return', 'cancel']);
-
-const LIFECYCLE_OF: Partial<Record<ShopifyTopic, LifecycleEvent>> = {
-  'orders/paid': 'payment_succeeded',
-  'orders/cancelled': 'order_cancelled',
-  'orders/fulfilled': 'order_fulfilled',
-};
 
 function isShopifyTopic(topic: string): topic is ShopifyTopic {
   return (SHOPIFY_TOPICS as readonly string[]).includes(topic);
@@ -47,11 +61,23 @@ function fullName(first: unknown, last: unknown): string | undefined {
 /**
  * Shopify's own deliveries (contract, "Gateways natively" → Shopify): the
  * topic in `x-shopify-topic`, the event id in `x-shopify-event-id` (else
- * `x-shopify-webhook-id`), the Order or Refund resource as the body. Ids
- * are read losslessly (readJson, idOf): Shopify's are 64-bit.
+ * `x-shopify-webhook-id`), the Order, Refund or Fulfillment resource (or an
+ * order edit) as the body. Ids are read losslessly (readJson, idOf):
+ * Shopify's are 64-bit.
  */
 export class ShopifyProvider implements Provider {
   readonly name = 'shopify';
+  /**
+   * Shopify sends orders/create and orders/updated (and orders/paid, for a
+   * paid order) for one new order, each built from the order as it is, so
+   * their bodies can be byte for byte alike: keyed by bytes alone, an
+   * orders/updated that arrived first (deferred) would make the creation a
+   * duplicate, and the order would never exist. Relabelled bytes cannot
+   * harm an order: every Order topic reads the same state from the same
+   * bytes, and orders/create creates the order from it only where it does
+   * not exist yet.
+   */
+  readonly bytesPerType = true;
 
   identify(rawBody: Buffer, headers: IncomingHttpHeaders): IdentifiedDelivery {
     const problems: FieldProblem[] = [];
@@ -67,24 +93,36 @@ export class ShopifyProvider implements Provider {
     if (problems.length) throw invalid(problems);
 
     const payload = readJson(rawBody);
-    if (!isObject(payload)) throw invalid('body', 'body must be a JSON object (a Shopify Order or Refund)');
+    if (!isObject(payload)) throw invalid('body', 'body must be a JSON object (a Shopify Order, Refund, Fulfillment or order edit)');
     return { eventId: eventId!, eventType: topic!, payload };
   }
 
+  /**
+   * The Order topics are each the order as it now is (snapshotCommands): the
+   * topic names the change, the body says the state; orders/create creates
+   * the order from it first.
+   */
   commandOf({ eventType, payload }: IdentifiedDelivery): DeliveryCommand {
     if (!isShopifyTopic(eventType)) return { orderId: null, commands: [], ignoredReason: UNKNOWN_TOPIC };
     if (!isObject(payload)) throw invalid('body', 'body must be a JSON object');
-    if (eventType === 'refunds/create') return this.refund(payload);
-    if (eventType === 'orders/create') {
-      const created = this.creation(payload);
-      const commands: OrderCommand[] = [created];
-      if (payload.financial_status === 'paid') commands.push(lifecycle(created.orderId, 'payment_succeeded', null));
-      return { orderId: created.orderId, commands };
+    switch (eventType) {
+      case 'refunds/create':
+        return this.refund(payload);
+      case 'fulfillments/create':
+        return this.fulfillment(payload);
+      case 'orders/edited':
+        return { orderId: shopifyOrderEditOf(payload).orderId, commands: [], ignoredReason: READ_FROM_ORDER_UPDATE };
+      case 'orders/create': {
+        const problems: FieldProblem[] = [];
+        const created = this.creation(payload, problems);
+        const snapshot = shopifySnapshotOf(payload, problems);
+        return { orderId: snapshot.orderId, commands: snapshotCommands(snapshot, created) };
+      }
+      default: {
+        const snapshot = shopifySnapshotOf(payload);
+        return { orderId: snapshot.orderId, commands: snapshotCommands(snapshot) };
+      }
     }
-    const orderId = this.orderIdOf(payload, 'id');
-    const event = LIFECYCLE_OF[eventType]!;
-    const reason = event === 'order_cancelled' ? (cleanText(payload.cancel_reason, 500) ?? null) : null;
-    return { orderId, commands: [lifecycle(orderId, event, reason)] };
   }
 
   understands(eventType: string): boolean {
@@ -97,20 +135,21 @@ export class ShopifyProvider implements Provider {
     return orderId;
   }
 
-  /** orders/create: the Order resource as a new order, lines of one SKU added up. */
-  private creation(order: Record<string, unknown>): CreateOrderCommand {
-    const problems: FieldProblem[] = [];
+  /**
+   * orders/create: the Order resource as a new order, lines of one SKU added
+   * up (its version is the snapshot's); every problem goes into `problems`.
+   */
+  private creation(order: Record<string, unknown>, problems: FieldProblem[]): CreateOrderCommand {
     const orderId = idOf(order.id);
     if (orderId === undefined) problems.push({ field: 'id', message: `id must be the order's id: ${ID_RULE}` });
     const totalAmount = decimalAmountOf(order.total_price);
     if (totalAmount === undefined) problems.push({ field: 'total_price', message: 'total_price must be an amount such as "199.00"' });
     const currency = currencyOf(order.currency);
     if (currency === undefined) problems.push({ field: 'currency', message: `currency must be ${CURRENCY_RULE}` });
-    const lines = lineItemsOf(order.line_items, problems, (price) => (price === undefined || price === null ? null : decimalAmountOf(price)));
+    const lines = lineItemsOf(order.line_items, problems, shopifyUnitPriceOf);
 
     const customer = isObject(order.customer) ? order.customer : {};
     const billing = isObject(order.billing_address) ? order.billing_address : {};
-    if (problems.length) throw invalid(problems);
     // The first of these that is an email is the order's; one that is not is passed over: it only informs,
     // and refusing the order for it would lose the order (and Shopify drops a webhook that keeps failing).
     const email = [order.email, order.contact_email, customer.email].map(emailOf).find((e) => typeof e === 'string');
@@ -120,7 +159,19 @@ export class ShopifyProvider implements Provider {
       fullName(billing.first_name, billing.last_name) ??
       email ??
       CUSTOMER_PLACEHOLDER;
-    return { kind: 'create_order', orderId: orderId!, customerName, customerEmail: email ?? null, totalAmount: totalAmount!, currency: currency!, lines };
+    return { kind: 'create_order', orderId: orderId ?? '', customerName, customerEmail: email ?? null, totalAmount: totalAmount ?? 0, currency: currency ?? 'USD', lines };
+  }
+
+  /**
+   * fulfillments/create: a parcel that has shipped (`success`) is
+   * `order_fulfilled` of its units, with its id, so that the order's next
+   * snapshot, which lists it again, does not ship it twice.
+   */
+  private fulfillment(body: Record<string, unknown>): DeliveryCommand {
+    const { orderId, shipped, status, parcel } = shopifyFulfillmentOf(body);
+    if (!shipped) return { orderId, commands: [], ignoredReason: `${FULFILLMENT_NOT_SHIPPED}: ${status}` };
+    if (parcel.lines.length === 0) return { orderId, commands: [], ignoredReason: PARCEL_WITHOUT_SKU };
+    return { orderId, commands: [{ ...lifecycleCommand(orderId, 'order_fulfilled'), parcel }] };
   }
 
   /**
@@ -168,12 +219,8 @@ export class ShopifyProvider implements Provider {
       commands.push(returned);
     }
     if (refunded.size > 0) {
-      commands.push({ ...lifecycle(orderId, 'order_refunded', null), onlyIfRefunding: [...refunded].map(([sku, quantity]) => ({ sku, quantity })) });
+      commands.push({ ...lifecycleCommand(orderId, 'order_refunded'), onlyIfRefunding: [...refunded].map(([sku, quantity]) => ({ sku, quantity })) });
     }
     return commands.length ? { orderId, commands } : { orderId, commands: [], ignoredReason: REFUND_RESTOCKS_NOTHING };
   }
-}
-
-function lifecycle(orderId: string, event: LifecycleEvent, reason: string | null): LifecycleCommand {
-  return { kind: 'lifecycle', orderId, event, reason, restock: false };
 }

@@ -2,12 +2,12 @@ import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { FieldProblem } from '../../common/app-error.js';
 import { isPlainText } from '../../common/validators.js';
-import type { CreateOrderCommand, LifecycleCommand, OrderCommand } from '../../orders/order-commands.js';
-import type { LifecycleEvent } from '../../orders/order-state-machine.js';
+import type { CreateOrderCommand } from '../../orders/order-commands.js';
 import { headerValue } from '../signature/signature-scheme.js';
 import { WOOCOMMERCE_HEADERS } from './gateway-headers.js';
-import { cleanText, currencyOf, CURRENCY_RULE, decimalAmountOf, emailOf, ID_RULE, idOf, invalid, isEventType, isObject, MAX_AMOUNT, readJson } from './input-rules.js';
-import { lineItemsOf } from './native-lines.js';
+import { cleanText, currencyOf, CURRENCY_RULE, decimalAmountOf, emailOf, idOf, invalid, isEventType, isObject, readJson } from './input-rules.js';
+import { lineItemsOf, wooUnitPriceOf } from './native-lines.js';
+import { snapshotCommands, wooSnapshotOf } from './order-snapshots.js';
 import type { DeliveryCommand, IdentifiedDelivery, Provider } from './provider.js';
 import { UNKNOWN_EVENT_TYPE } from './shelfsync.provider.js';
 
@@ -16,27 +16,6 @@ const { topic: TOPIC_HEADER, signature: SIGNATURE_HEADER } = WOOCOMMERCE_HEADERS
 const PING_BODY = /^webhook_id=\d{1,20}$/;
 /** Form-encoded, as WordPress's HTTP API posts a string body (a charset parameter allowed). */
 const FORM_CONTENT_TYPE = /^application\/x-www-form-urlencoded\s*(;.*)?$/i;
-
-export const STATUS_NOT_MAPPED = 'status_not_mapped';
-
-/**
- * What an order's WooCommerce status means for shelfsync, as the lifecycle
- * events that bring an order there, in lifecycle order. `completed` is paid
- * and shipped: the payment comes first, and the state machine ignores it on
- * an order already paid, so the fulfilment then applies either way. Statuses
- * not listed (`pending`, `on-hold`, `trash`, `checkout-draft`, a plugin's own)
- * ask nothing.
- */
-const EVENTS_OF_STATUS: Record<string, LifecycleEvent[]> = {
-  processing: ['payment_succeeded'],
-  completed: ['payment_succeeded', 'order_fulfilled'],
-  cancelled: ['order_cancelled'],
-  refunded: ['order_refunded'],
-  failed: ['payment_failed'],
-};
-
-/** On `order.created`, only these statuses add to the creation (the contract: paid; paid and fulfilled). */
-const STATUSES_APPLIED_ON_CREATION = new Set(['processing', 'completed']);
 
 /**
  * WooCommerce's own deliveries (the REST API's order resource, posted on
@@ -76,8 +55,9 @@ export class WooCommerceProvider implements Provider {
    * an order's order.created and order.updated can be byte for byte alike:
    * keyed by bytes alone, an update that arrived first (deferred) would make
    * the creation a duplicate, and the order would never exist. Relabelled
-   * bytes cannot harm: order.created applies the status the order.updated of
-   * the same bytes would, and nothing else.
+   * bytes cannot harm: order.created gives the order the lines the
+   * order.updated of the same bytes would, and applies no status that update
+   * would not.
    */
   readonly bytesPerType = true;
 
@@ -89,29 +69,17 @@ export class WooCommerceProvider implements Provider {
     return { eventId: wooEventId(topic, rawBody, payload), eventType: topic, payload };
   }
 
+  /**
+   * Each delivery is the order as it now is (snapshotCommands, versioned by
+   * `date_modified_gmt`); order.created creates the order from it first.
+   */
   commandOf({ eventType, payload }: IdentifiedDelivery): DeliveryCommand {
     if (!this.understands(eventType)) return { orderId: null, commands: [], ignoredReason: UNKNOWN_EVENT_TYPE };
     if (!isObject(payload)) throw invalid('body', 'body must be a JSON object (a WooCommerce order)');
-    const orderId = idOf(payload.id);
-    const status = payload.status;
     const problems: FieldProblem[] = [];
-    if (orderId === undefined) problems.push({ field: 'id', message: `id must be the order id: ${ID_RULE}` });
-    if (!isPlainText(status, 1, 100)) problems.push({ field: 'status', message: 'status must be the order status (a string)' });
-    const creation = eventType === 'order.created' ? createCommandOf(payload, orderId ?? '', problems) : undefined;
-    if (problems.length) throw invalid(problems);
-
-    const known = EVENTS_OF_STATUS[status as string];
-    const applies = known && (creation === undefined || STATUSES_APPLIED_ON_CREATION.has(status as string));
-    const lifecycle: LifecycleCommand[] = (applies ? known : []).map((event) => ({
-      kind: 'lifecycle',
-      orderId: orderId!,
-      event,
-      reason: null,
-      restock: false,
-    }));
-    const commands: OrderCommand[] = creation ? [creation, ...lifecycle] : lifecycle;
-    if (commands.length === 0) return { orderId: orderId!, commands, ignoredReason: `${STATUS_NOT_MAPPED}: ${status as string}` };
-    return { orderId: orderId!, commands };
+    const creation = eventType === 'order.created' ? createCommandOf(payload, problems) : undefined;
+    const snapshot = wooSnapshotOf(payload, problems);
+    return { orderId: snapshot.orderId, commands: snapshotCommands(snapshot, creation) };
   }
 
   understands(eventType: string): boolean {
@@ -132,8 +100,9 @@ export class WooCommerceProvider implements Provider {
   }
 }
 
-/** `create_order` from the order resource; every problem goes into `problems`. */
-function createCommandOf(order: Record<string, unknown>, orderId: string, problems: FieldProblem[]): CreateOrderCommand {
+/** `create_order` from the order resource (its id and version are the snapshot's); every problem goes into `problems`. */
+function createCommandOf(order: Record<string, unknown>, problems: FieldProblem[]): CreateOrderCommand {
+  const orderId = idOf(order.id) ?? '';
   const billing = isObject(order.billing) ? order.billing : {};
   const shipping = isObject(order.shipping) ? order.shipping : {};
   // An email that is not one is passed over (it only informs): refusing it would lose the order, and WooCommerce never retries.
@@ -153,18 +122,11 @@ function createCommandOf(order: Record<string, unknown>, orderId: string, proble
     customerEmail: email ?? null,
     totalAmount: totalAmount ?? 0,
     currency: currency ?? 'USD',
-    lines: lineItemsOf(order.line_items, problems, priceOf),
+    lines: lineItemsOf(order.line_items, problems, wooUnitPriceOf),
   };
 }
 
 /** The name on an address, cleaned (cleanText); undefined when it has none. */
 function nameOf(address: Record<string, unknown>): string | undefined {
   return cleanText([cleanText(address.first_name, 200), cleanText(address.last_name, 200)].filter(Boolean).join(' '), 200);
-}
-
-/** WooCommerce's `price` is total / quantity, a float that may run to many decimals: rounded to 4, or null when absent. */
-function priceOf(value: unknown): number | null {
-  const price = typeof value === 'string' ? Number(value) : value;
-  if (typeof price !== 'number' || !Number.isFinite(price) || price < 0 || price > MAX_AMOUNT) return null;
-  return Math.round(price * 10_000) / 10_000;
 }
