@@ -66,7 +66,7 @@ function deliveriesOf(orders: { sku: string; quantity: number; steps: number; re
       const order = { orderId: String(8_000 + i), sku: o.sku, quantity: o.quantity };
       // WooCommerce resends carry a delivery id of their own second anyway; the body is the event.
       return steps.map((step) => {
-        const delivery = wooDelivery(order, step as WooStep, SECRETS.woocommerce);
+        const delivery = wooDelivery(order, step as WooStep, SECRETS.woocommerce, (steps as readonly string[]).includes('completed'));
         return { delivery, replayHeaders: () => delivery.headers() };
       });
     }

@@ -168,7 +168,7 @@ function deliveriesOf(o: PlannedOrder): Delivery[] {
     );
   }
   if (o.path === 'shopify') return steps.map((step) => shopifyDelivery(o, step as ShopifyStep, NATIVE_SECRETS.shopify));
-  return steps.map((step) => wooDelivery(o, step as WooStep, NATIVE_SECRETS.woocommerce));
+  return steps.map((step) => wooDelivery(o, step as WooStep, NATIVE_SECRETS.woocommerce, (steps as readonly string[]).includes('completed')));
 }
 
 /**

@@ -135,18 +135,23 @@ const WOO_MODIFIED: Record<WooStep, string> = {
  * One WooCommerce delivery: `order.created` with the order `pending` (from
  * the "Create an order" sample), or `order.updated` with the status the
  * change set (from the "Update an Order" sample). Edited: the order id, the
- * status, `date_modified_gmt`, and the second line (`Bar3`, one unit) as the
+ * status, `date_modified_gmt`, `date_paid_gmt` and `date_completed_gmt` as
+ * the order's history sets them (`shipped`: it was completed before this
+ * step), and the second line (`Bar3`, one unit) as the
  * order's SKU and units; the first line, which has no SKU in WooCommerce's
  * sample, stays so (kept, reserves nothing). Each attempt carries a delivery
  * id as WooCommerce makes it (a hash of the webhook id and the current
  * second), so a retry a second later comes under a new one.
  */
-export function wooDelivery(order: NativeOrder, step: WooStep, secret: string): Delivery {
+export function wooDelivery(order: NativeOrder, step: WooStep, secret: string, shipped = false): Delivery {
   const created = step === 'created';
   const body = wooOrderBody(created ? WOO_FIXTURES.created : WOO_FIXTURES.updated, {
     id: order.orderId,
     status: created ? 'pending' : step,
     dateModifiedGmt: WOO_MODIFIED[step],
+    // WooCommerce keeps when the order was paid and completed, whatever its status later says
+    datePaidGmt: created ? null : WOO_MODIFIED.processing,
+    dateCompletedGmt: step === 'completed' || (step === 'refunded' && shipped) ? WOO_MODIFIED.completed : null,
     skuLine: { sku: order.sku, quantity: order.quantity },
   });
   const topic = created ? 'order.created' : 'order.updated';

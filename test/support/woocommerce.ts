@@ -18,6 +18,9 @@ export interface WooEdits {
   id?: string;
   status?: string;
   dateModifiedGmt?: string;
+  /** When the order was paid, and completed (shipped), as WooCommerce keeps them (null: not yet). */
+  datePaidGmt?: string | null;
+  dateCompletedGmt?: string | null;
   /** The first line's `"sku": ""` (the docs' product without a SKU), for the rule that adds up lines of one SKU. */
   firstLineSku?: string | null;
   /** The second line's (`"sku": "Bar3"`, one unit) SKU and quantity: an order of the test's SKU, the first line left without one. */
@@ -35,8 +38,10 @@ function replaceOnce(text: string, member: RegExp, to: string): string {
  * A copy of a sample with the edits made token for token on its text (never
  * through JSON.parse), so every other byte stays WooCommerce's.
  */
-export function wooOrderBody(name: string, edits: WooEdits = {}): Buffer {
+export function wooOrderBody(name: string, given: WooEdits = {}): Buffer {
   let text = wooFixtureBytes(name).toString('utf8');
+  // An order of another status keeps the dates that status implies (unless the test gives them).
+  const edits = given.status === undefined ? given : { ...datesOf(given.status), ...given };
   if (edits.id !== undefined) {
     const id = /^\d+$/.test(edits.id) ? edits.id : JSON.stringify(edits.id);
     text = replaceOnce(text, /\n {2}"id": 727,/, `\n  "id": ${id},`);
@@ -47,6 +52,12 @@ export function wooOrderBody(name: string, edits: WooEdits = {}): Buffer {
   if (edits.dateModifiedGmt !== undefined) {
     text = replaceOnce(text, /\n {2}"date_modified_gmt": "[^"]*",/, `\n  "date_modified_gmt": ${JSON.stringify(edits.dateModifiedGmt)},`);
   }
+  if (edits.datePaidGmt !== undefined) {
+    text = replaceOnce(text, /\n {2}"date_paid_gmt": (null|"[^"]*"),/, `\n  "date_paid_gmt": ${JSON.stringify(edits.datePaidGmt)},`);
+  }
+  if (edits.dateCompletedGmt !== undefined) {
+    text = replaceOnce(text, /\n {2}"date_completed_gmt": (null|"[^"]*"),/, `\n  "date_completed_gmt": ${JSON.stringify(edits.dateCompletedGmt)},`);
+  }
   if (edits.firstLineSku !== undefined) {
     text = replaceOnce(text, /\n {6}"sku": "",/, `\n      "sku": ${JSON.stringify(edits.firstLineSku)},`);
   }
@@ -55,6 +66,21 @@ export function wooOrderBody(name: string, edits: WooEdits = {}): Buffer {
     text = replaceOnce(text, /\n {6}"sku": "Bar3",/, `\n      "sku": ${JSON.stringify(edits.skuLine.sku)},`);
   }
   return Buffer.from(text, 'utf8');
+}
+
+/** When the sample order was paid and completed (`date_paid_gmt`, `date_completed_gmt`). */
+const SAMPLE_PAID = '2017-03-22T19:28:08';
+const SAMPLE_COMPLETED = '2017-03-22T19:30:35';
+
+/**
+ * The dates an order of `status` keeps, as WooCommerce sets them: paid once
+ * processing, completed (or refunded, which only a paid order is); completed
+ * only once completed. A refunded order that was completed before is the
+ * test's to say (dateCompletedGmt).
+ */
+function datesOf(status: string): Pick<WooEdits, 'datePaidGmt' | 'dateCompletedGmt'> {
+  const paid = status === 'processing' || status === 'completed' || status === 'refunded';
+  return { datePaidGmt: paid ? SAMPLE_PAID : null, dateCompletedGmt: status === 'completed' ? SAMPLE_COMPLETED : null };
 }
 
 /** WooCommerce's signature: base64 of HMAC-SHA256 over the exact body (class-wc-webhook.php, generate_signature()). */

@@ -269,7 +269,7 @@ describe('WooCommerce snapshot: what the status says', () => {
     ['processing', { paid: true, fulfilled: false, cancelled: null, refunded: false, paymentFailed: false }],
     ['completed', { paid: true, fulfilled: true, cancelled: null, refunded: false, paymentFailed: false }],
     ['cancelled', { paid: false, fulfilled: false, cancelled: { reason: null }, refunded: false, paymentFailed: false }],
-    ['refunded', { paid: false, fulfilled: false, cancelled: null, refunded: true, paymentFailed: false }],
+    ['refunded', { paid: true, fulfilled: false, cancelled: null, refunded: true, paymentFailed: false }],
     ['failed', { paid: false, fulfilled: false, cancelled: null, refunded: false, paymentFailed: true }],
     ['pending', { paid: false, fulfilled: false, cancelled: null, refunded: false, paymentFailed: false }],
     ['on-hold', { paid: false, fulfilled: false, cancelled: null, refunded: false, paymentFailed: false }],
@@ -278,6 +278,13 @@ describe('WooCommerce snapshot: what the status says', () => {
     const snapshot = wooSnapshotOf(bodyOf(wooOrderBody(WOO_FIXTURES.updated, { status })));
     expect(snapshot).toMatchObject({ ...says, parcels: [] });
     expect(snapshot.lines.map((l) => l.quantity)).toEqual([2, 1]);
+  });
+
+  it('what WooCommerce keeps says more than the status: paid once date_paid_gmt is set, shipped once date_completed_gmt is', () => {
+    const refundedAfterShipping = wooSnapshotOf(bodyOf(wooOrderBody(WOO_FIXTURES.updated, { status: 'refunded', dateCompletedGmt: '2017-03-22T19:30:35' })));
+    expect(refundedAfterShipping).toMatchObject({ paid: true, fulfilled: true, refunded: true });
+    const cancelledAfterPayment = wooSnapshotOf(bodyOf(wooOrderBody(WOO_FIXTURES.updated, { status: 'cancelled', datePaidGmt: '2017-03-22T19:28:08' })));
+    expect(cancelledAfterPayment).toMatchObject({ paid: true, fulfilled: false, cancelled: { reason: null } });
   });
 
   it('an edited line quantity, a line removed, lines of one SKU added up', () => {

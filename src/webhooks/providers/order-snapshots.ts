@@ -423,9 +423,14 @@ function deltasOf(value: unknown, field: string, problems: FieldProblem[]): Line
  * - totalAmount: `total`.
  * - by `status` (WOO_STATUS): `processing` paid; `completed` paid and
  *   wholly fulfilled (WooCommerce core has no partial shipment, so no
- *   parcels); `cancelled`; `refunded`; `failed` (the payment failed).
- *   Others (`pending`, `on-hold`, `trash`, `checkout-draft`, a plugin's
- *   own) say nothing beyond the lines.
+ *   parcels); `cancelled`; `refunded` (paid: WooCommerce refunds a paid
+ *   order); `failed` (the payment failed). Others (`pending`, `on-hold`,
+ *   `trash`, `checkout-draft`, a plugin's own) say nothing beyond the lines.
+ * - and by what WooCommerce keeps whatever the status says now:
+ *   `date_paid_gmt` (paid) and `date_completed_gmt` (completed, so
+ *   shipped). So a newer snapshot says all an older one did (a refunded
+ *   order that was completed still says it shipped), which is what lets an
+ *   older snapshot be skipped as stale.
  */
 export function wooSnapshotOf(order: Record<string, unknown>, problems: FieldProblem[] = []): OrderSnapshot {
   const orderId = idOf(order.id);
@@ -457,9 +462,9 @@ export function wooSnapshotOf(order: Record<string, unknown>, problems: FieldPro
     version: version!,
     lines: addedUpBySku(lines),
     ...(totalAmount === undefined ? {} : { totalAmount }),
-    paid: says.paid ?? false,
+    paid: (says.paid ?? false) || !absent(order.date_paid_gmt),
     parcels: [],
-    fulfilled: says.fulfilled ?? false,
+    fulfilled: (says.fulfilled ?? false) || !absent(order.date_completed_gmt),
     cancelled: says.cancelled ? { reason: null } : null,
     refunded: says.refunded ?? false,
     paymentFailed: says.paymentFailed ?? false,
@@ -471,6 +476,6 @@ const WOO_STATUS: Record<string, { paid?: true; fulfilled?: true; cancelled?: tr
   processing: { paid: true },
   completed: { paid: true, fulfilled: true },
   cancelled: { cancelled: true },
-  refunded: { refunded: true },
+  refunded: { paid: true, refunded: true },
   failed: { paymentFailed: true },
 };
