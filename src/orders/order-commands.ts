@@ -94,6 +94,13 @@ export interface ReturnUnitsCommand {
   kind: 'return_units';
   orderId: string;
   lines: { sku: string; quantity: number }[];
+  /**
+   * Which units come back: true, units that shipped (back on hand: Shopify's
+   * restock_type `return`); false, units that never shipped (released:
+   * `cancel`). Absent: as the order's status says (reserved released,
+   * shipped back on hand).
+   */
+  shipped?: boolean;
 }
 
 export type OrderCommand = CreateOrderCommand | LifecycleCommand | ReturnUnitsCommand | EditOrderCommand;

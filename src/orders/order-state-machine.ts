@@ -239,6 +239,8 @@ export interface DecisionFacts {
    * units it adds are more than are available (`short`).
    */
   edit?: { stale: boolean; changes: boolean; short: boolean };
+  /** Returned units: whether they had shipped (a return) or not (a cancel); absent: as the status says. */
+  returnsShipped?: boolean;
 }
 
 export type Decision =
@@ -281,7 +283,7 @@ export function decide(status: OrderStatus | undefined, event: DecidedEvent, fac
       // Money is contested, not goods: whatever the status, someone must answer it; nothing moves.
       return apply(null, null, [event]);
     case UNITS_RETURNED:
-      return decideReturn(status);
+      return decideReturn(status, facts.returnsShipped);
     case ORDER_EDITED:
       return decideEdit(status, facts);
     case 'payment_succeeded':
@@ -373,8 +375,25 @@ function decideEdit(status: OrderStatus, facts: DecisionFacts): Decision {
   return apply(null, 'edit', edit.short ? ['edit_short'] : []);
 }
 
-/** Returned units: released while the order holds them reserved, back on hand once shipped. */
-function decideReturn(status: OrderStatus): Decision {
+/** The statuses an order has shipped units in: those a commit brings it to (a parcel, the whole order). */
+const HAS_SHIPPED: ReadonlySet<OrderStatus> = new Set(TRANSITIONS.filter((t) => t.stock === 'commit').map((t) => t.to));
+
+/**
+ * Returned units: released while the order holds them reserved, back on
+ * hand once shipped. When the return says which (`shipped`), a part-shipped
+ * order puts shipped ones back and releases unshipped ones; shipped units
+ * returned before the order shipped wait for it; units of a kind the order
+ * can no longer hold change nothing.
+ */
+function decideReturn(status: OrderStatus, shipped: boolean | undefined): Decision {
+  if (shipped === true) {
+    if (HAS_SHIPPED.has(status)) return apply(null, 'restock');
+    // told before the parcel it returns (gateways deliver out of order): it waits for the shipment
+    const reachable = reachableFrom(status);
+    const later = [...HAS_SHIPPED].filter((next) => reachable.has(next));
+    return later.length ? { kind: 'defer', reason: `awaiting_status: ${later.join(' or ')}` } : ignore(`no_shipped_units_to_return: ${status} order`);
+  }
+  if (shipped === false) return unitsHeldIn(status) === 'reserved' ? apply(null, 'release') : ignore(`no_unshipped_units_to_return: ${status} order`);
   switch (unitsHeldIn(status)) {
     case 'reserved':
       return apply(null, 'release');

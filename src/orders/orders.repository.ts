@@ -336,14 +336,16 @@ export class OrdersRepository {
   }
 
   /**
-   * The SKUs the lines of orders with these ids name, whatever their source
-   * (orders that do not exist name none): for locking, where a row more is harmless.
+   * The SKUs the lines of orders with these ids name, among the orders of
+   * `sources` (orders that do not exist name none): for locking, where a row
+   * more is harmless.
    */
-  async skusOf(em: EntityManager, orderIds: string[]): Promise<string[]> {
+  async skusOf(em: EntityManager, orderIds: string[], sources: readonly string[]): Promise<string[]> {
+    // both leading columns of the lines' primary key, so it is read through it (order_id alone: a scan)
     const rows = await queryRows<{ sku: string }>(
       em,
-      `SELECT DISTINCT sku FROM order_lines WHERE order_id = ANY($1::text[]) AND sku IS NOT NULL`,
-      [orderIds],
+      `SELECT DISTINCT sku FROM order_lines WHERE order_source = ANY($2::text[]) AND order_id = ANY($1::text[]) AND sku IS NOT NULL`,
+      [orderIds, sources],
     );
     return rows.map((row) => row.sku);
   }

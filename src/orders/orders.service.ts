@@ -127,14 +127,16 @@ export class OrdersService {
    * statement's SKUs after another's are not in that order, and two such
    * transactions could each hold a row the other waits for.
    */
-  async lockStockOf(em: EntityManager, commands: readonly OrderCommand[]): Promise<void> {
+  async lockStockOf(em: EntityManager, requests: readonly { commands: readonly OrderCommand[]; cause: CommandCause }[]): Promise<void> {
+    const commands = requests.flatMap((request) => request.commands);
+    const sources = [...new Set(requests.flatMap((request) => request.cause.orderSources))];
     const skus = new Set<string>();
     for (const command of commands) {
       // the SKUs a creation or an edit names (an edit may add a SKU its order does not have yet)
       if (command.kind !== 'create_order' && command.kind !== 'edit_order') continue;
       for (const line of command.lines) if (line.sku !== null) skus.add(line.sku);
     }
-    for (const sku of await this.orders.skusOf(em, [...new Set(commands.map((command) => command.orderId))])) skus.add(sku);
+    for (const sku of await this.orders.skusOf(em, [...new Set(commands.map((command) => command.orderId))], sources)) skus.add(sku);
     await this.inventory.lockStock(em, [...skus]);
   }
 
@@ -280,9 +282,10 @@ export class OrdersService {
   private async returnUnits(em: EntityManager, command: ReturnUnitsCommand, cause: CommandCause): Promise<OrderOutcome> {
     const located = await this.locate(em, command.orderId, cause);
     if (located.kind === 'ambiguous') return ambiguous(located.sources);
-    if (located.kind === 'missing') return waitingForOrder(decide(undefined, UNITS_RETURNED, { restock: true }));
+    const facts = command.shipped === undefined ? { restock: true } : { restock: true, returnsShipped: command.shipped };
+    if (located.kind === 'missing') return waitingForOrder(decide(undefined, UNITS_RETURNED, facts));
     const { key: order, status } = located;
-    const decision = decide(status, UNITS_RETURNED, { restock: true });
+    const decision = decide(status, UNITS_RETURNED, facts);
     if (decision.kind !== 'apply') return this.notApplied(em, order, status, decision, cause);
     // a return that moves nothing (the decision has no movement) returns nothing
     const returned = decision.movement ? await this.moveOrderUnits(em, order, decision.movement, command.lines, cause.webhookEventId) : [];
@@ -385,7 +388,7 @@ export class OrdersService {
       const decision = decideExpiry(status, await this.orders.reservationDue(em, order, ttlMs), ttlMs);
       if (decision.kind === 'expire') due.push({ order, transition: decision.transition });
     }
-    await this.inventory.lockStock(em, await this.orders.skusOf(em, [...new Set(due.map(({ order }) => order.orderId))]));
+    await this.inventory.lockStock(em, await this.orders.skusOf(em, [...new Set(due.map(({ order }) => order.orderId))], [...new Set(due.map(({ order }) => order.source))]));
     const expired: OrderKey[] = [];
     const failed: { order: OrderKey; error: unknown }[] = [];
     for (const { order, transition } of due) {

@@ -397,3 +397,21 @@ describe('isLifecycleEvent', () => {
     expect(isLifecycleEvent(event)).toBe(expected);
   });
 });
+
+describe('returned units that say whether they had shipped (Shopify restock_type return or cancel)', () => {
+  /** Per status: units that shipped and came back; units that never shipped. */
+  const RETURNS: Record<OrderStatus, { shipped: Expected; unshipped: Expected }> = {
+    pending: { shipped: { kind: 'defer', reason: 'awaiting_status: fulfilled or partially_fulfilled' }, unshipped: apply(null, 'release') },
+    payment_failed: { shipped: { kind: 'defer', reason: 'awaiting_status: fulfilled or partially_fulfilled' }, unshipped: apply(null, 'release') },
+    paid: { shipped: { kind: 'defer', reason: 'awaiting_status: fulfilled or partially_fulfilled' }, unshipped: apply(null, 'release') },
+    partially_fulfilled: { shipped: apply(null, 'restock'), unshipped: apply(null, 'release') },
+    fulfilled: { shipped: apply(null, 'restock'), unshipped: ignore('no_unshipped_units_to_return: fulfilled order') },
+    refunded: { shipped: ignore('no_shipped_units_to_return: refunded order'), unshipped: ignore('no_unshipped_units_to_return: refunded order') },
+    cancelled: { shipped: ignore('no_shipped_units_to_return: cancelled order'), unshipped: ignore('no_unshipped_units_to_return: cancelled order') },
+    rejected: { shipped: ignore('no_shipped_units_to_return: rejected order'), unshipped: ignore('no_unshipped_units_to_return: rejected order') },
+  };
+  it.each(ORDER_STATUSES.flatMap((status) => [[status, true], [status, false]] as const))('decides %s + units_returned that had shipped: %s', (status, shipped) => {
+    const decision = decide(status, UNITS_RETURNED, { restock: true, returnsShipped: shipped });
+    expect(summary(status, UNITS_RETURNED, decision)).toEqual(RETURNS[status][shipped ? 'shipped' : 'unshipped']);
+  });
+});

@@ -219,7 +219,9 @@ describe('refunds/create', () => {
       {
         orderId: '450789469',
         commands: [
-          { kind: 'return_units', orderId: '450789469', lines: [{ sku: 'IPOD2008BLACK', quantity: 1 }, { sku: 'IPOD2008GREEN', quantity: 1 }] },
+          // the returned (shipped) units and the cancelled (unshipped) ones come back apart: one back on hand, one released
+          { kind: 'return_units', orderId: '450789469', lines: [{ sku: 'IPOD2008BLACK', quantity: 1 }], shipped: true },
+          { kind: 'return_units', orderId: '450789469', lines: [{ sku: 'IPOD2008GREEN', quantity: 1 }], shipped: false },
           refundIfAll('450789469', [{ sku: 'IPOD2008BLACK', quantity: 1 }, { sku: 'IPOD2008GREEN', quantity: 1 }]),
         ],
       },
@@ -233,7 +235,7 @@ describe('refunds/create', () => {
       {
         orderId: '450789469',
         commands: [
-          { kind: 'return_units', orderId: '450789469', lines: [{ sku: 'IPOD2008RED', quantity: 1 }] },
+          { kind: 'return_units', orderId: '450789469', lines: [{ sku: 'IPOD2008RED', quantity: 1 }], shipped: true },
           refundIfAll('450789469', [{ sku: 'IPOD2008RED', quantity: 1 }]),
         ],
       },
@@ -256,7 +258,7 @@ describe('refunds/create', () => {
     expect(read(body, 'refunds/create')).toEqual({ eventId: 'evt-1', eventType: 'refunds/create', ...expected });
   });
 
-  it('adds up the returned and refunded units of one SKU over two refund lines', () => {
+  it('adds up the refunded units of one SKU over two refund lines; its returned and cancelled units come back apart', () => {
     const body = Buffer.from(
       JSON.stringify({
         order_id: 7,
@@ -267,7 +269,8 @@ describe('refunds/create', () => {
       }),
     );
     expect(read(body, 'refunds/create').commands).toEqual([
-      { kind: 'return_units', orderId: '7', lines: [{ sku: 'A', quantity: 3 }] },
+      { kind: 'return_units', orderId: '7', lines: [{ sku: 'A', quantity: 1 }], shipped: true },
+      { kind: 'return_units', orderId: '7', lines: [{ sku: 'A', quantity: 2 }], shipped: false },
       refundIfAll('7', [{ sku: 'A', quantity: 3 }]),
     ]);
   });

@@ -74,7 +74,7 @@ BEGIN
     FROM jsonb_array_elements(movements) WITH ORDINALITY AS m(value, n) WHERE grants[(m.value->>'request')::integer];
   IF movements IS NOT NULL THEN
     -- The rows are locked and were checked, so every guarded change applies; fewer is a broken invariant.
-    SELECT a.written INTO applied FROM shelfsync_move_order_lines(movements, p_unit_deltas) AS a;
+    SELECT a.written INTO applied FROM shelfsync_move_order_lines(movements, p_unit_deltas, p_stock_locked => true) AS a;
     IF applied <> jsonb_array_length(movements) THEN
       RAISE EXCEPTION 'reserved % of % allocated order lines', applied, jsonb_array_length(movements);
     END IF;

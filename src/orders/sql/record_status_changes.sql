@@ -25,7 +25,8 @@ BEGIN
        SET status = c.to_status, status_reason = c.reason, updated_at = now()
       FROM c
      -- the rows by their key (an index scan, whatever the statistics say), then matched to their change
-     WHERE o.order_id = ANY(ARRAY(SELECT order_id FROM c WHERE from_status IS NOT NULL))
+     WHERE o.source = ANY(ARRAY(SELECT order_source FROM c WHERE from_status IS NOT NULL))
+       AND o.order_id = ANY(ARRAY(SELECT order_id FROM c WHERE from_status IS NOT NULL))
        AND o.source = c.order_source AND o.order_id = c.order_id AND c.from_status IS NOT NULL AND o.status = c.from_status
     RETURNING o.source, o.order_id
   ), history AS (

@@ -3,7 +3,7 @@ import type { EntityManager } from 'typeorm';
 import { AppError } from '../../common/app-error.js';
 import { isTransientDatabaseError } from '../../database/pg-errors.js';
 import { TransactionRunner } from '../../database/transaction-runner.js';
-import { createsOrderOnly, type OrderOutcome } from '../../orders/order-commands.js';
+import { type CommandCause, createsOrderOnly, type OrderOutcome } from '../../orders/order-commands.js';
 import type { OrderStatus } from '../../orders/order-status.js';
 import { OrdersService } from '../../orders/orders.service.js';
 import { deliveryStatusOf, type DeliveryStatus, differsFromClaim } from '../delivery-status.js';
@@ -115,7 +115,7 @@ export class ApplyDeliveries {
     // Unless one statement moves all their stock (one run of creations), several would lock rows each in
     // SKU order, but not in one order for the transaction: all of them are locked first, together.
     if (claimed.length > 1 && (runs.length > 1 || !claimed.every((delivery) => createsOrderOnly(delivery.read.commands)))) {
-      await this.orders.lockStockOf(em, claimed.flatMap((delivery) => delivery.read.commands));
+      await this.orders.lockStockOf(em, claimed.map((delivery) => ({ commands: delivery.read.commands, cause: this.causeOf(delivery) })));
     }
 
     for (const run of runs) {
@@ -131,14 +131,16 @@ export class ApplyDeliveries {
     return applied;
   }
 
+  /** The delivery behind its commands: its source, the sources whose orders it reaches, its record. */
+  private causeOf(delivery: ClaimedDelivery): CommandCause {
+    return { source: delivery.source, orderSources: this.sources.orderSourcesOf(delivery.source), webhookEventId: delivery.recordId };
+  }
+
   private async outcomesOf(em: EntityManager, run: ClaimedDelivery[]): Promise<Applied[]> {
     const withCommands = run.filter((delivery) => delivery.read.commands.length > 0);
     const outcomes: OrderOutcome[] = await this.orders.apply(
       em,
-      withCommands.map((delivery) => ({
-        commands: delivery.read.commands,
-        cause: { source: delivery.source, orderSources: this.sources.orderSourcesOf(delivery.source), webhookEventId: delivery.recordId },
-      })),
+      withCommands.map((delivery) => ({ commands: delivery.read.commands, cause: this.causeOf(delivery) })),
     );
     let next = 0;
     return run.map((delivery): Applied => {

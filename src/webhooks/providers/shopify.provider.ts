@@ -41,8 +41,12 @@ export const PARCEL_WITHOUT_SKU = 'parcel_without_sku';
 export const CUSTOMER_PLACEHOLDER = 'Shopify customer (no name given)';
 
 const { eventId: EVENT_ID_HEADER, webhookId: WEBHOOK_ID_HEADER, topic: TOPIC_HEADER } = SHOPIFY_HEADERS;
-/** The restock types whose units come back to stock: `return` (fulfilled units) and `cancel` (unfulfilled ones). */
-const RESTOCKING = new Set(['return', 'cancel']);
+/**
+ * The restock types whose units come back to stock, and whether those units
+ * had shipped: `return` (fulfilled units, back on hand) and `cancel`
+ * (unfulfilled ones, released).
+ */
+const RESTOCKING: Record<string, { shipped: boolean }> = { return: { shipped: true }, cancel: { shipped: false } };
 
 function isShopifyTopic(topic: string): topic is ShopifyTopic {
   return (SHOPIFY_TOPICS as readonly string[]).includes(topic);
@@ -188,7 +192,9 @@ export class ShopifyProvider implements Provider {
     const items = linesAt(refund.refund_line_items, 'refund_line_items', problems);
     if (items === undefined) throw invalid(problems);
 
-    const restock = new Map<string, number>();
+    // per SKU, the units restocked that had shipped (a return) and that had not (a cancel)
+    const returned = new Map<string, number>();
+    const cancelled = new Map<string, number>();
     const refunded = new Map<string | null, number>();
     items.forEach((item: unknown, i) => {
       const at = `refund_line_items[${i}]`;
@@ -206,17 +212,20 @@ export class ShopifyProvider implements Provider {
         problems.push({ field: `${at}.line_item.sku`, message: `${at}.line_item.sku must be a string of at most 100 characters, or null` });
         return;
       }
-      if (sku !== null && typeof item.restock_type === 'string' && RESTOCKING.has(item.restock_type)) {
-        restock.set(sku, (restock.get(sku) ?? 0) + item.quantity);
+      const restocking = typeof item.restock_type === 'string' ? RESTOCKING[item.restock_type] : undefined;
+      if (sku !== null && restocking !== undefined) {
+        const units = restocking.shipped ? returned : cancelled;
+        units.set(sku, (units.get(sku) ?? 0) + item.quantity);
       }
       refunded.set(sku, (refunded.get(sku) ?? 0) + item.quantity);
     });
     if (problems.length) throw invalid(problems);
 
     const commands: OrderCommand[] = [];
-    if (restock.size > 0) {
-      const returned: ReturnUnitsCommand = { kind: 'return_units', orderId, lines: [...restock].map(([sku, quantity]) => ({ sku, quantity })) };
-      commands.push(returned);
+    for (const [units, shipped] of [[returned, true], [cancelled, false]] as const) {
+      if (units.size === 0) continue;
+      const command: ReturnUnitsCommand = { kind: 'return_units', orderId, lines: [...units].map(([sku, quantity]) => ({ sku, quantity })), shipped };
+      commands.push(command);
     }
     if (refunded.size > 0) {
       commands.push({ ...lifecycleCommand(orderId, 'order_refunded'), onlyIfRefunding: [...refunded].map(([sku, quantity]) => ({ sku, quantity })) });
