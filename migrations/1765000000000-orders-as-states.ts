@@ -9,7 +9,14 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * - an order line may ask for 0 units: a line an edit removed is kept, with
  *   what it shipped or returned, rather than deleted with its ledger rows;
  * - `order_parcels`: the gateway's ids of the parcels an order shipped, so a
- *   parcel told twice (its own webhook, then inside the order) ships once.
+ *   parcel told twice (its own webhook, then inside the order) ships once;
+ * - `returned_quantity` counts shipped units that came back only; units
+ *   given up before they shipped leave the line's `quantity` (as a gateway's
+ *   own count of the line does: Shopify's current_quantity), so a snapshot
+ *   that follows a refund does not take them away twice. Lines that
+ *   returned more than they shipped had given up the excess before
+ *   shipping: it leaves their quantity here.
+ * - `order_lines_returned_shipped_check`: returned <= fulfilled.
  * (ALTER TYPE ... ADD VALUE runs in the migrations' transaction: nothing in it
  * uses the new value before it commits.)
  */
@@ -20,6 +27,10 @@ export class OrdersAsStates1765000000000 implements MigrationInterface {
     await q.query(`ALTER TYPE order_status ADD VALUE 'partially_fulfilled' AFTER 'paid'`);
     await q.query(`ALTER TABLE orders ADD COLUMN snapshot_version timestamptz`);
     await q.query(`ALTER TABLE order_lines DROP CONSTRAINT order_lines_quantity_check, ADD CONSTRAINT order_lines_quantity_check CHECK (quantity >= 0)`);
+    await q.query(`
+      UPDATE order_lines SET quantity = quantity - (returned_quantity - fulfilled_quantity), returned_quantity = fulfilled_quantity
+       WHERE returned_quantity > fulfilled_quantity`);
+    await q.query(`ALTER TABLE order_lines ADD CONSTRAINT order_lines_returned_shipped_check CHECK (returned_quantity <= fulfilled_quantity)`);
     await q.query(`
       CREATE TABLE order_parcels (
         order_source     text NOT NULL,
@@ -36,6 +47,7 @@ export class OrdersAsStates1765000000000 implements MigrationInterface {
 
   async down(q: QueryRunner): Promise<void> {
     await q.query(`DROP TABLE order_parcels`);
+    await q.query(`ALTER TABLE order_lines DROP CONSTRAINT order_lines_returned_shipped_check`);
     // Lines an edit emptied cannot be kept by the older schema's rule; the enum value stays (PostgreSQL cannot drop one).
     await q.query(`ALTER TABLE order_lines DROP CONSTRAINT order_lines_quantity_check, ADD CONSTRAINT order_lines_quantity_check CHECK (quantity >= 1) NOT VALID`);
     await q.query(`ALTER TABLE orders DROP COLUMN snapshot_version`);

@@ -60,16 +60,19 @@ describe('order lines hold the stock', () => {
     expect(await ledgerMismatches(t.db)).toEqual([]);
   }
 
-  /** A line's returned units against the ledger: its restocks plus the releases of returned units the test made. */
-  async function returnedMatches(orderId: string, releasedReturns: number[]): Promise<void> {
+  /** Each line's returned units are its shipped units that came back: its restocks in the ledger. */
+  async function returnedMatches(orderId: string): Promise<void> {
     const rows = await t.db.query(
       `SELECT l.returned_quantity, coalesce(sum(m.on_hand_delta) FILTER (WHERE m.kind = 'restock'), 0)::int AS restocked
          FROM order_lines l LEFT JOIN stock_movements m USING (order_source, order_id, line_no)
         WHERE l.order_id = $1 GROUP BY l.line_no, l.returned_quantity ORDER BY l.line_no`,
       [orderId],
     );
-    expect(rows.map((r: { returned_quantity: number; restocked: number }) => r.returned_quantity - r.restocked)).toEqual(releasedReturns);
+    for (const row of rows as { returned_quantity: number; restocked: number }[]) expect(row.returned_quantity).toBe(row.restocked);
   }
+  /** Each line's quantity: what the order still asks for of it. */
+  const quantities = async (orderId: string) =>
+    ((await admin(t.url, 'GET', `/orders/${orderId}`)).body.items as { quantity: number }[]).map((i) => i.quantity);
 
   it('pending, payment_failed, paid, a return before shipping, fulfilled, a return after it, refunded with restock', async () => {
     expect(await order('o')).toBe('pending');
@@ -84,30 +87,31 @@ describe('order lines hold the stock', () => {
     expect(await status('o')).toBe('paid');
     await linesHoldTheStock();
 
-    // Two units of A come back before shipping: the first line's, released.
+    // Two units of A come back before shipping: the first line's, released, and no longer ordered (its quantity, not returned).
     await returns('o', [{ sku: 'A', quantity: 2 }]);
-    expect(await lines('o')).toEqual([[0, 0, 2], [1, 0, 0], [1, 0, 0]]);
+    expect(await lines('o')).toEqual([[0, 0, 0], [1, 0, 0], [1, 0, 0]]);
+    expect(await quantities('o')).toEqual([0, 1, 1]);
     expect(await stockOf(t.db, 'A')).toEqual({ on_hand: 10, reserved: 1 });
     await linesHoldTheStock();
-    await returnedMatches('o', [2, 0, 0]);
+    await returnedMatches('o');
 
     await send('order_fulfilled', 'o');
-    expect(await lines('o')).toEqual([[0, 0, 2], [0, 1, 0], [0, 1, 0]]);
+    expect(await lines('o')).toEqual([[0, 0, 0], [0, 1, 0], [0, 1, 0]]);
     expect(await stockOf(t.db, 'A')).toEqual({ on_hand: 9, reserved: 0 });
     await linesHoldTheStock();
 
     // One A after shipping: the first line shipped none, so the third line's comes back on hand.
     await returns('o', [{ sku: 'A', quantity: 1 }]);
-    expect(await lines('o')).toEqual([[0, 0, 2], [0, 1, 0], [0, 1, 1]]);
+    expect(await lines('o')).toEqual([[0, 0, 0], [0, 1, 0], [0, 1, 1]]);
     expect(await stockOf(t.db, 'A')).toEqual({ on_hand: 10, reserved: 0 });
     await linesHoldTheStock();
 
     // The refund with restock brings back what is still out: B's unit.
     await send('order_refunded', 'o', { restock: true });
-    expect(await lines('o')).toEqual([[0, 0, 2], [0, 1, 1], [0, 1, 1]]);
+    expect(await lines('o')).toEqual([[0, 0, 0], [0, 1, 1], [0, 1, 1]]);
     expect(await stockOf(t.db, 'B')).toEqual({ on_hand: 10, reserved: 0 });
     await linesHoldTheStock();
-    await returnedMatches('o', [2, 0, 0]);
+    await returnedMatches('o');
   });
 
   it('fulfilled, then refunded without restock: the shipped units stay shipped', async () => {
@@ -130,7 +134,7 @@ describe('order lines hold the stock', () => {
     expect(await status('o')).toBe('refunded');
     expect(await lines('o')).toEqual([[0, 0, 0], [0, 0, 0], [0, 0, 0]]);
     await linesHoldTheStock();
-    await returnedMatches('o', [0, 0, 0]);
+    await returnedMatches('o');
   });
 
   it.each([['pending'], ['payment_failed'], ['paid']])('cancelled from %s releases what each line holds, after a return too', async (from) => {
@@ -138,14 +142,15 @@ describe('order lines hold the stock', () => {
     if (from === 'payment_failed') await send('payment_failed', 'o');
     if (from === 'paid') await send('payment_succeeded', 'o');
     await returns('o', [{ sku: 'A', quantity: 1 }]);
-    expect(await lines('o')).toEqual([[1, 0, 1], [1, 0, 0], [1, 0, 0]]);
+    expect(await lines('o')).toEqual([[1, 0, 0], [1, 0, 0], [1, 0, 0]]);
+    expect(await quantities('o')).toEqual([1, 1, 1]);
     await linesHoldTheStock();
     await send('order_cancelled', 'o');
     expect(await status('o')).toBe('cancelled');
-    expect(await lines('o')).toEqual([[0, 0, 1], [0, 0, 0], [0, 0, 0]]);
+    expect(await lines('o')).toEqual([[0, 0, 0], [0, 0, 0], [0, 0, 0]]);
     expect(await stockOf(t.db, 'A')).toEqual({ on_hand: 10, reserved: 0 });
     await linesHoldTheStock();
-    await returnedMatches('o', [1, 0, 0]);
+    await returnedMatches('o');
   });
 
   it('rejected: no line holds anything and no ledger row names it', async () => {
@@ -193,17 +198,17 @@ describe('shelfsync_move_order_lines', () => {
       ])
     )[0];
   const line = async (): Promise<unknown> =>
-    (await t.db.query(`SELECT reserved_quantity AS r, fulfilled_quantity AS f, returned_quantity AS ret FROM order_lines WHERE order_id = 'o' AND line_no = 1`))[0];
+    (await t.db.query(`SELECT quantity AS q, reserved_quantity AS r, fulfilled_quantity AS f, returned_quantity AS ret FROM order_lines WHERE order_id = 'o' AND line_no = 1`))[0];
 
-  it('reserve adds to reserved; a returned release moves it to returned; commit to fulfilled; restock adds to returned; each with its ledger row', async () => {
+  it('reserve adds to reserved; a returned release takes the units off the quantity; commit to fulfilled; restock adds to returned; each with its ledger row', async () => {
     expect(await move('reserve', 3)).toEqual({ written: 1, refused: [] });
-    expect(await line()).toEqual({ r: 3, f: 0, ret: 0 });
+    expect(await line()).toEqual({ q: 3, r: 3, f: 0, ret: 0 });
     await move('release', 1, true);
-    expect(await line()).toEqual({ r: 2, f: 0, ret: 1 });
+    expect(await line()).toEqual({ q: 2, r: 2, f: 0, ret: 0 });
     await move('commit', 2);
-    expect(await line()).toEqual({ r: 0, f: 2, ret: 1 });
+    expect(await line()).toEqual({ q: 2, r: 0, f: 2, ret: 0 });
     await move('restock', 1);
-    expect(await line()).toEqual({ r: 0, f: 2, ret: 2 });
+    expect(await line()).toEqual({ q: 2, r: 0, f: 2, ret: 1 });
     expect(await stockOf(t.db, 'A')).toEqual({ on_hand: 9, reserved: 0 });
     expect(await t.db.query(`SELECT kind::text, line_no, on_hand_delta, reserved_delta FROM stock_movements WHERE order_id = 'o' ORDER BY id`)).toEqual([
       { kind: 'reserve', line_no: 1, on_hand_delta: 0, reserved_delta: 3 },
@@ -216,12 +221,12 @@ describe('shelfsync_move_order_lines', () => {
   it('a release not marked returned (a cancellation) leaves returned alone', async () => {
     await move('reserve', 3);
     await move('release', 3);
-    expect(await line()).toEqual({ r: 0, f: 0, ret: 0 });
+    expect(await line()).toEqual({ q: 3, r: 0, f: 0, ret: 0 });
   });
 
   it('leaves the line as it was when the stock guard refuses, and refuses a move past what the line holds', async () => {
     expect(await move('release', 1)).toEqual({ written: 0, refused: [expect.objectContaining({ sku: 'A', refusal: 'reserved_below_zero' })] });
-    expect(await line()).toEqual({ r: 0, f: 0, ret: 0 });
+    expect(await line()).toEqual({ q: 3, r: 0, f: 0, ret: 0 });
     await t.db.query(`UPDATE stock SET reserved = 5 WHERE sku = 'A'`);
     await expect(move('release', 1)).rejects.toThrow(/order_lines_reserved_quantity_check/);
     await expect(move('reserve', 4)).rejects.toThrow(/order_lines_held_check/);

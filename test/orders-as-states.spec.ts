@@ -199,6 +199,34 @@ describe('orders after they are placed', () => {
       await explained();
     });
 
+    it("a return of a shipped unit, then the gateway's snapshot that counts it out, moves the unit once", async () => {
+      await apply([created('2026-12-01T10:00:00.000Z', 3), paid]);
+      await apply([parcel('f-1', 2)], 1);
+      const returned: OrderCommand = { kind: 'return_units', orderId: 's1', lines: [{ sku: 'A', quantity: 1 }], shipped: true };
+      expect(await apply([returned], 2)).toEqual([{ result: 'applied', reason: null, status: 'partially_fulfilled' }]);
+      expect(await stockOf(t.db, 'A')).toEqual({ on_hand: 9, reserved: 1 });
+      // Shopify's order after the refund: current_quantity 2 (3 ordered, 1 refunded); the unit still to ship keeps its reservation
+      expect(await apply([snapshot('2026-12-01T10:05:00.000Z', 2)], 3)).toEqual([{ result: 'ignored', reason: 'already_applied', status: 'partially_fulfilled' }]);
+      expect(await stockOf(t.db, 'A')).toEqual({ on_hand: 9, reserved: 1 });
+      await explained();
+    });
+
+    it('units an edit could not reserve (edit_short) are reserved by the same list once stock is there, and then ship', async () => {
+      await apply([created('2026-12-01T10:00:00.000Z', 1), paid]);
+      const short = await apply([{ kind: 'edit_order', orderId: 's1', version: '2026-12-01T10:01:00.000Z', lines: [{ sku: 'C', quantity: 3, unitPrice: null }] }], 1);
+      expect(short).toEqual([{ result: 'applied', reason: 'edit_short', status: 'paid' }]);
+      expect(await stockOf(t.db, 'C')).toEqual({ on_hand: 2, reserved: 0 });
+      await t.db.query(`UPDATE stock SET on_hand = 5 WHERE sku = 'C'`);
+      await t.db.query(`INSERT INTO stock_movements (sku, kind, on_hand_delta, reserved_delta, reason) VALUES ('C', 'adjust', 3, 0, 'recount')`);
+      const again = await apply([{ kind: 'edit_order', orderId: 's1', version: '2026-12-01T10:02:00.000Z', lines: [{ sku: 'C', quantity: 3, unitPrice: null }] }], 2);
+      expect(again).toEqual([{ result: 'applied', reason: null, status: 'paid' }]);
+      expect(await stockOf(t.db, 'C')).toEqual({ on_hand: 5, reserved: 3 });
+      const shipped: OrderCommand = { kind: 'lifecycle', orderId: 's1', event: 'order_fulfilled', reason: null, restock: false };
+      expect(await apply([shipped], 3)).toEqual([{ result: 'applied', reason: null, status: 'fulfilled' }]);
+      expect(await stockOf(t.db, 'C')).toEqual({ on_hand: 2, reserved: 0 });
+      await explained();
+    });
+
     it('a parcel told twice by its id (its webhook, then inside the order) ships once', async () => {
       await apply([created('2026-12-01T10:00:00.000Z', 3), paid]);
       expect(await apply([parcel('f-1', 2)], 1)).toEqual([{ result: 'applied', reason: null, status: 'partially_fulfilled' }]);

@@ -22,67 +22,73 @@ export interface EditPlan {
   quantities: { lineNo: number; quantity: number }[];
   /** Lines added (a SKU the order did not have), numbered after its last line. */
   added: { lineNo: number; sku: string | null; quantity: number; unitPrice: number | null }[];
-  /** Reserved units a line lets go (its quantity went below what it holds). */
+  /** Reserved units a line lets go (it asks for fewer than it holds). */
   release: { lineNo: number; sku: string; units: number }[];
-  /** Units a line asks for on top of what it held (more of a SKU, a new SKU). */
+  /** Units a line asks for on top of what it holds reserved (more of a SKU, a new SKU, or what an earlier short edit could not reserve). */
   reserve: { lineNo: number; sku: string; units: number }[];
-  /** Whether the list differs from the order's lines at all. */
+  /** Whether the list differs from the order's lines. */
   changes: boolean;
+  /** Whether, the list being the same, a line still asks for units an earlier edit could not reserve (edit_short). */
+  refills: boolean;
 }
 
-/** Units of a line neither shipped nor come back: what an edit may take away. */
-function open(line: HeldLine): number {
-  return line.quantity - Math.max(line.fulfilled, line.returned);
+/**
+ * What the customer keeps ordering of a line: its quantity less the shipped
+ * units that came back (units given up before shipping already left its
+ * quantity: move_order_lines.sql). A gateway's count of a line (Shopify's
+ * current_quantity) is this.
+ */
+function kept(line: HeldLine): number {
+  return line.quantity - line.returned;
 }
 
 /**
  * An order's lines becoming `asked` (per SKU, null for the lines without
- * one; a SKU not asked for is no longer ordered). Per SKU: more units are
- * added to its last line (a new line for a new SKU) and asked for; fewer are
- * taken from its lines, last first, never below what a line shipped or got
- * back (units shipped stay shipped), and a line lets go of the reserved
- * units beyond what it still asks for.
+ * one; a SKU not asked for is no longer ordered), compared with what each
+ * SKU's lines keep (kept()). Per SKU: more units are added to its last line
+ * (a new line for a new SKU); fewer are taken from its lines, last first,
+ * never below what a line shipped (units shipped stay shipped). Then every
+ * line with a SKU holds reserved what it still has to ship (quantity less
+ * shipped): it lets go of the rest, or asks for what it lacks (the new
+ * units, and any an earlier edit could not reserve).
  */
 export function planEdit(lines: readonly HeldLine[], asked: readonly { sku: string | null; quantity: number; unitPrice: number | null }[]): EditPlan {
-  const plan: EditPlan = { quantities: [], added: [], release: [], reserve: [], changes: false };
+  const plan: EditPlan = { quantities: [], added: [], release: [], reserve: [], changes: false, refills: false };
   const wanted = new Map<string | null, { quantity: number; unitPrice: number | null }>();
   for (const line of asked) {
     const seen = wanted.get(line.sku);
     wanted.set(line.sku, { quantity: (seen?.quantity ?? 0) + line.quantity, unitPrice: seen ? seen.unitPrice : line.unitPrice });
   }
+  const quantityOf = new Map(lines.map((line) => [line.lineNo, line.quantity]));
   let nextLineNo = lines.reduce((last, line) => Math.max(last, line.lineNo), 0) + 1;
-  const skus = [...new Set([...lines.map((line) => line.sku), ...wanted.keys()])];
-  for (const sku of skus) {
+  for (const sku of [...new Set([...lines.map((line) => line.sku), ...wanted.keys()])]) {
     const held = lines.filter((line) => line.sku === sku);
-    const has = held.reduce((sum, line) => sum + line.quantity, 0);
+    const has = held.reduce((sum, line) => sum + kept(line), 0);
     const target = wanted.get(sku)?.quantity ?? 0;
     if (target > has) {
-      const more = target - has;
       const last = held[held.length - 1];
-      let lineNo: number;
-      if (last) {
-        lineNo = last.lineNo;
-        plan.quantities.push({ lineNo, quantity: last.quantity + more });
-      } else {
-        lineNo = nextLineNo++;
-        plan.added.push({ lineNo, sku, quantity: more, unitPrice: wanted.get(sku)!.unitPrice });
-      }
-      if (sku !== null) plan.reserve.push({ lineNo, sku, units: more });
+      if (last) quantityOf.set(last.lineNo, last.quantity + (target - has));
+      else plan.added.push({ lineNo: nextLineNo++, sku, quantity: target - has, unitPrice: wanted.get(sku)!.unitPrice });
     } else if (target < has) {
       let fewer = has - target;
       for (const line of [...held].reverse()) {
-        const taken = Math.min(open(line), fewer);
-        if (taken === 0) continue;
+        const taken = Math.min(line.quantity - line.fulfilled, fewer);
         fewer -= taken;
-        const quantity = line.quantity - taken;
-        plan.quantities.push({ lineNo: line.lineNo, quantity });
-        const release = line.reserved - (quantity - Math.max(line.fulfilled, line.returned));
-        if (sku !== null && release > 0) plan.release.push({ lineNo: line.lineNo, sku, units: release });
+        quantityOf.set(line.lineNo, line.quantity - taken);
       }
     }
   }
-  plan.quantities.sort((a, b) => a.lineNo - b.lineNo);
+  for (const line of lines) {
+    const quantity = quantityOf.get(line.lineNo)!;
+    if (quantity !== line.quantity) plan.quantities.push({ lineNo: line.lineNo, quantity });
+    if (line.sku === null) continue;
+    const toShip = Math.max(0, quantity - line.fulfilled);
+    if (toShip < line.reserved) plan.release.push({ lineNo: line.lineNo, sku: line.sku, units: line.reserved - toShip });
+    if (toShip > line.reserved) plan.reserve.push({ lineNo: line.lineNo, sku: line.sku, units: toShip - line.reserved });
+  }
+  for (const line of plan.added) if (line.sku !== null) plan.reserve.push({ lineNo: line.lineNo, sku: line.sku, units: line.quantity });
   plan.changes = plan.quantities.length > 0 || plan.added.length > 0;
+  plan.refills = !plan.changes && plan.reserve.length > 0;
   return plan;
 }
 

@@ -11,6 +11,8 @@ import { Order } from './order.entity.js';
 @Check('order_lines_reserved_quantity_check', `reserved_quantity >= 0`)
 @Check('order_lines_fulfilled_quantity_check', `fulfilled_quantity >= 0`)
 // a returned unit was never shipped or is one of the shipped: either way reserved, shipped and returned-unshipped fit in quantity
+// a returned unit is a shipped unit that came back (one given up before shipping left the quantity)
+@Check('order_lines_returned_shipped_check', `returned_quantity <= fulfilled_quantity`)
 @Check('order_lines_held_check', `reserved_quantity + greatest(fulfilled_quantity, returned_quantity) <= quantity`)
 @Check('order_lines_sku_check', `sku IS NOT NULL OR (reserved_quantity = 0 AND fulfilled_quantity = 0)`)
 export class OrderLine {

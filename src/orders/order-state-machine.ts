@@ -238,7 +238,7 @@ export interface DecisionFacts {
    * newest applied (`stale`), whether it changes the lines, and whether the
    * units it adds are more than are available (`short`).
    */
-  edit?: { stale: boolean; changes: boolean; short: boolean };
+  edit?: { stale: boolean; changes: boolean; short: boolean; refills?: boolean };
   /** Returned units: whether they had shipped (a return) or not (a cancel); absent: as the status says. */
   returnsShipped?: boolean;
 }
@@ -363,15 +363,18 @@ function decideParcel(status: OrderStatus, parcel: NonNullable<DecisionFacts['pa
 
 /**
  * A new list of lines: an older snapshot's changes nothing; the same lines
- * again are already applied; otherwise applied while the order holds its
+ * again are already applied (unless units an earlier short edit could not
+ * reserve can be tried again: `refills`); otherwise applied while the order holds its
  * units reserved (not yet shipped whole, not closed), flagged edit_short when
  * it adds more units than are available (it then reserves nothing more).
  */
 function decideEdit(status: OrderStatus, facts: DecisionFacts): Decision {
   const edit = facts.edit ?? { stale: false, changes: true, short: false };
   if (edit.stale) return ignore(STALE);
-  if (!edit.changes) return ignore(ALREADY_APPLIED);
-  if (unitsHeldIn(status) !== 'reserved') return ignore(`not_editable: ${status} order`);
+  const reserving = unitsHeldIn(status) === 'reserved';
+  // the same list again: already applied, unless it still asks for units an earlier short edit could not reserve
+  if (!edit.changes && !(edit.refills && reserving)) return ignore(ALREADY_APPLIED);
+  if (!reserving) return ignore(`not_editable: ${status} order`);
   return apply(null, 'edit', edit.short ? ['edit_short'] : []);
 }
 

@@ -310,17 +310,18 @@ export class OrdersService {
     const stale = kept !== null && Date.parse(command.version!) < kept.getTime();
     const plan = planEdit(await this.orders.heldLines(em, order), command.lines);
     let short = false;
-    if (!stale && plan.changes) {
+    if (!stale && (plan.changes || plan.refills)) {
       const available = await this.inventory.lockAndReadAvailable(em, skusMovedBy(plan));
       short = [...unitsAskedBy(plan)].some(([sku, units]) => (available.get(sku) ?? 0) < units);
     }
-    const decision = decide(status, ORDER_EDITED, { restock: false, edit: { stale, changes: plan.changes, short } });
-    // the newest version seen is kept whatever it changed, so an older list after it is stale
-    if (!stale && command.version !== undefined) await this.orders.keepSnapshot(em, order, command.version, null);
+    const decision = decide(status, ORDER_EDITED, { restock: false, edit: { stale, changes: plan.changes, short, refills: plan.refills } });
+    // the newest version seen, and the total it says, are kept whatever the lines did, so an older list after it is stale
+    if (!stale && (command.version !== undefined || command.totalAmount !== undefined)) {
+      await this.orders.keepSnapshot(em, order, command.version ?? null, command.totalAmount ?? null);
+    }
     if (decision.kind !== 'apply') return this.notApplied(em, order, status, decision, cause);
     const refused = await this.orders.editLines(em, order, plan, !short, cause.webhookEventId);
     if (refused.length > 0) throw refusal('edit', order, refused);
-    if (command.totalAmount !== undefined) await this.orders.keepSnapshot(em, order, null, command.totalAmount);
     await this.raiseAndKeep(em, order, decision, cause);
     return { result: 'applied', reason: decision.flags.length ? decision.flags.join(', ') : null, status };
   }

@@ -9,8 +9,11 @@
 -- move applied, the line's rule:
 --   reserved_quantity  moves with its units' reserved_delta (reserve +, release and commit -);
 --   fulfilled_quantity + the units of a commit (shipped: they left on_hand);
---   returned_quantity  + the units of a restock (shipped units back), and of a release marked returned
---                      (units that came back before shipping).
+--   returned_quantity  + the units of a restock (shipped units back on hand);
+--   quantity           - the units of a release marked returned (units given up before they shipped: no
+--                      longer ordered, as a gateway's own count of the line says afterwards, Shopify's
+--                      current_quantity). So quantity - returned_quantity is what the customer keeps.
+-- (A line holds reserved + fulfilled <= quantity and returned <= fulfilled.)
 -- The line's CHECKs refuse any move past what it holds. Returns how many ledger rows were written (fewer
 -- than the moves: the caller rolls back) and the refused SKUs as shelfsync_apply_stock_movements gives them.
 CREATE FUNCTION shelfsync_move_order_lines(p_moves jsonb, p_unit_deltas jsonb, p_stock_locked boolean DEFAULT false)
@@ -58,11 +61,13 @@ BEGIN
     UPDATE order_lines l
        SET reserved_quantity = l.reserved_quantity + d.reserved,
            fulfilled_quantity = l.fulfilled_quantity + d.fulfilled,
-           returned_quantity = l.returned_quantity + d.returned
+           returned_quantity = l.returned_quantity + d.returned,
+           quantity = l.quantity - d.unordered
       FROM (SELECT m.order_source, m.order_id, m.line_no,
                    sum(m.units * ($2->m.kind->>'reserved')::integer) AS reserved,
                    sum(CASE WHEN m.kind = 'commit' THEN m.units ELSE 0 END) AS fulfilled,
-                   sum(CASE WHEN m.kind = 'restock' OR (m.kind = 'release' AND coalesce(m.returned, false)) THEN m.units ELSE 0 END) AS returned
+                   sum(CASE WHEN m.kind = 'restock' THEN m.units ELSE 0 END) AS returned,
+                   sum(CASE WHEN m.kind = 'release' AND coalesce(m.returned, false) THEN m.units ELSE 0 END) AS unordered
               FROM jsonb_to_recordset($1) AS m(order_source text, order_id text, line_no integer, kind text, units integer, returned boolean)
              GROUP BY m.order_source, m.order_id, m.line_no) AS d
      WHERE l.order_source = d.order_source AND l.order_id = d.order_id AND l.line_no = d.line_no
@@ -74,8 +79,7 @@ $$;
 -- An order's own stock moves, line by line, through shelfsync_move_order_lines.
 --
 -- p_kind release or commit: every line's reserved units (let go, or shipped); restock: every line's
--- shipped units not back yet (least(fulfilled, quantity - reserved - returned): a unit returned before
--- shipping was never shipped), marked returned. With p_returning [{sku, quantity}] (units that came
+-- shipped units not back yet (fulfilled - returned), marked returned. With p_returning [{sku, quantity}] (units that came
 -- back, a partial refund): per SKU at most what its lines hold for the kind (reserved for release,
 -- shipped and not back for restock), earlier lines first, marked returned. The caller holds the
 -- order's lock. Returns the moves' outcome and the units moved per SKU, in the order of the lines.
@@ -87,7 +91,7 @@ DECLARE
 BEGIN
   WITH held AS (
     SELECT l.line_no, l.sku,
-           CASE WHEN p_kind = 'restock' THEN least(l.fulfilled_quantity, l.quantity - l.reserved_quantity - l.returned_quantity)
+           CASE WHEN p_kind = 'restock' THEN l.fulfilled_quantity - l.returned_quantity
                 ELSE l.reserved_quantity END AS units
       FROM order_lines l
      WHERE l.order_source = p_order_source AND l.order_id = p_order_id AND l.sku IS NOT NULL

@@ -112,9 +112,12 @@ export class ApplyDeliveries {
       runs.push(claimed.slice(start, end));
       start = end;
     }
-    // Unless one statement moves all their stock (one run of creations), several would lock rows each in
-    // SKU order, but not in one order for the transaction: all of them are locked first, together.
-    if (claimed.length > 1 && (runs.length > 1 || !claimed.every((delivery) => createsOrderOnly(delivery.read.commands)))) {
+    // Unless one statement moves all their stock (one run of creations, or one delivery of one command),
+    // several would lock rows each in SKU order, but not in one order for the transaction (a gateway's
+    // snapshot is an edit, then parcels, then a cancellation): all of them are locked first, together.
+    const oneStatement =
+      (claimed.length === 1 && claimed[0].read.commands.length <= 1) || (runs.length === 1 && claimed.every((delivery) => createsOrderOnly(delivery.read.commands)));
+    if (!oneStatement) {
       await this.orders.lockStockOf(em, claimed.map((delivery) => ({ commands: delivery.read.commands, cause: this.causeOf(delivery) })));
     }
 
