@@ -4,6 +4,7 @@ import { DataSource, MigrationExecutor } from 'typeorm';
 import { migrations } from '../migrations/index.js';
 import { OrdersBelongToTheirSource1764700000000 } from '../migrations/1764700000000-orders-belong-to-their-source.js';
 import { LinesHoldTheStock1764900000000 } from '../migrations/1764900000000-lines-hold-the-stock.js';
+import { OrdersAsStates1765000000000 } from '../migrations/1765000000000-orders-as-states.js';
 import { dataSourceOptions } from '../src/database/data-source-options.js';
 import { scratchDatabaseUrl } from './support/scratch-database.js';
 
@@ -177,5 +178,35 @@ describe('1764900000000: lines hold the stock', () => {
     await expect(db.query(`UPDATE order_lines SET reserved_quantity = 2 WHERE order_id = 'fulfilled' AND line_no = 1`)).rejects.toThrow(/order_lines_held_check/);
     await expect(db.query(`UPDATE order_lines SET fulfilled_quantity = 1 WHERE order_id = 'fulfilled' AND line_no = 2`)).rejects.toThrow(/order_lines_sku_check/);
     await expect(db.query(`UPDATE order_lines SET reserved_quantity = -1 WHERE order_id = 'cancelled'`)).rejects.toThrow(/order_lines_reserved_quantity_check/);
+  });
+});
+
+describe('1765000000000: orders as states', () => {
+  const upTo = migrations.indexOf(OrdersAsStates1765000000000);
+  let db: DataSource;
+
+  beforeAll(async () => {
+    const before = await migrate(migrations.slice(0, upTo));
+    await before.query(`INSERT INTO orders (source, order_id, status, customer_name, total_amount, currency) VALUES ('s', 'r', 'paid', 'C', 10, 'USD')`);
+    // line 1: 1 of 3 units given up before shipping (counted returned then); line 2: 2 shipped, 1 of them back on hand
+    await before.query(
+      `INSERT INTO order_lines (order_source, order_id, line_no, sku, quantity, reserved_quantity, fulfilled_quantity, returned_quantity)
+       VALUES ('s', 'r', 1, 'A', 3, 2, 0, 1), ('s', 'r', 2, 'B', 2, 0, 2, 1)`,
+    );
+    await before.destroy();
+    db = await migrate(migrations.slice(0, upTo + 1));
+  });
+
+  afterAll(async () => {
+    await db?.destroy();
+  });
+
+  it('takes units given up before shipping off the quantity, and keeps returned for shipped units that came back', async () => {
+    expect(await db.query(`SELECT line_no, quantity, reserved_quantity, fulfilled_quantity, returned_quantity FROM order_lines WHERE order_source = 's' ORDER BY line_no`)).toEqual([
+      { line_no: 1, quantity: 2, reserved_quantity: 2, fulfilled_quantity: 0, returned_quantity: 0 },
+      { line_no: 2, quantity: 2, reserved_quantity: 0, fulfilled_quantity: 2, returned_quantity: 1 },
+    ]);
+    await expect(db.query(`UPDATE order_lines SET returned_quantity = 3 WHERE order_source = 's' AND line_no = 2`)).rejects.toThrow(/order_lines_returned_shipped_check|order_lines_returned_quantity_check/);
+    expect(await db.query(`SELECT snapshot_version FROM orders WHERE source = 's'`)).toEqual([{ snapshot_version: null }]);
   });
 });
