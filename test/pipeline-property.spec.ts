@@ -1,8 +1,19 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
+import { reconcile } from './support/cli.js';
 import { lineLedgerBreaches, resetDatabase, seedStock } from './support/database.js';
 import { checkWithinBudget } from './support/property.js';
-import { type Delivery, nativeSourcesEnv, SHOPIFY_STEPS, shopifyDelivery, type ShopifyStep, wooDelivery, type WooStep } from './support/native-deliveries.js';
+import {
+  type Delivery,
+  nativeSourcesEnv,
+  SHOPIFY_STEPS,
+  shopifyDelivery,
+  type ShopifyOp,
+  shopifyOrderSequence,
+  type ShopifyStep,
+  wooDelivery,
+  type WooStep,
+} from './support/native-deliveries.js';
 import { sign, useTestApp } from './support/test-app.js';
 
 const SKUS = ['P1', 'P2', 'P3'];
@@ -27,7 +38,33 @@ const LIFECYCLES = {
   'woocommerce-refund-after-shipping': ['created', 'completed', 'refunded'],
   'woocommerce-refund-before-shipping': ['created', 'processing', 'refunded'],
 } as const;
-type Path = keyof typeof LIFECYCLES;
+/**
+ * A Shopify order changed after its creation (shopifyOrderSequence): paid,
+ * edited (a line's units changed, a line removed, a product added), shipped
+ * in parcels, cancelled, refunded whole with restock, in a random sequence.
+ * Every delivery but the refund is a version of the whole order (updated_at
+ * later along the sequence), and a parcel is told again by its id inside
+ * every later version: so whatever order they arrive in, the newest version
+ * applied says all the older ones did, and the end is that of the in-order
+ * run. That is what makes these sequences valid here; a sequence of
+ * unversioned envelope edits (order_edited) is not: each is applied as it
+ * comes, so the last to arrive wins, whichever was meant last. The refund
+ * (refunds/create, not a version) ends the sequence and restocks every
+ * unit, so it ends the same before or after a parcel, as the Shopify path's.
+ */
+const SHOPIFY_EDITS = 'shopify-edits';
+type Path = keyof typeof LIFECYCLES | typeof SHOPIFY_EDITS;
+const PATHS: Path[] = [...(Object.keys(LIFECYCLES) as (keyof typeof LIFECYCLES)[]), SHOPIFY_EDITS, SHOPIFY_EDITS];
+
+const shopifyOpArb: fc.Arbitrary<ShopifyOp> = fc.oneof(
+  { arbitrary: fc.constant({ kind: 'pay' as const }), weight: 3 },
+  { arbitrary: fc.record({ kind: fc.constant('quantity' as const), line: fc.nat(3), quantity: fc.integer({ min: 0, max: 4 }) }), weight: 2 },
+  { arbitrary: fc.record({ kind: fc.constant('remove' as const), line: fc.nat(3) }), weight: 1 },
+  { arbitrary: fc.record({ kind: fc.constant('add' as const), sku: fc.constantFrom(...SKUS), quantity: fc.integer({ min: 1, max: 3 }) }), weight: 2 },
+  { arbitrary: fc.record({ kind: fc.constant('parcel' as const), units: fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 1, maxLength: 3 }) }), weight: 3 },
+  { arbitrary: fc.constant({ kind: 'cancel' as const }), weight: 1 },
+  { arbitrary: fc.constant({ kind: 'refund' as const }), weight: 1 },
+);
 
 /**
  * An order and how far its lifecycle goes. A refund that takes the units
@@ -42,8 +79,12 @@ const orderArb = fc.record({
   quantity: fc.integer({ min: 1, max: 3 }),
   steps: fc.integer({ min: 1, max: 4 }),
   restock: fc.constant(true),
-  path: fc.constantFrom<Path>(...(Object.keys(LIFECYCLES) as Path[])),
+  path: fc.constantFrom<Path>(...PATHS),
+  // shopify-edits only: the lines it is created with, and what happens to it then.
+  lines: fc.uniqueArray(fc.record({ sku: fc.constantFrom(...SKUS), quantity: fc.integer({ min: 1, max: 3 }) }), { selector: (l) => l.sku, minLength: 1, maxLength: 2 }),
+  ops: fc.array(shopifyOpArb, { maxLength: 7 }),
 });
+type PlannedOrder = { sku: string; quantity: number; steps: number; restock: boolean; path: Path; lines: { sku: string; quantity: number }[]; ops: ShopifyOp[] };
 
 /** One delivery and how to send a copy of it that a replayed capture would carry under a fresh id (still one event). */
 interface Sent {
@@ -51,12 +92,21 @@ interface Sent {
   replayHeaders(id: string): Record<string, string>;
 }
 
+/** The i-th order's id when it comes through Shopify: 64-bit, as Shopify's are. */
+const shopifyOrderId = (i: number) => String(9_007_199_254_740_993n + BigInt(i));
+
 /** Each order's deliveries, in lifecycle order (a prefix of it: as many steps as its path has, at most). */
-function deliveriesOf(orders: { sku: string; quantity: number; steps: number; restock: boolean; path: Path }[]): Sent[][] {
+function deliveriesOf(orders: PlannedOrder[]): Sent[][] {
   return orders.map((o, i) => {
+    if (o.path === SHOPIFY_EDITS) {
+      return shopifyOrderSequence(shopifyOrderId(i), o.lines, o.ops, SECRETS.shopify).deliveries.map(({ delivery, replay }) => ({
+        delivery,
+        replayHeaders: (id) => replay(id).headers(),
+      }));
+    }
     const steps = LIFECYCLES[o.path].slice(0, o.steps);
     if (o.path === 'shopify') {
-      const order = { orderId: String(9_007_199_254_740_993n + BigInt(i)), sku: o.sku, quantity: o.quantity };
+      const order = { orderId: shopifyOrderId(i), sku: o.sku, quantity: o.quantity };
       return steps.map((step) => {
         const delivery = shopifyDelivery(order, step as ShopifyStep, SECRETS.shopify);
         return { delivery, replayHeaders: (id) => shopifyDelivery(order, step as ShopifyStep, SECRETS.shopify, id).headers() };
@@ -100,7 +150,14 @@ const BUDGET = { runs: 30, minRuns: 10, budgetMs: 25_000 };
 describe('the delivery pipeline, as a property', () => {
   const t = useTestApp(nativeSourcesEnv(SECRETS));
 
-  async function state() {
+  /**
+   * `exact`: orders whose every line counter (units ordered, reserved,
+   * shipped, returned) must end as in order: the shopify-edits orders not
+   * refunded (their parcels, told by id in every later version, ship the
+   * same units whenever they land; a refund that lands before a parcel takes
+   * back units that then never ship).
+   */
+  async function state(exact: string[]) {
     return {
       orders: await t.db.query(`SELECT order_id, status, needs_attention FROM orders ORDER BY order_id`),
       stock: await t.db.query(`SELECT sku, on_hand, reserved FROM stock ORDER BY sku`),
@@ -116,6 +173,11 @@ describe('the delivery pipeline, as a property', () => {
       ),
       // What each line holds reserved (whether it shipped and came back, or was released, is the order's path, as above).
       lines: await t.db.query(`SELECT order_id, line_no, reserved_quantity FROM order_lines ORDER BY order_id, line_no`),
+      lineCounters: await t.db.query(
+        `SELECT order_id, line_no, sku, quantity, reserved_quantity, fulfilled_quantity, returned_quantity
+           FROM order_lines WHERE order_id = ANY($1) ORDER BY order_id, line_no`,
+        [exact],
+      ),
       // Lines and ledger agree however the deliveries came (each list empty).
       lineLedgerBreaches: await lineLedgerBreaches(t.db),
     };
@@ -137,10 +199,13 @@ describe('the delivery pipeline, as a property', () => {
           (orders, shuffle, batchSizes) =>
             track(async () => {
               const perOrder = deliveriesOf(orders);
+              const exact = orders.flatMap((o, i) =>
+                o.path === SHOPIFY_EDITS && !shopifyOrderSequence(shopifyOrderId(i), o.lines, o.ops, SECRETS.shopify).refunded ? [shopifyOrderId(i)] : [],
+              );
 
               await fresh();
               for (const { delivery } of perOrder.flat()) expect(await send(t.url, delivery, delivery.headers())).toBe(200);
-              const sequential = await state();
+              const sequential = await state(exact);
               // Every order was created through its source, and nothing waits: the native sources understood their deliveries.
               expect({ orders: sequential.orders.length, unsettled: sequential.unsettled }).toEqual({ orders: orders.length, unsettled: 0 });
               expect(sequential.lineLedgerBreaches).toEqual({ rowsWithoutTheirLine: [], orders: [], lines: [], skus: [] });
@@ -164,7 +229,10 @@ describe('the delivery pipeline, as a property', () => {
                 expect(answers.every((status) => status === 200)).toBe(true);
                 i += size;
               }
-              expect(await state()).toEqual(sequential);
+              expect(await state(exact)).toEqual(sequential);
+              // The ledger agrees with the counters, as the operator's check reads them.
+              const reconciled = await reconcile();
+              expect(reconciled).toMatchObject({ code: 0 });
             }),
         ),
       BUDGET,

@@ -46,7 +46,7 @@ export async function ledgerMismatches(db: DataSource): Promise<unknown[]> {
  * sum of their rows' reserved deltas, or fulfilled_quantity from their
  * commits; SKUs whose reserved differs from what their lines hold.
  */
-export async function lineLedgerBreaches(db: DataSource): Promise<Record<'rowsWithoutTheirLine' | 'orders' | 'lines' | 'skus', unknown[]>> {
+export async function lineLedgerBreaches(db: { query(sql: string): Promise<unknown[]> }): Promise<Record<'rowsWithoutTheirLine' | 'orders' | 'lines' | 'skus', unknown[]>> {
   return {
     rowsWithoutTheirLine: await db.query(`
       SELECT m.id FROM stock_movements m LEFT JOIN order_lines l USING (order_source, order_id, line_no)
