@@ -12,7 +12,7 @@ import { STOCK_MOVEMENT_KINDS, type StockMovementKind } from './stock-movement-k
 @Check('stock_movements_check', `on_hand_delta <> 0 OR reserved_delta <> 0`)
 @Check('stock_movements_order_check', `(order_id IS NULL) = (order_source IS NULL)`)
 @Check('stock_movements_line_check', `(order_id IS NULL) = (line_no IS NULL)`)
-@ForeignKey('Order', ['orderSource', 'orderId'], ['source', 'orderId'], { name: 'stock_movements_order_fkey' })
+// (the line's key names its order: a second key to orders would check every ledger row twice)
 @ForeignKey('OrderLine', ['orderSource', 'orderId', 'lineNo'], ['orderSource', 'orderId', 'lineNo'], { name: 'stock_movements_line_fkey' })
 @Index('stock_movements_sku_idx', ['sku', 'id'])
 export class StockMovement {
