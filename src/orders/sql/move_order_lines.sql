@@ -4,7 +4,7 @@
 -- p_moves: [{order_source, order_id, line_no, kind, units (> 0), returned? (boolean), webhook_event_id?}]: units of
 -- an order's line that move. p_unit_deltas: {kind: {on_hand, reserved}}, the ledger's rule for one unit
 -- of each kind (src/inventory/stock-movement-kind.ts); this function never decides what a kind does to
--- stock. Locks the lines' stock rows in SKU order (shelfsync_lock_stock; p_stock_locked: the caller did), writes the counters and one
+-- stock. Locks the lines' stock rows in SKU order (shelfsync_lock_stock), writes the counters and one
 -- ledger row per move (shelfsync_apply_stock_movements, line_no carried through), and, only when every
 -- move applied, the line's rule:
 --   reserved_quantity  moves with its units' reserved_delta (reserve +, release and commit -);
@@ -16,7 +16,7 @@
 -- (A line holds reserved + fulfilled <= quantity and returned <= fulfilled.)
 -- The line's CHECKs refuse any move past what it holds. Returns how many ledger rows were written (fewer
 -- than the moves: the caller rolls back) and the refused SKUs as shelfsync_apply_stock_movements gives them.
-CREATE FUNCTION shelfsync_move_order_lines(p_moves jsonb, p_unit_deltas jsonb, p_stock_locked boolean DEFAULT false)
+CREATE FUNCTION shelfsync_move_order_lines(p_moves jsonb, p_unit_deltas jsonb)
 RETURNS TABLE (written integer, refused jsonb) LANGUAGE plpgsql AS $$
 DECLARE
   movements jsonb;
@@ -46,10 +46,7 @@ BEGIN
     RAISE EXCEPTION 'stock moves for order lines that do not exist or have no SKU: %', p_moves;
   END IF;
 
-  -- (p_stock_locked: the caller holds these rows already, locked in SKU order; creation does, by its allocation)
-  IF NOT p_stock_locked THEN
-    PERFORM shelfsync_lock_stock(ARRAY(SELECT jsonb_array_elements(movements)->>'sku'));
-  END IF;
+  PERFORM shelfsync_lock_stock(ARRAY(SELECT jsonb_array_elements(movements)->>'sku'));
   SELECT a.written, a.refused INTO written, refused FROM shelfsync_apply_stock_movements(movements) AS a;
   IF written <> jsonb_array_length(movements) THEN
     RETURN NEXT;
