@@ -1,6 +1,5 @@
-import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
+import { beforeEach, describe, expect, it } from '@jest/globals';
 import type { OrderCommand, OrderOutcome } from '../src/orders/order-commands.js';
-import { OrdersRepository } from '../src/orders/orders.repository.js';
 import { OrdersService } from '../src/orders/orders.service.js';
 import { count, ledgerMismatches, resetDatabase, seedStock, stockOf } from './support/database.js';
 import { useTestApp } from './support/test-app.js';
@@ -132,24 +131,14 @@ describe('order commands of native deliveries', () => {
   });
 
   describe('flags, as the state machine decides them', () => {
-    let flags: string[][];
-    beforeEach(() => {
-      flags = [];
-      const repository = t.app.get(OrdersRepository);
-      const flag = repository.flagNeedsAttention.bind(repository);
-      jest.spyOn(repository, 'flagNeedsAttention').mockImplementation(async (em, order, reason, webhookEventId) => {
-        flags.push([order.orderId, reason]);
-        return flag(em, order, reason, webhookEventId);
-      });
-    });
-    afterEach(() => {
-      jest.restoreAllMocks();
-    });
+    /** The reasons orders were flagged with, in order: the attention items the state machine's decisions raised. */
+    const flags = async () =>
+      (await t.db.query<{ order_id: string; reason: string }[]>(`SELECT order_id, reason FROM order_attention ORDER BY id`)).map((r) => [r.order_id, r.reason]);
 
     it('cancels a paid order, releasing its units, and flags it cancelled_after_payment', async () => {
       await apply([create('o9', [{ sku: 'A', quantity: 2 }]), lifecycle('o9', 'payment_succeeded')]);
       expect(await apply([lifecycle('o9', 'order_cancelled')])).toEqual([{ result: 'applied', reason: null, status: 'cancelled' }]);
-      expect(flags).toEqual([['o9', 'cancelled_after_payment']]);
+      expect(await flags()).toEqual([['o9', 'cancelled_after_payment']]);
       expect(await orderRow('o9')).toMatchObject({ status: 'cancelled', needs_attention: true });
       expect(await stockOf(t.db, 'A')).toEqual({ on_hand: 10, reserved: 0 });
     });
@@ -160,7 +149,7 @@ describe('order commands of native deliveries', () => {
         { result: 'applied', reason: null, status: 'pending' },
         { result: 'applied', reason: null, status: 'pending' },
       ]);
-      expect(flags).toEqual([
+      expect(await flags()).toEqual([
         ['o10', 'dispute_opened'],
         ['o10', 'dispute_lost'],
       ]);
